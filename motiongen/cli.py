@@ -1,0 +1,44 @@
+"""The ``motiongen`` console entry point: one sub-command per pipeline stage.
+
+Each sub-command lives in ``motiongen/commands/<name>.py`` and exposes ``add_arguments(parser)``
+and ``run(args) -> int``. Modules are imported only when their command runs, so ``motiongen
+inspect`` does not pay for importing torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from motiongen import __version__
+from motiongen.errors import MotiongenError
+
+COMMANDS: dict[str, str] = {
+    "inspect": "Show what a BEAT file or corpus folder holds, and every problem found.",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="motiongen", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"motiongen {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        module = importlib.import_module(f"motiongen.commands.{name}")
+        module.add_arguments(command_parser)
+        command_parser.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._module.run(args) or 0)
+    except MotiongenError as err:
+        print(f"motiongen {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""DDPM noise schedules (Ho et al., 2020; cosine from Nichol & Dhariwal, 2021).
+
+The schedule is independent of the network: it only knows how to noise a clean sample and the
+closed-form quantities samplers need. Tensors follow the layout ``(batch, frames, features)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from motiongen.errors import ConfigError
+
+
+def make_betas(kind: str, num_steps: int, beta_start: float = 1e-4, beta_end: float = 0.02) -> torch.Tensor:
+    """Return the ``(num_steps,)`` float64 beta schedule of the given kind (``linear`` or ``cosine``)."""
+    if num_steps < 1:
+        raise ConfigError(f"diffusion steps must be >= 1, got {num_steps}")
+    if kind == "linear":
+        return torch.linspace(beta_start, beta_end, num_steps, dtype=torch.float64)
+    if kind == "cosine":
+        offset = 0.008
+        steps = torch.arange(num_steps + 1, dtype=torch.float64) / num_steps
+        alpha_bar = torch.cos((steps + offset) / (1 + offset) * math.pi / 2) ** 2
+        return (1 - alpha_bar[1:] / alpha_bar[:-1]).clamp(max=0.999)
+    raise ConfigError(f"unknown beta schedule {kind!r}; choose 'linear' or 'cosine'")
+
+
+class NoiseSchedule:
+    """Forward-process quantities for ``T`` steps, indexed by integer timestep ``t`` in ``[0, T)``."""
+
+    def __init__(self, kind: str = "linear", num_steps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02):
+        self.kind = kind
+        self.num_steps = num_steps
+        self.betas = make_betas(kind, num_steps, beta_start, beta_end)
+        self.alphas = 1.0 - self.betas
+        self.alphas_cumprod = torch.cumprod(self.alphas, dim=0)
+
+    def _gather(self, values: torch.Tensor, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        """Pick ``values[t]`` per batch element, shaped to broadcast against ``like`` (B, ...)."""
+        picked = values.to(like.device)[t].to(like.dtype)
+        return picked.reshape(-1, *([1] * (like.dim() - 1)))
+
+    def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """Noise clean motion ``x0`` (B, N, D) to step ``t`` (B,): sqrt(ᾱ_t)·x0 + sqrt(1-ᾱ_t)·ε."""
+        abar = self._gather(self.alphas_cumprod, t, x0)
+        return abar.sqrt() * x0 + (1 - abar).sqrt() * noise
