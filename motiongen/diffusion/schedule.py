@@ -36,6 +36,11 @@ class NoiseSchedule:
         self.betas = make_betas(kind, num_steps, beta_start, beta_end)
         self.alphas = 1.0 - self.betas
         self.alphas_cumprod = torch.cumprod(self.alphas, dim=0)
+        self.alphas_cumprod_prev = torch.cat([torch.ones(1, dtype=torch.float64), self.alphas_cumprod[:-1]])
+        # Posterior q(x_{t-1} | x_t, x0) = N(coef_x0·x0 + coef_xt·x_t, variance) (Ho et al., eq. 6-7).
+        self.posterior_variance = self.betas * (1 - self.alphas_cumprod_prev) / (1 - self.alphas_cumprod)
+        self.posterior_coef_x0 = self.betas * self.alphas_cumprod_prev.sqrt() / (1 - self.alphas_cumprod)
+        self.posterior_coef_xt = (1 - self.alphas_cumprod_prev) * self.alphas.sqrt() / (1 - self.alphas_cumprod)
 
     def _gather(self, values: torch.Tensor, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
         """Pick ``values[t]`` per batch element, shaped to broadcast against ``like`` (B, ...)."""
@@ -46,3 +51,13 @@ class NoiseSchedule:
         """Noise clean motion ``x0`` (B, N, D) to step ``t`` (B,): sqrt(ᾱ_t)·x0 + sqrt(1-ᾱ_t)·ε."""
         abar = self._gather(self.alphas_cumprod, t, x0)
         return abar.sqrt() * x0 + (1 - abar).sqrt() * noise
+
+    def q_posterior(self, x0: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean (B, N, D) and variance (B, 1, 1) of q(x_{t-1} | x_t, x0) for steps ``t`` (B,)."""
+        mean = self._gather(self.posterior_coef_x0, t, x0) * x0 + self._gather(self.posterior_coef_xt, t, x_t) * x_t
+        return mean, self._gather(self.posterior_variance, t, x0)
+
+    def predict_noise(self, x_t: torch.Tensor, t: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
+        """The noise ε that takes ``x0`` to ``x_t`` at step ``t``: (x_t - sqrt(ᾱ_t)·x0) / sqrt(1-ᾱ_t)."""
+        abar = self._gather(self.alphas_cumprod, t, x_t)
+        return (x_t - abar.sqrt() * x0) / (1 - abar).sqrt()
