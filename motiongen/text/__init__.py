@@ -1,0 +1,1 @@
+"""Text analysis for the text-input path (emotion of an utterance)."""
