@@ -1,0 +1,343 @@
+"""What ``motiongen inspect`` finds in a file or a BEAT corpus folder, as plain data.
+
+Every reader's failure becomes a :class:`Problem` on the file's :class:`FileReport` instead of an
+exception, so one bad file never hides the others. Rendering (rich tables, JSON) lives in
+:mod:`motiongen.commands.inspect`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from motiongen.errors import InputFileError
+
+log = logging.getLogger(__name__)
+
+ERROR, WARNING = "error", "warning"
+
+# Modalities of one take whose durations differ by more than this many seconds get a warning.
+DURATION_MISMATCH_S = 1.0
+
+
+@dataclass
+class Problem:
+    """One thing wrong: ``severity`` is ``"error"`` (the file cannot be used as it is) or
+    ``"warning"`` (it was read, with the recorded caveat)."""
+
+    path: str
+    severity: str
+    message: str
+
+
+@dataclass
+class FileReport:
+    """What one file holds (``facts``: frames, fps, duration in seconds, joints, names, tiers, ...)
+    and its problems. ``kind`` names the reader used."""
+
+    path: str
+    kind: str
+    facts: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def has_error(self) -> bool:
+        return any(problem.severity == ERROR for problem in self.problems)
+
+    def error(self, message: str) -> None:
+        self.problems.append(Problem(self.path, ERROR, message))
+
+    def warn(self, messages: list[str]) -> None:
+        """Record reader warnings, dropping a leading ``<path>:`` that readers may have added."""
+        for message in messages:
+            prefix = f"{self.path}:"
+            if message.startswith(prefix):
+                line, _, rest = message[len(prefix):].partition(": ")
+                message = f"line {line}: {rest}" if line.isdigit() else message[len(prefix):].lstrip()
+            self.problems.append(Problem(self.path, WARNING, message))
+
+
+@dataclass
+class TakeReport:
+    """One corpus take: its name parts, split (or why none), and each modality's file report."""
+
+    take_id: str
+    speaker_id: int
+    speaker_name: str
+    take_type: int
+    start: int
+    end: int
+    split: str | None
+    split_note: str
+    missing: list[str]
+    files: dict[str, FileReport]
+
+
+@dataclass
+class Report:
+    """The whole inspection: single files (``files``) or a corpus (``takes`` plus ``problems`` not
+    tied to one readable file: misnamed files, split CSV notes, duration mismatches)."""
+
+    path: str
+    kind: str
+    files: list[FileReport] = field(default_factory=list)
+    takes: list[TakeReport] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def all_problems(self) -> list[Problem]:
+        """Every problem: corpus-level first, then per file in order."""
+        file_reports = self.files + [report for take in self.takes for report in take.files.values()]
+        return self.problems + [problem for report in file_reports for problem in report.problems]
+
+    @property
+    def has_error(self) -> bool:
+        return any(problem.severity == ERROR for problem in self.all_problems())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (paths as strings, numbers as Python floats/ints)."""
+        data = asdict(self)
+        errors = sum(problem.severity == ERROR for problem in self.all_problems())
+        data["summary"] = {"errors": errors, "warnings": len(self.all_problems()) - errors}
+        return data
+
+
+def _inspect_bvh(path: Path, report: FileReport) -> None:
+    from motiongen.formats.bvh import read_bvh
+
+    motion = read_bvh(path, allow_truncated=True)
+    if motion.warnings:
+        try:
+            read_bvh(path)
+        except InputFileError as strict:
+            report.error(f"{_reason(strict)} (the facts shown come from the complete rows)")
+    report.warn(motion.warnings)
+    skeleton = motion.skeleton
+    report.facts.update(
+        frames=motion.num_frames,
+        fps=motion.fps,
+        duration=motion.duration,
+        joints=skeleton.num_joints,
+        channels=skeleton.num_channels,
+        root=skeleton.names[0],
+        joint_names=list(skeleton.names),
+    )
+
+
+def _face_facts(curves, report: FileReport) -> None:
+    report.warn(curves.warnings)
+    report.facts.update(
+        frames=curves.num_frames,
+        fps=curves.fps,
+        duration=curves.duration,
+        blendshapes=len(curves.source_names),
+        blendshape_names=list(curves.source_names),
+        start_time=curves.start_time,
+    )
+
+
+def _inspect_face_json(path: Path, report: FileReport) -> None:
+    from motiongen.formats.arkit import read_beat_face_json
+
+    _face_facts(read_beat_face_json(path), report)
+
+
+def _inspect_live_link(path: Path, report: FileReport) -> None:
+    from motiongen.formats.arkit import read_live_link_csv
+
+    _face_facts(read_live_link_csv(path), report)
+
+
+def _inspect_audio(path: Path, report: FileReport) -> None:
+    from motiongen.formats.audio import describe_audio
+
+    summary = describe_audio(path)
+    report.warn(summary.warnings)
+    info = summary.info
+    report.facts.update(
+        duration=info.duration,
+        sample_rate=info.sample_rate,
+        channels=info.channels,
+        samples=info.num_samples,
+        encoding=info.encoding,
+        peak=summary.peak,
+    )
+
+
+def _inspect_textgrid(path: Path, report: FileReport) -> None:
+    from motiongen.formats.textgrid import read_textgrid
+
+    tiers = read_textgrid(path)
+    report.warn(tiers.warnings)
+    report.facts.update(
+        duration=tiers.duration,
+        tiers={name: len(intervals) for name, intervals in tiers.items()},
+        words=sum(1 for interval in tiers.get("words", []) if interval.label),
+    )
+
+
+def _inspect_emotion(path: Path, report: FileReport) -> None:
+    from motiongen.corpus.emotions import EMOTIONS, read_emotion_labels
+
+    labels = read_emotion_labels(path)
+    report.warn(labels.warnings)
+    report.facts.update(
+        segments=len(labels.segments),
+        emotions=[EMOTIONS[e] for e in labels.emotions],
+        duration=max(segment.end for segment in labels.segments),
+    )
+
+
+def _inspect_semantic(path: Path, report: FileReport) -> None:
+    from motiongen.corpus.semantic import read_semantic_labels
+
+    labels = read_semantic_labels(path)
+    report.warn(labels.warnings)
+    scores = [segment.score for segment in labels.segments]
+    report.facts.update(
+        segments=len(labels.segments),
+        mean_score=sum(scores) / len(scores),
+        duration=max(segment.end for segment in labels.segments),
+    )
+
+
+_INSPECTORS: dict[str, Callable[[Path, FileReport], None]] = {
+    "bvh": _inspect_bvh,
+    "face_json": _inspect_face_json,
+    "live_link_csv": _inspect_live_link,
+    "audio": _inspect_audio,
+    "textgrid": _inspect_textgrid,
+    "emotion_csv": _inspect_emotion,
+    "semantic_txt": _inspect_semantic,
+}
+_KIND_BY_SUFFIX = {
+    ".bvh": "bvh",
+    ".json": "face_json",
+    ".wav": "audio",
+    ".flac": "audio",
+    ".mp3": "audio",
+    ".textgrid": "textgrid",
+    ".txt": "semantic_txt",
+}
+
+
+def _reason(err: InputFileError) -> str:
+    return err.reason if err.line is None else f"line {err.line}: {err.reason}"
+
+
+def file_kind(path: Path) -> str | None:
+    """Reader for a file by its extension; a ``.csv`` whose first line starts with ``Timecode``
+    is a Live Link Face CSV, any other ``.csv`` a BEAT emotion label file."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        try:
+            with open(path, encoding="utf-8-sig", errors="replace") as handle:
+                first = handle.readline()
+        except OSError:
+            return "emotion_csv"
+        return "live_link_csv" if first.lstrip().startswith("Timecode") else "emotion_csv"
+    return _KIND_BY_SUFFIX.get(suffix)
+
+
+def inspect_file(path: str | Path, kind: str | None = None) -> FileReport:
+    """Read one file with the reader for its kind and report facts and problems; never raises
+    for a bad file (an unexpected exception is reported as an error too)."""
+    path = Path(path)
+    kind = kind or file_kind(path)
+    report = FileReport(str(path), kind or "unknown")
+    if kind is None:
+        report.error(f"unsupported file type {path.suffix or '(no extension)'!r}")
+        return report
+    try:
+        _INSPECTORS[kind](path, report)
+    except InputFileError as err:
+        report.error(_reason(err))
+    except Exception as err:  # report, never crash: one broken file must not hide the others
+        log.debug("unexpected failure inspecting %s", path, exc_info=True)
+        report.error(f"unexpected {type(err).__name__}: {err}")
+    return report
+
+
+_KIND_BY_MODALITY = {
+    "bvh": "bvh",
+    "json": "face_json",
+    "wav": "audio",
+    "TextGrid": "textgrid",
+    "txt": "semantic_txt",
+    "csv": "emotion_csv",
+}
+
+
+def _duration_mismatch(take: TakeReport) -> Problem | None:
+    """A warning when the timed modalities of a take (motion, face, audio, transcript) disagree."""
+    durations = {
+        modality: report.facts["duration"]
+        for modality, report in take.files.items()
+        if modality in ("bvh", "json", "wav", "TextGrid") and "duration" in report.facts
+    }
+    if len(durations) < 2 or max(durations.values()) - min(durations.values()) <= DURATION_MISMATCH_S:
+        return None
+    listing = ", ".join(f"{modality} {seconds:.2f} s" for modality, seconds in durations.items())
+    return Problem(take.take_id, WARNING, f"modalities cover different durations: {listing}")
+
+
+def inspect_corpus(
+    root: str | Path, split_csv: str | Path | None = None, progress: Callable | None = None
+) -> Report:
+    """Inventory a BEAT corpus folder and read every file of every take.
+
+    Args:
+        root: ``<root>/<speaker_id>/<take files>`` (or a flat folder of take files).
+        split_csv: optional ``take_id,split`` override for the CaMN split.
+        progress: optional wrapper around the take iterator (e.g. ``tqdm``).
+    """
+    from motiongen.corpus.beat import discover_beat
+    from motiongen.corpus.splits import assign_splits
+
+    root = Path(root)
+    report = Report(str(root), "corpus")
+    corpus = discover_beat(root)
+    report.problems.extend(Problem(str(path), WARNING, message) for path, message in corpus.problems)
+    try:
+        splits = assign_splits(corpus, split_csv)
+    except InputFileError as err:
+        report.problems.append(Problem(str(err.path), ERROR, _reason(err)))
+        splits = assign_splits(corpus)
+    report.problems.extend(Problem(str(split_csv), WARNING, message) for message in splits.warnings)
+    takes = progress(corpus) if progress is not None else corpus
+    for take in takes:
+        take_report = TakeReport(
+            take_id=take.take_id,
+            speaker_id=take.speaker_id,
+            speaker_name=take.speaker_name,
+            take_type=take.take_type,
+            start=take.start,
+            end=take.end,
+            split=splits.get(take.take_id),
+            split_note=splits.unassigned.get(take.take_id, ""),
+            missing=list(take.missing),
+            files={
+                modality: inspect_file(path, _KIND_BY_MODALITY[modality]) for modality, path in take.files.items()
+            },
+        )
+        mismatch = _duration_mismatch(take_report)
+        if mismatch is not None:
+            report.problems.append(mismatch)
+        report.takes.append(take_report)
+    if not corpus:
+        report.problems.append(Problem(str(root), ERROR, "no BEAT take files found"))
+    return report
+
+
+def inspect_path(path: str | Path, split_csv: str | Path | None = None, progress: Callable | None = None) -> Report:
+    """Inspect a single file or a corpus folder."""
+    path = Path(path)
+    if path.is_dir():
+        return inspect_corpus(path, split_csv, progress)
+    report = Report(str(path), "file")
+    if not path.exists():
+        report.problems.append(Problem(str(path), ERROR, "no such file or folder"))
+        return report
+    report.files.append(inspect_file(path))
+    return report
