@@ -278,9 +278,10 @@ def _finish(
 def _frame_field(path: Path, frames: list, key: str, expected_len: int | None) -> np.ndarray:
     """Stack ``frames[i][key]`` into a float64 array, explaining the first bad frame on failure."""
     try:
-        values = np.array([frame[key] for frame in frames], dtype=np.float64)
-        if (expected_len is None and values.ndim == 1) or (values.ndim == 2 and values.shape[1] == expected_len):
-            return values
+        values = np.array([frame[key] for frame in frames])  # no dtype: numeric strings must not pass
+        numeric = values.dtype.kind in "iuf"
+        if numeric and ((expected_len is None and values.ndim == 1) or (values.ndim == 2 and values.shape[1] == expected_len)):
+            return values.astype(np.float64)
     except (TypeError, ValueError, KeyError):
         pass
     for i, frame in enumerate(frames):

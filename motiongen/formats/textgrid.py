@@ -1,7 +1,9 @@
 """Praat TextGrid word/phone alignments as timed intervals.
 
 Parsing is done by the maintained ``praat-textgrids`` package (import name ``textgrids``), which
-reads the long and short text formats and Praat's binary format. This module adds what the corpus
+reads the long and short text formats and Praat's binary format. (Its binary reader, 1.4.0,
+overwrites the file's time range with the last interval's, so for binary files the duration is
+taken from the extent of the intervals instead.) This module adds what the corpus
 needs on top: a plain :class:`Interval` type, tier checks (required tiers present, intervals sorted
 and not overlapping) and errors that name the file.
 
@@ -130,4 +132,9 @@ def read_textgrid(path: str | Path, required_tiers: tuple[str, ...] = REQUIRED_T
     missing = [name for name in required_tiers if name not in tiers]
     if missing:
         raise InputFileError(path, f"missing tier(s) {missing}; found {sorted(grid.keys())}")
-    return TextGridTiers(tiers, float(grid.xmax) - float(grid.xmin), warnings)
+    intervals = [interval for tier in tiers.values() for interval in tier]
+    if data.startswith(b"ooBinaryFile") and intervals:
+        duration = max(i.end for i in intervals) - min(i.start for i in intervals)
+    else:
+        duration = float(grid.xmax) - float(grid.xmin)
+    return TextGridTiers(tiers, duration, warnings)
