@@ -1,0 +1,61 @@
+"""All-or-nothing output folders: build the run in a hidden sibling, then rename it into place.
+
+A run's folder either appears complete or not at all: files are written into a temporary
+directory next to the destination (same file system, so the final :func:`os.replace` is atomic);
+any exception removes the temporary directory and leaves the destination untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from motiongen.errors import ConfigError
+
+
+def check_destination(out_dir: str | Path, overwrite: bool = False) -> Path:
+    """Validate a run folder destination before any work starts (fail fast, write nothing).
+
+    Raises:
+        ConfigError: ``out_dir`` is a file, or a non-empty folder and ``overwrite`` is False.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"output path {out_dir} exists and is not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
+        raise ConfigError(f"output folder {out_dir} already exists and is not empty (choose another --out or pass --overwrite)")
+    return out_dir
+
+
+@contextmanager
+def atomic_run_folder(out_dir: str | Path, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder to fill; on success it becomes ``out_dir``, on error it vanishes.
+
+    With ``overwrite``, an existing ``out_dir`` is moved aside first and deleted only after the new
+    folder is in place (restored if the final rename fails).
+    """
+    out_dir = check_destination(out_dir, overwrite).resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        yield staging
+        previous = None
+        if out_dir.exists():
+            previous = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            os.replace(out_dir, previous / "run")
+        try:
+            os.replace(staging, out_dir)
+        except OSError:
+            if previous is not None:
+                os.replace(previous / "run", out_dir)
+            raise
+        finally:
+            if previous is not None:
+                shutil.rmtree(previous, ignore_errors=True)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
