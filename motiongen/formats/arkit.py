@@ -398,9 +398,10 @@ def _optional_rotation(values: np.ndarray | None, num_frames: int, width: int, w
 def write_beat_face_json(
     path: str | Path, weights: np.ndarray, fps: float = BEAT_FACE_FPS, head_rotation: np.ndarray | None = None
 ) -> None:
-    """Write ``weights`` ``(F, 52)`` (ARKIT_NAMES order, in [0, 1]) as BEAT facial JSON.
+    """Write ``weights`` ``(F, 52)`` (ARKIT_NAMES order) as BEAT facial JSON.
 
-    Names are written in BEAT's alphabetical order with all 52 shapes; ``time`` is ``i / fps``
+    Weights are clipped to ``[0, 1]`` (model outputs may overshoot slightly) and rounded to 6
+    decimals. Names are written in BEAT's alphabetical order with all 52 shapes; ``time`` is ``i / fps``
     seconds; ``rotation`` is ``[]`` like the released files unless ``head_rotation`` ``(F, 3)`` is given.
     """
     weights = _as_frames(weights, fps)
@@ -457,6 +458,8 @@ def write_live_link_csv(
     eye_rotation: np.ndarray | None = None,
 ) -> None:
     """Write ``weights`` ``(F, 52)`` as a Live Link Face CSV (:data:`LIVE_LINK_COLUMNS`).
+
+    Weights are clipped to ``[0, 1]``; frame ``i`` gets the time code of ``i / fps`` seconds.
 
     Args:
         head_rotation: ``(F, 3)`` yaw, pitch, roll (zeros when None), written unchanged.
