@@ -1,0 +1,1 @@
+"""Exporters for generated motion: BVH, ARKit curves, arrays and the preview video."""
