@@ -264,7 +264,7 @@ def write_preview(path: str | Path, skeleton: Skeleton, euler_deg: np.ndarray, r
         with av.open(str(tmp), mode="w") as container:
             video = container.add_stream("libx264", rate=rate)
             video.width, video.height, video.pix_fmt = 2 * PANEL, PANEL, "yuv420p"
-            video.options = {"crf": str(crf), "preset": "veryfast"}
+            video.options = {"crf": str(crf), "preset": "ultrafast"}
             sound = None
             if audio is not None:
                 wave, sample_rate = _audio_for_video(audio[0], int(audio[1]), seconds)
