@@ -158,3 +158,131 @@ def test_wrong_seed_or_window_shape_raises():
         generate_windows(AnalyticWindowModel(plan), plan, torch.zeros(1, S - 1, D))
     with pytest.raises(ConfigError, match="window 0"):
         generate_windows(lambda index, seed: torch.zeros(1, N - 1, D), plan, torch.zeros(1, S, D))
+
+
+# ----------------------------------------------------------------------------------------------
+# The full pipeline (features → windows → sampler → denormalised motion) with a real UWPDenoiser
+# (tiny, randomly initialised: these tests check plumbing, shapes and determinism, not quality).
+
+
+class MeanStd:
+    """Per-block (mean, std) normalisation, the arithmetic CacheInfo.normalise/denormalise apply."""
+
+    def __init__(self, stats: dict[str, tuple[np.ndarray, np.ndarray]]):
+        self.stats = stats
+
+    def normalise(self, block, array):
+        mean, std = self.stats[block]
+        return (array - mean) / std
+
+    def denormalise(self, block, array):
+        mean, std = self.stats[block]
+        return array * std + mean
+
+
+@pytest.fixture(scope="module")
+def tiny_assets():
+    from motiongen.config import compose
+    from motiongen.export.bvh_export import SkeletonTemplate
+    from motiongen.features.recipe import recipe_from_config
+    from motiongen.features.words import WordTable
+    from motiongen.formats.bvh import Skeleton
+    from motiongen.generation.pipeline import GenerationAssets
+    from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
+
+    features = compose("config", ["data/features=spectral"]).data.features
+    recipe = recipe_from_config(features, 30.0)
+    words = WordTable(["hello", "world"], np.random.default_rng(0).normal(size=(2, 8)), "test table")
+    cfg = DenoiserConfig(task_dims={"gesture": 6, "expression": 52}, audio_dim=109, word_dim=9, num_speakers=2,
+                         num_emotions=8, seed_frames=S, latent_dim=32, feature_dim=16, seed_dim=16, num_layers=1,
+                         num_heads=2, ff_dim=64, dropout=0.0, local_heads=2, window=15)
+    torch.manual_seed(0)
+    skeleton = Skeleton(["Hips", "Spine", "Neck"], [-1, 0, 1], np.zeros((3, 3)), [("Xrotation", "Yrotation", "Zrotation")] * 3,
+                        ["XYZ"] * 3)
+    stats = {"gesture": (np.full(6, 0.1, np.float32), np.full(6, 0.5, np.float32)),
+             "expression": (np.full(52, 0.3, np.float32), np.full(52, 0.2, np.float32))}
+    return GenerationAssets(
+        model=UWPDenoiser(cfg), schedule=NoiseSchedule("linear", 100), window_frames=N, seed_frames=S, fps=30.0,
+        gesture_dim=6, expression_dim=52, normaliser=MeanStd(stats), normalised_blocks=("gesture", "expression"),
+        joint_names=["Spine", "Neck"], blendshape_names=[f"shape{i}" for i in range(52)], speakers=[2, 4],
+        num_emotions=8, audio_recipe=recipe, word_vectors=words, template=SkeletonTemplate(skeleton, np.zeros((3, 3)), np.zeros(3)),
+    )
+
+
+def speech(seconds: float, words=None):
+    from motiongen.generation.pipeline import SpeechInput
+
+    t = np.arange(int(seconds * 16000)) / 16000
+    wave = (0.3 * np.sin(2 * np.pi * 180 * t) * (np.sin(2 * np.pi * 2 * t) > 0)).astype(np.float32)
+    return SpeechInput(wave, 16000, words)
+
+
+def test_twenty_second_speech_gives_600_frames_and_is_reproducible(tiny_assets):
+    from motiongen.formats.textgrid import Interval
+    from motiongen.generation.pipeline import generate_motion
+
+    settings = SamplerSettings(kind="ddim", steps=3, eta=0.5, guidance=1.5)
+    words = [Interval(0.0, 1.0, "hello"), Interval(1.0, 2.0, ""), Interval(2.0, 3.5, "world")]
+    first = generate_motion(tiny_assets, speech(20.0, words), settings, seed=5, num_samples=2, speaker_id=4, emotion=3)
+    assert first.gesture.shape == (2, 600, 6) and first.expression.shape == (2, 600, 52)
+    assert first.metadata["windows"] == 5 and first.metadata["speaker_id"] == 4
+    assert first.metadata["word_features"] == "transcript" and not first.warnings
+    assert first.expression.min() >= 0 and first.expression.max() <= 1
+    again = generate_motion(tiny_assets, speech(20.0, words), settings, seed=5, num_samples=2, speaker_id=4, emotion=3)
+    np.testing.assert_array_equal(first.gesture, again.gesture)
+    np.testing.assert_array_equal(first.expression, again.expression)
+    short = generate_motion(tiny_assets, speech(2.0, words), settings, seed=5, num_samples=2, speaker_id=4, emotion=3)
+    other = generate_motion(tiny_assets, speech(2.0, words), settings, seed=6, num_samples=2, speaker_id=4, emotion=3)
+    assert not np.allclose(short.gesture, other.gesture)
+    assert not np.allclose(first.gesture[0], first.gesture[1]), "the samples of one batch must differ"
+
+
+def test_without_transcript_the_word_features_are_the_silence_vector(tiny_assets):
+    from motiongen.generation.pipeline import WindowPlan, build_condition, generate_motion
+
+    plan = WindowPlan(90, N, S)
+    condition = build_condition(tiny_assets, speech(3.0), plan)
+    assert condition.word.shape == (plan.padded_frames, 9) and not condition.transcript_used
+    np.testing.assert_array_equal(condition.word[:, :8], 0)
+    np.testing.assert_array_equal(condition.word[:, 8], 1)
+    out = generate_motion(tiny_assets, speech(3.0), SamplerSettings(steps=2))
+    assert "silence/unknown" in out.metadata["word_features"] and out.warnings
+
+
+def test_streamed_chunks_equal_the_whole_take(tiny_assets):
+    from motiongen.generation.pipeline import denormalise, generate_motion, stream_motion
+
+    settings = SamplerSettings(steps=2)
+    chunks = list(stream_motion(tiny_assets, speech(9.0), settings, seed=1))
+    assert [c.start_frame for c in chunks] == [0, 120] and chunks[-1].start_frame + chunks[-1].motion.shape[1] == 270
+    gesture, expression = denormalise(tiny_assets, torch.cat([c.motion for c in chunks], dim=1))
+    whole = generate_motion(tiny_assets, speech(9.0), settings, seed=1)
+    np.testing.assert_array_equal(gesture, whole.gesture)
+    np.testing.assert_array_equal(expression, whole.expression)
+    assert 0 < whole.metadata["first_window_seconds"] <= whole.metadata["sampling_seconds"]
+
+
+def test_initial_pose_from_user_motion_starts_the_take(tiny_assets):
+    from motiongen.generation.pipeline import generate_motion, initial_seed
+
+    user = np.tile(np.array([0.4, -0.2, 0.1, 0.3, 0.0, -0.5], np.float32), (50, 1))
+    seed = initial_seed(tiny_assets, user)
+    np.testing.assert_allclose(tiny_assets.normaliser.denormalise("gesture", seed[:, :6]), user[-S:], atol=1e-6)
+    np.testing.assert_array_equal(seed[:, 6:], 0)
+    out = generate_motion(tiny_assets, speech(2.0), SamplerSettings(steps=2), init_gesture=user)
+    w0 = float(crossfade_weights(S)[0])
+    assert np.abs(out.gesture[0, 0] - user[0]).max() <= w0 * (np.abs(out.gesture[0]).max() + 1)
+    assert out.metadata["initial_pose"] == "user motion"
+    short = initial_seed(tiny_assets, user[:5])
+    np.testing.assert_allclose(tiny_assets.normaliser.denormalise("gesture", short[:, :6]), np.tile(user[:1], (S, 1)), atol=1e-6)
+
+
+def test_bad_generation_requests_raise_config_error(tiny_assets):
+    from motiongen.generation.pipeline import generate_motion
+
+    with pytest.raises(ConfigError, match="speaker 7"):
+        generate_motion(tiny_assets, speech(2.0), SamplerSettings(steps=2), speaker_id=7)
+    with pytest.raises(ConfigError, match="emotion index"):
+        generate_motion(tiny_assets, speech(2.0), SamplerSettings(steps=2), emotion=8)
+    with pytest.raises(ConfigError, match="num_samples"):
+        generate_motion(tiny_assets, speech(2.0), SamplerSettings(steps=2), num_samples=0)

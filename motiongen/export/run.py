@@ -13,7 +13,6 @@ Folder layout (``K`` samples; with ``K > 1`` the per-sample files get a ``_<k>``
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -41,15 +40,6 @@ class RunFolder:
     folder: Path
     files: dict[str, Path]
     warnings: list[str] = field(default_factory=list)
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes (read in 1 MiB blocks)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def arkit_order(blendshape_names: list[str], expression: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ Frames are at the model's rate (``assets.fps``, 30 for BEAT); motion arrays are 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -292,9 +292,18 @@ def generate_motion(
     speaker_id: int | None = None,
     emotion: int = 0,
     init_gesture: np.ndarray | None = None,
+    on_chunk: Callable[[MotionChunk], None] | None = None,
 ) -> GeneratedMotion:
-    """Generate motion for the whole of ``speech`` (``F = round(duration · fps)`` frames)."""
-    chunks = list(stream_motion(assets, speech, settings, seed, num_samples, speaker_id, emotion, init_gesture))
+    """Generate motion for the whole of ``speech`` (``F = round(duration · fps)`` frames).
+
+    ``on_chunk`` is called with each :class:`MotionChunk` as soon as it is ready (streaming
+    clients that also want the finished take).
+    """
+    chunks = []
+    for chunk in stream_motion(assets, speech, settings, seed, num_samples, speaker_id, emotion, init_gesture):
+        chunks.append(chunk)
+        if on_chunk is not None:
+            on_chunk(chunk)
     motion = torch.cat([chunk.motion for chunk in chunks], dim=1)
     gesture, expression = denormalise(assets, motion)
     transcript_used = speech.words is not None

@@ -1,0 +1,86 @@
+"""Turn what a user gives (an audio file + optional TextGrid, or plain text) into a :class:`SpeechInput`.
+
+Every check that can fail does so here, before any model is loaded or any file is written:
+missing or unreadable files, audio that is too short or silent, a TextGrid without a ``words``
+tier, empty text, an unknown voice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from motiongen.errors import InputFileError
+from motiongen.generation.pipeline import SpeechInput
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def require_file(path: str | Path, what: str) -> Path:
+    """``path`` as a Path, or :class:`InputFileError` when it is not an existing file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(path, f"{what} not found" if not path.exists() else f"{what} is not a file")
+    return path
+
+
+def rms_dbfs(wave: np.ndarray) -> float:
+    """RMS level of ``wave`` (float samples, full scale 1.0) in dB relative to full scale."""
+    rms = float(np.sqrt(np.mean(np.square(wave, dtype=np.float64)))) if len(wave) else 0.0
+    return 20 * np.log10(max(rms, 1e-12))
+
+
+def check_speech(path: str | Path, wave: np.ndarray, sample_rate: int, min_seconds: float, silence_dbfs: float) -> None:
+    """Reject audio shorter than ``min_seconds`` or quieter than ``silence_dbfs`` RMS."""
+    seconds = len(wave) / sample_rate
+    if seconds < min_seconds:
+        raise InputFileError(path, f"audio is {seconds:.2f} s long; at least {min_seconds:g} s of speech is needed")
+    level = rms_dbfs(wave)
+    if level < silence_dbfs:
+        raise InputFileError(path, f"audio is silent (RMS {level:.1f} dBFS, below {silence_dbfs:g} dBFS)")
+
+
+def speech_from_audio(audio_path: str | Path, transcript_path: str | Path | None, min_seconds: float,
+                      silence_dbfs: float) -> SpeechInput:
+    """Load speech from an audio file (wav/flac/mp3, any rate) and an optional Praat TextGrid.
+
+    The TextGrid must have a ``words`` tier (seconds); without a transcript the word features will
+    be the silence/unknown vector.
+    """
+    from motiongen.formats.audio import load_audio
+    from motiongen.formats.textgrid import read_textgrid
+
+    audio_path = require_file(audio_path, "audio file")
+    wave, sample_rate = load_audio(audio_path, target_sr=None)
+    check_speech(audio_path, wave, sample_rate, min_seconds, silence_dbfs)
+    description = {"audio": {"path": str(audio_path), "sha256": sha256_file(audio_path)}}
+    words = None
+    if transcript_path is not None:
+        transcript_path = require_file(transcript_path, "transcript")
+        words = list(read_textgrid(transcript_path, required_tiers=("words",))["words"])
+        description["transcript"] = {"path": str(transcript_path), "sha256": sha256_file(transcript_path)}
+    return SpeechInput(wave=wave, sample_rate=sample_rate, words=words, description=description)
+
+
+def speech_from_text(text: str, voice: str, min_seconds: float, silence_dbfs: float) -> SpeechInput:
+    """Synthesise ``text`` offline with eSpeak NG (``voice`` = ``female`` | ``male``); word intervals
+    come from the synthesiser's word events, so the transcript lines up without an aligner."""
+    from motiongen.tts.espeak import synthesize
+
+    speech = synthesize(text, voice)
+    where = f"<text: {text[:40]!r}>"
+    check_speech(where, speech.wave, speech.sample_rate, min_seconds, silence_dbfs)
+    description = {
+        "text": {"text": text, "voice": voice, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()},
+        "tts_warnings": list(speech.warnings),
+    }
+    return SpeechInput(wave=speech.wave, sample_rate=speech.sample_rate, words=list(speech.words), description=description)
