@@ -10,7 +10,7 @@ import pytest
 from motiongen.errors import ConfigError
 from motiongen.tts.espeak import VOICES, synthesize
 
-TEXT = "Hello there, my friend. I really love this wonderful idea, don't you? It costs 42 dollars."
+TEXT = "Hello there, my friend. I am sure I really love this wonderful idea, don't you? It costs 42 dollars."
 
 
 def _written_words(text: str) -> list[str]:

@@ -141,7 +141,7 @@ def face_geometry(weights: np.ndarray) -> _FaceGeometry:
     narrow = 0.45 * w["mouthPucker"] + 0.35 * w["mouthFunnel"]
     half_width = _MOUTH_W * (1 + 0.25 * smile.mean(1) + 0.25 * stretch.mean(1) - narrow)
     opening = 70 * w["jawOpen"] * (1 - 0.8 * w["mouthClose"]) + 14 * w["mouthFunnel"]
-    corner_y = _MOUTH_Y - 16 * smile + 12 * frown  # (F, 2)
+    corner_y = _MOUTH_Y - 30 * smile + 22 * frown  # (F, 2)
     upper_mid = _MOUTH_Y - 0.2 * opening - 8 * (w["mouthUpperUpLeft"] + w["mouthUpperUpRight"]) / 2 - 3
     lower_mid = _MOUTH_Y + 0.8 * opening + 8 * (w["mouthLowerDownLeft"] + w["mouthLowerDownRight"]) / 2 + 3
     s = np.linspace(-1.0, 1.0, _LIP_POINTS)  # along the mouth, screen left -> right

@@ -264,30 +264,37 @@ def _word_intervals(text: str, events: list[tuple[int, int, int]], wave: np.ndar
     """Turn word events into one interval (seconds) per written word.
 
     eSpeak NG emits several word events for one written token when it expands it ("42" ->
-    "forty two", "3:30"); events that point into the same whitespace-delimited token are merged.
-    A word's end is the last voiced 10 ms frame before the next word starts, so pauses are gaps.
+    "forty two", "3:30"): events that point into the same whitespace-delimited token are merged.
+    It also speaks some word pairs as one unit with a single event ("I am"): the tokens an event
+    covers (up to the next event's token) share its interval in proportion to their letters.
+    An event's end is the last voiced 10 ms frame before the next event starts, so pauses are gaps.
+    Tokens without a letter or digit ("-", "...") get no interval.
     """
     if not events:
         return []
     duration = len(wave) / sample_rate
     spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    labels = [text[a:b].strip(_EDGE_PUNCTUATION) for a, b in spans]
     # First token ending after the event's character: the token holding it, or the next one when
     # the event points at the space before a word (eSpeak NG does so after a sentence end).
     span_ends = np.array([b for _, b in spans])
     token_of_event = np.searchsorted(span_ends, [e[1] - 1 for e in events], side="right")
     token_of_event = np.clip(token_of_event, 0, len(spans) - 1)
     first_of_token = np.flatnonzero(np.diff(token_of_event, prepend=-1) != 0)
+    first_tokens = token_of_event[first_of_token]
     starts = np.minimum(np.array([events[i][0] for i in first_of_token], np.float64) / 1000.0, duration)
     bounds = np.append(starts[1:], duration)
+    token_stops = np.append(first_tokens[1:], len(spans))
     voiced_frames = _voiced_frame_mask(wave, sample_rate)
     frame_ends = (np.arange(len(voiced_frames)) + 1) * _ENERGY_FRAME_S
     intervals = []
-    for start, bound, event_index in zip(starts, bounds, first_of_token):
+    for start, bound, first, stop in zip(starts, bounds, first_tokens, token_stops):
         inside = voiced_frames & (frame_ends > start) & (frame_ends <= bound + _ENERGY_FRAME_S)
-        end = min(frame_ends[inside].max(), bound) if inside.any() else bound
-        span = spans[token_of_event[event_index]]
-        label = text[span[0] : span[1]].strip(_EDGE_PUNCTUATION)
-        intervals.append(Interval(float(start), float(max(end, start)), label))
+        end = max(min(frame_ends[inside].max(), bound) if inside.any() else bound, start)
+        covered = [labels[t] for t in range(first, stop) if re.search(r"\w", labels[t])]
+        edges = start + (end - start) * np.cumsum([0] + [len(label) for label in covered]) / max(
+            sum(len(label) for label in covered), 1)
+        intervals += [Interval(float(a), float(b), label) for a, b, label in zip(edges[:-1], edges[1:], covered)]
     return intervals
 
 
