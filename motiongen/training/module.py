@@ -1,0 +1,209 @@
+"""Lightning training of the UWP denoiser: x0-prediction DDPM with uncertainty-weighted task losses.
+
+One training step, for a batch of clips (B clips × N frames at 30 fps):
+
+1. x0 = [gesture ‖ expression] (B, N, D) normalised; seed = x0[:, :S] (the first S frames);
+2. t ~ U{0..T-1}, ε ~ N(0, I), x_t = sqrt(ᾱ_t)·x0 + sqrt(1-ᾱ_t)·ε;
+3. the condition of each clip is dropped with probability ``cond_drop_prob`` (classifier-free
+   guidance);
+4. x̂0 = model(x_t, t, cond, uncond); Huber loss per task; total = TaskWeighting(losses).
+
+Randomness: t, ε and the dropped rows come from a generator seeded with ``(seed, step, rank)``, and
+the global RNG (dropout) is re-seeded with the same triple before every step. Every random draw of a
+step is therefore a function of the step number, so a run resumed from a checkpoint at step k draws
+exactly what the uninterrupted run drew after step k — no RNG state needs storing.
+
+The EMA copy of the network (``ema_model``, an ``AveragedModel``) is updated after every optimiser
+step, saved in the checkpoint and used for validation and sampling.
+"""
+
+from __future__ import annotations
+
+import lightning.pytorch as pl
+import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from motiongen.diffusion.samplers import SamplerSettings, sample
+from motiongen.diffusion.schedule import NoiseSchedule
+from motiongen.errors import ConfigError
+from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
+from motiongen.model.uncertainty import TaskWeighting, task_losses
+from motiongen.training.lr_schedule import warmup_cosine
+
+_STEP_STRIDE = 1_000_003  # distinct RNG seeds for every (seed, step, rank) up to ~1e6 ranks per step
+
+
+def step_seed(seed: int, step: int, rank: int) -> int:
+    """Seed of the random draws of optimiser step ``step`` on ``rank`` (fits in 63 bits)."""
+    return (seed * 2_654_435_761 + step * _STEP_STRIDE + rank) % (2**63 - 1)
+
+
+class UWPLightningModule(pl.LightningModule):
+    """Trainer-facing wrapper of :class:`UWPDenoiser`.
+
+    Args:
+        network: :class:`DenoiserConfig` fields (task_dims, audio_dim, word_dim, num_speakers, ...).
+        diffusion: :class:`NoiseSchedule` arguments (kind, num_steps, beta_start, beta_end).
+        loss: ``weighting`` (uwp | fixed), ``fixed_weights`` {task: w}, ``init_log_var``,
+            ``huber_delta``.
+        optim: ``lr``, ``weight_decay``, ``betas``, ``warmup_steps``, ``total_steps``,
+            ``min_lr_ratio``.
+        ema: ``decay`` of the exponential moving average of the weights.
+        cond_drop_prob: probability of dropping a clip's condition during training (CFG).
+        seed: seed of the per-step random streams.
+
+    Attributes: ``model``, ``ema_model`` (AveragedModel; the network is ``ema_model.module``),
+    ``schedule`` (NoiseSchedule), ``uncertainty`` (TaskWeighting).
+    """
+
+    def __init__(
+        self,
+        network: dict,
+        diffusion: dict,
+        loss: dict,
+        optim: dict,
+        ema: dict,
+        cond_drop_prob: float = 0.1,
+        seed: int = 0,
+    ):
+        super().__init__()
+        self.save_hyperparameters()
+        if not 0.0 <= cond_drop_prob < 1.0:
+            raise ConfigError(f"model.cond_drop_prob must be in [0, 1), got {cond_drop_prob}")
+        if not 0.0 <= ema["decay"] < 1.0:
+            raise ConfigError(f"model.ema.decay must be in [0, 1), got {ema['decay']}")
+        self.network_cfg = DenoiserConfig(**network)
+        self.model = UWPDenoiser(self.network_cfg)
+        self.ema_model = AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(ema["decay"]))
+        self.ema_model.requires_grad_(False)
+        self.schedule = NoiseSchedule(**diffusion)
+        self.uncertainty = TaskWeighting(
+            list(self.network_cfg.task_dims),
+            loss["weighting"],
+            loss.get("fixed_weights"),
+            loss.get("init_log_var", 0.0),
+        )
+        self.slices = self.network_cfg.task_slices()
+        self.huber_delta = float(loss.get("huber_delta", 1.0))
+        self.cond_drop_prob = cond_drop_prob
+        self.seed = seed
+
+    # ------------------------------------------------------------------ batches
+    def motion(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """x0 = concatenation of the model's task blocks, (B, N, D)."""
+        missing = [name for name in self.slices if name not in batch]
+        if missing:
+            raise ValueError(f"batch lacks motion block(s) {missing}; it has {sorted(batch)}")
+        return torch.cat([batch[name] for name in self.slices], dim=-1)
+
+    def condition(self, batch: dict[str, torch.Tensor], x0: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Model condition of a batch: audio, word, speaker, emotion and the seed = x0[:, :S]."""
+        cond = {name: batch[name] for name in ("audio", "word", "speaker")}
+        if self.network_cfg.num_emotions > 0:
+            cond["emotion"] = batch["emotion"]
+        cond["seed"] = x0[:, : self.network_cfg.seed_frames]
+        return cond
+
+    def _generator(self, seed: int) -> torch.Generator:
+        return torch.Generator(device=self.device).manual_seed(seed)
+
+    def diffusion_losses(
+        self, network: torch.nn.Module, batch: dict, generator: torch.Generator, drop_prob: float
+    ) -> dict[str, torch.Tensor]:
+        """Per-task Huber losses of ``network`` on ``batch`` with t, ε and dropped rows from ``generator``."""
+        x0 = self.motion(batch)
+        batch_size = x0.shape[0]
+        t = torch.randint(0, self.schedule.num_steps, (batch_size,), generator=generator, device=self.device)
+        noise = torch.randn(x0.shape, generator=generator, device=self.device, dtype=x0.dtype)
+        uncond = torch.rand(batch_size, generator=generator, device=self.device) < drop_prob
+        x_t = self.schedule.q_sample(x0, t, noise)
+        x0_hat = network(x_t, t, self.condition(batch, x0), uncond)
+        return task_losses(x0_hat, x0, self.slices, self.huber_delta)
+
+    # ------------------------------------------------------------------ training
+    def on_train_batch_start(self, batch, batch_idx: int) -> None:
+        torch.manual_seed(step_seed(self.seed, self.global_step, self.global_rank))
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        generator = self._generator(step_seed(self.seed + 1, self.global_step, self.global_rank))
+        losses = self.diffusion_losses(self.model, batch, generator, self.cond_drop_prob)
+        total = self.uncertainty(losses)
+        if not torch.isfinite(total):
+            raise FloatingPointError(f"training loss is {total.item()} at step {self.global_step}: {losses}")
+        batch_size = next(iter(batch.values())).shape[0]
+        metrics = {"train/loss": total, **{f"train/loss_{name}": value for name, value in losses.items()}}
+        for name, sigma in self.uncertainty.sigmas().items():
+            metrics[f"uwp/sigma_{name}"] = sigma
+        for name, weight in self.uncertainty.effective_weights(normalised=True).items():
+            metrics[f"uwp/weight_{name}"] = weight
+        metrics["train/lr"] = self.optimizers().param_groups[0]["lr"]
+        self.log_dict(metrics, batch_size=batch_size, on_step=True, on_epoch=False)
+        return total
+
+    def on_before_optimizer_step(self, optimizer) -> None:
+        grads = [p.grad for p in self.parameters() if p.grad is not None]
+        self.log("train/grad_norm", torch.nn.utils.get_total_norm(grads), on_step=True, on_epoch=False)
+
+    def optimizer_step(self, epoch: int, batch_idx: int, optimizer, optimizer_closure=None) -> None:
+        """Step the optimiser, then fold the new weights into the EMA.
+
+        Updating here (not in ``on_train_batch_end``) puts the step's EMA update before any
+        callback's ``on_train_batch_end``, so a checkpoint written there already contains it.
+        """
+        super().optimizer_step(epoch, batch_idx, optimizer, optimizer_closure)
+        self.ema_model.update_parameters(self.model)
+
+    # ------------------------------------------------------------------ validation
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        """Loss of the EMA network with fixed draws per batch index (comparable across evaluations)."""
+        generator = self._generator(step_seed(self.seed + 2, batch_idx, self.global_rank))
+        losses = self.diffusion_losses(self.ema_model.module, batch, generator, drop_prob=0.0)
+        batch_size = next(iter(batch.values())).shape[0]
+        metrics = {"val/loss": self.uncertainty(losses), **{f"val/loss_{k}": v for k, v in losses.items()}}
+        self.log_dict(metrics, batch_size=batch_size, on_step=False, on_epoch=True, sync_dist=True)
+
+    # ------------------------------------------------------------------ optimisation
+    def configure_optimizers(self):
+        optim = self.hparams.optim
+        decay, no_decay = [], []
+        for name, parameter in self.model.named_parameters():
+            (decay if parameter.ndim >= 2 and "speaker" not in name and "emotion" not in name else no_decay).append(parameter)
+        groups = [
+            {"params": decay, "weight_decay": float(optim["weight_decay"])},
+            {"params": no_decay + list(self.uncertainty.parameters()), "weight_decay": 0.0},
+        ]
+        optimizer = torch.optim.AdamW(groups, lr=float(optim["lr"]), betas=tuple(optim["betas"]))
+        warmup, total, floor = int(optim["warmup_steps"]), int(optim["total_steps"]), float(optim["min_lr_ratio"])
+        warmup_cosine(0, warmup, total, floor)  # validates the settings now, not at the first step
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, warmup, total, floor))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step", "frequency": 1}}
+
+    # ------------------------------------------------------------------ sampling
+    @torch.no_grad()
+    def generate(
+        self,
+        cond: dict[str, torch.Tensor],
+        num_frames: int,
+        settings: SamplerSettings,
+        generator: torch.Generator,
+        use_ema: bool = True,
+    ) -> torch.Tensor:
+        """Sample motion (B, num_frames, D) for a batch condition with the EMA (or raw) network.
+
+        ``cond`` holds audio (B, N, Da), word (B, N, Dw), speaker (B,), emotion (B,) when the model
+        uses emotions, and seed (B, S, D) normalised motion.
+        """
+        network = self.ema_model.module if use_ema else self.model
+        was_training = network.training
+        network.eval()
+        batch = cond["speaker"].shape[0]
+
+        def denoise(x_t: torch.Tensor, t: torch.Tensor, uncond: torch.Tensor | None) -> torch.Tensor:
+            repeat = x_t.shape[0] // batch
+            tiled = {name: value.repeat(repeat, *([1] * (value.dim() - 1))) for name, value in cond.items()}
+            return network(x_t, t, tiled, uncond)
+
+        shape = (batch, num_frames, self.network_cfg.motion_dim)
+        motion = sample(denoise, self.schedule, shape, settings, generator, device=self.device)
+        network.train(was_training)
+        return motion
