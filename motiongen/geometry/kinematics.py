@@ -1,22 +1,42 @@
-"""Forward kinematics: local joint rotations + root translation -> global joint positions."""
+"""Forward kinematics: local joint rotations + root translation -> global joint positions.
+
+The chain product runs in a small numba kernel. Measured on the BEAT sample (957 frames x 75
+joints): numpy's batched ``@`` over each depth level took 25-45 ms, a hand-vectorised numpy
+version (3x3 products written out per level, component-first layout) 15 ms, the kernel 1.2 ms.
+The kernel is compiled on first use and cached on disk (``cache=True``).
+"""
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from motiongen.formats.bvh import Skeleton
 
 
-def depth_levels(parents: np.ndarray) -> list[np.ndarray]:
-    """Group joints by depth in the tree: ``levels[d]`` holds the indices ``(k,)`` at depth ``d``.
-
-    Requires every parent to precede its children (BVH file order), so one pass suffices.
-    """
-    parents = np.asarray(parents)
-    depth = np.zeros(len(parents), dtype=np.int64)
-    for joint in range(1, len(parents)):
-        depth[joint] = depth[parents[joint]] + 1
-    return [np.flatnonzero(depth == d) for d in range(int(depth.max(initial=0)) + 1)]
+@numba.njit(cache=True, nogil=True)
+def _chain_kernel(local, parents, translations, root, global_rot, global_pos):
+    """Fill ``global_rot`` (F, J, 3, 3) and ``global_pos`` (F, J, 3); ``translations`` is (T, J, 3)
+    with T = 1 (offsets for every frame) or T = F (per-frame local translations)."""
+    frames, joints = local.shape[0], local.shape[1]
+    per_frame = translations.shape[0] > 1
+    for f in range(frames):
+        t = f if per_frame else 0
+        for i in range(3):
+            global_pos[f, 0, i] = root[f, i]
+            for k in range(3):
+                global_rot[f, 0, i, k] = local[f, 0, i, k]
+        for j in range(1, joints):
+            p = parents[j]
+            for i in range(3):
+                r0 = global_rot[f, p, i, 0]
+                r1 = global_rot[f, p, i, 1]
+                r2 = global_rot[f, p, i, 2]
+                global_pos[f, j, i] = (global_pos[f, p, i] + r0 * translations[t, j, 0]
+                                       + r1 * translations[t, j, 1] + r2 * translations[t, j, 2])
+                for k in range(3):
+                    global_rot[f, j, i, k] = (r0 * local[f, j, 0, k] + r1 * local[f, j, 1, k]
+                                              + r2 * local[f, j, 2, k])
 
 
 def forward_kinematics(skeleton: Skeleton, local_rotmats, root_translation,
@@ -26,11 +46,10 @@ def forward_kinematics(skeleton: Skeleton, local_rotmats, root_translation,
 
     Each joint's global transform is its parent's global transform times its local one:
     ``G_j = G_parent @ [R_j | t_j]`` with ``t_j`` the joint's offset (or its translation channels).
-    The work is vectorised over frames and over all joints of one tree depth; the only Python loop
-    runs over the tree's depth levels (16 for BEAT's 75 joints).
 
     Args:
-        skeleton: hierarchy with ``parents`` (J,) and ``offsets`` (J, 3) in cm.
+        skeleton: hierarchy with ``parents`` (J,) (parents before children) and ``offsets``
+            (J, 3) in cm.
         local_rotmats: ``(F, J, 3, 3)`` local rotation matrices (parent-from-child).
         root_translation: ``(F, 3)`` root position in cm.
         joint_translations: optional ``{j: (F, 3)}`` local translations replacing the offsets of
@@ -38,34 +57,30 @@ def forward_kinematics(skeleton: Skeleton, local_rotmats, root_translation,
         return_rotations: also return the global rotations ``(F, J, 3, 3)``.
 
     Returns:
-        ``(F, J, 3)`` global positions in cm (and the global rotations when asked).
+        ``(F, J, 3)`` global positions in cm (and the global rotations when asked), in the
+        input's float precision (float32 stays float32, anything else is float64).
     """
     local_rotmats = np.asarray(local_rotmats)
-    root_translation = np.asarray(root_translation, dtype=local_rotmats.dtype)
-    frames, joints = local_rotmats.shape[:2]
-    if local_rotmats.shape != (frames, skeleton.num_joints, 3, 3):
+    if local_rotmats.ndim != 4 or local_rotmats.shape[1:] != (skeleton.num_joints, 3, 3):
         raise ValueError(f"local_rotmats must have shape (F, {skeleton.num_joints}, 3, 3), "
                          f"got {local_rotmats.shape}")
-    if root_translation.shape != (frames, 3):
-        raise ValueError(f"root_translation must have shape ({frames}, 3), got {root_translation.shape}")
-    # (F, J, 3) local translations; a broadcast view unless some joint overrides its offset.
-    translations = np.broadcast_to(skeleton.offsets.astype(local_rotmats.dtype), (frames, joints, 3))
+    dtype = np.float32 if local_rotmats.dtype == np.float32 else np.float64
+    local = np.ascontiguousarray(local_rotmats, dtype=dtype)
+    frames, joints = local.shape[:2]
+    root = np.ascontiguousarray(root_translation, dtype=dtype)
+    if root.shape != (frames, 3):
+        raise ValueError(f"root_translation must have shape ({frames}, 3), got {root.shape}")
+    translations = skeleton.offsets.astype(dtype)[None]
     if joint_translations:
-        translations = translations.copy()
+        translations = np.repeat(translations, frames, axis=0)
         for joint, values in joint_translations.items():
+            if not 0 < joint < joints:
+                raise ValueError(f"joint_translations key {joint} is not a non-root joint index")
             translations[:, joint] = values
-
-    global_rot = np.empty_like(local_rotmats)
-    global_pos = np.empty((frames, joints, 3), dtype=local_rotmats.dtype)
-    levels = depth_levels(skeleton.parents)
-    global_rot[:, 0] = local_rotmats[:, 0]
-    global_pos[:, 0] = root_translation
-    for level in levels[1:]:
-        parent = skeleton.parents[level]
-        parent_rot = global_rot[:, parent]
-        global_rot[:, level] = parent_rot @ local_rotmats[:, level]
-        global_pos[:, level] = global_pos[:, parent] + (
-            parent_rot @ translations[:, level, :, None])[..., 0]
+    global_rot = np.empty_like(local)
+    global_pos = np.empty((frames, joints, 3), dtype=dtype)
+    if frames and joints:
+        _chain_kernel(local, skeleton.parents, translations, root, global_rot, global_pos)
     if return_rotations:
         return global_pos, global_rot
     return global_pos

@@ -70,66 +70,106 @@ def euler_to_quaternion(deg, order: str) -> np.ndarray:
     written out in closed form. Half-angle sines and cosines come from ``t = tan(angle / 4)``
     (``cos = (1 - t^2) / (1 + t^2)``, ``sin = 2 t / (1 + t^2)``) after reducing each angle to
     [-180, 180] degrees, where ``|t| <= 1`` keeps the formulas well conditioned.
+
+    The result is a ``(..., 4)`` view of a component-first ``(4, ...)`` buffer, the layout the
+    other conversions read fastest.
     """
     order = check_order(order)
     deg = _float_array(deg)
     _check_last(deg, 3, "Euler angles")
-    reduced = deg - 360.0 * np.round(deg / 360.0)
-    t = np.tan(np.deg2rad(np.moveaxis(reduced, -1, 0)) * 0.25)
-    t2 = t * t
-    denominator = 1.0 / (1.0 + t2)
-    c1, c2, c3 = (1.0 - t2) * denominator
-    s1, s2, s3 = (2.0 * t) * denominator
+    return np.moveaxis(_euler_components_to_quaternion(np.moveaxis(deg, -1, 0), order), 0, -1)
+
+
+def _euler_components_to_quaternion(angles: np.ndarray, order: str) -> np.ndarray:
+    """``(3, ...)`` degrees -> ``(4, ...)`` quaternion components, written with in-place ops."""
+    # Temporaries are reused (out=...) because the cost here is memory traffic, not arithmetic.
+    tan = np.multiply(angles, 1.0 / 360.0, order="C")  # turns, component-first memory
+    np.subtract(tan, np.rint(tan), out=tan)  # reduce to [-0.5, 0.5] turns
+    tan *= 0.5 * np.pi  # quarter angle in radians
+    np.tan(tan, out=tan)
+    cos = tan * tan
+    scale = cos + 1.0
+    np.divide(1.0, scale, out=scale)
+    np.subtract(1.0, cos, out=cos)
+    cos *= scale
+    sin = tan
+    sin *= 2.0
+    sin *= scale
+    c1, c2, c3 = cos
+    s1, s2, s3 = sin
     i, j, k = (_AXES.index(axis) for axis in order)
-    out = np.empty(deg.shape[:-1] + (4,), dtype=deg.dtype)
+    out = np.empty((4,) + angles.shape[1:], dtype=angles.dtype)
+    w, first, middle, other = out[0], out[1 + i], out[1 + j], out[1 + 3 - i - j]
+    sign = 1.0 if (i, j) in ((0, 1), (1, 2), (2, 0)) else -1.0  # e_i x e_j = sign * e_other
     if i != k:  # Tait-Bryan: three distinct axes
-        last = 3 - i - j
-        sign = 1.0 if (i, j, last) in ((0, 1, 2), (1, 2, 0), (2, 0, 1)) else -1.0
         c1c2, s1s2, s1c2, c1s2 = c1 * c2, s1 * s2, s1 * c2, c1 * s2
-        out[..., 0] = c1c2 * c3 - sign * s1s2 * s3
-        out[..., 1 + i] = s1c2 * c3 + sign * c1s2 * s3
-        out[..., 1 + j] = c1s2 * c3 - sign * s1c2 * s3
-        out[..., 1 + last] = c1c2 * s3 + sign * s1s2 * c3
+        if sign < 0:
+            np.negative(s1s2, out=s1s2)
+        scratch = np.empty_like(c1c2)
+        np.multiply(c1c2, c3, out=w)
+        w -= np.multiply(s1s2, s3, out=scratch)
+        np.multiply(s1c2, c3, out=first)
+        np.multiply(c1s2, c3, out=middle)
+        if sign > 0:
+            first += np.multiply(c1s2, s3, out=scratch)
+            middle -= np.multiply(s1c2, s3, out=scratch)
+        else:
+            first -= np.multiply(c1s2, s3, out=scratch)
+            middle += np.multiply(s1c2, s3, out=scratch)
+        np.multiply(c1c2, s3, out=other)
+        other += np.multiply(s1s2, c3, out=scratch)
     else:  # proper Euler: first and last axis equal
-        last = 3 - i - j
-        sign = 1.0 if (i, j, last) in ((0, 1, 2), (1, 2, 0), (2, 0, 1)) else -1.0
-        sum_c = c1 * c3 - s1 * s3  # cos of (a1 + a3) / 2
-        sum_s = s1 * c3 + c1 * s3  # sin of (a1 + a3) / 2
-        diff_c = c1 * c3 + s1 * s3  # cos of (a1 - a3) / 2
-        diff_s = s1 * c3 - c1 * s3  # sin of (a1 - a3) / 2
-        out[..., 0] = c2 * sum_c
-        out[..., 1 + i] = c2 * sum_s
-        out[..., 1 + j] = s2 * diff_c
-        out[..., 1 + last] = sign * s2 * diff_s
-    return _canonical(out)
+        np.multiply(c2, c1 * c3 - s1 * s3, out=w)  # cos of the half sum
+        np.multiply(c2, s1 * c3 + c1 * s3, out=first)  # sin of the half sum
+        np.multiply(s2, c1 * c3 + s1 * s3, out=middle)  # cos of the half difference
+        np.multiply(sign * s2, s1 * c3 - c1 * s3, out=other)  # sin of the half difference
+    out *= np.copysign(1.0, w)  # canonical sign w >= 0 (q and -q are the same rotation)
+    return out
 
 
 def _canonical(q: np.ndarray) -> np.ndarray:
-    """Flip quaternions in place so that ``w >= 0`` (q and -q are the same rotation)."""
-    q *= np.where(q[..., :1] < 0, -1.0, 1.0).astype(q.dtype, copy=False)
+    """Flip quaternions ``(..., 4)`` in place so that ``w >= 0`` (q and -q are the same rotation)."""
+    q *= np.copysign(1.0, q[..., :1])
     return q
 
 
 def quaternion_to_matrix(quat) -> np.ndarray:
-    """Quaternions ``(..., 4)`` (w, x, y, z; any non-zero norm) -> rotation matrices ``(..., 3, 3)``."""
+    """Quaternions ``(..., 4)`` (w, x, y, z; any non-zero norm) -> rotation matrices ``(..., 3, 3)``.
+
+    The result is a ``(..., 3, 3)`` view of a component-first ``(3, 3, ...)`` buffer.
+    """
     quat = _float_array(quat)
     _check_last(quat, 4, "quaternions")
-    w, x, y, z = np.moveaxis(quat, -1, 0)
-    scale = 2.0 / (w * w + x * x + y * y + z * z)
+    return np.moveaxis(_quaternion_components_to_matrix(np.moveaxis(quat, -1, 0)), (0, 1), (-2, -1))
+
+
+def _quaternion_components_to_matrix(quat: np.ndarray) -> np.ndarray:
+    """``(4, ...)`` quaternion components -> ``(3, 3, ...)`` matrix components."""
+    w, x, y, z = quat
+    scale = w * w
+    scale += x * x
+    scale += y * y
+    scale += z * z
+    np.divide(2.0, scale, out=scale)
     xs, ys, zs = x * scale, y * scale, z * scale
+    mat = np.empty((3, 3) + quat.shape[1:], dtype=quat.dtype)
     xx, yy, zz = x * xs, y * ys, z * zs
-    xy, xz, yz = x * ys, x * zs, y * zs
-    wx, wy, wz = w * xs, w * ys, w * zs
-    mat = np.empty(quat.shape[:-1] + (3, 3), dtype=quat.dtype)
-    mat[..., 0, 0] = 1.0 - (yy + zz)
-    mat[..., 0, 1] = xy - wz
-    mat[..., 0, 2] = xz + wy
-    mat[..., 1, 0] = xy + wz
-    mat[..., 1, 1] = 1.0 - (xx + zz)
-    mat[..., 1, 2] = yz - wx
-    mat[..., 2, 0] = xz - wy
-    mat[..., 2, 1] = yz + wx
-    mat[..., 2, 2] = 1.0 - (xx + yy)
+    np.add(yy, zz, out=mat[0, 0])
+    np.subtract(1.0, mat[0, 0], out=mat[0, 0])
+    np.add(xx, zz, out=mat[1, 1])
+    np.subtract(1.0, mat[1, 1], out=mat[1, 1])
+    np.add(xx, yy, out=mat[2, 2])
+    np.subtract(1.0, mat[2, 2], out=mat[2, 2])
+    # Off-diagonal pairs: mat[minus] = sym - anti, mat[plus] = sym + anti.
+    for minus, plus, (a, b), (c, d) in (
+        ((0, 1), (1, 0), (x, ys), (w, zs)),
+        ((2, 0), (0, 2), (x, zs), (w, ys)),
+        ((1, 2), (2, 1), (y, zs), (w, xs)),
+    ):
+        np.multiply(a, b, out=xx)  # symmetric part
+        np.multiply(c, d, out=yy)  # antisymmetric part
+        np.subtract(xx, yy, out=mat[minus])
+        np.add(xx, yy, out=mat[plus])
     return mat
 
 
