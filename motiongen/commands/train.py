@@ -1,0 +1,41 @@
+"""``motiongen train``: train the UWP model on a feature cache (Lightning + Hydra).
+
+Examples::
+
+    motiongen train experiment=tiny_cpu data.cache_dir=cache/beat-spectral
+    motiongen train experiment=uwp_beat data.cache_dir=cache/beat-uwp trainer=ddp trainer.devices=4
+    motiongen train experiment=uwp_beat data.cache_dir=cache/beat-uwp resume=runs/uwp_beat/checkpoints/last.ckpt
+
+Outputs go to ``trainer.default_root_dir``: ``checkpoints/`` (atomic, every
+``trainer.loop.checkpoint_every_n_steps``) and ``tensorboard/`` (``tensorboard --logdir ...``).
+Multi-GPU / multi-node runs use ``trainer=ddp``; launch one process per node with SLURM (see
+``tools/slurm_train.sbatch``) or ``torchrun``, or let Lightning spawn the local ranks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        help="Hydra overrides, e.g. experiment=tiny_cpu data.cache_dir=DIR trainer.devices=2 resume=CKPT",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from motiongen.config import compose
+    from motiongen.training.run import train
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    cfg = compose("config", args.overrides)
+    result = train(cfg)
+    if result.trainer.is_global_zero:
+        print(f"checkpoints: {result.checkpoint_dir}")
+        print(f"TensorBoard: tensorboard --logdir {result.tensorboard_dir}")
+    return 0
