@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from motiongen.formats.bvh import read_bvh
-from motiongen.formats.joint_sets import motion_to_axis_angle
 from motiongen.geometry.kinematics import forward_kinematics
+from motiongen.geometry.rotations import quaternion_to_axis_angle, quaternion_to_matrix
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent.parent / "shared/data/beat/2_scott_0_1_1.bvh"
 
@@ -53,8 +53,10 @@ FLOOR_PARSERS = {
 
 def ours(path: Path) -> tuple[np.ndarray, np.ndarray]:
     motion = read_bvh(path, allow_truncated=True)
-    axis_angle = motion_to_axis_angle(motion, motion.skeleton.names)
-    positions = forward_kinematics(motion.skeleton, motion.local_rotations(), motion.root_translation)
+    quaternions = motion.local_quaternions()  # (F, J, 4), shared by both outputs
+    axis_angle = quaternion_to_axis_angle(quaternions).reshape(motion.num_frames, -1)
+    positions = forward_kinematics(motion.skeleton, quaternion_to_matrix(quaternions),
+                                   motion.root_translation)
     return axis_angle, positions
 
 

@@ -33,7 +33,6 @@ logger = logging.getLogger(__name__)
 ROTATION_CHANNELS = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
 POSITION_CHANNELS = {"Xposition": 0, "Yposition": 1, "Zposition": 2}
 _AXIS_INDEX = {"X": 0, "Y": 1, "Z": 2}
-_MOTION_LINE = re.compile(r"^[ \t]*MOTION[ \t]*\r?$", re.MULTILINE)
 
 
 @dataclass
@@ -265,52 +264,56 @@ def _channels(tokens: _Tokens, joint_name: str) -> tuple[tuple[str, ...], str]:
     return tuple(names), order
 
 
-def _split_sections(path: Path, text: str) -> tuple[list[str], int, int, float, str, int]:
-    """Split the file into hierarchy lines and the motion header/rows.
+@dataclass
+class _Sections:
+    """The file split at its ``MOTION`` line; line numbers are 1-based."""
 
-    Returns (hierarchy lines, Frames value, Frames line, frame time, row text, first row line).
-    """
-    motion = _MOTION_LINE.search(text)
+    hierarchy: list[str]
+    declared_frames: int
+    frames_line: int
+    frame_time: float
+    rows: list[str]  # every line after ``Frame Time:``
+    first_row_line: int
+
+
+def _split_sections(path: Path, lines: list[str]) -> _Sections:
+    """Find ``MOTION``, ``Frames:`` and ``Frame Time:`` and validate the latter two."""
+    motion = next((i for i, line in enumerate(lines) if line.strip() == "MOTION"), None)
     if motion is None:
-        raise InputFileError(path, "no 'MOTION' line: the file has no motion section",
-                             text.count("\n") + 1)
-    motion_line = text.count("\n", 0, motion.start()) + 1
-    rest = text[motion.end():].split("\n", 3)[1:]  # drop the remainder of the MOTION line
-    frames_text = rest[0] if rest else ""
+        raise InputFileError(path, "no 'MOTION' line: the file has no motion section", len(lines))
+    frames_text = lines[motion + 1] if motion + 1 < len(lines) else ""
     frames_match = re.fullmatch(r"\s*Frames:\s*(\S+)\s*", frames_text)
     if frames_match is None:
         raise InputFileError(path, f"expected 'Frames: <count>' after MOTION, found "
-                             f"'{frames_text.strip()}'", motion_line + 1)
+                             f"'{frames_text.strip()}'", motion + 2)
     if not frames_match.group(1).isdigit():
         raise InputFileError(path, f"frame count must be a whole number, found "
-                             f"'{frames_match.group(1)}'", motion_line + 1)
-    time_text = rest[1] if len(rest) > 1 else ""
+                             f"'{frames_match.group(1)}'", motion + 2)
+    time_text = lines[motion + 2] if motion + 2 < len(lines) else ""
     time_match = re.fullmatch(r"\s*Frame\s+Time:\s*(\S+)\s*", time_text)
     if time_match is None:
         raise InputFileError(path, f"missing 'Frame Time: <seconds>' line after 'Frames:', found "
-                             f"'{time_text.strip()}'", motion_line + 2)
+                             f"'{time_text.strip()}'", motion + 3)
     try:
         frame_time = float(time_match.group(1))
     except ValueError:
         frame_time = float("nan")
     if not (np.isfinite(frame_time) and frame_time > 0):
         raise InputFileError(path, f"Frame Time must be a positive number of seconds, found "
-                             f"'{time_match.group(1)}'", motion_line + 2)
-    rows = rest[2] if len(rest) > 2 else ""
-    hierarchy_lines = text[:motion.start()].split("\n")
-    return (hierarchy_lines, int(frames_match.group(1)), motion_line + 1, frame_time, rows,
-            motion_line + 3)
+                             f"'{time_match.group(1)}'", motion + 3)
+    return _Sections(hierarchy=lines[:motion], declared_frames=int(frames_match.group(1)),
+                     frames_line=motion + 2, frame_time=frame_time, rows=lines[motion + 3:],
+                     first_row_line=motion + 4)
 
 
-def _diagnose_rows(path: Path, rows: str, first_line: int, width: int,
+def _diagnose_rows(path: Path, rows: list[str], first_line: int, width: int,
                    allow_truncated: bool) -> tuple[np.ndarray, list[str]]:
     """Slow line-by-line pass, run only when the fast parse failed: name the first bad line.
 
     A short *last* row is a file cut off mid-row: with ``allow_truncated`` it is dropped (and
     reported), otherwise it is an error like any other bad row.
     """
-    lines = rows.split("\n")
-    content = [(number, line) for number, line in enumerate(lines, start=first_line) if line.strip()]
+    content = [(number, line) for number, line in enumerate(rows, start=first_line) if line.strip()]
     notes: list[str] = []
     values = []
     for position, (number, line) in enumerate(content):
@@ -338,25 +341,24 @@ def _diagnose_rows(path: Path, rows: str, first_line: int, width: int,
     return np.loadtxt(values, ndmin=2, comments=None, dtype=np.float64), notes
 
 
-def _row_line(rows: str, first_line: int, row: int) -> int:
+def _row_line(rows: list[str], first_line: int, row: int) -> int:
     """1-based file line of the ``row``-th non-blank motion row (error path only)."""
     seen = -1
-    for number, line in enumerate(rows.split("\n"), start=first_line):
+    for number, line in enumerate(rows, start=first_line):
         if line.strip():
             seen += 1
             if seen == row:
                 return number
-    return first_line
+    return first_line + len(rows)
 
 
-def _parse_rows(path: Path, rows: str, first_line: int, width: int,
+def _parse_rows(path: Path, rows: list[str], first_line: int, width: int,
                 allow_truncated: bool) -> tuple[np.ndarray, list[str]]:
     """Parse the frame rows into a ``(F, width)`` float64 array."""
-    if not rows or rows.isspace():
+    if not any(line.strip() for line in rows):  # stops at the first non-blank row
         return np.zeros((0, width)), []
-    lines = rows.splitlines()
     try:
-        data = np.loadtxt(lines, ndmin=2, comments=None, dtype=np.float64)
+        data = np.loadtxt(rows, ndmin=2, comments=None, dtype=np.float64)
     except ValueError:
         return _diagnose_rows(path, rows, first_line, width, allow_truncated)
     if data.shape[1] != width:
@@ -384,17 +386,18 @@ def read_bvh(path: str | Path, allow_truncated: bool = False) -> BvhMotion:
         raw = path.read_bytes()
     except OSError as err:
         raise InputFileError(path, f"cannot read file: {err.strerror or err}") from err
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise InputFileError(path, "file is empty", 1)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw.count(b"\n", 0, err.start) + 1
         raise InputFileError(path, "not a text BVH file (invalid UTF-8 bytes)", line) from None
-    hierarchy_lines, declared, frames_line, frame_time, rows, first_row_line = _split_sections(path, text)
-    skeleton = _parse_hierarchy(path, hierarchy_lines)
-    width = skeleton.num_channels
-    data, warnings = _parse_rows(path, rows, first_row_line, width, allow_truncated)
+    lines = text.splitlines()
+    sections = _split_sections(path, lines)
+    skeleton = _parse_hierarchy(path, sections.hierarchy)
+    rows, first_row_line, declared = sections.rows, sections.first_row_line, sections.declared_frames
+    data, warnings = _parse_rows(path, rows, first_row_line, skeleton.num_channels, allow_truncated)
 
     finite = np.isfinite(data)
     if not finite.all():
@@ -410,12 +413,12 @@ def read_bvh(path: str | Path, allow_truncated: bool = False) -> BvhMotion:
                   f"(the file is truncated)")
         if not allow_truncated:
             raise InputFileError(path, reason + "; pass allow_truncated=True to read them",
-                                 frames_line)
-        warnings.append(f"{path}:{frames_line}: {reason}; read {found} frames")
+                                 sections.frames_line)
+        warnings.append(f"{path}:{sections.frames_line}: {reason}; read {found} frames")
     for message in warnings:
         logger.warning(message)
     euler, root_translation, joint_translations = _split_channels(skeleton, data)
-    return BvhMotion(skeleton=skeleton, frame_time=frame_time, euler_deg=euler,
+    return BvhMotion(skeleton=skeleton, frame_time=sections.frame_time, euler_deg=euler,
                      root_translation=root_translation, joint_translations=joint_translations,
                      warnings=warnings, path=path)
 
