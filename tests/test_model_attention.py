@@ -1,0 +1,80 @@
+"""Rotary, block-local and global attention: masks, locality, relative positions, fused == naive."""
+
+import pytest
+import torch
+
+from motiongen.errors import ConfigError
+from motiongen.model.attention import CrossLocalAttention, LocalWindow, RotaryAttention, RotaryEmbedding
+
+
+def test_block_local_mask_lets_each_block_see_its_neighbour_blocks_only():
+    mask = LocalWindow(window=4, look_backward=1, look_forward=2).mask(20)
+    assert mask.shape == (20, 20) and mask.dtype == torch.bool
+    query_block, key_block = torch.meshgrid(torch.arange(20) // 4, torch.arange(20) // 4, indexing="ij")
+    expected = (key_block >= query_block - 1) & (key_block <= query_block + 2)
+    assert torch.equal(mask, expected)
+    assert mask[0, 11] and not mask[0, 12] and not mask[8, 3] and mask[8, 4]
+
+
+@pytest.mark.parametrize("bad", [dict(window=0), dict(window=4, look_backward=-1), dict(window=4, look_forward=-2)])
+def test_invalid_windows_are_config_errors(bad):
+    with pytest.raises(ConfigError):
+        LocalWindow(**bad)
+
+
+def test_rotary_scores_depend_only_on_the_frame_offset():
+    rotary = RotaryEmbedding(8)
+    q, k = torch.randn(8), torch.randn(8)
+    frames = torch.zeros(1, 1, 30, 8)
+
+    def score(i, j):
+        qs, ks = frames.clone(), frames.clone()
+        qs[..., i, :], ks[..., j, :] = q, k
+        return (rotary(qs)[0, 0, i] * rotary(ks)[0, 0, j]).sum()
+
+    assert torch.allclose(score(3, 7), score(13, 17), atol=1e-5)
+    assert torch.allclose(score(20, 2), score(25, 7), atol=1e-5)
+    assert not torch.allclose(score(3, 7), score(3, 9), atol=1e-3)
+
+
+def test_cross_local_output_ignores_frames_outside_the_window():
+    torch.manual_seed(0)
+    layer = CrossLocalAttention(dim=32, num_heads=4, local=LocalWindow(window=5, look_backward=1, look_forward=1)).eval()
+    x = torch.randn(2, 40, 32)
+    changed = x.clone()
+    changed[:, 25:] += torch.randn(2, 15, 32)  # blocks 5..7; blocks 0..3 only see up to block 4 (frame 24)
+    before, after = layer(x), layer(changed)
+    assert torch.equal(before[:, :20], after[:, :20])
+    assert not torch.allclose(before[:, 20:25], after[:, 20:25])
+
+
+def test_fused_local_attention_matches_a_naive_windowed_reference():
+    torch.manual_seed(1)
+    window = LocalWindow(window=6, look_backward=1, look_forward=0)
+    layer = CrossLocalAttention(dim=16, num_heads=2, local=window).eval()
+    x = torch.randn(3, 27, 16)
+    heads = layer.norm(x).view(3, 27, 2, 8).transpose(1, 2)
+    rotated = layer.rotary(heads)
+    reference = torch.empty_like(heads)
+    for i in range(27):
+        visible = [j for j in range(27) if window.mask(27)[i, j]]
+        scores = rotated[:, :, i : i + 1] @ rotated[:, :, visible].transpose(-1, -2) / 8**0.5
+        reference[:, :, i] = (scores.softmax(-1) @ heads[:, :, visible])[:, :, 0]
+    expected = x + reference.transpose(1, 2).reshape(3, 27, 16)
+    assert torch.allclose(layer(x), expected, atol=1e-5)
+
+
+def test_global_rotary_attention_mixes_all_frames_and_keeps_shape():
+    torch.manual_seed(2)
+    layer = RotaryAttention(dim=24, num_heads=3).eval()
+    x = torch.randn(2, 50, 24)
+    changed = x.clone()
+    changed[:, -1] += 1.0
+    out = layer(x)
+    assert out.shape == x.shape
+    assert not torch.allclose(out[:, 0], layer(changed)[:, 0])
+
+
+def test_odd_head_width_is_rejected():
+    with pytest.raises(ConfigError):
+        RotaryAttention(dim=30, num_heads=2)

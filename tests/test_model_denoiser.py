@@ -1,0 +1,93 @@
+"""UWPDenoiser: shapes, condition dropout, task fusion (joint vs one-way), input validation."""
+
+import pytest
+import torch
+
+from motiongen.errors import ConfigError
+from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
+
+B, N, S = 3, 24, 6
+
+
+def tiny(**changes) -> DenoiserConfig:
+    settings = dict(task_dims={"gesture": 9, "expression": 52}, audio_dim=11, word_dim=5, num_speakers=3,
+                    seed_frames=S, latent_dim=32, feature_dim=8, seed_dim=8, num_layers=2, num_heads=4,
+                    ff_dim=48, dropout=0.0, local_heads=2, window=4)
+    settings.update(changes)
+    return DenoiserConfig(**settings)
+
+
+def inputs(cfg: DenoiserConfig, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    cond = {"audio": torch.randn(B, N, cfg.audio_dim, generator=g), "word": torch.randn(B, N, cfg.word_dim, generator=g),
+            "speaker": torch.tensor([0, 1, 2]), "emotion": torch.tensor([0, 3, 7]),
+            "seed": torch.randn(B, S, cfg.motion_dim, generator=g)}
+    return torch.randn(B, N, cfg.motion_dim, generator=g), torch.tensor([0, 10, 999]), cond
+
+
+def test_paper_default_dimensions():
+    cfg = DenoiserConfig()
+    assert cfg.motion_dim == 193 and cfg.token_dim == 384 + 96 + 96 + 384
+    assert cfg.task_slices() == {"gesture": slice(0, 141), "expression": slice(141, 193)}
+    model = UWPDenoiser(DenoiserConfig(num_layers=1))
+    assert model.features.in_features == 1133 + 301 and model.features.out_features == 96
+    assert model.speaker.embedding_dim == 384 and model.seed_in["gesture"].in_features == 30 * 141
+
+
+@pytest.mark.parametrize("changes", [{}, {"fusion": "oneway"}, {"task_dims": {"gesture": 9}},
+                                     {"task_dims": {"expression": 52}}, {"num_emotions": 8}])
+def test_output_has_the_shape_of_the_noisy_motion(changes):
+    cfg = tiny(**changes)
+    x_t, t, cond = inputs(cfg)
+    out = UWPDenoiser(cfg)(x_t, t, cond, torch.tensor([False, True, False]))
+    assert out.shape == (B, N, cfg.motion_dim) and torch.isfinite(out).all()
+
+
+def test_dropped_rows_ignore_audio_word_speaker_and_emotion():
+    cfg = tiny(num_emotions=8)
+    model = UWPDenoiser(cfg).eval()
+    x_t, t, cond = inputs(cfg)
+    other = dict(cond, audio=torch.randn_like(cond["audio"]), word=torch.randn_like(cond["word"]),
+                 speaker=torch.tensor([2, 0, 1]), emotion=torch.tensor([5, 5, 5]))
+    dropped = torch.ones(B, dtype=torch.bool)
+    assert torch.allclose(model(x_t, t, cond, dropped), model(x_t, t, other, dropped))
+    kept = torch.zeros(B, dtype=torch.bool)
+    assert not torch.allclose(model(x_t, t, cond, kept), model(x_t, t, other, kept))
+    assert torch.allclose(model(x_t, t, cond, kept), model(x_t, t, cond, None))
+
+
+def gesture_noise_changes_expression(cfg) -> bool:
+    torch.manual_seed(0)
+    model = UWPDenoiser(cfg).eval()
+    x_t, t, cond = inputs(cfg)
+    other = x_t.clone()
+    other[..., :9] = torch.randn(B, N, 9)
+    return not torch.allclose(model(x_t, t, cond)[..., 9:], model(other, t, cond)[..., 9:])
+
+
+def test_one_way_flow_is_expression_to_gesture_only():
+    assert gesture_noise_changes_expression(tiny(fusion="joint"))
+    assert not gesture_noise_changes_expression(tiny(fusion="oneway"))
+    torch.manual_seed(0)
+    model = UWPDenoiser(tiny(fusion="oneway"))
+    x_t, t, cond = inputs(model.cfg)
+    model(x_t, t, cond)[..., :9].square().mean().backward()
+    expression_grads = [p.grad for p in model.task_trunks["expression"].parameters()]
+    assert all(g is None or not g.any() for g in expression_grads), "gesture loss must not train the expression trunk"
+    assert model.expression_to_gesture.weight.grad.abs().sum() > 0
+
+
+def test_bad_inputs_and_configs_fail_loudly():
+    cfg = tiny()
+    model = UWPDenoiser(cfg)
+    x_t, t, cond = inputs(cfg)
+    with pytest.raises(ValueError, match="channels"):
+        model(x_t[..., :-1], t, cond)
+    with pytest.raises(ValueError, match="seed"):
+        model(x_t, t, dict(cond, seed=cond["seed"][:, :-1]))
+    with pytest.raises(ValueError, match="missing"):
+        model(x_t, t, {k: v for k, v in cond.items() if k != "word"})
+    with pytest.raises(ConfigError):
+        tiny(fusion="sideways")
+    with pytest.raises(ConfigError):
+        tiny(fusion="oneway", task_dims={"gesture": 9})
