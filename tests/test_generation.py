@@ -139,6 +139,25 @@ def test_streaming_is_lazy_and_equals_the_joined_output():
     assert all(a.seconds_since_start <= b.seconds_since_start for a, b in zip([first] + rest, rest))
 
 
+@pytest.mark.parametrize("total", [60, 61, 90, 181, 600])
+def test_short_first_window_starts_sooner_and_still_covers_everything(total):
+    plan = WindowPlan(total, N, S, first_window_frames=2 * S)
+    assert plan.window_slice(0) == slice(0, 60) and plan.window_slice(1) == slice(30, 180)
+    lengths = []
+
+    def model(index, seed):
+        span = plan.window_slice(index)
+        lengths.append(span.stop - span.start)
+        return global_curve(np.arange(span.start, span.stop)).expand(1, -1, -1)
+
+    chunks = list(stream_windows(model, plan, global_curve(np.arange(S))[None]))
+    assert lengths[0] == 60 and all(length == N for length in lengths[1:])
+    assert chunks[0].motion.shape[1] == min(S, total) if plan.num_windows > 1 else chunks[0].motion.shape[1] == total
+    out = torch.cat([c.motion for c in chunks], dim=1)[0]
+    # every window is the same global curve, so the crossfades reproduce it exactly
+    torch.testing.assert_close(out, global_curve(np.arange(total)))
+
+
 def test_crossfade_weights_rise_strictly_inside_zero_one():
     w = crossfade_weights(30)
     assert w.shape == (30,) and float(w[0]) > 0 and float(w[-1]) < 1
@@ -146,10 +165,12 @@ def test_crossfade_weights_rise_strictly_inside_zero_one():
     torch.testing.assert_close(w + w.flip(0), torch.ones(30))
 
 
-@pytest.mark.parametrize("total, window, seed", [(0, 150, 30), (100, 50, 30), (100, 150, 0)])
-def test_bad_plans_raise_config_error(total, window, seed):
+@pytest.mark.parametrize(
+    "total, window, seed, first", [(0, 150, 30, None), (100, 50, 30, None), (100, 150, 0, None), (100, 150, 30, 59), (100, 150, 30, 151)]
+)
+def test_bad_plans_raise_config_error(total, window, seed, first):
     with pytest.raises(ConfigError):
-        WindowPlan(total, window, seed)
+        WindowPlan(total, window, seed, first)
 
 
 def test_wrong_seed_or_window_shape_raises():
@@ -255,6 +276,9 @@ def test_streamed_chunks_equal_the_whole_take(tiny_assets):
     settings = SamplerSettings(steps=2)
     chunks = list(stream_motion(tiny_assets, speech(9.0), settings, seed=1))
     assert [c.start_frame for c in chunks] == [0, 120] and chunks[-1].start_frame + chunks[-1].motion.shape[1] == 270
+    short_first = list(stream_motion(tiny_assets, speech(9.0), settings, seed=1, first_window_frames=60))
+    assert [c.start_frame for c in short_first] == [0, 30, 150]
+    assert sum(c.motion.shape[1] for c in short_first) == 270
     gesture, expression = denormalise(tiny_assets, torch.cat([c.motion for c in chunks], dim=1))
     whole = generate_motion(tiny_assets, speech(9.0), settings, seed=1)
     np.testing.assert_array_equal(gesture, whole.gesture)
@@ -286,3 +310,22 @@ def test_bad_generation_requests_raise_config_error(tiny_assets):
         generate_motion(tiny_assets, speech(2.0), SamplerSettings(steps=2), emotion=8)
     with pytest.raises(ConfigError, match="num_samples"):
         generate_motion(tiny_assets, speech(2.0), SamplerSettings(steps=2), num_samples=0)
+
+
+def test_bfloat16_precision_stays_close_to_float32(tiny_assets):
+    import copy
+
+    from motiongen.generation.pipeline import generate_motion, set_precision
+
+    settings = SamplerSettings(steps=3)
+    reference = generate_motion(tiny_assets, speech(3.0), settings, seed=2)
+    reduced_assets = copy.copy(tiny_assets)
+    reduced_assets.model = copy.deepcopy(tiny_assets.model)
+    assert set_precision(reduced_assets, "bfloat16") == torch.bfloat16
+    reduced = generate_motion(reduced_assets, speech(3.0), settings, seed=2)
+    assert reduced.metadata["precision"] == "bfloat16" and reference.metadata["precision"] == "float32"
+    assert reduced.gesture.dtype == np.float32
+    scale = np.abs(reference.gesture).max()
+    assert np.abs(reduced.gesture - reference.gesture).max() < 0.05 * scale
+    with pytest.raises(ConfigError, match="precision"):
+        set_precision(reduced_assets, "float16")

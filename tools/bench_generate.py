@@ -1,0 +1,110 @@
+"""Generation speed at the paper's model size: motion seconds per wall second, and streaming latency.
+
+Runs the product's sampling path (``WindowSampler`` + ``stream_windows``: DDIM, seed chaining,
+crossfades) with the paper-size UWP denoiser (random weights — speed does not depend on them) on
+pre-computed conditioning of the paper's widths (audio 1133, word 301), so the figures measure
+sampling, not feature extraction (reported separately for the spectral recipe).
+
+    python tools/bench_generate.py                       # DDIM-25, 60 s of speech, float32 and bfloat16, 1 and 2 threads
+    python tools/bench_generate.py --seconds 20 --threads 1 --precision auto
+
+Targets (issue 5): >= 15x real time, first-window latency <= 0.3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+import torch
+
+from motiongen.diffusion.samplers import SamplerSettings
+from motiongen.diffusion.schedule import NoiseSchedule
+from motiongen.generation.pipeline import Condition, WindowSampler, fast_bfloat16
+from motiongen.generation.windows import WindowPlan, stream_windows
+from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
+
+FPS = 30.0
+
+
+def paper_model() -> tuple[UWPDenoiser, DenoiserConfig]:
+    """The paper-size denoiser (``DenoiserConfig`` defaults: latent 384, 8 layers, 1133/301 inputs)."""
+    cfg = DenoiserConfig(num_emotions=8)
+    torch.manual_seed(0)
+    return UWPDenoiser(cfg).eval(), cfg
+
+
+class _Assets:
+    """The attributes ``WindowSampler`` reads, for a model without a data cache."""
+
+    def __init__(self, model, cfg: DenoiserConfig, dtype: torch.dtype):
+        self.model = model.to(dtype)
+        self.dtype = dtype
+        self.schedule = NoiseSchedule("linear", 1000)
+        self.motion_dim = cfg.motion_dim
+
+
+def run_case(model, cfg, dtype, threads: int, seconds: float, settings: SamplerSettings, first_window: int | None):
+    torch.set_num_threads(threads)
+    frames = int(seconds * FPS)
+    plan = WindowPlan(frames, 150, cfg.seed_frames, first_window)
+    rng = np.random.default_rng(0)
+    condition = Condition(
+        audio=rng.standard_normal((plan.padded_frames, cfg.audio_dim), dtype=np.float32),
+        word=rng.standard_normal((plan.padded_frames, cfg.word_dim), dtype=np.float32),
+        transcript_used=True,
+    )
+    assets = _Assets(model, cfg, dtype)
+    warm = WindowSampler(assets, condition, WindowPlan(150, 150, cfg.seed_frames), settings, 0, 0, 1, 0)
+    warm(0, torch.zeros(1, cfg.seed_frames, cfg.motion_dim))  # oneDNN kernel selection, allocator warm-up
+    sampler = WindowSampler(assets, condition, plan, settings, 0, 0, 1, 0)
+    started = time.perf_counter()
+    first = None
+    for chunk in stream_windows(sampler, plan, torch.zeros(1, cfg.seed_frames, cfg.motion_dim)):
+        first = chunk.seconds_since_start if first is None else first
+    total = time.perf_counter() - started
+    calls = plan.num_windows * settings.steps
+    return {
+        "speed_x_realtime": seconds / total,
+        "first_window_s": first,
+        "ms_per_denoiser_call": 1000 * total / calls,
+        "total_s": total,
+        "windows": plan.num_windows,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="speech length to generate")
+    parser.add_argument("--steps", type=int, default=25)
+    parser.add_argument("--guidance", type=float, default=1.0, help="CFG scale (!= 1 doubles the batch)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--precision", nargs="+", default=["float32", "bfloat16"], choices=["float32", "bfloat16", "auto"])
+    parser.add_argument("--first-window", type=int, nargs="+", default=[150, 60],
+                        help="first-window lengths to try (frames; 150 = full window, 60 = streaming default)")
+    args = parser.parse_args()
+
+    print(f"load average before: {os.getloadavg()}  (cpus: {os.cpu_count()}, torch {torch.__version__}, "
+          f"native bf16: {fast_bfloat16()})")
+    settings = SamplerSettings(kind="ddim", steps=args.steps, eta=0.0, guidance=args.guidance)
+    base, cfg = paper_model()
+    print(f"paper-size denoiser: {sum(p.numel() for p in base.parameters()) / 1e6:.1f} M parameters, "
+          f"DDIM-{args.steps}, guidance {args.guidance}, {args.seconds:g} s of speech at {FPS:g} fps")
+    for precision in args.precision:
+        dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16,
+                 "auto": torch.bfloat16 if fast_bfloat16() else torch.float32}[precision]
+        for threads in args.threads:
+            for first_window in args.first_window:
+                model, _ = paper_model()
+                result = run_case(model, cfg, dtype, threads, args.seconds, settings, first_window)
+                print(f"{precision:>8} ({str(dtype).replace('torch.', '')}) threads={threads} "
+                      f"first window {first_window} frames: {result['speed_x_realtime']:.2f}x real time, "
+                      f"first chunk after {result['first_window_s']:.3f} s, {result['ms_per_denoiser_call']:.1f} ms "
+                      f"per denoiser call (mean), {result['windows']} windows in {result['total_s']:.2f} s", flush=True)
+    print(f"load average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
