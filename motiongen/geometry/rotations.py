@@ -28,6 +28,8 @@ correct at gimbal lock and fast enough there.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.spatial.transform import Rotation
 
@@ -83,6 +85,8 @@ def euler_to_quaternion(deg, order: str) -> np.ndarray:
 def _euler_components_to_quaternion(angles: np.ndarray, order: str) -> np.ndarray:
     """``(3, ...)`` degrees -> ``(4, ...)`` quaternion components, written with in-place ops."""
     # Temporaries are reused (out=...) because the cost here is memory traffic, not arithmetic.
+    shape = angles.shape[1:]
+    angles = angles.reshape(3, -1)  # a view for the layouts the callers pass
     tan = np.multiply(angles, 1.0 / 360.0, order="C")  # turns, component-first memory
     np.subtract(tan, np.rint(tan), out=tan)  # reduce to [-0.5, 0.5] turns
     tan *= 0.5 * np.pi  # quarter angle in radians
@@ -124,7 +128,7 @@ def _euler_components_to_quaternion(angles: np.ndarray, order: str) -> np.ndarra
         np.multiply(s2, c1 * c3 + s1 * s3, out=middle)  # cos of the half difference
         np.multiply(sign * s2, s1 * c3 - c1 * s3, out=other)  # sin of the half difference
     out *= np.copysign(1.0, w)  # canonical sign w >= 0 (q and -q are the same rotation)
-    return out
+    return out.reshape((4,) + shape)
 
 
 def _canonical(q: np.ndarray) -> np.ndarray:
@@ -145,14 +149,15 @@ def quaternion_to_matrix(quat) -> np.ndarray:
 
 def _quaternion_components_to_matrix(quat: np.ndarray) -> np.ndarray:
     """``(4, ...)`` quaternion components -> ``(3, 3, ...)`` matrix components."""
-    w, x, y, z = quat
+    shape = quat.shape[1:]
+    w, x, y, z = quat.reshape(4, -1)
     scale = w * w
     scale += x * x
     scale += y * y
     scale += z * z
     np.divide(2.0, scale, out=scale)
     xs, ys, zs = x * scale, y * scale, z * scale
-    mat = np.empty((3, 3) + quat.shape[1:], dtype=quat.dtype)
+    mat = np.empty((3, 3, w.shape[0]), dtype=quat.dtype)
     xx, yy, zz = x * xs, y * ys, z * zs
     np.add(yy, zz, out=mat[0, 0])
     np.subtract(1.0, mat[0, 0], out=mat[0, 0])
@@ -170,7 +175,7 @@ def _quaternion_components_to_matrix(quat: np.ndarray) -> np.ndarray:
         np.multiply(c, d, out=yy)  # antisymmetric part
         np.subtract(xx, yy, out=mat[minus])
         np.add(xx, yy, out=mat[plus])
-    return mat
+    return mat.reshape((3, 3) + shape)
 
 
 def matrix_to_quaternion(mat) -> np.ndarray:
@@ -233,7 +238,9 @@ def axis_angle_to_quaternion(axis_angle) -> np.ndarray:
 def quaternion_to_euler(quat, order: str) -> np.ndarray:
     """Quaternions ``(..., 4)`` (w, x, y, z) -> Euler angles ``(..., 3)`` degrees (intrinsic).
 
-    At gimbal lock the third angle is set to zero (scipy's convention) and scipy warns.
+    At gimbal lock only the sum (or difference) of the first and third angle is defined; the third
+    is then set to zero (scipy's convention), which still reproduces the rotation exactly, so
+    scipy's warning about it is silenced.
     """
     order = check_order(order)
     quat = _float_array(quat)
@@ -241,7 +248,9 @@ def quaternion_to_euler(quat, order: str) -> np.ndarray:
     flat = quat.reshape(-1, 4)[:, [1, 2, 3, 0]]  # scipy wants scalar-last
     if flat.shape[0] == 0:
         return np.zeros(quat.shape[:-1] + (3,), dtype=quat.dtype)
-    euler = Rotation.from_quat(flat).as_euler(order, degrees=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Gimbal lock detected", category=UserWarning)
+        euler = Rotation.from_quat(flat).as_euler(order, degrees=True)
     return euler.reshape(quat.shape[:-1] + (3,)).astype(quat.dtype, copy=False)
 
 
