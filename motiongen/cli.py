@@ -17,6 +17,7 @@ from motiongen.errors import MotiongenError
 COMMANDS: dict[str, str] = {
     "inspect": "Show what a BEAT file or corpus folder holds, and every problem found.",
     "train": "Train the UWP diffusion model on a feature cache (Hydra overrides; DDP; resume=CKPT).",
+    "generate": "Speech (audio file or text) to BVH, ARKit JSON, Live Link CSV, arrays and a preview video.",
 }
 
 
