@@ -1,0 +1,153 @@
+"""``motiongen generate``: speech (audio file or text) → BVH, ARKit JSON, Live Link CSV, arrays, preview.
+
+Examples::
+
+    motiongen generate --audio speech.wav --transcript speech.TextGrid --checkpoint model.ckpt
+    motiongen generate --text "Hello there, nice to meet you." --voice male --checkpoint model.ckpt
+    motiongen generate --audio speech.wav --checkpoint model.ckpt --stream --fps 120 sampler.eta=0.5
+
+Every input is validated before the model loads; the output folder appears only when complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--audio", type=Path, help="speech audio (wav/flac/mp3, any sample rate)")
+    source.add_argument("--text", help="text to speak with the offline eSpeak NG voice (instead of --audio)")
+    parser.add_argument("--transcript", type=Path, help="Praat TextGrid with a 'words' tier for --audio "
+                        "(without it the word features are the silence/unknown vector)")
+    parser.add_argument("--voice", default="female", help="voice for --text: female or male (default female)")
+    parser.add_argument("--checkpoint", type=Path, required=True, help="trained model checkpoint (.ckpt)")
+    parser.add_argument("--out", type=Path, help="output folder (default: outputs/<input>-<time>)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing non-empty output folder")
+    parser.add_argument("--seed", type=int, help="random seed (default from conf/generate.yaml: 0)")
+    parser.add_argument("--num-samples", type=int, help="diverse samples of the same input (default 1)")
+    parser.add_argument("--sampler", choices=("ddim", "ddpm"), help="sampler (default ddim)")
+    parser.add_argument("--steps", type=int, help="DDIM steps (default 25)")
+    parser.add_argument("--eta", type=float, help="DDIM eta in [0, 1] (default 0)")
+    parser.add_argument("--guidance", type=float, help="classifier-free guidance scale (default 1 = conditional)")
+    parser.add_argument("--speaker", type=int, help="BEAT speaker id to imitate (default: the first training speaker)")
+    parser.add_argument("--emotion", help="emotion condition: neutral, happiness, anger, sadness, contempt, "
+                        "surprise, fear, disgust (default: estimated from --text, else neutral)")
+    parser.add_argument("--fps", type=int, choices=(30, 120), help="output frame rate (default 30)")
+    parser.add_argument("--stream", action="store_true", help="sample window by window and report each as it is ready")
+    parser.add_argument("--init-bvh", type=Path, help="BVH whose last second is the starting pose (default: dataset mean pose)")
+    parser.add_argument("--no-preview", action="store_true", help="skip preview.mp4 and face_curves.png")
+    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), help="inference dtype (default auto)")
+    parser.add_argument("--threads", type=int, help="CPU threads for the network (default: all cores)")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides of conf/generate.yaml, e.g. sampler.eta=0.5")
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    """Command-line flags as Hydra overrides (flags win over trailing overrides)."""
+    out = list(args.overrides)
+    if args.sampler:
+        out.append(f"sampler={args.sampler}")
+    pairs = {"seed": args.seed, "num_samples": args.num_samples, "sampler.steps": args.steps, "sampler.eta": args.eta,
+             "sampler.guidance": args.guidance, "out_fps": args.fps, "precision": args.precision, "threads": args.threads}
+    out += [f"{key}={value}" for key, value in pairs.items() if value is not None]
+    if args.no_preview:
+        out.append("preview=false")
+    return out
+
+
+def _emotion_index(args: argparse.Namespace, num_emotions: int, text_emotion) -> tuple[int, str]:
+    """Emotion condition index and how it was chosen."""
+    from motiongen.corpus.emotions import EMOTIONS
+    from motiongen.errors import ConfigError
+
+    if args.emotion is not None:
+        if args.emotion not in EMOTIONS:
+            raise ConfigError(f"unknown emotion {args.emotion!r}; choose one of {', '.join(EMOTIONS)}")
+        if num_emotions == 0:
+            raise ConfigError("this checkpoint was trained without an emotion condition; drop --emotion")
+        return EMOTIONS.index(args.emotion), "command line"
+    if num_emotions and text_emotion is not None:
+        from motiongen.text.emotion import to_beat_emotion
+
+        return to_beat_emotion(text_emotion.label), f"estimated from the text ({text_emotion.label})"
+    return 0, "neutral (default)" if num_emotions else "model has no emotion condition"
+
+
+def _default_out(args: argparse.Namespace) -> Path:
+    stem = args.audio.stem if args.audio else "text"
+    return Path("outputs") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from omegaconf import OmegaConf
+
+    from motiongen.config import compose
+    from motiongen.diffusion.samplers import SamplerSettings
+    from motiongen.errors import ConfigError
+    from motiongen.export.folder import check_destination
+    from motiongen.export.run import write_run
+    from motiongen.generation.checkpoint import load_assets
+    from motiongen.generation.inputs import require_file, sha256_file, speech_from_audio, speech_from_text
+    from motiongen.generation.pipeline import generate_motion
+
+    cfg = compose("generate", _overrides(args))
+    settings = SamplerSettings(**OmegaConf.to_container(cfg.sampler))
+    if cfg.num_samples < 1:
+        raise ConfigError(f"--num-samples must be >= 1, got {cfg.num_samples}")
+    out_dir = check_destination(args.out or _default_out(args), args.overwrite)
+    checkpoint = require_file(args.checkpoint, "checkpoint")
+    if args.transcript is not None and args.text is not None:
+        raise ConfigError("--transcript goes with --audio; --text brings its own word timings")
+    init_bvh = require_file(args.init_bvh, "initial-pose BVH") if args.init_bvh else None
+
+    text_emotion = None
+    if args.text is not None:
+        from motiongen.text.emotion import estimate_emotion
+
+        speech = speech_from_text(args.text, args.voice, cfg.min_speech_seconds, cfg.silence_dbfs)
+        text_emotion = estimate_emotion(args.text)
+    else:
+        speech = speech_from_audio(args.audio, args.transcript, cfg.min_speech_seconds, cfg.silence_dbfs)
+
+    if cfg.threads is not None:
+        import torch
+
+        torch.set_num_threads(int(cfg.threads))
+    assets = load_assets(checkpoint, precision=str(cfg.precision))
+    emotion, emotion_source = _emotion_index(args, assets.num_emotions, text_emotion)
+    init_gesture = None
+    inputs = dict(speech.description)
+    if init_bvh is not None:
+        from motiongen.generation.checkpoint import gesture_from_bvh
+
+        init_gesture = gesture_from_bvh(init_bvh, assets)
+        inputs["init_bvh"] = {"path": str(init_bvh), "sha256": sha256_file(init_bvh)}
+
+    def report(chunk) -> None:
+        end = chunk.start_frame + chunk.motion.shape[1]
+        print(f"window {chunk.window_index}: frames {chunk.start_frame}-{end - 1} ready after "
+              f"{chunk.seconds_since_start:.3f} s", flush=True)
+
+    generated = generate_motion(assets, speech, settings, cfg.seed, cfg.num_samples, args.speaker, emotion,
+                                init_gesture, on_chunk=report if args.stream else None,
+                                first_window_frames=cfg.stream_first_window if args.stream else None)
+    if args.stream:
+        print(f"streaming start-up latency (first window ready): {generated.metadata['first_window_seconds']:.3f} s")
+    generated.metadata.update({"emotion_source": emotion_source, "stream": bool(args.stream)})
+    if text_emotion is not None:
+        generated.metadata["text_emotion_scores"] = text_emotion.scores
+    run_folder = write_run(
+        out_dir, generated, assets.template, out_fps=int(cfg.out_fps), inputs=inputs, model=assets.source,
+        config={"generate": OmegaConf.to_container(cfg, resolve=True), "training": assets.config},
+        audio=(speech.wave, speech.sample_rate), preview=bool(cfg.preview), overwrite=args.overwrite,
+    )
+    print(f"wrote {run_folder.folder} ({generated.num_frames} frames at {generated.fps:g} fps, "
+          f"{cfg.num_samples} sample(s)): {', '.join(sorted(run_folder.files))}")
+    for warning in run_folder.warnings:
+        print(f"warning: {warning}")
+    return 0

@@ -1,0 +1,131 @@
+"""What a checkpoint must carry so that generation needs nothing but the checkpoint.
+
+A trained network alone cannot animate new speech: generation also needs the data recipe the
+network was trained on — normalisation statistics, audio feature recipe, word vectors, joint and
+blendshape names, speaker list, window/seed lengths — and a skeleton template for BVH export.
+:class:`GenerationBundle` is a Lightning callback that stores these (plain lists, strings and
+tensors, loadable with ``torch.load(weights_only=True)``) under :data:`BUNDLE_KEY` in every
+checkpoint the trainer writes; :func:`motiongen.generation.checkpoint.load_assets` reads them back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import Callback
+
+from motiongen.errors import ConfigError
+from motiongen.export.bvh_export import SkeletonTemplate
+from motiongen.features.words import WordTable
+from motiongen.formats.bvh import Skeleton
+
+BUNDLE_KEY = "motiongen_generation"
+BUNDLE_VERSION = 1
+
+
+class BlockStats:
+    """Per-block mean/std normalisation with the statistics stored in a bundle.
+
+    ``stats``: ``{block: (mean (C,), std (C,))}`` float32; ``normalise(block, x) = (x - mean) / std``
+    over the last axis, ``denormalise`` its inverse.
+    """
+
+    def __init__(self, stats: dict[str, tuple[np.ndarray, np.ndarray]]):
+        self.stats = {block: (np.asarray(mean, np.float32), np.asarray(std, np.float32)) for block, (mean, std) in stats.items()}
+
+    def normalise(self, block: str, array: np.ndarray) -> np.ndarray:
+        mean, std = self.stats[block]
+        return ((np.asarray(array, np.float32) - mean) / std).astype(np.float32)
+
+    def denormalise(self, block: str, array: np.ndarray) -> np.ndarray:
+        mean, std = self.stats[block]
+        return (np.asarray(array, np.float32) * std + mean).astype(np.float32)
+
+
+def _tensor(array) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(np.asarray(array, dtype=np.float32)))
+
+
+def template_to_payload(template: SkeletonTemplate) -> dict[str, Any]:
+    skeleton = template.skeleton
+    return {
+        "names": list(skeleton.names),
+        "parents": [int(p) for p in skeleton.parents],
+        "offsets": _tensor(skeleton.offsets),
+        "channels": [list(c) for c in skeleton.channels],
+        "rotation_orders": list(skeleton.rotation_orders),
+        "end_sites": {int(j): [float(v) for v in offset] for j, offset in skeleton.end_sites.items()},
+        "rest_euler_deg": _tensor(template.rest_euler_deg),
+        "rest_root_translation": _tensor(template.rest_root_translation),
+    }
+
+
+def template_from_payload(payload: dict[str, Any]) -> SkeletonTemplate:
+    skeleton = Skeleton(
+        names=list(payload["names"]),
+        parents=np.asarray(payload["parents"], dtype=np.int64),
+        offsets=payload["offsets"].double().numpy(),
+        channels=[tuple(c) for c in payload["channels"]],
+        rotation_orders=list(payload["rotation_orders"]),
+        end_sites={int(j): np.asarray(v, dtype=np.float64) for j, v in payload["end_sites"].items()},
+    )
+    return SkeletonTemplate(skeleton, payload["rest_euler_deg"].double().numpy(), payload["rest_root_translation"].double().numpy())
+
+
+def make_bundle(
+    *,
+    fps: float,
+    window_frames: int,
+    seed_frames: int,
+    stats: dict[str, tuple[np.ndarray, np.ndarray]],
+    joint_names: list[str],
+    blendshape_names: list[str],
+    speakers: list[int],
+    num_emotions: int,
+    audio_features: dict[str, Any],
+    words: WordTable,
+    template: SkeletonTemplate,
+    config: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Assemble the checkpoint payload.
+
+    Args:
+        fps: model frame rate; window_frames / seed_frames: training clip and seed lengths.
+        stats: normalisation ``{block: (mean, std)}`` of the blocks the training data normalised
+            (always ``gesture`` and ``expression``; ``audio``/``word`` when the cache did).
+        audio_features: the ``data.features`` config node (plain dict) of the audio recipe.
+        words: the word-vector table of the training cache.
+        template: skeleton + rest pose for BVH export.
+        config: the resolved training configuration (plain dict), recorded for provenance.
+    """
+    for block in ("gesture", "expression"):
+        if block not in stats:
+            raise ConfigError(f"generation bundle needs normalisation statistics of the {block!r} block")
+    return {
+        "version": BUNDLE_VERSION,
+        "fps": float(fps),
+        "window_frames": int(window_frames),
+        "seed_frames": int(seed_frames),
+        "stats": {block: {"mean": _tensor(mean), "std": _tensor(std)} for block, (mean, std) in stats.items()},
+        "joint_names": list(joint_names),
+        "blendshape_names": list(blendshape_names),
+        "speakers": [int(s) for s in speakers],
+        "num_emotions": int(num_emotions),
+        "audio_features": dict(audio_features),
+        "word_vectors": {"words": list(words.words), "vectors": _tensor(words.vectors), "source": str(words.source)},
+        "template": template_to_payload(template),
+        "config": json.loads(json.dumps(config or {}, default=str)),
+    }
+
+
+class GenerationBundle(Callback):
+    """Lightning callback: put ``bundle`` (from :func:`make_bundle`) into every saved checkpoint."""
+
+    def __init__(self, bundle: dict[str, Any]):
+        self.bundle = bundle
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict[str, Any]) -> None:
+        checkpoint[BUNDLE_KEY] = self.bundle
