@@ -25,7 +25,8 @@ from motiongen.features.recipe import WAVLM_SAMPLE_RATE, WavLMSpec
 log = logging.getLogger(__name__)
 
 
-def _load_error(spec: WavLMSpec, err: Exception) -> ConfigError:
+def wavlm_load_error(spec: WavLMSpec, err: Exception) -> ConfigError:
+    """The error raised when ``spec.model`` cannot be loaded: names it and says what to do."""
     return ConfigError(
         f"cannot load the WavLM model {spec.model!r} (data.features.wavlm.model): "
         f"{type(err).__name__}: {err}. Without internet access, download it once elsewhere (e.g. "
@@ -49,7 +50,7 @@ def load_wavlm(spec: WavLMSpec):
     try:
         model = WavLMModel.from_pretrained(spec.model, local_files_only=spec.local_files_only)
     except (OSError, ValueError, RuntimeError, KeyError) as err:
-        raise _load_error(spec, err) from None
+        raise wavlm_load_error(spec, err) from None
     layers = model.config.num_hidden_layers
     if not -(layers + 1) <= spec.layer <= layers:
         raise ConfigError(

@@ -1,0 +1,286 @@
+"""Build or update the training cache of a corpus (what ``motiongen preprocess`` runs).
+
+Steps: discover the takes; keep those of the configured speakers that have every required modality
+and a split (the others are listed as skipped, with the reason); build the corpus word table;
+compare each take's stored entry with its sources and settings (unchanged -> up to date, else
+queued); compute the queued takes in parallel; then write normalisation statistics over the train
+split and the manifest. A failing take is reported and never stops the others; a configuration
+error (e.g. WavLM cannot be loaded) stops the build before any take is computed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from motiongen import __version__
+from motiongen.cache.executors import run_in_process, run_in_processes, run_on_ray
+from motiongen.cache.sources import sources_unchanged
+from motiongen.cache.stats import compute_stats, save_stats
+from motiongen.cache.store import (
+    CACHE_FORMAT,
+    MANIFEST,
+    STATS,
+    read_entry,
+    remove_leftovers,
+    settings_hash,
+    write_json_atomic,
+)
+from motiongen.cache.take import REQUIRED_MODALITIES, SOURCE_MODALITIES, TakeJob, TakeResult, TakeSettings
+from motiongen.cache.word_table import prepare_word_table
+from motiongen.errors import ConfigError, MotiongenError
+from motiongen.features.recipe import recipe_from_config
+
+log = logging.getLogger(__name__)
+
+SUMMARY = "preprocess_summary.json"
+
+
+@dataclass
+class BuildSummary:
+    """What a build did, take by take.
+
+    Attributes:
+        processed: ``{take_id: {"frames", "seconds", "warnings"}}`` computed in this run.
+        up_to_date: takes whose entry was reused.
+        skipped: ``{take_id: reason}`` takes not cached (missing modality, other speaker, no split).
+        failed: ``{take_id: reason}`` takes whose computation failed.
+        warnings: corpus-level problems (unplaced files, word-vector source, ...).
+    """
+
+    cache_dir: str
+    processed: dict[str, dict] = field(default_factory=dict)
+    up_to_date: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _select(cfg, corpus, splits, summary: BuildSummary) -> list:
+    speakers = None if cfg.data.speakers is None else [int(s) for s in cfg.data.speakers]
+    selected = []
+    for take in corpus:
+        missing = [f"{what}" for modality, what in REQUIRED_MODALITIES.items() if modality not in take.files]
+        if speakers is not None and take.speaker_id not in speakers:
+            summary.skipped[take.take_id] = f"speaker {take.speaker_id} is not in data.speakers {speakers}"
+        elif missing:
+            summary.skipped[take.take_id] = "missing " + ", ".join(missing)
+        elif take.take_id not in splits:
+            reason = splits.unassigned.get(take.take_id, "no split")
+            summary.skipped[take.take_id] = f"no train/val/test split ({reason}); assign one in data.split_csv"
+        else:
+            selected.append(take)
+    return selected
+
+
+def _transcripts(takes, summary: BuildSummary) -> dict[str, list[str]]:
+    """Spoken words of each take (a take whose TextGrid cannot be read is failed here)."""
+    from motiongen.formats.textgrid import read_textgrid
+
+    transcripts = {}
+    for take in takes:
+        try:
+            grid = read_textgrid(take.files["TextGrid"])
+        except MotiongenError as err:
+            summary.failed[take.take_id] = f"{type(err).__name__}: {err}"
+            continue
+        transcripts[take.take_id] = [interval.label for interval in grid["words"] if interval.label]
+    return transcripts
+
+
+def _check_wavlm(recipe) -> None:
+    """Fail fast, before any take runs, when the recipe's WavLM cannot be found."""
+    if recipe.wavlm is None:
+        return
+    from transformers import WavLMConfig
+
+    from motiongen.features.wavlm import wavlm_load_error
+
+    try:
+        WavLMConfig.from_pretrained(recipe.wavlm.model, local_files_only=recipe.wavlm.local_files_only)
+    except (OSError, ValueError) as err:
+        raise wavlm_load_error(recipe.wavlm, err) from None
+
+
+def _results(jobs, cfg, uses_torch: bool) -> Iterator[TakeResult]:
+    from omegaconf import OmegaConf
+
+    address = OmegaConf.select(cfg, "ray.address")
+    workers = int(cfg.data.workers)
+    if workers < 1:
+        raise ConfigError(f"data.workers must be >= 1, got {workers}")
+    if address:
+        return run_on_ray(jobs, str(address), workers)
+    if workers == 1 or len(jobs) <= 1:
+        return run_in_process(jobs)
+    return run_in_processes(jobs, workers, uses_torch)
+
+
+def _run(jobs, cfg, uses_torch: bool, summary: BuildSummary, progress: bool) -> None:
+    from tqdm import tqdm
+
+    results = _results(jobs, cfg, uses_torch)
+    bar = tqdm(total=len(jobs), desc="preprocess", unit="take", disable=not progress)
+    try:
+        for result in results:
+            bar.update(1)
+            if result.status == "processed":
+                summary.processed[result.take_id] = {
+                    "frames": result.num_frames, "seconds": round(result.seconds, 3), "warnings": result.warnings,
+                }
+                continue
+            summary.failed[result.take_id] = result.reason
+            if result.fatal:
+                raise ConfigError(result.reason)
+    finally:
+        bar.close()
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+
+
+def _manifest(cfg, cache_dir: Path, selected, splits, settings: TakeSettings, digest: str, recipe, word_source, summary) -> dict:
+    from motiongen.corpus.emotions import EMOTIONS
+    from motiongen.formats.arkit import ARKIT_NAMES
+
+    takes = {}
+    dims = None
+    for take in selected:
+        entry = read_entry(cache_dir, take.take_id)
+        if entry is None or entry.get("settings_hash") != digest or take.take_id in summary.failed:
+            continue
+        if dims is None:
+            dims = entry["dims"]
+        elif entry["dims"] != dims:
+            raise MotiongenError(f"take {take.take_id} has block widths {entry['dims']}, others {dims}")
+        takes[take.take_id] = {
+            "split": splits[take.take_id],
+            "speaker_id": entry["speaker_id"],
+            "emotion": entry["emotion"],
+            "num_frames": entry["num_frames"],
+            "warnings": entry["warnings"],
+            "sources": entry["sources"],
+        }
+    if not takes:
+        raise MotiongenError("no take could be cached; see the skipped/failed lists")
+    speakers = [int(s) for s in cfg.data.speakers] if cfg.data.speakers is not None else sorted(
+        {t["speaker_id"] for t in takes.values()}
+    )
+    wavlm_dim = dims["audio"] - sum(recipe.block_dims(0).values()) if recipe.wavlm is not None else None
+    return {
+        "cache_format": CACHE_FORMAT,
+        "package_version": __version__,
+        "settings": settings.to_dict(),
+        "settings_hash": digest,
+        "corpus": {"name": str(cfg.data.name), "root": str(Path(str(cfg.data.root)).resolve())},
+        "fps": settings.fps,
+        "dims": dims,
+        "audio_layout": recipe.layout(wavlm_dim),
+        "words": {"source": word_source, "dim": int(cfg.data.words.dim), "table": "words/table.npz"},
+        "joint_names": list(settings.joint_names),
+        "blendshape_names": list(ARKIT_NAMES),
+        "speakers": speakers,
+        "num_emotions": len(EMOTIONS),
+        "emotions": list(EMOTIONS),
+        "takes": takes,
+        "split_counts": {s: sum(1 for t in takes.values() if t["split"] == s) for s in ("train", "val", "test")},
+    }
+
+
+def _write_stats(cache_dir: Path, manifest: dict, std_floor: float) -> None:
+    """(Re)compute train-split statistics unless the stored ones were made from the same entries."""
+    train = sorted(t for t, facts in manifest["takes"].items() if facts["split"] == "train")
+    if not train:
+        raise ConfigError(
+            "no cached take is in the train split, so normalisation statistics cannot be computed; "
+            "assign train takes with data.split_csv (take_id,split rows)"
+        )
+    key = settings_hash({
+        "takes": {t: [manifest["takes"][t]["sources"], manifest["settings_hash"]] for t in train},
+        "std_floor": std_floor,
+    })
+    manifest["stats"] = {"file": STATS, "split": "train", "takes": train, "std_floor": std_floor, "key": key}
+    previous = read_manifest(cache_dir)
+    if previous and previous.get("stats", {}).get("key") == key and (cache_dir / STATS).is_file():
+        return
+    save_stats(cache_dir / STATS, compute_stats(cache_dir, train, std_floor))
+
+
+def read_manifest(cache_dir: Path) -> dict | None:
+    import json
+
+    try:
+        return json.loads((Path(cache_dir) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def build_cache(cfg, progress: bool = True) -> BuildSummary:
+    """Build or update the cache described by a composed config (``data.*``, optional ``ray.*``).
+
+    Returns:
+        :class:`BuildSummary` (also written to ``<cache_dir>/preprocess_summary.json``).
+
+    Raises:
+        ConfigError: unusable configuration (no word vectors and no fallback, WavLM missing, no
+            train take for the statistics, ...).
+        InputFileError: the corpus root is not a folder.
+    """
+    from motiongen.corpus.beat import assign_splits, discover_beat
+
+    started = time.perf_counter()
+    data = cfg.data
+    cache_dir = Path(str(data.cache_dir)).expanduser().resolve()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    summary = BuildSummary(cache_dir=str(cache_dir))
+    leftovers = remove_leftovers(cache_dir)
+    if leftovers:
+        summary.warnings.append(f"removed {len(leftovers)} partial entr(ies) of an interrupted run")
+    recipe = recipe_from_config(data.features, data.motion_fps)
+    _check_wavlm(recipe)
+
+    corpus = discover_beat(str(data.root))
+    summary.warnings.extend(f"{path}: {message}" for path, message in corpus.problems)
+    splits = assign_splits(corpus, data.split_csv)
+    summary.warnings.extend(splits.warnings)
+    selected = _select(cfg, corpus, splits, summary)
+    transcripts = _transcripts(selected, summary)
+    selected = [take for take in selected if take.take_id in transcripts]
+    table_path, word_source, word_warnings = prepare_word_table(data.words, transcripts, cache_dir)
+    summary.warnings.extend(word_warnings)
+
+    settings = TakeSettings(
+        recipe=recipe,
+        joint_names=tuple(str(name) for name in data.joints.names),
+        fps=float(data.motion_fps),
+        allow_truncated=bool(data.allow_truncated),
+        word_table=str(table_path),
+        word_source=word_source,
+    )
+    digest = settings_hash(settings.to_dict())
+    jobs = []
+    for take in selected:
+        files = {m: str(p) for m, p in take.files.items() if m in SOURCE_MODALITIES}
+        entry = read_entry(cache_dir, take.take_id)
+        if entry and entry.get("settings_hash") == digest and sources_unchanged(entry.get("sources", {}), files):
+            summary.up_to_date.append(take.take_id)
+            continue
+        jobs.append(TakeJob(take.take_id, take.speaker_id, take.take_type, take.start, files, str(cache_dir), settings, digest))
+    log.info("%d take(s) to compute, %d up to date, %d skipped", len(jobs), len(summary.up_to_date), len(summary.skipped))
+    try:
+        _run(jobs, cfg, recipe.wavlm is not None, summary, progress)
+        manifest = _manifest(cfg, cache_dir, selected, splits, settings, digest, recipe, word_source, summary)
+        _write_stats(cache_dir, manifest, float(data.std_floor))
+        write_json_atomic(cache_dir / MANIFEST, manifest)
+    finally:
+        summary.seconds = round(time.perf_counter() - started, 3)
+        write_json_atomic(cache_dir / SUMMARY, summary.to_dict())
+    return summary
+

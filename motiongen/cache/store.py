@@ -1,0 +1,111 @@
+"""On-disk layout of the cache and its atomic writes.
+
+::
+
+    <cache_dir>/
+      manifest.json            whole-cache facts (recipe, dims, speakers, takes and splits, ...)
+      stats.npz                per-dimension mean/std of each block over the train split
+      words/                   word-vector table of the corpus vocabulary (+ fallback fastText model)
+      takes/<take_id>/         one complete entry per take:
+        gesture.npy              (N, 3K) float32 axis-angle, radians
+        expression.npy           (N, 52) float32 ARKit weights
+        audio.npy                (N, Da) float32 audio features
+        word.npy                 (N, Dw) float32 word features
+        entry.json               sources (size, mtime, sha256), settings hash, warnings, ...
+
+A take entry is written into a temporary folder ``takes/.partial-<take_id>-<random>`` and moved to
+``takes/<take_id>`` with one ``os.replace`` (atomic on POSIX), so an interrupted run leaves either
+the complete entry or none; a replaced entry is first renamed aside, then deleted. Leftover
+``.partial-*`` / ``.stale-*`` folders are removed at the start of the next build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+BLOCKS: tuple[str, ...] = ("gesture", "expression", "audio", "word")
+MANIFEST = "manifest.json"
+STATS = "stats.npz"
+TAKES_DIR = "takes"
+WORDS_DIR = "words"
+ENTRY = "entry.json"
+CACHE_FORMAT = 1  # bump when the layout or the meaning of stored arrays changes
+_PARTIAL, _STALE = ".partial-", ".stale-"
+
+
+def write_json_atomic(path: Path, payload: Any) -> None:
+    """Write JSON to ``path`` through a temporary file and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump(payload, out, indent=1, sort_keys=True)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
+def settings_hash(settings: Mapping[str, Any]) -> str:
+    """Short stable hash of JSON-serialisable settings (sorted keys)."""
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def take_dir(cache_dir: Path, take_id: str) -> Path:
+    return Path(cache_dir) / TAKES_DIR / take_id
+
+
+def read_entry(cache_dir: Path, take_id: str) -> dict | None:
+    """The ``entry.json`` of a complete take entry, or None when there is none (or it is unreadable)."""
+    path = take_dir(cache_dir, take_id) / ENTRY
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def write_take(cache_dir: Path, take_id: str, arrays: Mapping[str, np.ndarray], entry: Mapping[str, Any]) -> None:
+    """Atomically (re)place the entry of one take: the ``.npy`` arrays of every block and ``entry.json``."""
+    takes = Path(cache_dir) / TAKES_DIR
+    takes.mkdir(parents=True, exist_ok=True)
+    staging = takes / f"{_PARTIAL}{take_id}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        for block in BLOCKS:
+            np.save(staging / f"{block}.npy", np.ascontiguousarray(arrays[block], dtype=np.float32))
+        (staging / ENTRY).write_text(json.dumps(entry, indent=1, sort_keys=True), encoding="utf-8")
+        final = takes / take_id
+        if final.exists():
+            stale = takes / f"{_STALE}{take_id}-{uuid.uuid4().hex[:8]}"
+            os.replace(final, stale)
+            os.replace(staging, final)
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            os.replace(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def remove_leftovers(cache_dir: Path) -> list[str]:
+    """Delete the temporary folders an interrupted run left behind; return their names."""
+    takes = Path(cache_dir) / TAKES_DIR
+    if not takes.is_dir():
+        return []
+    leftovers = [p for p in takes.iterdir() if p.name.startswith((_PARTIAL, _STALE))]
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+    return sorted(p.name for p in leftovers)
+
+
+def open_block(cache_dir: Path, take_id: str, block: str) -> np.ndarray:
+    """Memory-map one block of a take: ``(N, D)`` float32, read-only."""
+    return np.load(take_dir(cache_dir, take_id) / f"{block}.npy", mmap_mode="r")
