@@ -18,6 +18,8 @@ COMMANDS: dict[str, str] = {
     "inspect": "Show what a BEAT file or corpus folder holds, and every problem found.",
     "train": "Train the UWP diffusion model on a feature cache (Hydra overrides; DDP; resume=CKPT).",
     "generate": "Speech (audio file or text) to BVH, ARKit JSON, Live Link CSV, arrays and a preview video.",
+    "preprocess": "Build or update the training feature cache of a corpus (Hydra overrides; parallel, resumable).",
+    "quickstart": "Offline demo: synthesise a corpus, preprocess, train the tiny model, generate, report.",
 }
 
 
