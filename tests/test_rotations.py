@@ -13,7 +13,8 @@ from motiongen.geometry import rotations as rot
 def angles():
     rng = np.random.default_rng(7)
     values = rng.uniform(-400.0, 400.0, size=(500, 3))  # includes angles past +-180 and +-360
-    values[:5] = [[0, 0, 0], [180, 0, 0], [0, -180, 90], [90, 90, 0], [359.999, 1e-9, -720]]
+    values[:9] = [[0, 0, 0], [180, 0, 0], [0, -180, 90], [90, 90, 0], [359.999, 1e-9, -720],
+                  [360, -360, 540], [-540, 1080, 719.9999], [1e-12, -1e-12, 3600.5], [-179.99, 180.01, 0]]
     return values
 
 

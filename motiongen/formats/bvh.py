@@ -389,7 +389,7 @@ def read_bvh(path: str | Path, allow_truncated: bool = False) -> BvhMotion:
     if not raw or raw.isspace():
         raise InputFileError(path, "file is empty", 1)
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # tolerate a byte-order mark
     except UnicodeDecodeError as err:
         line = raw.count(b"\n", 0, err.start) + 1
         raise InputFileError(path, "not a text BVH file (invalid UTF-8 bytes)", line) from None

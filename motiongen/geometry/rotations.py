@@ -18,10 +18,11 @@ Representations and units:
 Why most paths are hand-written instead of ``scipy.spatial.transform.Rotation`` (measured with
 scipy 1.17 / numpy 2.4 on 957 frames x 75 joints = 71 775 rotations, the BEAT sample file):
 ``from_euler`` takes 185 ms, ``from_matrix`` 58 ms and ``as_rotvec`` 55 ms, while the vectorised
-closed forms below take 1-4 ms each. Reading a BVH is dominated by these conversions otherwise.
+closed forms below take 1-5 ms each (matrix -> quaternion about 10 ms). Reading a BVH would
+be dominated by these conversions otherwise.
 Euler -> quaternion also avoids ``np.sin``/``np.cos`` on float64 (about 5 ms each for 218k angles,
 numpy has no SIMD path for them) and uses the tangent of the quarter angle instead, which numpy
-vectorises (0.8 ms) and which is exactly as accurate for angles reduced to [-180, 180] degrees.
+vectorises (0.8 ms) and which is as accurate (see :func:`euler_to_quaternion`).
 Quaternion -> Euler (only used on export) is delegated to scipy's ``as_euler``, which is both
 correct at gimbal lock and fast enough there.
 """
@@ -69,9 +70,11 @@ def euler_to_quaternion(deg, order: str) -> np.ndarray:
     """Euler angles ``(..., 3)`` in degrees (intrinsic, BVH order) -> quaternions ``(..., 4)``.
 
     The quaternion is the Hamilton product ``q_a * q_b * q_c`` of the three elementary rotations,
-    written out in closed form. Half-angle sines and cosines come from ``t = tan(angle / 4)``
-    (``cos = (1 - t^2) / (1 + t^2)``, ``sin = 2 t / (1 + t^2)``) after reducing each angle to
-    [-180, 180] degrees, where ``|t| <= 1`` keeps the formulas well conditioned.
+    written out in closed form. Half-angle sines and cosines come from ``t = tan(angle / 4)``:
+    ``cos = (1 - t^2) / (1 + t^2)``, ``sin = 2 t / (1 + t^2)``. These maps have derivatives bounded
+    by 1 in ``t``'s relative error, so they are accurate to a few ulp for any angle, including
+    multiples of 360 degrees where ``t`` is huge (the formulas then give exactly -1 and ~0), and
+    they share tan's 720-degree period with the half angle, so no range reduction is needed.
 
     The result is a ``(..., 4)`` view of a component-first ``(4, ...)`` buffer, the layout the
     other conversions read fastest.
@@ -87,9 +90,7 @@ def _euler_components_to_quaternion(angles: np.ndarray, order: str) -> np.ndarra
     # Temporaries are reused (out=...) because the cost here is memory traffic, not arithmetic.
     shape = angles.shape[1:]
     angles = angles.reshape(3, -1)  # a view for the layouts the callers pass
-    tan = np.multiply(angles, 1.0 / 360.0, order="C")  # turns, component-first memory
-    np.subtract(tan, np.rint(tan), out=tan)  # reduce to [-0.5, 0.5] turns
-    tan *= 0.5 * np.pi  # quarter angle in radians
+    tan = np.multiply(angles, np.pi / 720.0, order="C")  # quarter angle (rad), component-first
     np.tan(tan, out=tan)
     cos = tan * tan
     scale = cos + 1.0
@@ -187,24 +188,25 @@ def matrix_to_quaternion(mat) -> np.ndarray:
     """
     mat = _float_array(mat)
     _check_matrix(mat)
-    m00, m01, m02 = mat[..., 0, 0], mat[..., 0, 1], mat[..., 0, 2]
-    m10, m11, m12 = mat[..., 1, 0], mat[..., 1, 1], mat[..., 1, 2]
-    m20, m21, m22 = mat[..., 2, 0], mat[..., 2, 1], mat[..., 2, 2]
-    rows = np.empty(mat.shape[:-2] + (4, 4), dtype=mat.dtype)
-    rows[..., 0, 0] = 1.0 + m00 + m11 + m22
-    rows[..., 1, 1] = 1.0 + m00 - m11 - m22
-    rows[..., 2, 2] = 1.0 - m00 + m11 - m22
-    rows[..., 3, 3] = 1.0 - m00 - m11 + m22
-    rows[..., 0, 1] = rows[..., 1, 0] = m21 - m12
-    rows[..., 0, 2] = rows[..., 2, 0] = m02 - m20
-    rows[..., 0, 3] = rows[..., 3, 0] = m10 - m01
-    rows[..., 1, 2] = rows[..., 2, 1] = m01 + m10
-    rows[..., 1, 3] = rows[..., 3, 1] = m02 + m20
-    rows[..., 2, 3] = rows[..., 3, 2] = m12 + m21
-    best = np.argmax(np.diagonal(rows, axis1=-2, axis2=-1), axis=-1)
-    quat = np.take_along_axis(rows, best[..., None, None], axis=-2)[..., 0, :]
-    quat /= np.linalg.norm(quat, axis=-1, keepdims=True)
-    return _canonical(quat)
+    shape = mat.shape[:-2]
+    entries = np.moveaxis(mat.reshape(-1, 3, 3), 0, -1)  # (3, 3, N) views of each entry
+    (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = entries
+    rows = np.empty((4, 4, entries.shape[-1]), dtype=mat.dtype)  # component-first
+    rows[0, 0] = 1.0 + m00 + m11 + m22
+    rows[1, 1] = 1.0 + m00 - m11 - m22
+    rows[2, 2] = 1.0 - m00 + m11 - m22
+    rows[3, 3] = 1.0 - m00 - m11 + m22
+    rows[0, 1] = rows[1, 0] = m21 - m12
+    rows[0, 2] = rows[2, 0] = m02 - m20
+    rows[0, 3] = rows[3, 0] = m10 - m01
+    rows[1, 2] = rows[2, 1] = m01 + m10
+    rows[1, 3] = rows[3, 1] = m02 + m20
+    rows[2, 3] = rows[3, 2] = m12 + m21
+    best = np.argmax(np.diagonal(rows).T, axis=0)  # (N,) row with the largest diagonal term
+    quat = np.take_along_axis(rows, best[None, None], axis=0)[0]  # (4, N)
+    quat /= np.sqrt(np.einsum("in,in->n", quat, quat))
+    quat *= np.copysign(1.0, quat[0])
+    return np.moveaxis(quat, 0, -1).reshape(shape + (4,))
 
 
 def quaternion_to_axis_angle(quat) -> np.ndarray:
