@@ -1,0 +1,203 @@
+"""``motiongen quickstart`` end to end: corpus -> preprocess -> train -> generate -> report.
+
+Everything runs offline on the CPU through the same Python APIs the individual commands use:
+:func:`motiongen.quickstart.corpus.build_corpus`, :func:`motiongen.cache.build.build_cache`
+(``motiongen preprocess``, spectral audio recipe, fastText trained on the corpus transcripts),
+:func:`motiongen.training.run.train` (``motiongen train experiment=tiny_cpu``) and the
+``motiongen generate --text`` command. Output folder layout::
+
+    <out>/corpus/        procedural BEAT-format takes (eSpeak NG speech)
+    <out>/cache/         feature cache
+    <out>/runs/          checkpoints/ and tensorboard/
+    <out>/generated/     motion.bvh, face.json, face_livelink.csv, motion.npz, preview.mp4, face_curves.png
+    <out>/loss_curve.png, report.md, report.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import logging
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from motiongen.quickstart.script import SPEAKERS, TAKES, UNSEEN_SENTENCE
+
+log = logging.getLogger(__name__)
+
+#: Takes used by ``--fast`` (CI): two neutral and one happy training take, plus the val and test take.
+FAST_TAKE_INDICES = (9, 10, 66, 57, 1)
+FAST_STEPS = 60
+
+
+@dataclass
+class QuickstartOptions:
+    """What to run.
+
+    Attributes:
+        out: output folder.
+        steps: optimizer steps (None = the tiny_cpu experiment's ``trainer.max_steps``).
+        fast: CI mode: fewer takes and, unless ``steps`` is given, :data:`FAST_STEPS` steps.
+        text / voice: the unseen sentence to animate and its voice.
+        seed: seeds corpus, training and sampling.
+        progress: progress bars.
+        overrides: extra Hydra overrides for preprocessing/training (applied last).
+    """
+
+    out: Path
+    steps: int | None = None
+    fast: bool = False
+    text: str = UNSEEN_SENTENCE
+    voice: str = "female"
+    seed: int = 0
+    progress: bool = True
+    overrides: tuple[str, ...] = ()
+
+
+def _stage(title: str) -> float:
+    print(f"\n== {title}", flush=True)
+    return time.perf_counter()
+
+
+def _config(options: QuickstartOptions, corpus_root: Path):
+    from motiongen.config import compose
+
+    overrides = [
+        "experiment=tiny_cpu",
+        "data/features=spectral",
+        f"data.root={corpus_root}",
+        f"data.cache_dir={options.out / 'cache'}",
+        f"data.speakers=[{','.join(str(s.speaker_id) for s in SPEAKERS)}]",
+        "data.words.vectors=null",
+        "data.words.fallback=train",
+        f"trainer.default_root_dir={options.out / 'runs'}",
+        f"seed={options.seed}",
+    ]
+    if options.steps is not None or options.fast:
+        overrides.append(f"trainer.max_steps={options.steps if options.steps is not None else FAST_STEPS}")
+    return compose("config", overrides + list(options.overrides))
+
+
+def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path) -> None:
+    """Run ``motiongen generate --text`` (the real command) into ``folder``."""
+    from motiongen.commands import generate
+
+    parser = argparse.ArgumentParser()
+    generate.add_arguments(parser)
+    args = parser.parse_args([
+        "--text", options.text, "--voice", options.voice, "--checkpoint", str(checkpoint),
+        "--out", str(folder), "--overwrite", "--seed", str(options.seed),
+    ])
+    generate.run(args)
+
+
+def _untrained_face(checkpoint: Path, initial_state: dict, options: QuickstartOptions, emotion: int) -> np.ndarray:
+    """ARKit weights (F, 52) generated for the same input and seed by the network before training."""
+    from omegaconf import OmegaConf
+
+    from motiongen.config import compose
+    from motiongen.diffusion.samplers import SamplerSettings
+    from motiongen.export.run import arkit_order
+    from motiongen.generation.checkpoint import load_assets
+    from motiongen.generation.inputs import speech_from_text
+    from motiongen.generation.pipeline import generate_motion
+
+    cfg = compose("generate", [f"seed={options.seed}"])
+    assets = load_assets(checkpoint)
+    untrained = copy.deepcopy(assets.model)
+    untrained.load_state_dict(initial_state)
+    speech = speech_from_text(options.text, options.voice, cfg.min_speech_seconds, cfg.silence_dbfs)
+    settings = SamplerSettings(**OmegaConf.to_container(cfg.sampler))
+    generated = generate_motion(replace(assets, model=untrained), speech, settings, options.seed, 1, None, emotion)
+    return arkit_order(generated.blendshape_names, generated.expression)[0]
+
+
+def run_quickstart(options: QuickstartOptions):
+    """Run every stage; returns the :class:`~motiongen.quickstart.report.QuickstartReport`."""
+    from motiongen.cache.build import build_cache
+    from motiongen.quickstart.corpus import build_corpus
+    from motiongen.quickstart.history import TrainingHistory
+    from motiongen.quickstart.report import (
+        QuickstartReport,
+        jaw_envelope_correlation,
+        plot_loss_curve,
+        write_report,
+    )
+    from motiongen.text.emotion import estimate_emotion
+    from motiongen.training.run import train
+    from motiongen.tts.espeak import synthesize
+
+    started = time.perf_counter()
+    out = options.out.resolve()
+    options = replace(options, out=out)
+    out.mkdir(parents=True, exist_ok=True)
+    warnings: list[str] = []
+
+    t = _stage("1/5 synthesising the speech corpus with eSpeak NG (both voices)")
+    takes = tuple(take for take in TAKES if not options.fast or take.index in FAST_TAKE_INDICES)
+    corpus = build_corpus(out / "corpus", takes=takes, seed=options.seed, progress=options.progress)
+    corpus_seconds = sum(take.duration for take in corpus.takes)
+    print(f"{len(corpus.takes)} takes, {corpus_seconds:.0f} s of speech in {time.perf_counter() - t:.0f} s")
+
+    t = _stage("2/5 preprocessing (spectral audio features, fastText trained on the transcripts)")
+    cfg = _config(options, corpus.root)
+    summary = build_cache(cfg, progress=options.progress)
+    if summary.failed:
+        warnings += [f"preprocess failed for {take}: {reason}" for take, reason in summary.failed.items()]
+    print(f"{len(summary.processed)} processed, {len(summary.up_to_date)} up to date, "
+          f"{len(summary.skipped)} skipped, {len(summary.failed)} failed in {time.perf_counter() - t:.0f} s")
+
+    t = _stage(f"3/5 training the tiny UWP model ({int(cfg.trainer.max_steps)} steps on the CPU)")
+    history = TrainingHistory()
+    run = train(cfg, extra_callbacks=[history])
+    checkpoint = Path(run.checkpoint_dir) / "last.ckpt"
+    print(f"trained in {time.perf_counter() - t:.0f} s -> {checkpoint}")
+
+    t = _stage("4/5 generating motion for an unseen sentence")
+    generated_dir = out / "generated"
+    _generate(checkpoint, options, generated_dir)
+    metadata = json.loads((generated_dir / "metadata.json").read_text(encoding="utf-8"))
+    emotion_index = int(metadata["generation"]["emotion"])
+    arrays = np.load(generated_dir / "motion.npz")
+    trained_face, fps = arrays["expression"][0], float(arrays["fps"])
+    untrained_face = _untrained_face(checkpoint, history.initial_state, options, emotion_index)
+    print(f"generated {len(trained_face)} frames in {time.perf_counter() - t:.0f} s")
+
+    _stage("5/5 report")
+    speech = synthesize(options.text, voice=options.voice)
+    steps = np.array(history.steps)
+    plot_loss_curve(out / "loss_curve.png", steps, {k: np.array(v) for k, v in history.losses.items()},
+                    f"tiny UWP training on {len(corpus.takes)} procedural takes")
+    report = QuickstartReport(
+        sentence=options.text,
+        voice=options.voice,
+        emotion=estimate_emotion(options.text).label,
+        corpus_takes=len(corpus.takes),
+        corpus_seconds=float(corpus_seconds),
+        training_steps=int(steps[-1]) if len(steps) else 0,
+        training_seconds=float(history.seconds),
+        final_loss=history.final_loss(),
+        sigma=history.final_sigmas(),
+        jaw_correlation_trained=jaw_envelope_correlation(trained_face, fps, speech.wave, speech.sample_rate),
+        jaw_correlation_untrained=jaw_envelope_correlation(untrained_face, fps, speech.wave, speech.sample_rate),
+        total_seconds=time.perf_counter() - started,
+        files={
+            "preview video (stick figure + face, with the speech)": str(generated_dir / "preview.mp4"),
+            "blendshape curves": str(generated_dir / "face_curves.png"),
+            "BVH for Blender/Maya": str(generated_dir / "motion.bvh"),
+            "ARKit JSON (BEAT format)": str(generated_dir / "face.json"),
+            "Live Link Face CSV for Unreal": str(generated_dir / "face_livelink.csv"),
+            "raw arrays": str(generated_dir / "motion.npz"),
+            "loss curve": str(out / "loss_curve.png"),
+            "TensorBoard logs": str(run.tensorboard_dir),
+            "checkpoint": str(checkpoint),
+        },
+        warnings=warnings + list(summary.warnings),
+    )
+    report.check_finite()
+    write_report(out, report)
+    return report
