@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 from motiongen.errors import InputFileError
-from motiongen.geometry.rotations import joints_euler_to_quaternion, quaternion_to_matrix
 
 logger = logging.getLogger(__name__)
 
@@ -136,10 +135,14 @@ class BvhMotion:
 
     def local_quaternions(self) -> np.ndarray:
         """``(F, J, 4)`` local joint rotations as unit quaternions (w, x, y, z)."""
+        from motiongen.geometry.rotations import joints_euler_to_quaternion  # numba: import on use
+
         return joints_euler_to_quaternion(self.euler_deg, self.skeleton.rotation_orders)
 
     def local_rotations(self) -> np.ndarray:
         """``(F, J, 3, 3)`` local joint rotation matrices (parent-from-child)."""
+        from motiongen.geometry.rotations import quaternion_to_matrix
+
         return quaternion_to_matrix(self.local_quaternions())
 
 

@@ -65,9 +65,7 @@ def forward_kinematics(skeleton: Skeleton, local_rotmats, root_translation,
         raise ValueError(f"local_rotmats must have shape (F, {skeleton.num_joints}, 3, 3), "
                          f"got {local_rotmats.shape}")
     dtype = np.float32 if local_rotmats.dtype == np.float32 else np.float64
-    # No copy: the kernel reads any memory layout, including the component-first view that
-    # rotations.quaternion_to_matrix returns.
-    local = np.asarray(local_rotmats, dtype=dtype)
+    local = np.asarray(local_rotmats, dtype=dtype)  # the kernel reads any memory layout
     frames, joints = local.shape[:2]
     root = np.ascontiguousarray(root_translation, dtype=dtype)
     if root.shape != (frames, 3):

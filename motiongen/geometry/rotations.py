@@ -15,22 +15,24 @@ Representations and units:
 * 6D (Zhou et al., CVPR 2019): ``(..., 6)`` = the first two matrix columns concatenated,
   ``[R[:, 0], R[:, 1]]``; :func:`sixd_to_matrix` re-orthonormalises with Gram-Schmidt.
 
-Why most paths are hand-written instead of ``scipy.spatial.transform.Rotation`` (measured with
-scipy 1.17 / numpy 2.4 on 957 frames x 75 joints = 71 775 rotations, the BEAT sample file):
-``from_euler`` takes 185 ms, ``from_matrix`` 58 ms and ``as_rotvec`` 55 ms, while the vectorised
-closed forms below take 1-5 ms each (matrix -> quaternion about 10 ms). Reading a BVH would
-be dominated by these conversions otherwise.
-Euler -> quaternion also avoids ``np.sin``/``np.cos`` on float64 (about 5 ms each for 218k angles,
-numpy has no SIMD path for them) and uses the tangent of the quarter angle instead, which numpy
-vectorises (0.8 ms) and which is as accurate (see :func:`euler_to_quaternion`).
+Why the hot paths are hand-written instead of ``scipy.spatial.transform.Rotation`` (measured
+with scipy 1.17 / numpy 2.4 on 957 frames x 75 joints = 71 775 rotations, the BEAT sample file):
+``from_euler`` takes 185 ms, ``from_matrix`` 58 ms and ``as_rotvec`` 55 ms. Reading a BVH would be
+dominated by them. Euler -> quaternion, quaternion -> matrix and quaternion -> axis-angle are
+small numba kernels (one pass, no temporaries; compiled on first use and cached on disk): Euler ->
+quaternion takes 2.7 ms there against 6-15 ms for the best numpy version (in-place,
+component-first), whose many full-size temporaries made it memory bound. The less frequent
+conversions stay vectorised numpy.
 Quaternion -> Euler (only used on export) is delegated to scipy's ``as_euler``, which is both
 correct at gimbal lock and fast enough there.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 
+import numba
 import numpy as np
 from scipy.spatial.transform import Rotation
 
@@ -66,70 +68,62 @@ def check_order(order: str) -> str:
     return upper
 
 
+def _rows(x: np.ndarray, size: int) -> np.ndarray:
+    """``(..., size)`` -> C-contiguous ``(N, size)`` (a view when ``x`` already is contiguous)."""
+    return np.ascontiguousarray(x.reshape(-1, size))
+
+
+@numba.njit(cache=True, nogil=True)
+def _euler_to_quaternion_kernel(angles, first, middle, other, sign, proper, out):
+    """``angles (N, 3)`` degrees -> ``out (N, 4)`` (w, x, y, z) with ``w >= 0``."""
+    quarter = math.pi / 720.0
+    for n in range(angles.shape[0]):
+        t1 = math.tan(angles[n, 0] * quarter)
+        t2 = math.tan(angles[n, 1] * quarter)
+        t3 = math.tan(angles[n, 2] * quarter)
+        d1 = 1.0 / (1.0 + t1 * t1)
+        d2 = 1.0 / (1.0 + t2 * t2)
+        d3 = 1.0 / (1.0 + t3 * t3)
+        c1, s1 = (1.0 - t1 * t1) * d1, 2.0 * t1 * d1  # cos, sin of the half angles
+        c2, s2 = (1.0 - t2 * t2) * d2, 2.0 * t2 * d2
+        c3, s3 = (1.0 - t3 * t3) * d3, 2.0 * t3 * d3
+        if proper:  # first and last axis equal
+            w = c2 * (c1 * c3 - s1 * s3)
+            a = c2 * (s1 * c3 + c1 * s3)
+            b = s2 * (c1 * c3 + s1 * s3)
+            c = sign * s2 * (s1 * c3 - c1 * s3)
+        else:  # Tait-Bryan
+            w = c1 * c2 * c3 - sign * s1 * s2 * s3
+            a = s1 * c2 * c3 + sign * c1 * s2 * s3
+            b = c1 * s2 * c3 - sign * s1 * c2 * s3
+            c = c1 * c2 * s3 + sign * s1 * s2 * c3
+        flip = -1.0 if w < 0.0 else 1.0
+        out[n, 0] = flip * w
+        out[n, 1 + first] = flip * a
+        out[n, 1 + middle] = flip * b
+        out[n, 1 + other] = flip * c
+
+
 def euler_to_quaternion(deg, order: str) -> np.ndarray:
     """Euler angles ``(..., 3)`` in degrees (intrinsic, BVH order) -> quaternions ``(..., 4)``.
 
     The quaternion is the Hamilton product ``q_a * q_b * q_c`` of the three elementary rotations,
-    written out in closed form. Half-angle sines and cosines come from ``t = tan(angle / 4)``:
-    ``cos = (1 - t^2) / (1 + t^2)``, ``sin = 2 t / (1 + t^2)``. These maps have derivatives bounded
-    by 1 in ``t``'s relative error, so they are accurate to a few ulp for any angle, including
-    multiples of 360 degrees where ``t`` is huge (the formulas then give exactly -1 and ~0), and
-    they share tan's 720-degree period with the half angle, so no range reduction is needed.
-
-    The result is a ``(..., 4)`` view of a component-first ``(4, ...)`` buffer, the layout the
-    other conversions read fastest.
+    written out in closed form (``e_a x e_b = sign * e_other`` fixes the signs). Half-angle sines
+    and cosines come from ``t = tan(angle / 4)``: ``cos = (1 - t^2) / (1 + t^2)``,
+    ``sin = 2 t / (1 + t^2)``. These maps have derivatives bounded by 1 in ``t``'s relative error,
+    so they are accurate to a few ulp for any angle, including multiples of 360 degrees where
+    ``t`` is huge (the formulas then give exactly -1 and ~0), and they share tan's 720-degree
+    period with the half angle, so no range reduction is needed.
     """
     order = check_order(order)
     deg = _float_array(deg)
     _check_last(deg, 3, "Euler angles")
-    return np.moveaxis(_euler_components_to_quaternion(np.moveaxis(deg, -1, 0), order), 0, -1)
-
-
-def _euler_components_to_quaternion(angles: np.ndarray, order: str) -> np.ndarray:
-    """``(3, ...)`` degrees -> ``(4, ...)`` quaternion components, written with in-place ops."""
-    # Temporaries are reused (out=...) because the cost here is memory traffic, not arithmetic.
-    shape = angles.shape[1:]
-    angles = angles.reshape(3, -1)  # a view for the layouts the callers pass
-    tan = np.multiply(angles, np.pi / 720.0, order="C")  # quarter angle (rad), component-first
-    np.tan(tan, out=tan)
-    cos = tan * tan
-    scale = cos + 1.0
-    np.divide(1.0, scale, out=scale)
-    np.subtract(1.0, cos, out=cos)
-    cos *= scale
-    sin = tan
-    sin *= 2.0
-    sin *= scale
-    c1, c2, c3 = cos
-    s1, s2, s3 = sin
     i, j, k = (_AXES.index(axis) for axis in order)
-    out = np.empty((4,) + angles.shape[1:], dtype=angles.dtype)
-    w, first, middle, other = out[0], out[1 + i], out[1 + j], out[1 + 3 - i - j]
-    sign = 1.0 if (i, j) in ((0, 1), (1, 2), (2, 0)) else -1.0  # e_i x e_j = sign * e_other
-    if i != k:  # Tait-Bryan: three distinct axes
-        c1c2, s1s2, s1c2, c1s2 = c1 * c2, s1 * s2, s1 * c2, c1 * s2
-        if sign < 0:
-            np.negative(s1s2, out=s1s2)
-        scratch = np.empty_like(c1c2)
-        np.multiply(c1c2, c3, out=w)
-        w -= np.multiply(s1s2, s3, out=scratch)
-        np.multiply(s1c2, c3, out=first)
-        np.multiply(c1s2, c3, out=middle)
-        if sign > 0:
-            first += np.multiply(c1s2, s3, out=scratch)
-            middle -= np.multiply(s1c2, s3, out=scratch)
-        else:
-            first -= np.multiply(c1s2, s3, out=scratch)
-            middle += np.multiply(s1c2, s3, out=scratch)
-        np.multiply(c1c2, s3, out=other)
-        other += np.multiply(s1s2, c3, out=scratch)
-    else:  # proper Euler: first and last axis equal
-        np.multiply(c2, c1 * c3 - s1 * s3, out=w)  # cos of the half sum
-        np.multiply(c2, s1 * c3 + c1 * s3, out=first)  # sin of the half sum
-        np.multiply(s2, c1 * c3 + s1 * s3, out=middle)  # cos of the half difference
-        np.multiply(sign * s2, s1 * c3 - c1 * s3, out=other)  # sin of the half difference
-    out *= np.copysign(1.0, w)  # canonical sign w >= 0 (q and -q are the same rotation)
-    return out.reshape((4,) + shape)
+    other = 3 - i - j
+    sign = 1.0 if (i, j) in ((0, 1), (1, 2), (2, 0)) else -1.0
+    out = np.empty(deg.shape[:-1] + (4,), dtype=deg.dtype)
+    _euler_to_quaternion_kernel(_rows(deg, 3), i, j, other, sign, i == k, out.reshape(-1, 4))
+    return out
 
 
 def _canonical(q: np.ndarray) -> np.ndarray:
@@ -138,45 +132,34 @@ def _canonical(q: np.ndarray) -> np.ndarray:
     return q
 
 
-def quaternion_to_matrix(quat) -> np.ndarray:
-    """Quaternions ``(..., 4)`` (w, x, y, z; any non-zero norm) -> rotation matrices ``(..., 3, 3)``.
+@numba.njit(cache=True, nogil=True)
+def _quaternion_to_matrix_kernel(quat, out):
+    """``quat (N, 4)`` (any non-zero norm) -> ``out (N, 3, 3)``."""
+    for n in range(quat.shape[0]):
+        w, x, y, z = quat[n, 0], quat[n, 1], quat[n, 2], quat[n, 3]
+        scale = 2.0 / (w * w + x * x + y * y + z * z)
+        xs, ys, zs = x * scale, y * scale, z * scale
+        xx, yy, zz = x * xs, y * ys, z * zs
+        xy, xz, yz = x * ys, x * zs, y * zs
+        wx, wy, wz = w * xs, w * ys, w * zs
+        out[n, 0, 0] = 1.0 - (yy + zz)
+        out[n, 0, 1] = xy - wz
+        out[n, 0, 2] = xz + wy
+        out[n, 1, 0] = xy + wz
+        out[n, 1, 1] = 1.0 - (xx + zz)
+        out[n, 1, 2] = yz - wx
+        out[n, 2, 0] = xz - wy
+        out[n, 2, 1] = yz + wx
+        out[n, 2, 2] = 1.0 - (xx + yy)
 
-    The result is a ``(..., 3, 3)`` view of a component-first ``(3, 3, ...)`` buffer.
-    """
+
+def quaternion_to_matrix(quat) -> np.ndarray:
+    """Quaternions ``(..., 4)`` (w, x, y, z; any non-zero norm) -> rotation matrices ``(..., 3, 3)``."""
     quat = _float_array(quat)
     _check_last(quat, 4, "quaternions")
-    return np.moveaxis(_quaternion_components_to_matrix(np.moveaxis(quat, -1, 0)), (0, 1), (-2, -1))
-
-
-def _quaternion_components_to_matrix(quat: np.ndarray) -> np.ndarray:
-    """``(4, ...)`` quaternion components -> ``(3, 3, ...)`` matrix components."""
-    shape = quat.shape[1:]
-    w, x, y, z = quat.reshape(4, -1)
-    scale = w * w
-    scale += x * x
-    scale += y * y
-    scale += z * z
-    np.divide(2.0, scale, out=scale)
-    xs, ys, zs = x * scale, y * scale, z * scale
-    mat = np.empty((3, 3, w.shape[0]), dtype=quat.dtype)
-    xx, yy, zz = x * xs, y * ys, z * zs
-    np.add(yy, zz, out=mat[0, 0])
-    np.subtract(1.0, mat[0, 0], out=mat[0, 0])
-    np.add(xx, zz, out=mat[1, 1])
-    np.subtract(1.0, mat[1, 1], out=mat[1, 1])
-    np.add(xx, yy, out=mat[2, 2])
-    np.subtract(1.0, mat[2, 2], out=mat[2, 2])
-    # Off-diagonal pairs: mat[minus] = sym - anti, mat[plus] = sym + anti.
-    for minus, plus, (a, b), (c, d) in (
-        ((0, 1), (1, 0), (x, ys), (w, zs)),
-        ((2, 0), (0, 2), (x, zs), (w, ys)),
-        ((1, 2), (2, 1), (y, zs), (w, xs)),
-    ):
-        np.multiply(a, b, out=xx)  # symmetric part
-        np.multiply(c, d, out=yy)  # antisymmetric part
-        np.subtract(xx, yy, out=mat[minus])
-        np.add(xx, yy, out=mat[plus])
-    return mat.reshape((3, 3) + shape)
+    out = np.empty(quat.shape[:-1] + (3, 3), dtype=quat.dtype)
+    _quaternion_to_matrix_kernel(_rows(quat, 4), out.reshape(-1, 3, 3))
+    return out
 
 
 def matrix_to_quaternion(mat) -> np.ndarray:
@@ -209,20 +192,30 @@ def matrix_to_quaternion(mat) -> np.ndarray:
     return np.moveaxis(quat, 0, -1).reshape(shape + (4,))
 
 
+@numba.njit(cache=True, nogil=True)
+def _quaternion_to_axis_angle_kernel(quat, out):
+    """``quat (N, 4)`` -> ``out (N, 3)`` radians, angle in [0, pi]."""
+    for n in range(quat.shape[0]):
+        w, x, y, z = quat[n, 0], quat[n, 1], quat[n, 2], quat[n, 3]
+        sin_half = math.sqrt(x * x + y * y + z * z)
+        if sin_half < 1e-12:  # angle / sin(angle / 2) -> 2 / |w|: tiny rotations stay exact
+            factor = 2.0 / max(abs(w), 1e-300)
+        else:
+            factor = 2.0 * math.atan2(sin_half, abs(w)) / sin_half
+        if w < 0.0:
+            factor = -factor
+        out[n, 0] = x * factor
+        out[n, 1] = y * factor
+        out[n, 2] = z * factor
+
+
 def quaternion_to_axis_angle(quat) -> np.ndarray:
     """Quaternions ``(..., 4)`` (w, x, y, z) -> axis-angle ``(..., 3)`` radians, angle in [0, pi]."""
     quat = _float_array(quat)
     _check_last(quat, 4, "quaternions")
-    w = quat[..., 0]
-    vec = quat[..., 1:]
-    sin_half = np.sqrt(np.einsum("...i,...i->...", vec, vec))
-    angle = 2.0 * np.arctan2(sin_half, np.abs(w))
-    # angle / sin(angle / 2) -> 2 / |w| as the angle -> 0 (keeps tiny rotations exact).
-    small = sin_half < 1e-12
-    safe = np.where(small, 1.0, sin_half)
-    factor = np.where(small, 2.0 / np.maximum(np.abs(w), 1e-300), angle / safe)
-    factor = np.where(w < 0, -factor, factor)
-    return vec * factor[..., None]
+    out = np.empty(quat.shape[:-1] + (3,), dtype=quat.dtype)
+    _quaternion_to_axis_angle_kernel(_rows(quat, 4), out.reshape(-1, 3))
+    return out
 
 
 def axis_angle_to_quaternion(axis_angle) -> np.ndarray:
