@@ -72,7 +72,8 @@ def main(argv: list[str]) -> int:
     out_dir, devices, *extra = argv
     cfg = compose("config", tiny_overrides(out_dir, "trainer=ddp", "trainer.accelerator=cpu", f"trainer.devices={devices}", *extra))
     run = train(cfg, description(), datasets())
-    print(f"rank {run.trainer.global_rank} finished at step {run.trainer.global_step}", flush=True)
+    checksum = sum(float(p.double().sum()) for p in run.module.model.parameters())
+    print(f"rank {run.trainer.global_rank} finished at step {run.trainer.global_step} checksum {checksum:.12e}", flush=True)
     return 0
 
 
