@@ -1,6 +1,6 @@
 """Biovision Hierarchy (BVH) motion capture: a strict reader and a writer.
 
-Conventions (the ones BEAT, Blender and MotionBuilder use):
+Conventions (BEAT's, and those of Blender's importer and bvhio):
 
 * Units are whatever the file uses; BEAT uses centimetres and degrees.
 * A joint's rotation channels are intrinsic Euler angles in the listed order: ``Zrotation
@@ -31,7 +31,6 @@ logger = logging.getLogger(__name__)
 
 ROTATION_CHANNELS = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
 POSITION_CHANNELS = {"Xposition": 0, "Yposition": 1, "Zposition": 2}
-_AXIS_INDEX = {"X": 0, "Y": 1, "Z": 2}
 
 
 @dataclass
