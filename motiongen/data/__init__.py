@@ -1,0 +1,1 @@
+"""Training data views over the feature cache (:mod:`motiongen.data.clips`)."""

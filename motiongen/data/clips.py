@@ -1,0 +1,111 @@
+"""Fixed-length training clips cut from the cached takes, read through memory maps.
+
+Clip ``i`` is ``clip_frames`` consecutive frames of one take, starting at a multiple of ``stride``;
+takes shorter than one clip give none (listed in :attr:`ClipDataset.warnings`). Only the clip index
+(two int32 arrays) lives in memory; frames are copied out of the take's ``.npy`` memory maps on
+access, and at most :data:`OPEN_TAKES` takes are mapped at a time, so resident memory does not grow
+with the size of the corpus (``tools/bench_dataset_memory.py`` measures it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from motiongen.cache.info import CacheInfo
+from motiongen.cache.store import BLOCKS, open_block
+from motiongen.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+OPEN_TAKES = 8  # memory-mapped takes kept open per process (each maps its 4 block files)
+
+
+class ClipDataset(Dataset):
+    """Windows of ``clip_frames`` frames over the takes of one split.
+
+    Args:
+        cache_dir: a cache built by ``motiongen preprocess``.
+        split: 'train', 'val' or 'test'.
+        clip_frames: N, frames per clip (150 = 5 s at 30 fps).
+        stride: frames between the starts of consecutive clips of a take.
+        seed_frames: S, the first S frames of each clip's gesture/expression are the seed motion.
+
+    Items are dicts of tensors:
+        ``gesture (N, Dg)`` and ``expression (N, De)`` float32 normalised with the cache's train
+        statistics; ``audio (N, Da)`` float32 normalised likewise; ``word (N, Dw)`` float32 as
+        stored (fastText vector + silence flag); ``speaker`` int64 scalar (index into
+        ``CacheInfo.speakers``); ``emotion`` int64 scalar (BEAT class 0-7).
+    """
+
+    def __init__(self, cache_dir: str | Path, split: str, clip_frames: int = 150, stride: int = 30, seed_frames: int = 30):
+        if clip_frames < 1 or stride < 1:
+            raise ConfigError(f"clip_frames and stride must be >= 1, got {clip_frames} and {stride}")
+        if not 0 <= seed_frames < clip_frames:
+            raise ConfigError(f"seed_frames must be in [0, clip_frames={clip_frames}), got {seed_frames}")
+        self.info = CacheInfo.load(cache_dir)
+        self.split = split
+        self.clip_frames = int(clip_frames)
+        self.stride = int(stride)
+        self.seed_frames = int(seed_frames)
+        self.takes = self.info.takes_in(split)
+        self.warnings: list[str] = []
+        take_rows, starts = [], []
+        for row, take in enumerate(self.takes):
+            count = (take.num_frames - self.clip_frames) // self.stride + 1 if take.num_frames >= self.clip_frames else 0
+            if count == 0:
+                message = f"take {take.take_id} ({take.num_frames} frames) is shorter than one clip ({self.clip_frames}); no clips"
+                self.warnings.append(message)
+                log.warning(message)
+            take_rows.append(np.full(count, row, dtype=np.int32))
+            starts.append(np.arange(count, dtype=np.int32) * self.stride)
+        self._take_of_clip = np.concatenate(take_rows) if take_rows else np.zeros(0, np.int32)
+        self._start_of_clip = np.concatenate(starts) if starts else np.zeros(0, np.int32)
+        self._speaker = np.array([self.info.speaker_index(t.speaker_id) for t in self.takes], dtype=np.int64)
+        self._open: OrderedDict[int, dict[str, np.ndarray]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._start_of_clip)
+
+    def clip_source(self, index: int) -> tuple[str, int]:
+        """``(take_id, first frame)`` of clip ``index``."""
+        return self.takes[self._take_of_clip[index]].take_id, int(self._start_of_clip[index])
+
+    def _maps(self, row: int) -> dict[str, np.ndarray]:
+        maps = self._open.get(row)
+        if maps is None:
+            take_id = self.takes[row].take_id
+            maps = {block: open_block(self.info.cache_dir, take_id, block) for block in BLOCKS}
+            self._open[row] = maps
+            while len(self._open) > OPEN_TAKES:
+                self._open.popitem(last=False)
+        else:
+            self._open.move_to_end(row)
+        return maps
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"clip {index} out of range ({len(self)} clips)")
+        row = int(self._take_of_clip[index])
+        start = int(self._start_of_clip[index])
+        window = slice(start, start + self.clip_frames)
+        maps = self._maps(row)
+        item = {}
+        for block in BLOCKS:
+            values = np.array(maps[block][window], dtype=np.float32)
+            if block in self.info.normalised_blocks:
+                values = self.info.normalise(block, values)
+            item[block] = torch.from_numpy(values)
+        item["speaker"] = torch.tensor(self._speaker[row], dtype=torch.int64)
+        item["emotion"] = torch.tensor(self.takes[row].emotion, dtype=torch.int64)
+        return item
+
+    def __getstate__(self):  # DataLoader workers open their own memory maps
+        state = self.__dict__.copy()
+        state["_open"] = OrderedDict()
+        return state

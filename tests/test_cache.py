@@ -1,0 +1,266 @@
+"""The feature cache: build, reload, skip/recompute, atomic entries, resume after a kill, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from motiongen.cache import CacheInfo
+from motiongen.cache.build import build_cache
+from motiongen.cache.stats import compute_stats
+from motiongen.cache.store import read_entry, take_dir, write_take
+from motiongen.config import compose
+from motiongen.errors import ConfigError
+from motiongen.features.pipeline import extract_audio_features
+from motiongen.features.recipe import recipe_from_config
+from motiongen.features.words import WordTable
+from motiongen.formats.audio import load_audio
+from motiongen.formats.textgrid import read_textgrid
+
+from feature_cache_helpers import make_take, preprocess_overrides, save_tiny_wavlm, write_face_json
+
+TRAIN_A, TRAIN_B, VAL, NO_FACE = "2_scott_0_10_10", "2_scott_0_11_11", "2_scott_0_60_60", "2_scott_0_12_12"
+
+
+def synthetic_corpus(root: Path) -> Path:
+    make_take(root, TRAIN_A, seed=1, clicks=(1.7,))
+    make_take(root, TRAIN_B, seed=2, face_seconds=3.5)
+    make_take(root, VAL, seed=3)
+    make_take(root, NO_FACE, seed=4, face=False)
+    return root
+
+
+def build(root: Path, cache: Path, *extra: str):
+    return build_cache(compose("config", preprocess_overrides(root, cache, *extra)), progress=False)
+
+
+@pytest.fixture()
+def corpus(tmp_path):
+    return synthetic_corpus(tmp_path / "beat")
+
+
+def test_build_reload_and_skip_reasons(corpus, tmp_path):
+    summary = build(corpus, tmp_path / "cache")
+    assert sorted(summary.processed) == [TRAIN_A, TRAIN_B, VAL]
+    assert summary.skipped == {NO_FACE: "missing face ARKit blendshapes (.json)"}
+    assert not summary.failed
+    assert any("NOT the paper's crawl-300d-2M" in w for w in summary.warnings)
+    info = CacheInfo.load(tmp_path / "cache")
+    assert info.dims == {"gesture": 141, "expression": 52, "audio": 109, "word": 17}
+    assert info.fps == 30 and info.speakers == [2] and info.num_emotions == 8
+    assert len(info.joint_names) == 47 and info.blendshape_names[17] == "jawOpen"
+    assert info.audio_layout["onset"] == (108, 109)
+    assert {t.take_id: t.split for t in info.takes} == {TRAIN_A: "train", TRAIN_B: "train", VAL: "val"}
+    # TRAIN_B's face JSON is 0.5 s shorter: every stream is cut to it, and that is recorded.
+    take_b = next(t for t in info.takes if t.take_id == TRAIN_B)
+    assert take_b.num_frames == 105
+    assert any("trimmed to the common length 105 frames" in w and "expression 105" in w for w in take_b.warnings)
+    for block, width in info.dims.items():
+        array = info.block(TRAIN_B, block)
+        assert isinstance(array, np.memmap) and array.shape == (105, width) and array.dtype == np.float32
+    manifest = json.loads((tmp_path / "cache" / "manifest.json").read_text())
+    assert manifest["package_version"] and manifest["settings"]["recipe"]["frame_length"] == 1024
+    sources = manifest["takes"][TRAIN_A]["sources"]
+    assert set(sources) == {"bvh", "json", "wav", "TextGrid"}
+    assert {"size", "mtime_ns", "sha256", "path"} <= set(sources["bvh"])
+
+
+def test_statistics_come_from_the_train_split_only(corpus, tmp_path):
+    build(corpus, tmp_path / "cache")
+    info = CacheInfo.load(tmp_path / "cache")
+    for block in ("gesture", "audio"):
+        train = np.concatenate([np.asarray(info.block(t, block)) for t in (TRAIN_A, TRAIN_B)]).astype(np.float64)
+        mean, std = info.stats[block]
+        np.testing.assert_allclose(mean, train.mean(axis=0), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(std, np.maximum(train.std(axis=0), 1e-3), rtol=1e-3, atol=1e-4)
+    gesture = np.asarray(info.block(TRAIN_A, "gesture"))
+    np.testing.assert_allclose(info.denormalise("gesture", info.normalise("gesture", gesture)), gesture, atol=1e-5)
+
+
+def test_constant_dimensions_get_the_std_floor(tmp_path):
+    arrays = {"gesture": np.c_[np.arange(10.0), np.full(10, 3.0)], "expression": np.zeros((10, 2)),
+              "audio": np.ones((10, 1)), "word": np.eye(10)[:, :2]}
+    write_take(tmp_path, "t", arrays, {"take_id": "t"})
+    stats = compute_stats(tmp_path, ["t"], std_floor=0.01)
+    mean, std = stats["gesture"]
+    np.testing.assert_allclose(mean, [4.5, 3.0])
+    np.testing.assert_allclose(std, [np.std(np.arange(10.0)), 0.01], rtol=1e-6)
+    assert (stats["expression"][1] == np.float32(0.01)).all()
+
+
+def test_rerun_skips_touch_keeps_change_recomputes(corpus, tmp_path):
+    cache = tmp_path / "cache"
+    build(corpus, cache)
+    created = read_entry(cache, TRAIN_A)["created_utc"]
+    again = build(corpus, cache)
+    assert not again.processed and sorted(again.up_to_date) == [TRAIN_A, TRAIN_B, VAL]
+    os.utime(corpus / "2" / f"{TRAIN_A}.wav")  # new time stamp, same content
+    assert not build(corpus, cache).processed
+    before = np.asarray(CacheInfo.load(cache).block(TRAIN_B, "expression")).copy()
+    write_face_json(corpus / "2" / f"{TRAIN_B}.json", 4.0, seed=99)
+    changed = build(corpus, cache)
+    assert sorted(changed.processed) == [TRAIN_B] and sorted(changed.up_to_date) == [TRAIN_A, VAL]
+    after = CacheInfo.load(cache).block(TRAIN_B, "expression")
+    assert after.shape == (120, 52) and not np.allclose(after[:105], before)
+    assert read_entry(cache, TRAIN_A)["created_utc"] == created
+    recipe_change = build(corpus, cache, "data.features.mel.n_mels=32")
+    assert sorted(recipe_change.processed) == [TRAIN_A, TRAIN_B, VAL]
+    assert CacheInfo.load(cache).dims["audio"] == 77
+
+
+def test_an_entry_is_all_or_nothing_when_writing_fails(corpus, tmp_path, monkeypatch):
+    import motiongen.cache.store as store
+
+    cache = tmp_path / "cache"
+    real_save, calls = np.save, []
+
+    def failing_save(path, array):
+        calls.append(path)
+        if len(calls) == 3:  # third block of the first take
+            raise OSError(28, "No space left on device")
+        real_save(path, array)
+
+    monkeypatch.setattr(store.np, "save", failing_save)
+    summary = build(corpus, cache)
+    assert list(summary.failed) == [TRAIN_A] and "No space left on device" in summary.failed[TRAIN_A]
+    assert sorted(summary.processed) == [TRAIN_B, VAL]
+    assert not take_dir(cache, TRAIN_A).exists()
+    assert [p.name for p in (cache / "takes").iterdir() if p.name.startswith(".")] == []
+    monkeypatch.setattr(store.np, "save", real_save)
+    resumed = build(corpus, cache)
+    assert list(resumed.processed) == [TRAIN_A] and sorted(resumed.up_to_date) == [TRAIN_B, VAL]
+
+
+def test_leftovers_of_an_interrupted_run_are_removed(corpus, tmp_path):
+    cache = tmp_path / "cache"
+    partial = cache / "takes" / f".partial-{TRAIN_A}-deadbeef"
+    partial.mkdir(parents=True)
+    (partial / "gesture.npy").write_bytes(b"half")
+    summary = build(corpus, cache)
+    assert not partial.exists() and any("interrupted run" in w for w in summary.warnings)
+    assert TRAIN_A in summary.processed
+
+
+@pytest.mark.slow
+def test_resume_after_killing_the_preprocess_process(tmp_path):
+    root = tmp_path / "beat"
+    ids = [f"2_scott_0_{i}_{i}" for i in range(10, 18)]
+    for seed, take_id in enumerate(ids):
+        make_take(root, take_id, seconds=6.0, seed=seed)
+    cache = tmp_path / "cache"
+    command = [sys.executable, "-m", "motiongen.cli", "preprocess", "--no-progress",
+               *preprocess_overrides(root, cache)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline:
+            done = [p for p in (cache / "takes").glob("2_*")] if (cache / "takes").is_dir() else []
+            if done or process.poll() is not None:
+                break
+            time.sleep(0.005)
+        os.killpg(process.pid, signal.SIGKILL)
+    finally:
+        process.wait()
+    finished = sorted(p.name for p in (cache / "takes").glob("2_*"))
+    assert 1 <= len(finished) < len(ids), "the run was not interrupted mid-way"
+    assert not (cache / "manifest.json").exists()
+    for take_id in finished:  # whatever is visible is complete
+        entry = read_entry(cache, take_id)
+        for block in ("gesture", "expression", "audio", "word"):
+            assert np.load(take_dir(cache, take_id) / f"{block}.npy", mmap_mode="r").shape[0] == entry["num_frames"]
+    resumed = build(root, cache)
+    assert sorted(resumed.up_to_date) == finished
+    assert sorted(resumed.processed) == sorted(set(ids) - set(finished))
+    assert len(CacheInfo.load(cache).takes) == len(ids)
+
+
+def test_cached_features_line_up_with_words_and_onsets(corpus, tmp_path):
+    cache = tmp_path / "cache"
+    build(corpus, cache)
+    info = CacheInfo.load(cache)
+    table = WordTable.load(cache / "words" / "table.npz")
+    word = np.asarray(info.block(TRAIN_A, "word"))
+    hello = table.lookup(["hello"])[0][0]
+    carries_hello = np.flatnonzero(np.all(word[:, :16] == hello, axis=1) & (word[:, 16] == 0))
+    assert carries_hello.tolist() == list(range(30, 45))  # "hello" is spoken over [1.0, 1.5) s
+    assert word[29, 16] == 1 and word[45, 16] == 1  # silence either side
+    onset = np.asarray(info.block(TRAIN_A, "audio"))[:, 108]
+    flagged = np.flatnonzero(onset)
+    assert np.min(np.abs(flagged - 51)) <= 1  # the click at 1.7 s
+    # The cached audio block is exactly what the generation-time entry point computes.
+    wave, rate = load_audio(corpus / "2" / f"{TRAIN_A}.wav")
+    recipe = recipe_from_config(compose("config", ["data/features=spectral"]).data.features, 30)
+    np.testing.assert_array_equal(info.block(TRAIN_A, "audio"), extract_audio_features(wave, rate, 120, recipe))
+
+
+def test_real_sample_files_in_a_symlinked_beat_tree(sample_file, tmp_path):
+    """The real 24-bit wav and its TextGrid, paired with the (truncated, 957-frame) real BVH."""
+    root = tmp_path / "beat"
+    folder = root / "2"
+    folder.mkdir(parents=True)
+    real = "2_scott_0_3_3"
+    (folder / f"{real}.wav").symlink_to(sample_file(f"beat/{real}.wav"))
+    (folder / f"{real}.TextGrid").symlink_to(sample_file(f"beat/{real}.TextGrid"))
+    (folder / f"{real}.bvh").symlink_to(sample_file("beat/2_scott_0_1_1.bvh"))
+    write_face_json(folder / f"{real}.json", 68.0, seed=5)
+    make_take(root, TRAIN_A, seed=1)  # the real take is in the test split; stats need a train take
+    cache = tmp_path / "cache"
+    strict = build(root, cache)
+    assert "truncated" in strict.failed[real] and "allow_truncated" in strict.failed[real]
+    summary = build(root, cache, "data.allow_truncated=true")
+    assert real in summary.processed
+    info = CacheInfo.load(cache)
+    take = next(t for t in info.takes if t.take_id == real)
+    assert take.split == "test" and take.emotion == 0 and take.num_frames == 240  # 957 frames at 120 fps
+    assert any("Frames: 7669" in w for w in take.warnings)
+    assert any("trimmed to the common length 240 frames" in w and "audio 2040" in w for w in take.warnings)
+    gesture = np.asarray(info.block(real, "gesture"))
+    assert gesture.shape == (240, 141) and np.isfinite(gesture).all() and np.abs(gesture).max() <= np.pi + 1e-5
+    words = read_textgrid(sample_file(f"beat/{real}.TextGrid"))["words"]
+    first = next(w for w in words if w.label)  # "well" [1.47, 2.36)
+    silence = np.asarray(info.block(real, "word"))[:, -1]
+    assert silence[int(np.ceil(first.start * 30)) - 1] == 1 and silence[int(np.ceil(first.start * 30))] == 0
+
+
+def test_uwp_recipe_with_a_local_wavlm(corpus, tmp_path):
+    model = save_tiny_wavlm(tmp_path / "wavlm")
+    summary = build(corpus, tmp_path / "cache", "data/features=uwp", f"data.features.wavlm.model={model}")
+    assert sorted(summary.processed) == [TRAIN_A, TRAIN_B, VAL]
+    info = CacheInfo.load(tmp_path / "cache")
+    assert info.dims["audio"] == 109 + 32 and info.audio_layout["wavlm"] == (108, 140)
+
+
+def test_configuration_errors_stop_before_any_take(corpus, tmp_path):
+    with pytest.raises(ConfigError, match="data.features.wavlm.model=.*data/features=spectral"):
+        build(corpus, tmp_path / "c1", "data/features=uwp", f"data.features.wavlm.model={tmp_path / 'nowhere'}",
+              "data.features.wavlm.local_files_only=true")
+    assert not (tmp_path / "c1" / "takes").exists()
+    with pytest.raises(ConfigError, match="data.words.vectors is not set"):
+        build(corpus, tmp_path / "c2", "data.words.fallback=error")
+
+
+@pytest.mark.slow
+def test_ray_tasks_build_the_same_cache(corpus, tmp_path):
+    import ray
+
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        summary = build(corpus, tmp_path / "ray", "ray.address=local")
+    finally:
+        ray.shutdown()
+    assert sorted(summary.processed) == [TRAIN_A, TRAIN_B, VAL]
+    build(corpus, tmp_path / "local")
+    ray_cache, local_cache = CacheInfo.load(tmp_path / "ray"), CacheInfo.load(tmp_path / "local")
+    for take_id in (TRAIN_A, VAL):
+        for block in ("gesture", "expression"):
+            np.testing.assert_array_equal(ray_cache.block(take_id, block), local_cache.block(take_id, block))
+        # Matrix products may be summed in another order by a differently threaded BLAS.
+        np.testing.assert_allclose(ray_cache.block(take_id, "audio"), local_cache.block(take_id, "audio"), rtol=1e-5, atol=1e-4)
