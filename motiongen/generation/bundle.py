@@ -49,6 +49,15 @@ def _tensor(array) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(np.asarray(array, dtype=np.float32)))
 
 
+def plain(value: Any) -> Any:
+    """Config-like ``value`` (OmegaConf node, dict) as JSON-compatible builtins (safe for ``weights_only`` loads)."""
+    from omegaconf import OmegaConf
+
+    if OmegaConf.is_config(value):
+        value = OmegaConf.to_container(value, resolve=True)
+    return json.loads(json.dumps(value, default=str))
+
+
 def template_to_payload(template: SkeletonTemplate) -> dict[str, Any]:
     skeleton = template.skeleton
     return {
@@ -85,7 +94,7 @@ def make_bundle(
     blendshape_names: list[str],
     speakers: list[int],
     num_emotions: int,
-    audio_features: dict[str, Any],
+    audio_features: Any,
     words: WordTable,
     template: SkeletonTemplate,
     config: dict[str, Any] | None = None,
@@ -96,10 +105,10 @@ def make_bundle(
         fps: model frame rate; window_frames / seed_frames: training clip and seed lengths.
         stats: normalisation ``{block: (mean, std)}`` of the blocks the training data normalised
             (always ``gesture`` and ``expression``; ``audio``/``word`` when the cache did).
-        audio_features: the ``data.features`` config node (plain dict) of the audio recipe.
+        audio_features: the ``data.features`` config node (OmegaConf or dict) of the audio recipe.
         words: the word-vector table of the training cache.
         template: skeleton + rest pose for BVH export.
-        config: the resolved training configuration (plain dict), recorded for provenance.
+        config: the training configuration (OmegaConf or dict), recorded for provenance.
     """
     for block in ("gesture", "expression"):
         if block not in stats:
@@ -114,10 +123,10 @@ def make_bundle(
         "blendshape_names": list(blendshape_names),
         "speakers": [int(s) for s in speakers],
         "num_emotions": int(num_emotions),
-        "audio_features": dict(audio_features),
+        "audio_features": plain(audio_features),
         "word_vectors": {"words": list(words.words), "vectors": _tensor(words.vectors), "source": str(words.source)},
         "template": template_to_payload(template),
-        "config": json.loads(json.dumps(config or {}, default=str)),
+        "config": plain(config or {}),
     }
 
 
