@@ -196,13 +196,14 @@ def test_every_row_short_is_an_error(tmp_path):
                  f"frame row has {WIDTH - 1} values")
 
 
-def test_non_numeric_token_names_row_and_column(tmp_path):
+@pytest.mark.parametrize("token", ["1.5e", "abc", "1_000", "0x10", "1,5", "\u0661"])
+def test_non_numeric_token_names_row_and_column(tmp_path, token):
     lines = bvh_text(random_rows(5)).splitlines()
     values = lines[FIRST_ROW_LINE - 1 + 2].split()
-    values[7] = "1.5e"
+    values[7] = token
     lines[FIRST_ROW_LINE - 1 + 2] = " ".join(values)
     assert_error(write_text(tmp_path, "\n".join(lines) + "\n"), FIRST_ROW_LINE + 2,
-                 "non-numeric value '1.5e' in column 8")
+                 f"non-numeric value '{token}' in column 8")
 
 
 @pytest.mark.parametrize("token", ["nan", "NaN", "inf", "-inf"])

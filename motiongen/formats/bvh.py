@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 ROTATION_CHANNELS = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
 POSITION_CHANNELS = {"Xposition": 0, "Yposition": 1, "Zposition": 2}
+# What np.loadtxt accepts as a float (Python's float() also takes "1_000" and non-ASCII digits).
+_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf(?:inity)?)",
+                     re.IGNORECASE | re.ASCII)
 
 
 @dataclass
@@ -332,11 +335,8 @@ def _diagnose_rows(path: Path, rows: list[str], first_line: int, width: int,
             raise InputFileError(path, f"frame row has {len(tokens)} values, expected {width} "
                                  "(one per channel declared in the hierarchy)", number)
         for column, token in enumerate(tokens, start=1):
-            try:
-                float(token)
-            except ValueError:
-                raise InputFileError(path, f"non-numeric value '{token}' in column {column}",
-                                     number) from None
+            if not _NUMBER.fullmatch(token):
+                raise InputFileError(path, f"non-numeric value '{token}' in column {column}", number)
         values.append(line)
     if not values:
         return np.zeros((0, width)), notes
