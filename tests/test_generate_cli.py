@@ -123,7 +123,7 @@ def tiny_checkpoint(tmp_path_factory):
     data = DataDescription(dims={"gesture": gesture.shape[1], "expression": 52, "audio": audio.shape[1], "word": word.shape[1]},
                            speakers=SPEAKERS, num_emotions=8, joint_names=joints, blendshape_names=list(ARKIT_NAMES))
     bundle = make_bundle(fps=fps, window_frames=clip, seed_frames=seed_frames, stats=stats, joint_names=joints,
-                         blendshape_names=list(ARKIT_NAMES), speakers=SPEAKERS, num_emotions=0,
+                         blendshape_names=list(ARKIT_NAMES), speakers=SPEAKERS,
                          audio_features=cfg.data.features, words=table, template=template, config={"note": "test"})
     run = train(cfg, data=data, datasets={"train": ClipList(items), "val": ClipList(items[:2])},
                 extra_callbacks=[GenerationBundle(bundle)])
@@ -271,3 +271,36 @@ def test_bad_inputs_give_clear_errors_and_no_output_folder(tmp_path, tiny_checkp
         assert code == 2, f"{name}: exit {code}"
         assert "motiongen generate: error:" in err and message in err, f"{name}: {err}"
     assert list(outputs.iterdir()) == [], "no (half-written) output folder may remain"
+
+
+@pytest.mark.slow
+def test_motiongen_train_on_a_cache_writes_a_self_contained_checkpoint(tmp_path):
+    """preprocess → train (the real cache path) → the checkpoint alone drives generation."""
+    from feature_cache_helpers import make_take, preprocess_overrides
+
+    from motiongen.cache.build import build_cache
+    from motiongen.config import compose
+    from motiongen.formats.bvh import read_bvh
+    from motiongen.generation.checkpoint import load_assets
+    from motiongen.training.run import train
+
+    corpus = tmp_path / "beat"
+    for take_id, seed in (("2_scott_0_10_10", 1), ("2_scott_0_11_11", 2), ("2_scott_0_60_60", 3)):
+        make_take(corpus, take_id, seed=seed)
+    cache = tmp_path / "cache"
+    build_cache(compose("config", preprocess_overrides(corpus, cache)), progress=False)
+    cfg = compose("config", preprocess_overrides(corpus, cache) + [
+        "experiment=tiny_cpu", "trainer.max_steps=3", "trainer.val_check_interval=3", "trainer.limit_val_batches=1",
+        "trainer.loop.checkpoint_every_n_steps=3", "trainer.loop.batch_size=2", f"trainer.default_root_dir={tmp_path / 'run'}"])
+    checkpoint = train(cfg).checkpoint_dir / "last.ckpt"
+    assets = load_assets(checkpoint)
+    training_bvh = read_bvh(corpus / "2" / "2_scott_0_10_10.bvh")
+    assert assets.template.skeleton.names == training_bvh.skeleton.names
+    np.testing.assert_allclose(assets.template.rest_euler_deg, training_bvh.euler_deg[0])
+    assert assets.window_frames == 60 and assets.seed_frames == 10 and "audio" in assets.normalised_blocks
+    samples, words = speech_like(3.0)
+    audio = write_wav(tmp_path / "speech.wav", samples)
+    out = tmp_path / "out"
+    assert main(["generate", "--audio", str(audio), "--checkpoint", str(checkpoint), "--out", str(out),
+                 "--steps", "2", "--no-preview"]) == 0
+    assert read_bvh(out / "motion.bvh").num_frames == 90

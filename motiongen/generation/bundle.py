@@ -11,6 +11,8 @@ checkpoint the trainer writes; :func:`motiongen.generation.checkpoint.load_asset
 from __future__ import annotations
 
 import json
+import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,8 @@ from motiongen.errors import ConfigError
 from motiongen.export.bvh_export import SkeletonTemplate
 from motiongen.features.words import WordTable
 from motiongen.formats.bvh import Skeleton
+
+log = logging.getLogger(__name__)
 
 BUNDLE_KEY = "motiongen_generation"
 BUNDLE_VERSION = 1
@@ -93,7 +97,6 @@ def make_bundle(
     joint_names: list[str],
     blendshape_names: list[str],
     speakers: list[int],
-    num_emotions: int,
     audio_features: Any,
     words: WordTable,
     template: SkeletonTemplate,
@@ -122,12 +125,63 @@ def make_bundle(
         "joint_names": list(joint_names),
         "blendshape_names": list(blendshape_names),
         "speakers": [int(s) for s in speakers],
-        "num_emotions": int(num_emotions),
         "audio_features": plain(audio_features),
         "word_vectors": {"words": list(words.words), "vectors": _tensor(words.vectors), "source": str(words.source)},
         "template": template_to_payload(template),
         "config": plain(config or {}),
     }
+
+
+def template_for_cache(info) -> tuple[SkeletonTemplate, list[str]]:
+    """Skeleton template of a cache: frame 0 of its first training take's BVH (the speaker's own
+    bone lengths and a real rest pose); the packaged BEAT 75-joint template when that file is gone.
+
+    Returns ``(template, warnings)``.
+    """
+    from motiongen.formats.bvh import read_bvh
+    from motiongen.skeletons import beat75_template_path, load_beat75_template
+
+    train = info.takes_in("train") or info.takes
+    for take in train:
+        source = info.manifest["takes"][take.take_id].get("sources", {}).get("bvh", {}).get("path")
+        if source and Path(source).is_file():
+            return SkeletonTemplate.from_motion(read_bvh(source, allow_truncated=True), frame=0), []
+    message = (f"no training BVH of cache {info.cache_dir} is readable; BVH export uses the packaged template "
+               f"{beat75_template_path().name} (BEAT joint layout, generic proportions)")
+    log.warning(message)
+    return SkeletonTemplate.from_motion(load_beat75_template(), frame=0), [message]
+
+
+def bundle_from_cache(cfg, cache_dir: str | Path) -> dict[str, Any]:
+    """The bundle of a training run on the cache at ``cache_dir`` (``cfg`` = the composed training config).
+
+    Raises:
+        ConfigError: the run's ``data.features`` recipe is not the one the cache was built with.
+    """
+    from motiongen.cache import CacheInfo
+    from motiongen.features.recipe import recipe_from_config
+
+    info = CacheInfo.load(cache_dir)
+    recipe = recipe_from_config(cfg.data.features, info.fps)
+    if plain(recipe.to_dict()) != plain(info.manifest["settings"]["recipe"]):
+        raise ConfigError(f"data.features differs from the recipe cache {info.cache_dir} was built with; "
+                          "train with the cache's recipe (or rebuild the cache)")
+    template, warnings = template_for_cache(info)
+    bundle = make_bundle(
+        fps=info.fps,
+        window_frames=int(cfg.trainer.loop.clip_frames),
+        seed_frames=int(cfg.model.network.seed_frames),
+        stats={block: info.stats[block] for block in info.normalised_blocks},
+        joint_names=info.joint_names,
+        blendshape_names=info.blendshape_names,
+        speakers=info.speakers,
+        audio_features=cfg.data.features,
+        words=WordTable.load(info.cache_dir / info.manifest["words"]["table"]),
+        template=template,
+        config=cfg,
+    )
+    bundle["warnings"] = warnings
+    return bundle
 
 
 class GenerationBundle(Callback):

@@ -89,6 +89,7 @@ def load_assets(path: str | Path, precision: str = "float32") -> GenerationAsset
         config=dict(bundle.get("config", {})),
         source={"checkpoint": str(path.resolve()), "sha256": sha256_file(path),
                 "global_step": str(checkpoint.get("global_step", ""))},
+        warnings=[str(w) for w in bundle.get("warnings", [])],
     )
     _check_consistency(path, assets, cfg)
     set_precision(assets, precision)

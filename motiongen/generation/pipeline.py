@@ -65,6 +65,7 @@ class GenerationAssets:
         source: where the assets came from (checkpoint path and SHA-256).
         dtype: the dtype the model's weights are in (see :func:`set_precision`); the sampler's
             arithmetic stays float32 whatever it is.
+        warnings: problems recorded when the assets were made (passed on to every result).
     """
 
     model: torch.nn.Module
@@ -86,6 +87,7 @@ class GenerationAssets:
     config: dict[str, Any] = field(default_factory=dict)
     source: dict[str, str] = field(default_factory=dict)
     dtype: torch.dtype = torch.float32
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def motion_dim(self) -> int:
@@ -348,7 +350,7 @@ def generate_motion(
     motion = torch.cat([chunk.motion for chunk in chunks], dim=1)
     gesture, expression = denormalise(assets, motion)
     transcript_used = speech.words is not None
-    warnings = []
+    warnings = list(assets.warnings)
     if not transcript_used:
         warnings.append("no transcript: word features are the silence/unknown vector for every frame")
         log.info(warnings[-1])

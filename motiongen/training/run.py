@@ -159,6 +159,10 @@ def train(cfg: DictConfig, data: DataDescription | None = None, datasets: dict |
         if datasets is not None:
             raise ConfigError("pass a DataDescription together with ready-made datasets")
         data = DataDescription.from_cache(cfg.data.cache_dir)
+        from motiongen.generation.bundle import GenerationBundle, bundle_from_cache
+
+        # checkpoints carry the cache's recipe, statistics and skeleton so `motiongen generate` needs only them
+        extra_callbacks = [GenerationBundle(bundle_from_cache(cfg, cfg.data.cache_dir)), *extra_callbacks]
     loop = cfg.trainer.loop
     if loop.num_threads is not None:
         torch.set_num_threads(int(loop.num_threads))
