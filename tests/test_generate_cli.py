@@ -298,6 +298,12 @@ def test_motiongen_train_on_a_cache_writes_a_self_contained_checkpoint(tmp_path)
     assert assets.template.skeleton.names == training_bvh.skeleton.names
     np.testing.assert_allclose(assets.template.rest_euler_deg, training_bvh.euler_deg[0])
     assert assets.window_frames == 60 and assets.seed_frames == 10 and "audio" in assets.normalised_blocks
+    from motiongen.features.words import FastTextModel
+
+    # the cache trained fallback fastText vectors: a word the corpus never used still gets a vector
+    assert isinstance(assets.word_vectors, FastTextModel)
+    vectors, found = assets.word_vectors.lookup(["zebrafish"])
+    assert found[0] and np.abs(vectors).sum() > 0
     samples, words = speech_like(3.0)
     audio = write_wav(tmp_path / "speech.wav", samples)
     out = tmp_path / "out"

@@ -152,6 +152,16 @@ def template_for_cache(info) -> tuple[SkeletonTemplate, list[str]]:
     return SkeletonTemplate.from_motion(load_beat75_template(), frame=0), [message]
 
 
+def subword_model_path(info) -> Path | None:
+    """The fastText ``.bin`` the cache's word table was cut from (it also has vectors for words the
+    corpus never used, via character n-grams), or None for ``.vec`` sources."""
+    source = str(info.manifest["words"]["source"])
+    if source.startswith("fallback:"):
+        return (info.cache_dir / "words" / f"fallback-{source.split(':', 1)[1]}.bin").resolve()
+    path = Path(source.split("|", 1)[0])
+    return path if path.suffix == ".bin" else None
+
+
 def bundle_from_cache(cfg, cache_dir: str | Path) -> dict[str, Any]:
     """The bundle of a training run on the cache at ``cache_dir`` (``cfg`` = the composed training config).
 
@@ -180,6 +190,8 @@ def bundle_from_cache(cfg, cache_dir: str | Path) -> dict[str, Any]:
         template=template,
         config=cfg,
     )
+    model = subword_model_path(info)
+    bundle["word_vectors"]["subword_model"] = str(model) if model is not None else ""
     bundle["warnings"] = warnings
     return bundle
 

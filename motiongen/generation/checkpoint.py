@@ -46,7 +46,6 @@ def load_assets(path: str | Path, precision: str = "float32") -> GenerationAsset
             (a checkpoint written without the training run's data recipe), mismatched weights.
     """
     from motiongen.features.recipe import recipe_from_config
-    from motiongen.features.words import WordTable
     from motiongen.generation.inputs import sha256_file
     from motiongen.training.module import UWPLightningModule
 
@@ -84,7 +83,7 @@ def load_assets(path: str | Path, precision: str = "float32") -> GenerationAsset
         speakers=[int(s) for s in bundle["speakers"]],
         num_emotions=int(cfg.num_emotions),
         audio_recipe=recipe_from_config(bundle["audio_features"], fps),
-        word_vectors=WordTable(list(words["words"]), words["vectors"].numpy(), str(words["source"])),
+        word_vectors=word_vectors(words),
         template=template_from_payload(bundle["template"]),
         config=dict(bundle.get("config", {})),
         source={"checkpoint": str(path.resolve()), "sha256": sha256_file(path),
@@ -94,6 +93,22 @@ def load_assets(path: str | Path, precision: str = "float32") -> GenerationAsset
     _check_consistency(path, assets, cfg)
     set_precision(assets, precision)
     return assets
+
+
+def word_vectors(payload: dict):
+    """The bundle's word vectors: the fastText ``.bin`` recorded at training time when it is still on
+    disk (vectors for words the corpus never used, from character n-grams), else the corpus table
+    stored in the checkpoint (unseen words get the zero vector)."""
+    from motiongen.features.words import FastTextModel, WordTable
+
+    model = payload.get("subword_model") or ""
+    if model and Path(model).is_file():
+        vectors = FastTextModel(model)
+        if vectors.dim == payload["vectors"].shape[1]:
+            return vectors
+        log.warning("%s has %d-d vectors, the checkpoint's table %d-d; using the table", model, vectors.dim,
+                    payload["vectors"].shape[1])
+    return WordTable(list(payload["words"]), payload["vectors"].numpy(), str(payload["source"]))
 
 
 def _check_consistency(path: Path, assets: GenerationAssets, cfg) -> None:

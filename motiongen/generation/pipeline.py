@@ -368,6 +368,7 @@ def generate_motion(
         "speaker_id": assets.speakers[speaker_index(assets, speaker_id)],
         "emotion": emotion,
         "word_features": "transcript" if transcript_used else "silence/unknown vector (no transcript)",
+        "word_vectors": str(getattr(assets.word_vectors, "path", None) or getattr(assets.word_vectors, "source", "")),
         "initial_pose": "user motion" if init_gesture is not None else "dataset mean pose",
         "precision": str(assets.dtype).replace("torch.", ""),
         "first_window_seconds": chunks[0].seconds_since_start,
