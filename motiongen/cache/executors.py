@@ -23,9 +23,13 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "N
 
 
 def init_worker(uses_torch: bool) -> None:
-    """Pin a worker to one thread (set before numpy/torch start their thread pools)."""
+    """Pin a worker's numeric libraries to one thread: BLAS/OpenMP pools already started (numpy is
+    imported with this module) through threadpoolctl, later ones through the environment."""
+    from threadpoolctl import threadpool_limits
+
     for name in _THREAD_VARS:
         os.environ[name] = "1"
+    threadpool_limits(1)
     if uses_torch:
         import torch
 
