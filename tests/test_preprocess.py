@@ -31,3 +31,13 @@ def test_cli_reports_processed_skipped_and_failed_takes(tmp_path, capsys):
     assert len(CacheInfo.load(tmp_path / "cache").takes) == 2
     assert main(["preprocess", "--no-progress", *preprocess_overrides(root, tmp_path / "cache")]) == 1
     assert "processed 0, up to date 2, skipped 1, failed 1" in capsys.readouterr().out
+
+
+def test_cli_shows_the_takes_before_a_cache_level_error(tmp_path, capsys):
+    root = tmp_path / "beat"
+    make_take(root, "2_scott_0_60_60", seed=1)  # a validation take only: no train statistics possible
+    code = main(["preprocess", "--no-progress", *preprocess_overrides(root, tmp_path / "cache")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "2_scott_0_60_60" in captured.out and "processed 1" in captured.out
+    assert "no cached take is in the train split" in captured.err and "data.split_csv" in captured.err

@@ -240,6 +240,7 @@ def build_cache(cfg, progress: bool = True) -> BuildSummary:
     cache_dir = Path(str(data.cache_dir)).expanduser().resolve()
     cache_dir.mkdir(parents=True, exist_ok=True)
     summary = BuildSummary(cache_dir=str(cache_dir))
+    (cache_dir / SUMMARY).unlink(missing_ok=True)  # a summary on disk always describes the latest run
     leftovers = remove_leftovers(cache_dir)
     if leftovers:
         summary.warnings.append(f"removed {len(leftovers)} partial entr(ies) of an interrupted run")

@@ -60,12 +60,20 @@ def print_summary(summary) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from motiongen.cache.build import build_cache
+    from motiongen.cache.build import SUMMARY, BuildSummary, build_cache
     from motiongen.config import compose
+    from motiongen.errors import MotiongenError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     cfg = compose("config", args.overrides)
-    summary = build_cache(cfg, progress=not args.no_progress)
+    try:
+        summary = build_cache(cfg, progress=not args.no_progress)
+    except MotiongenError:
+        # The takes were still handled one by one: show what happened to each before the error.
+        partial = Path(str(cfg.data.cache_dir)).expanduser().resolve() / SUMMARY
+        if partial.is_file():
+            print_summary(BuildSummary(**json.loads(partial.read_text(encoding="utf-8"))))
+        raise
     print_summary(summary)
     if args.summary_json is not None:
         args.summary_json.write_text(json.dumps(summary.to_dict(), indent=1), encoding="utf-8")
