@@ -264,3 +264,21 @@ def test_ray_tasks_build_the_same_cache(corpus, tmp_path):
             np.testing.assert_array_equal(ray_cache.block(take_id, block), local_cache.block(take_id, block))
         # Matrix products may be summed in another order by a differently threaded BLAS.
         np.testing.assert_allclose(ray_cache.block(take_id, "audio"), local_cache.block(take_id, "audio"), rtol=1e-5, atol=1e-4)
+
+
+def test_vec_vectors_are_subset_once_and_extended_for_new_words(corpus, tmp_path):
+    rng = np.random.default_rng(0)
+    rows = {w: rng.standard_normal(4) for w in ["the", "well", "hello", "World", "zebra"]}  # no "again"
+    vec = tmp_path / "vectors.vec"
+    vec.write_text(f"{len(rows)} 4\n" + "".join(f"{w} " + " ".join(f"{v:.4f}" for v in x) + "\n" for w, x in rows.items()))
+    cache = tmp_path / "cache"
+    summary = build(corpus, cache, f"data.words.vectors={vec}", "data.words.dim=4")
+    assert not any("NOT the paper" in w for w in summary.warnings)
+    record = json.loads((cache / "words" / "table.json").read_text())
+    assert record["requested"] == ["again", "hello", "well", "world"]
+    assert sorted(WordTable.load(cache / "words" / "table.npz").words) == ["World", "hello", "well"]  # "world" as "World"
+    assert any("1 word(s) without a vector (zero features): again" in w for w in summary.processed[TRAIN_A]["warnings"])
+    make_take(corpus, "2_scott_0_13_13", seed=7, words=[(0.5, 1.0, "zebra"), (1.2, 1.6, "the")])
+    grown = build(corpus, cache, f"data.words.vectors={vec}", "data.words.dim=4")
+    assert list(grown.processed) == ["2_scott_0_13_13"]  # vectors of the old takes' words did not change
+    assert sorted(WordTable.load(cache / "words" / "table.npz").words) == ["World", "hello", "the", "well", "zebra"]
