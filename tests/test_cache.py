@@ -282,3 +282,11 @@ def test_vec_vectors_are_subset_once_and_extended_for_new_words(corpus, tmp_path
     grown = build(corpus, cache, f"data.words.vectors={vec}", "data.words.dim=4")
     assert list(grown.processed) == ["2_scott_0_13_13"]  # vectors of the old takes' words did not change
     assert sorted(WordTable.load(cache / "words" / "table.npz").words) == ["World", "hello", "the", "well", "zebra"]
+
+
+def test_emotion_comes_from_the_label_file_when_there_is_one(corpus, tmp_path):
+    (corpus / "2" / f"{TRAIN_A}.csv").write_text("03_sadness, 0, 3.0, 3.0, 3\n00_netural, 3.0, 4.0, 1.0, 0\n")
+    build(corpus, tmp_path / "cache")
+    emotions = {t.take_id: t.emotion for t in CacheInfo.load(tmp_path / "cache").takes}
+    assert emotions == {TRAIN_A: 3, TRAIN_B: 0, VAL: 0}  # the others: BEAT's take-index rule (neutral)
+    assert "csv" in read_entry(tmp_path / "cache", TRAIN_A)["sources"]
