@@ -1,0 +1,61 @@
+"""The tiny experiment memorises one clip of the real BEAT sample through the real cache path."""
+
+import pytest
+import torch
+from lightning.pytorch.callbacks import Callback
+from torch.utils.data import Subset
+
+from motiongen.config import compose
+from motiongen.training.run import DataDescription, train
+
+
+class LossHistory(Callback):
+    """Sum of the unweighted task losses per step (the UWP total also holds the log σ terms)."""
+
+    def __init__(self):
+        self.losses = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        metrics = trainer.callback_metrics
+        self.losses.append(float(metrics["train/loss_gesture"] + metrics["train/loss_expression"]))
+
+
+def real_sample_cache(sample_file, tmp_path):
+    """Cache of the real 24-bit wav + TextGrid and the real (truncated) BVH, with a synthetic BEAT face JSON."""
+    from feature_cache_helpers import make_take, preprocess_overrides, write_face_json
+
+    from motiongen.cache.build import build_cache
+
+    root, cache = tmp_path / "beat", tmp_path / "cache"
+    folder = root / "2"
+    folder.mkdir(parents=True)
+    real = "2_scott_0_3_3"
+    (folder / f"{real}.wav").symlink_to(sample_file(f"beat/{real}.wav"))
+    (folder / f"{real}.TextGrid").symlink_to(sample_file(f"beat/{real}.TextGrid"))
+    (folder / f"{real}.bvh").symlink_to(sample_file("beat/2_scott_0_1_1.bvh"))
+    write_face_json(folder / f"{real}.json", 68.0, seed=5)
+    make_take(root, "2_scott_0_10_10", seed=1)  # a train take, for the normalisation statistics
+    summary = build_cache(compose("config", preprocess_overrides(root, cache, "data.allow_truncated=true")), progress=False)
+    assert real in summary.processed, summary.failed
+    return cache, real
+
+
+@pytest.mark.slow
+def test_tiny_experiment_overfits_one_real_clip(sample_file, tmp_path):
+    from motiongen.data.clips import ClipDataset
+
+    cache, real = real_sample_cache(sample_file, tmp_path)
+    cfg = compose("config", ["experiment=tiny_cpu", f"trainer.default_root_dir={tmp_path / 'run'}", f"data.cache_dir={cache}",
+                             "trainer.max_steps=150", "trainer.val_check_interval=150", "trainer.loop.figure_every_n_steps=150",
+                             "trainer.loop.checkpoint_every_n_steps=150", "trainer.loop.batch_size=4", "model.cond_drop_prob=0.0",
+                             "model.optim.lr=3e-3",
+                             "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"])
+    clips = ClipDataset(cache, "test", clip_frames=cfg.trainer.loop.clip_frames, stride=cfg.trainer.loop.clip_stride,
+                        seed_frames=cfg.model.network.seed_frames)
+    assert clips.clip_source(0) == (real, 0)
+    one_clip = Subset(clips, [0])
+    history = LossHistory()
+    run = train(cfg, DataDescription.from_cache(cache), {"train": one_clip, "val": one_clip}, extra_callbacks=[history])
+    assert run.trainer.global_step == 150
+    first, last = torch.tensor(history.losses[:20]).mean(), torch.tensor(history.losses[-20:]).mean()
+    assert last * 10 <= first, f"loss fell only from {first:.4f} to {last:.4f}"
