@@ -85,7 +85,8 @@ def tiny_checkpoint(tmp_path_factory):
     from motiongen.features.recipe import recipe_from_config
     from motiongen.features.words import WordTable
     from motiongen.formats.joint_sets import load_joint_set
-    from motiongen.generation.bundle import GenerationBundle, make_bundle
+    from motiongen.generation.bundle import make_bundle
+    from motiongen.generation.bundle_callback import GenerationBundle
     from motiongen.skeletons import load_beat75_template
     from motiongen.training.run import DataDescription, train
 
@@ -310,3 +311,14 @@ def test_motiongen_train_on_a_cache_writes_a_self_contained_checkpoint(tmp_path)
     assert main(["generate", "--audio", str(audio), "--checkpoint", str(checkpoint), "--out", str(out),
                  "--steps", "2", "--no-preview"]) == 0
     assert read_bvh(out / "motion.bvh").num_frames == 90
+
+
+def test_ddpm_sampler_through_the_cli(tmp_path, tiny_checkpoint, short_speech):
+    audio, transcript = short_speech
+    out = tmp_path / "run"
+    assert generate("--audio", str(audio), "--transcript", str(transcript), "--checkpoint", str(tiny_checkpoint),
+                    "--out", str(out), "--sampler", "ddpm", "--precision", "float32", "--no-preview") == 0
+    metadata = json.loads((out / "metadata.json").read_text())
+    assert metadata["generation"]["sampler"]["kind"] == "ddpm" and metadata["generation"]["precision"] == "float32"
+    with np.load(out / "motion.npz") as npz:
+        assert npz["gesture_axis_angle"].shape == (1, 150, 141) and np.isfinite(npz["gesture_axis_angle"]).all()

@@ -3,7 +3,7 @@
 A trained network alone cannot animate new speech: generation also needs the data recipe the
 network was trained on — normalisation statistics, audio feature recipe, word vectors, joint and
 blendshape names, speaker list, window/seed lengths — and a skeleton template for BVH export.
-:class:`GenerationBundle` is a Lightning callback that stores these (plain lists, strings and
+:class:`~motiongen.generation.bundle_callback.GenerationBundle` (a Lightning callback) stores these (plain lists, strings and
 tensors, loadable with ``torch.load(weights_only=True)``) under :data:`BUNDLE_KEY` in every
 checkpoint the trainer writes; :func:`motiongen.generation.checkpoint.load_assets` reads them back.
 """
@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import Callback
 
 from motiongen.errors import ConfigError
 from motiongen.export.bvh_export import SkeletonTemplate
@@ -194,13 +193,3 @@ def bundle_from_cache(cfg, cache_dir: str | Path) -> dict[str, Any]:
     bundle["word_vectors"]["subword_model"] = str(model) if model is not None else ""
     bundle["warnings"] = warnings
     return bundle
-
-
-class GenerationBundle(Callback):
-    """Lightning callback: put ``bundle`` (from :func:`make_bundle`) into every saved checkpoint."""
-
-    def __init__(self, bundle: dict[str, Any]):
-        self.bundle = bundle
-
-    def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict[str, Any]) -> None:
-        checkpoint[BUNDLE_KEY] = self.bundle

@@ -47,7 +47,6 @@ def load_assets(path: str | Path, precision: str = "float32") -> GenerationAsset
     """
     from motiongen.features.recipe import recipe_from_config
     from motiongen.generation.inputs import sha256_file
-    from motiongen.training.module import UWPLightningModule
 
     path = Path(path)
     checkpoint = _read_checkpoint(path)
@@ -57,20 +56,14 @@ def load_assets(path: str | Path, precision: str = "float32") -> GenerationAsset
                                    "it was not written by `motiongen train`")
     if bundle.get("version") != BUNDLE_VERSION:
         raise InputFileError(path, f"generation bundle version {bundle.get('version')} is not {BUNDLE_VERSION}")
-    try:
-        module = UWPLightningModule(**checkpoint["hyper_parameters"])
-        module.load_state_dict(checkpoint["state_dict"])
-    except (TypeError, KeyError, RuntimeError, ConfigError) as err:
-        raise InputFileError(path, f"checkpoint weights do not fit the model it describes: {err}") from None
-    network = module.ema_model.module
-    network.eval()
-    cfg = module.network_cfg
+    network, schedule = _ema_network(path, checkpoint)
+    cfg = network.cfg
     fps = float(bundle["fps"])
     stats = {block: (v["mean"].numpy(), v["std"].numpy()) for block, v in bundle["stats"].items()}
     words = bundle["word_vectors"]
     assets = GenerationAssets(
         model=network,
-        schedule=module.schedule,
+        schedule=schedule,
         window_frames=int(bundle["window_frames"]),
         seed_frames=int(bundle["seed_frames"]),
         fps=fps,
@@ -93,6 +86,31 @@ def load_assets(path: str | Path, precision: str = "float32") -> GenerationAsset
     _check_consistency(path, assets, cfg)
     set_precision(assets, precision)
     return assets
+
+
+EMA_PREFIX = "ema_model.module."
+
+
+def _ema_network(path: Path, checkpoint: dict):
+    """The EMA denoiser and the noise schedule of a ``UWPLightningModule`` checkpoint.
+
+    Built from the module's hyper-parameters (``network``, ``diffusion``) and the
+    ``ema_model.module.*`` weights directly instead of ``UWPLightningModule.load_from_checkpoint``:
+    importing Lightning costs 3-7 s of start-up on this machine (``python -X importtime``), which
+    generation and its streaming latency should not pay.
+    """
+    from motiongen.diffusion.schedule import NoiseSchedule
+    from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
+
+    hparams = checkpoint["hyper_parameters"]
+    weights = {k[len(EMA_PREFIX):]: v for k, v in checkpoint["state_dict"].items() if k.startswith(EMA_PREFIX)}
+    try:
+        network = UWPDenoiser(DenoiserConfig(**hparams["network"]))
+        network.load_state_dict(weights)
+        schedule = NoiseSchedule(**hparams["diffusion"])
+    except (TypeError, KeyError, RuntimeError, ConfigError) as err:
+        raise InputFileError(path, f"checkpoint weights do not fit the model it describes: {err}") from None
+    return network.eval(), schedule
 
 
 def word_vectors(payload: dict):

@@ -159,7 +159,8 @@ def train(cfg: DictConfig, data: DataDescription | None = None, datasets: dict |
         if datasets is not None:
             raise ConfigError("pass a DataDescription together with ready-made datasets")
         data = DataDescription.from_cache(cfg.data.cache_dir)
-        from motiongen.generation.bundle import GenerationBundle, bundle_from_cache
+        from motiongen.generation.bundle import bundle_from_cache
+        from motiongen.generation.bundle_callback import GenerationBundle
 
         # checkpoints carry the cache's recipe, statistics and skeleton so `motiongen generate` needs only them
         extra_callbacks = [GenerationBundle(bundle_from_cache(cfg, cfg.data.cache_dir)), *extra_callbacks]
