@@ -56,3 +56,54 @@ def test_non_finite_report_values_are_refused():
     _report().check_finite()
     with pytest.raises(ValueError, match="sigma.gesture"):
         _report(sigma={"gesture": float("nan")}).check_finite()
+
+
+@pytest.mark.slow
+def test_quickstart_end_to_end_in_reduced_mode(tmp_path):
+    """`motiongen quickstart --fast` on an empty folder: every output exists and reads back."""
+    import csv
+    import math
+
+    import av
+
+    from motiongen.cli import main
+    from motiongen.formats.arkit import LIVE_LINK_COLUMNS, read_beat_face_json
+    from motiongen.formats.bvh import read_bvh
+    from motiongen.formats.joint_sets import load_joint_set
+
+    out = tmp_path / "qs"
+    assert main(["quickstart", "--out", str(out), "--fast", "--steps", "30", "--no-progress"]) == 0
+
+    generated = out / "generated"
+    motion = read_bvh(generated / "motion.bvh")
+    assert motion.skeleton.names == load_joint_set("beat75") and motion.fps == 30.0
+    frames = motion.num_frames
+    assert frames > 90 and np.isfinite(motion.euler_deg).all()
+
+    face = read_beat_face_json(generated / "face.json")
+    assert face.num_frames == frames and not face.warnings
+    with open(generated / "face_livelink.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert tuple(rows[0]) == LIVE_LINK_COLUMNS
+    assert len(rows) - 1 >= frames
+
+    with av.open(str(generated / "preview.mp4")) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert video.codec_context.name == "h264" and audio.codec_context.name == "aac"
+        assert video.average_rate == 30
+        decoded = sum(1 for _ in container.decode(video=0))
+        audio_seconds = float(audio.duration * audio.time_base)
+    assert decoded == frames
+    assert audio_seconds == pytest.approx(frames / 30, abs=0.1)
+    assert (generated / "face_curves.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "loss_curve.png").read_bytes()[:4] == b"\x89PNG"
+
+    report = json.loads((out / "report.json").read_text())
+    assert report["training_steps"] == 30
+    assert set(report["sigma"]) == {"gesture", "expression"}
+    numbers = [report[k] for k in ("final_loss", "jaw_correlation_trained", "jaw_correlation_untrained",
+                                   "jaw_correlation_gain", "training_seconds", "total_seconds")]
+    numbers += list(report["sigma"].values())
+    assert all(isinstance(v, float) and math.isfinite(v) for v in numbers)
+    assert all(v > 0 for v in report["sigma"].values())
+    assert "jawOpen" in (out / "report.md").read_text()
