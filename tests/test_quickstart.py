@@ -107,3 +107,20 @@ def test_quickstart_end_to_end_in_reduced_mode(tmp_path):
     assert all(isinstance(v, float) and math.isfinite(v) for v in numbers)
     assert all(v > 0 for v in report["sigma"].values())
     assert "jawOpen" in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--text", " ... "], "no words"),
+        (["--voice", "robot"], "female, male"),
+        (["--steps", "0"], "--steps"),
+    ],
+)
+def test_bad_quickstart_inputs_fail_before_any_work(tmp_path, capsys, argv, message):
+    from motiongen.cli import main
+
+    out = tmp_path / "qs"
+    assert main(["quickstart", "--out", str(out), *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()

@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     if args.voice not in VOICES:
         raise ConfigError(f"unknown voice {args.voice!r}; allowed voices: {', '.join(VOICES)}")
     options = QuickstartOptions(
-        out=args.out, steps=args.steps, fast=args.fast, text=args.text or UNSEEN_SENTENCE, voice=args.voice,
+        out=args.out, steps=args.steps, fast=args.fast, text=UNSEEN_SENTENCE if args.text is None else args.text,
+        voice=args.voice,
         seed=args.seed, progress=not args.no_progress, overrides=tuple(args.overrides),
     )
     report = run_quickstart(options)

@@ -132,6 +132,7 @@ def run_quickstart(options: QuickstartOptions):
     from motiongen.tts.espeak import synthesize
 
     started = time.perf_counter()
+    synthesize(options.text, voice=options.voice)  # bad text or voice fails here, before minutes of work
     out = options.out.resolve()
     options = replace(options, out=out)
     out.mkdir(parents=True, exist_ok=True)
