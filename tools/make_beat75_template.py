@@ -38,8 +38,9 @@ UPPER_ARM, FOREARM, HAND = 0.186, 0.146, 0.108
 THIGH, SHANK, ANKLE_HEIGHT, FOOT_LENGTH = 0.245, 0.246, 0.039, 0.152
 HEAD_TOP = 1.0
 
-# Fingers: lengths of the metacarpal and the three phalanges as fractions of the hand length,
-# and the sideways (z, palm-forward) spread of each finger's wrist joint in cm.
+# Fingers: lengths of the metacarpal and the three phalanges as fractions of the hand length
+# (the thumb's metacarpal slot is unused: Thumb1 sits at the wrist), and the sideways (z,
+# palm-forward) spread of each finger's wrist joint in cm.
 FINGER_SEGMENTS = {
     "Middle": ((0.46, 0.24, 0.16, 0.10), 0.0),
     "Ring": ((0.43, 0.23, 0.15, 0.09), -0.9),
@@ -113,6 +114,7 @@ def offset_of(name: str) -> np.ndarray:
     if finger == "Thumb":
         return np.array([side * 0.8 * length, -0.15 * length, 0.45 * length])
     return np.array([side * length, 0.0, 0.08 * spread * length])
+
 
 def end_site_of(name: str) -> np.ndarray:
     """End Site offsets continue the bone direction with a short tip."""

@@ -117,8 +117,6 @@ def face_geometry(weights: np.ndarray) -> _FaceGeometry:
     w = _weights_by_name(np.clip(weights, 0.0, 1.0))
     frames = len(weights)
     # Screen right is the avatar's left: index 0 = avatar's right eye (left of the image).
-    side = {"Right": 0, "Left": 1}
-
     def pair(stem: str) -> np.ndarray:
         return np.stack([w[stem + "Right"], w[stem + "Left"]], axis=1)
 

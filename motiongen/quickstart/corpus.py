@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from motiongen.corpus.emotions import EMOTIONS, emotion_of_take
+from motiongen.errors import ConfigError
 from motiongen.formats.textgrid import Interval
 from motiongen.quickstart.script import SPEAKERS, TAKES, ScriptTake, Speaker
 
@@ -215,8 +216,6 @@ def build_corpus(root: str | Path, speakers: tuple[Speaker, ...] = SPEAKERS,
             return QuickstartCorpus(root, [BuiltTake(**t) for t in saved["takes"]])
     unknown = [s.speaker_id for s in speakers if s.speaker_id not in STYLES]
     if unknown:
-        from motiongen.errors import ConfigError
-
         raise ConfigError(f"no gesture style for speaker id(s) {unknown}; known: {sorted(STYLES)}")
     template = load_beat75_template()
     rng = np.random.default_rng(seed)
@@ -225,8 +224,6 @@ def build_corpus(root: str | Path, speakers: tuple[Speaker, ...] = SPEAKERS,
     for speaker, take in tqdm(jobs, desc="quickstart corpus", unit="take", disable=not progress):
         emotion_index = emotion_of_take(SPEECH_TAKE, take.index)
         if emotion_index is None:
-            from motiongen.errors import ConfigError
-
             raise ConfigError(f"take index {take.index} is outside BEAT's speech takes 1-118")
         folder = root / str(speaker.speaker_id)
         folder.mkdir(parents=True, exist_ok=True)

@@ -128,7 +128,8 @@ Pearson correlation between the generated `jawOpen` curve and the speech loudnes
 ## Training
 
 {report.corpus_takes} procedural takes ({report.corpus_seconds:.0f} s of speech), {report.training_steps}
-optimizer steps in {report.training_seconds:.0f} s, final training loss {report.final_loss:.4f}.
+optimizer steps in {report.training_seconds:.0f} s, final training loss {report.final_loss:.4f} (the UWP
+objective includes the log sigma terms, so it can be negative).
 
 Learned homoscedastic uncertainty (UWP) weights, sigma per loss term (a term's weight is
 1 / (2 sigma^2)):

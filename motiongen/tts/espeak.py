@@ -22,6 +22,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -187,10 +188,8 @@ class _Engine:
         return samples, list(self._word_events), list(self._phoneme_events)
 
 
-def _data_parent(data_path: str):
+def _data_parent(data_path: str) -> Path:
     """eSpeak NG wants the folder that CONTAINS ``espeak-ng-data``."""
-    from pathlib import Path
-
     return Path(data_path).parent
 
 
