@@ -123,3 +123,14 @@ def test_take_outside_beat_speech_indices_is_rejected(tmp_path):
 
     with pytest.raises(ConfigError, match="1-118"):
         build_corpus(tmp_path / "bad", takes=(ScriptTake(200, ("Hello there.",)),), progress=False)
+
+
+def test_corpus_bvh_reads_with_bvhio(corpus):
+    bvhio = pytest.importorskip("bvhio")
+    path = corpus.root / "2" / "2_ben_0_66_66.bvh"
+    ours = read_bvh(path)
+    container = bvhio.readAsBvh(str(path))
+    joints = [joint for joint, _, _ in container.Root.layout()]
+    assert [joint.Name for joint in joints] == ours.skeleton.names
+    assert container.FrameCount == ours.num_frames
+    assert abs(container.FrameTime - 1 / 120) < 1e-6
