@@ -18,8 +18,9 @@ table is built once per corpus, not per take; its cost is printed separately.
 WavLM (``--wavlm``): ``large`` builds a randomly initialised model with WavLM-Large's dimensions
 (24 layers, hidden 1024, 315 M parameters; the real weights cannot be downloaded here, and speed and
 memory do not depend on the weight values), saves it with ``save_pretrained`` and runs the real
-chunked extraction on ``--wavlm-seconds`` of the wav; ``tiny`` uses the 2-layer test model (its
-time says nothing about WavLM-Large; it only shows the chunking overhead).
+chunked extraction on ``--wavlm-seconds`` of the wav (repeated as needed) in a fresh process, so its
+peak RSS is that of the extraction alone; ``tiny`` uses the 2-layer test model (its time says
+nothing about WavLM-Large; it shows the chunking overhead and that memory does not grow with length).
 
 The process pins itself to one CPU and every numeric library to one thread.
 """
@@ -33,7 +34,7 @@ for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUM
 
 import argparse  # noqa: E402
 import logging  # noqa: E402
-import resource  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -89,6 +90,15 @@ def make_take(folder: Path) -> tuple[dict[str, str], float]:
     return {k: str(v) for k, v in files.items()}, seconds
 
 
+def status_mb(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (VmRSS, VmHWM = peak RSS), in MB.
+    (``ru_maxrss`` is not used: Linux carries it over from the parent through fork + exec.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(field)
+
+
 def best_of(repeats: int, function) -> float:
     times = []
     for _ in range(repeats):
@@ -139,7 +149,6 @@ def bench_spectral(repeats: int, workdir: Path) -> None:
 
     wave, rate = load_audio(files["wav"])
     table = WordTable.load(table_path)
-    grid = read_textgrid(files["TextGrid"])["words"]
     stages = {
         "BVH read + 120->30 fps + axis-angle (47 joints)": gesture,
         "face JSON read + 60->30 fps": lambda: read_beat_face_json(files["json"], target_fps=30),
@@ -153,7 +162,6 @@ def bench_spectral(repeats: int, workdir: Path) -> None:
         spent = best_of(repeats, function)
         print(f"    {name:<50s} {spent:.3f} s  ({spent / minutes:.3f} s/min)")
     print(f"  word table for the corpus vocabulary ({len(set(words))} words, fallback fastText, once per corpus): {table_seconds:.2f} s")
-    del grid
 
 
 def large_config():
@@ -166,14 +174,10 @@ def large_config():
     )
 
 
-def bench_wavlm(kind: str, seconds: float, workdir: Path) -> None:
+def save_wavlm(kind: str, workdir: Path) -> Path:
+    """Write the benchmark model with ``save_pretrained`` and return its folder."""
     import torch
     from transformers import WavLMModel
-
-    from motiongen.config import compose
-    from motiongen.features.recipe import recipe_from_config
-    from motiongen.features.wavlm import load_wavlm, wavlm_features
-    from motiongen.formats.audio import load_audio
 
     model_dir = workdir / f"wavlm-{kind}"
     if kind == "large":
@@ -184,26 +188,35 @@ def bench_wavlm(kind: str, seconds: float, workdir: Path) -> None:
         from feature_cache_helpers import save_tiny_wavlm
 
         save_tiny_wavlm(model_dir)
+    return model_dir
+
+
+def bench_wavlm(kind: str, model_dir: Path, seconds: float) -> None:
+    """Child process: load the model through the real path and extract ``seconds`` of features."""
+    from motiongen.config import compose
+    from motiongen.features.recipe import recipe_from_config
+    from motiongen.features.wavlm import load_wavlm, wavlm_features
+    from motiongen.formats.audio import load_audio
+
     cfg = compose("config", ["data/features=uwp", f"data.features.wavlm.model={model_dir}"])
     spec = recipe_from_config(cfg.data.features, 30).wavlm
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_imports = status_mb("VmHWM")
     model = load_wavlm(spec)
     params = sum(p.numel() for p in model.parameters()) / 1e6
+    hidden = model.config.hidden_size
     wave, rate = load_audio(SAMPLES / "beat" / f"{TAKE}.wav")
-    reps = int(np.ceil(seconds * rate / len(wave)))
-    wave = np.tile(wave, reps)[: int(seconds * rate)]
-    frames = int(seconds * 30)
+    wave = np.tile(wave, int(np.ceil(seconds * rate / len(wave))))[: int(seconds * rate)]
     started = time.perf_counter()
-    features = wavlm_features(wave, rate, frames, 30.0, spec)
+    features = wavlm_features(wave, rate, int(seconds * 30), 30.0, spec)
     spent = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = status_mb("VmHWM")
     label = "WavLM-Large-sized random-init" if kind == "large" else "tiny 2-layer test model (NOT WavLM-Large)"
-    print(f"WavLM: {label}, {params:.0f} M parameters, layer {spec.layer}, chunks {spec.chunk_seconds:g} s + "
-          f"{spec.overlap_seconds:g} s overlap, one core")
+    print(f"WavLM: {label}, {params:.0f} M parameters (hidden {hidden}), layer {spec.layer}, chunks "
+          f"{spec.chunk_seconds:g} s + {spec.overlap_seconds:g} s overlap each side, one core")
     print(f"  {seconds:.0f} s of audio -> {features.shape} in {spent:.1f} s  ->  {spent / (seconds / 60):.1f} s per minute of audio")
-    print(f"  peak RSS of the process {peak:.0f} MB (before loading the model {rss_before:.0f} MB); kept layer "
-          f"{features.nbytes / 2**20:.0f} MB -- a 10-minute take adds ~{features.nbytes / 2**20 * 600 / seconds * 2.7:.0f} MB "
-          f"(50 Hz rows before interpolation + 30 fps output), the rest is one chunk's forward pass")
+    kept_10min = (600 * 50 + 600 * 30) * hidden * 4 / 2**20
+    print(f"  peak RSS {peak:.0f} MB (after imports {rss_imports:.0f} MB); memory that grows with the take: the kept "
+          f"layer, {kept_10min:.0f} MB for 10 minutes (50 Hz rows + 30 fps output); the rest is the model and one chunk")
 
 
 def main() -> None:
@@ -211,14 +224,20 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--wavlm", choices=("none", "tiny", "large"), default="none")
     parser.add_argument("--wavlm-seconds", type=float, default=60.0)
+    parser.add_argument("--wavlm-model-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     cpu = pin_one_core()
+    if args.wavlm_model_dir:  # child process of a --wavlm run: fresh memory accounting
+        bench_wavlm(args.wavlm, args.wavlm_model_dir, args.wavlm_seconds)
+        return
     print(f"pinned to CPU {cpu}; numeric libraries single-threaded")
     with tempfile.TemporaryDirectory() as tmp:
         bench_spectral(args.repeats, Path(tmp))
         if args.wavlm != "none":
-            bench_wavlm(args.wavlm, args.wavlm_seconds, Path(tmp))
+            model_dir = save_wavlm(args.wavlm, Path(tmp))
+            subprocess.run([sys.executable, __file__, "--wavlm", args.wavlm, "--wavlm-seconds", str(args.wavlm_seconds),
+                            "--wavlm-model-dir", str(model_dir)], check=True)
 
 
 if __name__ == "__main__":

@@ -116,6 +116,8 @@ def _results(jobs, cfg, uses_torch: bool) -> Iterator[TakeResult]:
     workers = int(cfg.data.workers)
     if workers < 1:
         raise ConfigError(f"data.workers must be >= 1, got {workers}")
+    if not jobs:
+        return iter(())
     if address:
         return run_on_ray(jobs, str(address), workers)
     if workers == 1 or len(jobs) <= 1:
