@@ -8,7 +8,7 @@ Everything runs offline on the CPU through the same Python APIs the individual c
 
     <out>/corpus/        procedural BEAT-format takes (eSpeak NG speech)
     <out>/cache/         feature cache
-    <out>/runs/          checkpoints/ and tensorboard/
+    <out>/runs/          checkpoints/ and tensorboard/ (replaced on a re-run; corpus and cache are reused)
     <out>/generated/     motion.bvh, face.json, face_livelink.csv, motion.npz, preview.mp4, face_curves.png
     <out>/loss_curve.png, report.md, report.json
 """
@@ -19,6 +19,7 @@ import argparse
 import copy
 import json
 import logging
+import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -153,6 +154,11 @@ def run_quickstart(options: QuickstartOptions):
           f"{len(summary.skipped)} skipped, {len(summary.failed)} failed in {time.perf_counter() - t:.0f} s")
 
     t = _stage(f"3/5 training the tiny UWP model ({int(cfg.trainer.max_steps)} steps on the CPU)")
+    runs = Path(str(cfg.trainer.default_root_dir))
+    if runs.exists():
+        # A re-run trains from scratch: checkpoints of an earlier quickstart must not mix with it.
+        print(f"removing the previous quickstart training run in {runs}")
+        shutil.rmtree(runs)
     history = TrainingHistory()
     run = train(cfg, extra_callbacks=[history])
     checkpoint = Path(run.checkpoint_dir) / "last.ckpt"
