@@ -154,9 +154,10 @@ def run_quickstart(options: QuickstartOptions):
           f"{len(summary.skipped)} skipped, {len(summary.failed)} failed in {time.perf_counter() - t:.0f} s")
 
     t = _stage(f"3/5 training the tiny UWP model ({int(cfg.trainer.max_steps)} steps on the CPU)")
-    runs = Path(str(cfg.trainer.default_root_dir))
-    if runs.exists():
+    runs = Path(str(cfg.trainer.default_root_dir)).resolve()
+    if runs == out / "runs" and runs.exists():
         # A re-run trains from scratch: checkpoints of an earlier quickstart must not mix with it.
+        # Only the quickstart's own folder is removed, never a trainer.default_root_dir override.
         print(f"removing the previous quickstart training run in {runs}")
         shutil.rmtree(runs)
     history = TrainingHistory()
