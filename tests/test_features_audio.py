@@ -131,3 +131,15 @@ def test_other_sample_rates_are_resampled(recipe):
     wave = (0.5 * np.sin(2 * np.pi * 200.0 * t)).astype(np.float32)
     features = extract_audio_features(wave, 48000, 30, recipe)
     np.testing.assert_allclose(features[2:-2, 104], 200.0, rtol=0.01)
+
+
+def test_long_audio_is_analysed_in_blocks_without_seams(recipe, monkeypatch):
+    """Frames are analysed in blocks of FRAME_BLOCK; rows at block edges equal a one-block analysis."""
+    from motiongen.features import pipeline
+
+    rng = np.random.default_rng(5)
+    wave = rng.standard_normal(SR * 3).astype(np.float32) * 0.1
+    whole = extract_audio_features(wave, SR, 90, recipe)
+    monkeypatch.setattr(pipeline, "FRAME_BLOCK", 7)
+    np.testing.assert_allclose(extract_audio_features(wave, SR, 90, recipe), whole, rtol=1e-5, atol=1e-4)
+    assert extract_audio_features(wave, SR, 0, recipe).shape == (0, 109)

@@ -15,6 +15,10 @@ from motiongen.features.words import WordVectors
 from motiongen.formats.audio import resample
 from motiongen.formats.textgrid import Interval
 
+# Frames analysed at once: bounds the memory of the FFT stacks (about 60 MB per 2048 frames)
+# whatever the length of the audio; 2048 frames = 68 s at 30 fps.
+FRAME_BLOCK = 2048
+
 
 def _time_derivative(values: np.ndarray, fps: float, valid: np.ndarray | None = None) -> np.ndarray:
     """Central-difference derivative per second of a ``(F,)`` series; 0 where ``valid`` is False on
@@ -26,6 +30,18 @@ def _time_derivative(values: np.ndarray, fps: float, valid: np.ndarray | None = 
         padded = np.pad(valid, 1, mode="edge")
         derivative = np.where(padded[:-2] & valid & padded[2:], derivative, 0.0)
     return derivative.astype(np.float32)
+
+
+def _frame_block(wave: np.ndarray, centres: np.ndarray, recipe: AudioRecipe):
+    """MFCC, log-mel, F0, voicing and energy of the frames centred on ``centres``."""
+    frames = spectral.frame_signal(wave, centres, recipe.frame_length)
+    power = spectral.power_spectrum(frames)
+    log_mel = spectral.log_mel(power, recipe, recipe.mel)
+    mfcc_mel = log_mel if recipe.mfcc_mel == recipe.mel else spectral.log_mel(power, recipe, recipe.mfcc_mel)
+    p = recipe.prosody
+    f0, voiced = pitch.yin(frames, recipe.sample_rate, p.f0_min, p.f0_max, p.yin_threshold)
+    return (spectral.mfcc_from_log_mel(mfcc_mel, recipe.n_mfcc), log_mel, f0, voiced,
+            spectral.rms_energy_db(frames, p.energy_floor_db))
 
 
 def extract_audio_features(
@@ -54,14 +70,8 @@ def extract_audio_features(
         wave = resample(wave, sr, recipe.sample_rate)
     rate = recipe.sample_rate
     centres = spectral.frame_centres(num_frames, rate, recipe.fps)
-    frames = spectral.frame_signal(wave, centres, recipe.frame_length)
-    power = spectral.power_spectrum(frames)
-    log_mel = spectral.log_mel(power, recipe, recipe.mel)
-    mfcc_mel = log_mel if recipe.mfcc_mel == recipe.mel else spectral.log_mel(power, recipe, recipe.mfcc_mel)
-    mfcc = spectral.mfcc_from_log_mel(mfcc_mel, recipe.n_mfcc)
-    p = recipe.prosody
-    f0, voiced = pitch.yin(frames, rate, p.f0_min, p.f0_max, p.yin_threshold)
-    energy = spectral.rms_energy_db(frames, p.energy_floor_db)
+    pieces = [_frame_block(wave, centres[i : i + FRAME_BLOCK], recipe) for i in range(0, max(num_frames, 1), FRAME_BLOCK)]
+    mfcc, log_mel, f0, voiced, energy = (np.concatenate(parts) for parts in zip(*pieces))
     prosody = np.stack(
         [f0, _time_derivative(f0, recipe.fps, voiced), energy, _time_derivative(energy, recipe.fps)], axis=1
     )

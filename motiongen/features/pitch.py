@@ -36,8 +36,10 @@ def yin(
     tau_min = max(1, int(np.floor(sample_rate / f0_max)))
     tau_max = int(np.ceil(sample_rate / f0_min))
     window = width - tau_max - 1  # integration window; lags up to tau_max + 1 stay inside the frame
-    if window <= tau_max // 2 or num_frames == 0:
+    if window <= tau_max // 2:
         raise ValueError(f"frames of {width} samples are too short for f0_min={f0_min} Hz at {sample_rate} Hz")
+    if num_frames == 0:
+        return np.zeros(0, np.float32), np.zeros(0, bool)
     x = frames.astype(np.float32, copy=False)  # float32 FFTs: 2x faster than float64, same decisions on BEAT speech
 
     # d(tau) = sum_j (x_j - x_{j+tau})^2 = E(0) + E(tau) - 2 r(tau), j = 0 .. window-1.
