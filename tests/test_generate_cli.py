@@ -170,8 +170,7 @@ def test_twenty_seconds_give_600_frames_in_every_output(tmp_path, tiny_checkpoin
         assert int(npz["seed"]) == 3
         config = json.loads(str(npz["config"]))
         assert config["generate"]["sampler"]["steps"] == 4 and config["training"] == {"note": "test"}
-        speed = np.linalg.norm(np.diff(npz["gesture_axis_angle"][0], axis=0), axis=1)
-    assert np.isfinite(speed).all()
+        assert np.isfinite(npz["gesture_axis_angle"]).all() and np.isfinite(npz["euler_deg"]).all()
     metadata = json.loads((out / "metadata.json").read_text())
     assert metadata["generation"]["word_features"] == "transcript"
 

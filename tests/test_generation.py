@@ -329,3 +329,18 @@ def test_bfloat16_precision_stays_close_to_float32(tiny_assets):
     assert np.abs(reduced.gesture - reference.gesture).max() < 0.05 * scale
     with pytest.raises(ConfigError, match="precision"):
         set_precision(reduced_assets, "float16")
+
+
+def test_inference_threads_follow_the_setting_or_the_idle_cores(monkeypatch):
+    import os
+
+    from motiongen.generation.pipeline import inference_threads
+
+    assert inference_threads(3) == 3
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.2, 0.0, 0.0))
+    assert inference_threads("auto") == 2 and inference_threads(None) == 2
+    monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 0.0, 0.0))
+    assert inference_threads("auto") == 1
+    with pytest.raises(ConfigError):
+        inference_threads(0)

@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init-bvh", type=Path, help="BVH whose last second is the starting pose (default: dataset mean pose)")
     parser.add_argument("--no-preview", action="store_true", help="skip preview.mp4 and face_curves.png")
     parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), help="inference dtype (default auto)")
-    parser.add_argument("--threads", type=int, help="CPU threads for the network (default: all cores)")
+    parser.add_argument("--threads", type=int, help="CPU threads for the network (default: the cores idle now)")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides of conf/generate.yaml, e.g. sampler.eta=0.5")
 
 
@@ -114,10 +114,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         speech = speech_from_audio(args.audio, args.transcript, cfg.min_speech_seconds, cfg.silence_dbfs)
 
-    if cfg.threads is not None:
-        import torch
+    import torch
 
-        torch.set_num_threads(int(cfg.threads))
+    from motiongen.generation.pipeline import inference_threads
+
+    torch.set_num_threads(inference_threads(cfg.threads))
     assets = load_assets(checkpoint, precision=str(cfg.precision))
     emotion, emotion_source = _emotion_index(args, assets.num_emotions, text_emotion)
     init_gesture = None
@@ -138,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
                                 first_window_frames=cfg.stream_first_window if args.stream else None)
     if args.stream:
         print(f"streaming start-up latency (first window ready): {generated.metadata['first_window_seconds']:.3f} s")
-    generated.metadata.update({"emotion_source": emotion_source, "stream": bool(args.stream)})
+    generated.metadata.update({"emotion_source": emotion_source, "stream": bool(args.stream), "threads": torch.get_num_threads()})
     if text_emotion is not None:
         generated.metadata["text_emotion_scores"] = text_emotion.scores
     run_folder = write_run(

@@ -188,6 +188,25 @@ def set_precision(assets: GenerationAssets, precision: str) -> torch.dtype:
     return assets.dtype
 
 
+def inference_threads(setting: int | str | None) -> int:
+    """CPU threads for the network: an explicit count, or ``"auto"``/None = the cores idle right now,
+    ``cpu_count - ceil(1-minute load average)``, at least 1.
+
+    Measured with ``tools/bench_generate.py`` on a 2-core machine shared with other jobs (load 5-7):
+    2 threads ran the paper-size denoiser 2-8x *slower* than 1 thread (oversubscription), while
+    on idle cores a second thread helps; so the count follows the current load.
+    """
+    import math
+    import os
+
+    cores = os.cpu_count() or 1
+    if setting is None or setting == "auto":
+        return max(1, cores - math.ceil(os.getloadavg()[0]))
+    if int(setting) < 1:
+        raise ConfigError(f"threads must be >= 1 or 'auto', got {setting}")
+    return int(setting)
+
+
 def frames_for(duration_s: float, fps: float) -> int:
     """Output frames for ``duration_s`` seconds of speech: ``round(duration · fps)``."""
     return int(round(duration_s * fps))
