@@ -41,3 +41,8 @@ def test_cli_shows_the_takes_before_a_cache_level_error(tmp_path, capsys):
     assert code == 2
     assert "2_scott_0_60_60" in captured.out and "processed 1" in captured.out
     assert "no cached take is in the train split" in captured.err and "data.split_csv" in captured.err
+
+
+def test_missing_corpus_root_is_a_clear_error(tmp_path, capsys):
+    assert main(["preprocess", f"data.cache_dir={tmp_path / 'cache'}", "data/features=spectral"]) == 2
+    assert "data.root is not set" in capsys.readouterr().err

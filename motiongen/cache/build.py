@@ -237,8 +237,12 @@ def build_cache(cfg, progress: bool = True) -> BuildSummary:
     """
     from motiongen.corpus.beat import assign_splits, discover_beat
 
+    from omegaconf import OmegaConf
+
     started = time.perf_counter()
     data = cfg.data
+    if OmegaConf.is_missing(data, "root") or not data.root:
+        raise ConfigError("data.root is not set: give the corpus folder, e.g. motiongen preprocess data.root=/data/beat_english_v0.2.1")
     cache_dir = Path(str(data.cache_dir)).expanduser().resolve()
     cache_dir.mkdir(parents=True, exist_ok=True)
     summary = BuildSummary(cache_dir=str(cache_dir))
