@@ -290,3 +290,43 @@ def test_emotion_comes_from_the_label_file_when_there_is_one(corpus, tmp_path):
     emotions = {t.take_id: t.emotion for t in CacheInfo.load(tmp_path / "cache").takes}
     assert emotions == {TRAIN_A: 3, TRAIN_B: 0, VAL: 0}  # the others: BEAT's take-index rule (neutral)
     assert "csv" in read_entry(tmp_path / "cache", TRAIN_A)["sources"]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.slow
+def test_a_killed_worker_process_does_not_lose_takes(tmp_path):
+    root = tmp_path / "beat"
+    ids = [f"2_scott_0_{i}_{i}" for i in range(10, 18)]
+    for seed, take_id in enumerate(ids):
+        make_take(root, take_id, seconds=6.0, seed=seed)
+    cache, summary_path = tmp_path / "cache", tmp_path / "summary.json"
+    command = [sys.executable, "-m", "motiongen.cli", "preprocess", "--no-progress", "--summary-json", str(summary_path),
+               *preprocess_overrides(root, cache, "data.workers=2")]
+    log = (tmp_path / "stderr.txt").open("w")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+    killed = None
+    deadline = time.monotonic() + 300
+    while killed is None and process.poll() is None and time.monotonic() < deadline:
+        # The pool's workers are the children of the preprocess process (besides spawn's resource tracker).
+        workers = [pid for pid in _children(process.pid) if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        if len(workers) == 2 and (cache / "takes").is_dir() and any((cache / "takes").glob("2_*")):
+            killed = workers[0]
+            os.kill(killed, signal.SIGKILL)
+        time.sleep(0.005)
+    assert process.wait(timeout=300) == 0
+    log.close()
+    assert killed is not None, "no worker was killed"
+    assert "a worker process died; retrying" in (tmp_path / "stderr.txt").read_text()
+    summary = json.loads(summary_path.read_text())
+    assert sorted(summary["processed"]) == ids and not summary["failed"]
