@@ -19,8 +19,7 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("quickstart"), help="output folder (default ./quickstart)")
-    parser.add_argument("--steps", type=int, help="training steps (default: the tiny_cpu experiment's 300; "
-                        "60 with --fast)")
+    parser.add_argument("--steps", type=int, help="training steps (default 200; 60 with --fast)")
     parser.add_argument("--fast", action="store_true", help="reduced run for CI: 10 takes and 60 training steps")
     parser.add_argument("--text", help="sentence to animate (default: a built-in sentence the corpus does not contain)")
     parser.add_argument("--voice", default="female", help="voice for --text: female or male (default female)")
