@@ -212,6 +212,7 @@ def test_streaming_120fps_samples_and_initial_pose(tmp_path, tiny_checkpoint, sh
     metadata = json.loads((out / "metadata.json").read_text())
     assert metadata["generation"]["speaker_id"] == 4 and metadata["generation"]["initial_pose"] == "user motion"
     assert metadata["generation"]["first_window_seconds"] > 0 and metadata["inputs"]["init_bvh"]["sha256"]
+    assert metadata["generation"]["first_window_frames"] == 20  # stream_first_window=min: 2 x the 10-frame seed
 
 
 def test_preview_is_written(tmp_path, tiny_checkpoint):

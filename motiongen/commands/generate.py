@@ -78,6 +78,20 @@ def _emotion_index(args: argparse.Namespace, num_emotions: int, text_emotion) ->
     return 0, "neutral (default)" if num_emotions else "model has no emotion condition"
 
 
+def _first_window(setting, assets) -> int | None:
+    """Frames of the first streaming window: ``min`` = 2 x seed, ``full`` = the training window, or a number."""
+    if setting == "min":
+        return 2 * assets.seed_frames
+    if setting == "full":
+        return None
+    try:
+        return int(setting)
+    except (TypeError, ValueError):
+        from motiongen.errors import ConfigError
+
+        raise ConfigError(f"stream_first_window must be min, full or a frame count, got {setting!r}") from None
+
+
 def _default_out(args: argparse.Namespace) -> Path:
     stem = args.audio.stem if args.audio else "text"
     return Path("outputs") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -136,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
 
     generated = generate_motion(assets, speech, settings, cfg.seed, cfg.num_samples, args.speaker, emotion,
                                 init_gesture, on_chunk=report if args.stream else None,
-                                first_window_frames=cfg.stream_first_window if args.stream else None)
+                                first_window_frames=_first_window(cfg.stream_first_window, assets) if args.stream else None)
     if args.stream:
         print(f"streaming start-up latency (first window ready): {generated.metadata['first_window_seconds']:.3f} s")
     generated.metadata.update({"emotion_source": emotion_source, "stream": bool(args.stream), "threads": torch.get_num_threads()})
