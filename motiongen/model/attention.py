@@ -90,15 +90,18 @@ class RotaryEmbedding(nn.Module):
         if key not in self._tables:
             frames = torch.arange(num_frames, device=device, dtype=torch.float32)
             angles = torch.outer(frames, self.inv_freq.to(device))
-            angles = torch.cat([angles, angles], dim=-1)
-            self._tables[key] = (angles.cos().to(dtype), angles.sin().to(dtype))
+            sin = angles.sin()
+            self._tables[key] = (torch.cat([angles.cos()] * 2, dim=-1).to(dtype), torch.cat([-sin, sin], dim=-1).to(dtype))
         return self._tables[key]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        cos, sin = self._cos_sin(x.shape[-2], x.device, x.dtype)
+        """Rotate channel pairs (i, i + head_dim/2): [a, b] → [a·cos - b·sin, b·cos + a·sin].
+
+        The sign lives in the cached sin table, so the swap is one ``cat`` without a negation pass.
+        """
+        cos, signed_sin = self._cos_sin(x.shape[-2], x.device, x.dtype)
         first, second = x.chunk(2, dim=-1)
-        rotated_half = torch.cat([-second, first], dim=-1)
-        return x * cos + rotated_half * sin
+        return x * cos + torch.cat([second, first], dim=-1) * signed_sin
 
 
 class RotaryAttention(nn.Module):
@@ -126,9 +129,8 @@ class RotaryAttention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, frames, dim = x.shape
         qkv = self.qkv(x).view(batch, frames, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        query, key, value = qkv.unbind(0)
-        query, key = self.rotary(query), self.rotary(key)
-        attended = attend(query, key, value)
+        query, key = self.rotary(qkv[:2]).unbind(0)  # one rotation pass for both
+        attended = attend(query, key, qkv[2])
         return self.out(attended.transpose(1, 2).reshape(batch, frames, dim))
 
 
