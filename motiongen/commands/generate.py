@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.diffusion.samplers import SamplerSettings
     from motiongen.errors import ConfigError
     from motiongen.export.folder import check_destination
-    from motiongen.export.run import write_run
+    from motiongen.export.run import SUPPORTED_FPS, write_run
     from motiongen.generation.checkpoint import load_assets
     from motiongen.generation.inputs import require_file, sha256_file, speech_from_audio, speech_from_text
     from motiongen.generation.pipeline import generate_motion
@@ -113,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
     settings = SamplerSettings(**OmegaConf.to_container(cfg.sampler))
     if cfg.num_samples < 1:
         raise ConfigError(f"--num-samples must be >= 1, got {cfg.num_samples}")
+    if cfg.out_fps not in SUPPORTED_FPS:
+        raise ConfigError(f"out_fps must be one of {SUPPORTED_FPS}, got {cfg.out_fps}")
     out_dir = check_destination(args.out or _default_out(args), args.overwrite)
     checkpoint = require_file(args.checkpoint, "checkpoint")
     if args.transcript is not None and args.text is not None:
