@@ -194,7 +194,7 @@ def run_quickstart(options: QuickstartOptions):
     report = QuickstartReport(
         sentence=options.text,
         voice=options.voice,
-        emotion=f"{estimate_emotion(options.text).label} ({metadata['generation'].get('emotion_source', 'unknown')})",
+        emotion=metadata["generation"].get("emotion_source") or estimate_emotion(options.text).label,
         corpus_takes=len(corpus.takes),
         corpus_seconds=float(corpus_seconds),
         training_steps=int(steps[-1]) if len(steps) else 0,

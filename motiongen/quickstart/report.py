@@ -113,7 +113,7 @@ Generated for an unseen sentence, spoken offline by eSpeak NG ({report.voice} vo
 
 > {report.sentence}
 
-Estimated text emotion (and how it conditioned the model): **{report.emotion}**.
+Emotion condition: **{report.emotion}**.
 
 ## Lip sync: does the generated jaw follow the speech?
 
