@@ -8,7 +8,9 @@ autocast Lightning applies for the chosen precision. Clips are random tensors of
 
 Defaults: batch 32, 150 frames, motion 141 + 52 = 193 channels, audio 1133 + word 301, latent 384,
 8 layers. Prints samples/s (median over the timed steps), the step time spread, the peak RSS of the
-process and the machine load.
+process and the machine load. On a shared machine the wall-clock figure depends on what else runs,
+so it also prints samples per CPU-second of this process (with ``--threads 1`` that is the rate one
+uncontended core gives).
 
     python tools/bench_train.py                       # precision auto (bf16 autocast on AMX CPUs)
     python tools/bench_train.py --precision 32-true   # fp32
@@ -73,9 +75,9 @@ def main() -> None:
     generator = torch.Generator().manual_seed(0)
     batch = random_batch(args, generator)
     autocast = precision == "bf16-mixed"
-    durations = []
+    durations, cpu_times = [], []
     for step in range(args.warmup + args.steps):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
             losses = module.diffusion_losses(module.model, batch, generator, module.cond_drop_prob)
             total = module.uncertainty(losses)
@@ -87,7 +89,9 @@ def main() -> None:
         module.ema_model.update_parameters(module.model)
         if step >= args.warmup:
             durations.append(time.perf_counter() - started)
+            cpu_times.append(time.process_time() - cpu_started)
     median = statistics.median(durations)
+    cpu_median = statistics.median(cpu_times)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     parameters = sum(p.numel() for p in module.model.parameters())
     print(f"UWP training step, batch {args.batch} × {args.frames} frames, motion {args.gesture}+{args.expression}, "
@@ -96,6 +100,7 @@ def main() -> None:
     print(f"precision {precision}, threads {torch.get_num_threads()}, load average before/after: {os.getloadavg()}")
     print(f"step time median {median:.3f} s (min {min(durations):.3f}, max {max(durations):.3f}) over {len(durations)} steps")
     print(f"throughput {args.batch / median:.1f} samples/s, peak RSS {peak_mb:.0f} MB")
+    print(f"CPU time per step {cpu_median:.3f} s: {args.batch / cpu_median:.1f} samples per CPU-second")
 
 
 if __name__ == "__main__":
