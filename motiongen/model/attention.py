@@ -18,27 +18,24 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from motiongen.errors import ConfigError
 
 
 def attend(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """``scaled_dot_product_attention`` over ``(B, H, N, head_dim)``, choosing the kernel by dtype.
+    """Fused ``scaled_dot_product_attention`` over ``(B, H, N, head_dim)``; on CPU always in float32.
 
-    For bfloat16 on CPU the "math" kernel is used: it runs the two products as bf16 matmuls (AMX on
-    recent Xeons), whereas the fused CPU flash kernel is slower in bf16. Measured fwd+bwd on this
-    project's 2-core Sapphire Rapids VM: trunk layer (32×8 heads×150×48) flash 598 ms vs math
-    167 ms; cross-local (64×8×150×120, block mask) flash 985 ms vs math 514 ms. In float32 the
-    fused kernel wins (166 vs 437 ms) and is used. Under autocast the effective dtype is the
-    autocast dtype (SDPA is one of the ops autocast runs in reduced precision).
+    Under bf16 autocast on CPU the inputs are up-cast and the fused float32 flash kernel runs: it
+    never materialises the (B, H, N, N) scores and beat both bf16 kernels in single-thread fwd+bwd
+    on this project's Sapphire Rapids VM — trunk layer (32 clips × 8 heads × 150 frames × 48):
+    fp32 flash 110 ms, bf16 math 165 ms, bf16 flash 290 ms; cross-local (64 × 8 × 150 × 120, block
+    mask): fp32 flash 564 ms, bf16 math 927 ms, bf16 flash 713 ms. Elsewhere (CUDA) autocast
+    decides. Returns float32 on CPU, else the kernel's dtype.
     """
-    device = query.device.type
-    dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else query.dtype
-    if device == "cpu" and dtype == torch.bfloat16:
-        with sdpa_kernel(SDPBackend.MATH):
-            return F.scaled_dot_product_attention(query, key, value, attn_mask=mask)
-    return F.scaled_dot_product_attention(query, key, value, attn_mask=mask)
+    if query.device.type != "cpu":
+        return F.scaled_dot_product_attention(query, key, value, attn_mask=mask)
+    with torch.autocast("cpu", enabled=False):
+        return F.scaled_dot_product_attention(query.float(), key.float(), value.float(), attn_mask=mask)
 
 
 @dataclass(frozen=True)
