@@ -1,4 +1,5 @@
-"""The tiny experiment memorises one clip of the real BEAT sample through the real cache path."""
+"""Training on a cache built from the real BEAT samples: the tiny experiment memorises one clip, and
+``motiongen train`` runs end to end on the cache."""
 
 import pytest
 import torch
@@ -20,6 +21,11 @@ class LossHistory(Callback):
         self.losses.append(float(metrics["train/loss_gesture"] + metrics["train/loss_expression"]))
 
 
+@pytest.fixture(scope="module")
+def real_cache(sample_file, tmp_path_factory):
+    return real_sample_cache(sample_file, tmp_path_factory.mktemp("real_cache"))
+
+
 def real_sample_cache(sample_file, tmp_path):
     """Cache of the real 24-bit wav + TextGrid and the real (truncated) BVH, with a synthetic BEAT face JSON."""
     from feature_cache_helpers import make_take, preprocess_overrides, write_face_json
@@ -35,16 +41,17 @@ def real_sample_cache(sample_file, tmp_path):
     (folder / f"{real}.bvh").symlink_to(sample_file("beat/2_scott_0_1_1.bvh"))
     write_face_json(folder / f"{real}.json", 68.0, seed=5)
     make_take(root, "2_scott_0_10_10", seed=1)  # a train take, for the normalisation statistics
+    make_take(root, "2_scott_0_60_60", seed=2)  # a val take
     summary = build_cache(compose("config", preprocess_overrides(root, cache, "data.allow_truncated=true")), progress=False)
     assert real in summary.processed, summary.failed
     return cache, real
 
 
 @pytest.mark.slow
-def test_tiny_experiment_overfits_one_real_clip(sample_file, tmp_path):
+def test_tiny_experiment_overfits_one_real_clip(real_cache, tmp_path):
     from motiongen.data.clips import ClipDataset
 
-    cache, real = real_sample_cache(sample_file, tmp_path)
+    cache, real = real_cache
     cfg = compose("config", ["experiment=tiny_cpu", f"trainer.default_root_dir={tmp_path / 'run'}", f"data.cache_dir={cache}",
                              "trainer.max_steps=150", "trainer.val_check_interval=150", "trainer.loop.figure_every_n_steps=150",
                              "trainer.loop.checkpoint_every_n_steps=150", "trainer.loop.batch_size=4", "model.cond_drop_prob=0.0",
@@ -59,3 +66,22 @@ def test_tiny_experiment_overfits_one_real_clip(sample_file, tmp_path):
     assert run.trainer.global_step == 150
     first, last = torch.tensor(history.losses[:20]).mean(), torch.tensor(history.losses[-20:]).mean()
     assert last * 10 <= first, f"loss fell only from {first:.4f} to {last:.4f}"
+
+
+def test_train_command_on_the_cache_writes_loadable_checkpoints(real_cache, tmp_path, capsys):
+    from motiongen.cli import main
+    from motiongen.training.module import UWPLightningModule
+
+    cache, _ = real_cache
+    out = tmp_path / "run"
+    code = main(["train", "experiment=tiny_cpu", f"data.cache_dir={cache}", "data/features=spectral", f"trainer.default_root_dir={out}",
+                 "trainer.max_steps=3", "trainer.val_check_interval=3", "trainer.loop.checkpoint_every_n_steps=3",
+                 "trainer.loop.figure_every_n_steps=3", "trainer.loop.figure_ddim_steps=2", "trainer.loop.clip_stride=60",
+                 "trainer.enable_progress_bar=false"])
+    assert code == 0
+    assert f"checkpoints: {out / 'checkpoints'}" in capsys.readouterr().out
+    checkpoint = torch.load(out / "checkpoints" / "last.ckpt", weights_only=False)
+    assert checkpoint["global_step"] == 3
+    assert checkpoint["hyper_parameters"]["network"]["task_dims"] == {"gesture": 141, "expression": 52}
+    module = UWPLightningModule.load_from_checkpoint(out / "checkpoints" / "last.ckpt")
+    assert module.network_cfg.audio_dim == checkpoint["hyper_parameters"]["network"]["audio_dim"]

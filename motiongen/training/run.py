@@ -174,6 +174,12 @@ def train(cfg: DictConfig, data: DataDescription | None = None, datasets: dict |
     module = build_module(cfg, data)
     datamodule = build_datamodule(cfg, datasets)
     datamodule.setup("fit")
+    for split in ("train", "val"):
+        if len(datamodule.datasets[split]) == 0:
+            raise ConfigError(
+                f"the {split} split has no clips of {int(loop.clip_frames)} frames "
+                "(check the cache's takes and trainer.loop.clip_frames)"
+            )
     root = Path(cfg.trainer.default_root_dir)
     callbacks = [
         AtomicCheckpoint(root / "checkpoints", int(loop.checkpoint_every_n_steps), int(loop.keep_checkpoints)),
