@@ -1,0 +1,1 @@
+"""Speech to holistic motion: windowed sampling with a trained denoiser, inputs, checkpoint bundles."""
