@@ -68,10 +68,10 @@ class DenoiserConfig:
     feature_dim: int = 96
     seed_dim: int = 96
     num_layers: int = 8
-    num_heads: int = 8
+    num_heads: int = 4
     ff_dim: int = 1024
     dropout: float = 0.1
-    local_heads: int = 8
+    local_heads: int = 4
     window: int = 15
     look_backward: int = 1
     look_forward: int = 1
