@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motiongen.formats.bvh import BvhMotion, Skeleton, write_bvh
+from motiongen.formats.bvh import BvhMotion, Skeleton
 from motiongen.formats.joint_sets import axis_angle_to_euler
 
 
@@ -53,9 +53,3 @@ def full_skeleton_euler(template: SkeletonTemplate, joint_names: list[str], axis
     euler = axis_angle_to_euler(template.skeleton, axis_angle, joint_names, template.rest_euler_deg)
     root = np.repeat(template.rest_root_translation[None], len(euler), axis=0)
     return euler, root
-
-
-def write_generated_bvh(path, template: SkeletonTemplate, joint_names: list[str], axis_angle: np.ndarray, fps: float) -> None:
-    """Write generated rotations ``(F, 3K)`` radians at ``fps`` as a full-hierarchy BVH."""
-    euler, root = full_skeleton_euler(template, joint_names, axis_angle)
-    write_bvh(path, template.skeleton, euler, root, frame_time=1.0 / fps)
