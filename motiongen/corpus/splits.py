@@ -22,12 +22,12 @@ the given split; unlisted takes keep the rule's split.
 
 from __future__ import annotations
 
-import csv
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from motiongen.errors import InputFileError
+from motiongen.formats.tables import read_csv_rows
 
 log = logging.getLogger(__name__)
 
@@ -111,13 +111,7 @@ def read_split_csv(path: str | Path) -> dict[str, str]:
         InputFileError: missing file, wrong column count, unknown split name, a take listed twice.
     """
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    except FileNotFoundError:
-        raise InputFileError(path, "file not found") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise InputFileError(path, f"cannot read as CSV: {err}") from None
+    rows = read_csv_rows(path)
     overrides: dict[str, str] = {}
     for line, row in enumerate(rows, start=1):
         cells = [cell.strip() for cell in row]

@@ -31,7 +31,6 @@ the units found in the file.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import math
@@ -43,6 +42,7 @@ import numpy as np
 from scipy.interpolate import make_interp_spline
 
 from motiongen.errors import InputFileError
+from motiongen.formats.tables import read_csv_rows
 
 log = logging.getLogger(__name__)
 
@@ -495,13 +495,7 @@ def read_live_link_csv(
             increasing, no rows. Line numbers are 1-based file lines.
     """
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    except FileNotFoundError:
-        raise InputFileError(path, "file not found") from None
-    except (UnicodeDecodeError, OSError, csv.Error) as err:
-        raise InputFileError(path, f"cannot read as CSV: {err}") from None
+    rows = read_csv_rows(path)
     if not rows:
         raise InputFileError(path, "empty file")
     header = [name.strip() for name in rows[0]]
