@@ -24,7 +24,9 @@ COMMANDS: dict[str, str] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="motiongen", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="motiongen", description="Holistic co-speech motion (gestures + ARKit blendshapes) from speech."
+    )
     parser.add_argument("--version", action="version", version=f"motiongen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in COMMANDS.items():
