@@ -63,8 +63,9 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.cache.build import SUMMARY, BuildSummary, build_cache
     from motiongen.config import compose
     from motiongen.errors import MotiongenError
+    from motiongen.log_setup import configure_logging
 
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.WARNING)
     cfg = compose("config", args.overrides)
     try:
         summary = build_cache(cfg, progress=not args.no_progress)

@@ -32,12 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import logging
 
+    from motiongen.log_setup import configure_logging
+
+    configure_logging(logging.WARNING)
     from motiongen.errors import ConfigError
     from motiongen.quickstart.pipeline import QuickstartOptions, run_quickstart
     from motiongen.quickstart.script import UNSEEN_SENTENCE
     from motiongen.tts.espeak import VOICES
 
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.steps is not None and args.steps < 1:
         raise ConfigError(f"--steps must be >= 1, got {args.steps}")
     if args.voice not in VOICES:

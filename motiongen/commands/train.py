@@ -29,10 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from motiongen.log_setup import configure_logging
+
+    configure_logging(logging.INFO)
     from motiongen.config import compose
     from motiongen.training.run import train
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     cfg = compose("config", args.overrides)
     result = train(cfg)
     if result.trainer.is_global_zero:
