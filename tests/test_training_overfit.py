@@ -26,6 +26,23 @@ def real_cache(sample_file, tmp_path_factory):
     return real_sample_cache(sample_file, tmp_path_factory.mktemp("real_cache"))
 
 
+def seeded_word_vectors(path, textgrids, dim=16):
+    """A ``.vec`` file with seeded random vectors for every word of ``textgrids``.
+
+    The offline fallback trains fastText with several threads (hogwild), so its vectors differ from
+    run to run; fixed vectors keep this training test deterministic.
+    """
+    import numpy as np
+
+    from motiongen.formats.textgrid import read_textgrid
+
+    words = sorted({i.label.lower() for tg in textgrids for i in read_textgrid(tg)["words"] if i.label})
+    rows = np.random.default_rng(0).standard_normal((len(words), dim))
+    lines = [f"{len(words)} {dim}"] + [w + " " + " ".join(f"{v:.5f}" for v in row) for w, row in zip(words, rows)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def real_sample_cache(sample_file, tmp_path):
     """Cache of the real 24-bit wav + TextGrid and the real (truncated) BVH, with a synthetic BEAT face JSON."""
     from feature_cache_helpers import make_take, preprocess_overrides, write_face_json
@@ -42,7 +59,9 @@ def real_sample_cache(sample_file, tmp_path):
     write_face_json(folder / f"{real}.json", 68.0, seed=5)
     make_take(root, "2_scott_0_10_10", seed=1)  # a train take, for the normalisation statistics
     make_take(root, "2_scott_0_60_60", seed=2)  # a val take
-    summary = build_cache(compose("config", preprocess_overrides(root, cache, "data.allow_truncated=true")), progress=False)
+    vectors = seeded_word_vectors(tmp_path / "words.vec", [folder / f"{real}.TextGrid", *folder.glob("*_10_10.TextGrid")])
+    overrides = preprocess_overrides(root, cache, "data.allow_truncated=true", f"data.words.vectors={vectors}")
+    summary = build_cache(compose("config", overrides), progress=False)
     assert real in summary.processed, summary.failed
     return cache, real
 
