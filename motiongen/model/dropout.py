@@ -1,0 +1,44 @@
+"""Dropout whose keep-mask is drawn as random bytes, for CPU training.
+
+PyTorch's CPU dropout draws one Bernoulli sample per element single-threaded: on the paper-size
+model it took 0.46 s of a 2.6 s training step (batch 32, 2 threads; ``tools/bench_train.py`` and
+torch.profiler). Filling an int64 buffer with full-range random words and reading it as bytes gives
+eight uniform bytes per draw; a (32, 150, 384) bf16 mask then costs 6.3 ms instead of 27 ms.
+
+The drop probability is quantised to 1/256 (0.1 → 26/256 = 0.1016) and the kept values are scaled
+by ``1 / (1 - p_effective)``, so the expectation is preserved exactly. On other devices the fused
+:func:`torch.nn.functional.dropout` is used unchanged.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from motiongen.errors import ConfigError
+
+
+class ByteDropout(nn.Module):
+    """``Dropout(p)`` for tensors of any shape; identity in eval mode or when ``p`` rounds to 0."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ConfigError(f"dropout probability must be in [0, 1), got {p}")
+        self.p = p
+        self.threshold = round(p * 256)
+        self.p_effective = self.threshold / 256
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.threshold == 0:
+            return x
+        if x.device.type != "cpu":
+            return F.dropout(x, self.p_effective, training=True)
+        words = torch.empty((x.numel() + 7) // 8, dtype=torch.int64).random_(-(2**63), None)
+        random_bytes = words.view(torch.uint8)[: x.numel()].view(x.shape)
+        keep = random_bytes >= self.threshold
+        return torch.where(keep, x * (1.0 / (1.0 - self.p_effective)), 0.0)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p} (effective {self.p_effective:.4f})"
