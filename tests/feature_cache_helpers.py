@@ -156,6 +156,21 @@ def make_take(root: Path, take_id: str, seconds: float = 4.0, seed: int = 0, fac
     return paths
 
 
+REAL_TAKE = "2_scott_0_3_3"
+
+
+def link_real_sample_take(root: Path, sample_file) -> Path:
+    """Speaker folder ``root/2`` holding the real 24-bit wav and TextGrid of ``REAL_TAKE``, linked (not
+    copied) from the shared samples, paired with the real truncated BVH and a synthetic face JSON."""
+    folder = root / "2"
+    folder.mkdir(parents=True)
+    (folder / f"{REAL_TAKE}.wav").symlink_to(sample_file(f"beat/{REAL_TAKE}.wav"))
+    (folder / f"{REAL_TAKE}.TextGrid").symlink_to(sample_file(f"beat/{REAL_TAKE}.TextGrid"))
+    (folder / f"{REAL_TAKE}.bvh").symlink_to(sample_file("beat/2_scott_0_1_1.bvh"))
+    write_face_json(folder / f"{REAL_TAKE}.json", 68.0, seed=5)
+    return folder
+
+
 def preprocess_overrides(root: Path, cache_dir: Path, *extra: str) -> list[str]:
     """Hydra overrides for a fast, offline test build of a synthetic/sample corpus."""
     return [

@@ -25,7 +25,14 @@ from motiongen.features.words import WordTable
 from motiongen.formats.audio import load_audio
 from motiongen.formats.textgrid import read_textgrid
 
-from feature_cache_helpers import make_take, preprocess_overrides, save_tiny_wavlm, write_face_json
+from feature_cache_helpers import (
+    REAL_TAKE,
+    link_real_sample_take,
+    make_take,
+    preprocess_overrides,
+    save_tiny_wavlm,
+    write_face_json,
+)
 
 TRAIN_A, TRAIN_B, VAL, NO_FACE = "2_scott_0_10_10", "2_scott_0_11_11", "2_scott_0_60_60", "2_scott_0_12_12"
 
@@ -204,13 +211,8 @@ def test_cached_features_line_up_with_words_and_onsets(corpus, tmp_path):
 def test_real_sample_files_in_a_symlinked_beat_tree(sample_file, tmp_path):
     """The real 24-bit wav and its TextGrid, paired with the (truncated, 957-frame) real BVH."""
     root = tmp_path / "beat"
-    folder = root / "2"
-    folder.mkdir(parents=True)
-    real = "2_scott_0_3_3"
-    (folder / f"{real}.wav").symlink_to(sample_file(f"beat/{real}.wav"))
-    (folder / f"{real}.TextGrid").symlink_to(sample_file(f"beat/{real}.TextGrid"))
-    (folder / f"{real}.bvh").symlink_to(sample_file("beat/2_scott_0_1_1.bvh"))
-    write_face_json(folder / f"{real}.json", 68.0, seed=5)
+    link_real_sample_take(root, sample_file)
+    real = REAL_TAKE
     make_take(root, TRAIN_A, seed=1)  # the real take is in the test split; stats need a train take
     cache = tmp_path / "cache"
     strict = build(root, cache)

@@ -45,18 +45,13 @@ def seeded_word_vectors(path, textgrids, dim=16):
 
 def real_sample_cache(sample_file, tmp_path):
     """Cache of the real 24-bit wav + TextGrid and the real (truncated) BVH, with a synthetic BEAT face JSON."""
-    from feature_cache_helpers import make_take, preprocess_overrides, write_face_json
+    from feature_cache_helpers import REAL_TAKE, link_real_sample_take, make_take, preprocess_overrides
 
     from motiongen.cache.build import build_cache
 
     root, cache = tmp_path / "beat", tmp_path / "cache"
-    folder = root / "2"
-    folder.mkdir(parents=True)
-    real = "2_scott_0_3_3"
-    (folder / f"{real}.wav").symlink_to(sample_file(f"beat/{real}.wav"))
-    (folder / f"{real}.TextGrid").symlink_to(sample_file(f"beat/{real}.TextGrid"))
-    (folder / f"{real}.bvh").symlink_to(sample_file("beat/2_scott_0_1_1.bvh"))
-    write_face_json(folder / f"{real}.json", 68.0, seed=5)
+    folder = link_real_sample_take(root, sample_file)
+    real = REAL_TAKE
     make_take(root, "2_scott_0_10_10", seed=1)  # a train take, for the normalisation statistics
     make_take(root, "2_scott_0_60_60", seed=2)  # a val take
     vectors = seeded_word_vectors(tmp_path / "words.vec", [folder / f"{real}.TextGrid", *folder.glob("*_10_10.TextGrid")])
