@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from motiongen.errors import ConfigError
-from motiongen.model.attention import CrossLocalAttention, LocalWindow, RotaryAttention, RotaryEmbedding
+from motiongen.model.attention import CrossLocalAttention, LocalWindow, RotaryAttention, RotaryEmbedding, attend
 
 
 def test_block_local_mask_lets_each_block_see_its_neighbour_blocks_only():
@@ -78,3 +78,51 @@ def test_global_rotary_attention_mixes_all_frames_and_keeps_shape():
 def test_odd_head_width_is_rejected():
     with pytest.raises(ConfigError):
         RotaryAttention(dim=30, num_heads=2)
+
+
+def _rotated_reference(x: torch.Tensor, inv_freq: torch.Tensor) -> torch.Tensor:
+    """Rotary by its definition: pair (i, i + d/2) of frame n turned by n·θ_i (float64)."""
+    half = x.shape[-1] // 2
+    angles = torch.outer(torch.arange(x.shape[-2], dtype=torch.float64), inv_freq.double())
+    first, second = x[..., :half], x[..., half:]
+    return torch.cat([first * angles.cos() - second * angles.sin(), second * angles.cos() + first * angles.sin()], -1)
+
+
+def test_rotation_matches_its_definition_on_strided_input_and_has_the_exact_gradient():
+    torch.manual_seed(3)
+    rotary = RotaryEmbedding(8)
+    x = torch.randn(2, 6, 3, 8, dtype=torch.float64, requires_grad=True)
+    view = x.transpose(1, 2)  # (B, H, N, d) view of a (B, N, H, d) tensor, as the cross-local layer passes it
+    rotated = rotary(view)
+    assert rotated.is_contiguous()
+    assert torch.allclose(rotated, _rotated_reference(view, rotary.inv_freq), atol=1e-6)
+    assert torch.autograd.gradcheck(lambda t: rotary(t.transpose(1, 2)), (x,))
+
+
+def test_fused_qkv_rotation_rotates_query_and_key_and_passes_value_through():
+    torch.manual_seed(4)
+    rotary = RotaryEmbedding(8)
+    qkv = torch.randn(2, 5, 3, 2, 8, dtype=torch.float64, requires_grad=True)  # (B, N, 3, H, d)
+    query, key, value = rotary.rotate_qkv(qkv)
+    heads = qkv.permute(2, 0, 3, 1, 4)
+    assert torch.allclose(query, _rotated_reference(heads[0], rotary.inv_freq), atol=1e-6)
+    assert torch.allclose(key, _rotated_reference(heads[1], rotary.inv_freq), atol=1e-6)
+    assert torch.equal(value, heads[2])
+    assert torch.autograd.gradcheck(lambda t: rotary.rotate_qkv(t), (qkv,))
+    only_value = torch.autograd.grad(rotary.rotate_qkv(qkv)[2].sum(), qkv)[0]
+    assert torch.equal(only_value[:, :, :2], torch.zeros_like(only_value[:, :, :2]))
+
+
+def test_attention_with_a_mask_bias_matches_pytorch_reference_and_bf16_stays_close():
+    torch.manual_seed(5)
+    window = LocalWindow(window=5, look_backward=1, look_forward=1)
+    q, k, v = (torch.randn(2, 3, 30, 16, dtype=torch.float64, requires_grad=True) for _ in range(3))
+    bias = window.bias(30, dtype=torch.float64)
+    expected = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=window.mask(30))
+    assert torch.allclose(attend(q, k, v, bias), expected, atol=1e-10)
+    assert torch.allclose(attend(q, k, v), torch.nn.functional.scaled_dot_product_attention(q, k, v), atol=1e-10)
+    assert torch.autograd.gradcheck(lambda a, b, c: attend(a, b, c, bias), (q, k, v))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = attend(q.float(), k.float(), v.float(), bias.float())
+    assert low.dtype == torch.bfloat16
+    assert (low.double() - expected).abs().max() < 0.05

@@ -6,9 +6,8 @@ proportional to its frame index, so attention scores depend only on the frame *o
 
 Block-local attention follows the Reformer / ``local-attention`` layout: frames are cut into
 consecutive windows of ``window`` frames and every frame of window ``b`` attends to all frames of
-windows ``b - look_backward … b + look_forward``. It runs as one fused
-:func:`torch.nn.functional.scaled_dot_product_attention` call with a cached boolean ``(N, N)``
-mask (no Python loop over windows).
+windows ``b - look_backward … b + look_forward``. It runs as one batched attention over all frames
+with a cached additive ``(N, N)`` mask (no Python loop over windows); see :func:`attend`.
 """
 
 from __future__ import annotations
@@ -23,20 +22,36 @@ from motiongen.errors import ConfigError
 from motiongen.model.dropout import ByteDropout
 
 
-def attend(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """Fused ``scaled_dot_product_attention`` over ``(B, H, N, head_dim)``; on CPU always in float32.
+def attend(
+    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, bias: torch.Tensor | None = None
+) -> torch.Tensor:
+    """``softmax(q·kᵀ/√head_dim + bias)·v`` over ``(B, H, N, head_dim)``; ``bias`` is an additive ``(N, N)``
+    mask (0 where allowed, -inf elsewhere) or None. Returns ``(B, H, N, head_dim)`` in the inputs' dtype.
 
-    Under bf16 autocast on CPU the inputs are up-cast and the fused float32 flash kernel runs: it
-    never materialises the (B, H, N, N) scores and beat both bf16 kernels in single-thread fwd+bwd
-    on this project's Sapphire Rapids VM — trunk layer (32 clips × 8 heads × 150 frames × 48):
-    fp32 flash 110 ms, bf16 math 165 ms, bf16 flash 290 ms; cross-local (64 × 8 × 150 × 120, block
-    mask): fp32 flash 564 ms, bf16 math 927 ms, bf16 flash 713 ms. Elsewhere (CUDA) autocast
-    decides. Returns float32 on CPU, else the kernel's dtype.
+    On CPU the scores are materialised with two batched matrix products in the inputs' dtype
+    (bf16 AMX under autocast; the scale and the mask are fused into one ``baddbmm``): at this
+    model's sizes the (N, N) scores are small (150 × 150 per head) and this beat PyTorch's fused
+    CPU kernels, which have no bf16 AMX path. ``python tools/bench_attention.py`` (forward +
+    backward, 2 threads, bf16 autocast): trunk layer (32 clips × 4 heads × 150 frames × 96) fused
+    fp32 flash 110 ms vs 30 ms; masked cross-local (64 × 4 × 150 × 240) 333 ms vs 100 ms. A
+    block-gathered variant (``unfold`` of the neighbouring windows, 3.3× fewer products) measured
+    396 ms there: its strided backward dominates, so the mask stays dense. Elsewhere (CUDA) the
+    fused :func:`torch.nn.functional.scaled_dot_product_attention` runs.
     """
+    scale = query.shape[-1] ** -0.5
     if query.device.type != "cpu":
-        return F.scaled_dot_product_attention(query, key, value, attn_mask=mask)
-    with torch.autocast("cpu", enabled=False):
-        return F.scaled_dot_product_attention(query.float(), key.float(), value.float(), attn_mask=mask)
+        return F.scaled_dot_product_attention(query, key, value, attn_mask=bias, scale=scale)
+    batch, heads, frames, head_dim = query.shape
+    if bias is None:
+        bias = query.new_zeros(1, 1, 1)
+    scores = torch.baddbmm(
+        bias,
+        query.reshape(batch * heads, frames, head_dim),
+        key.reshape(batch * heads, frames, head_dim).transpose(1, 2),
+        alpha=scale,
+    )
+    probabilities = torch.softmax(scores, dim=-1).view(batch, heads, frames, frames)
+    return torch.matmul(probabilities, value)
 
 
 @dataclass(frozen=True)
@@ -67,12 +82,77 @@ class LocalWindow:
         offset = block[None, :] - block[:, None]
         return (offset >= -self.look_backward) & (offset <= self.look_forward)
 
+    def bias(self, num_frames: int, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        """The mask as an additive ``(N, N)`` score bias: 0 where allowed, -inf elsewhere."""
+        allowed = self.mask(num_frames, device)
+        return torch.zeros(allowed.shape, device=device, dtype=dtype).masked_fill(~allowed, float("-inf"))
+
+
+def _rotate(x: torch.Tensor, cos: torch.Tensor, signed_sin: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """``x·cos + swap(x)·signed_sin`` over a contiguous ``(..., N, head_dim)``; ``swap`` exchanges the channel halves.
+
+    Three dense passes (product, half swap, fused multiply-add) into ``out`` when given.
+    """
+    swapped = x.unflatten(-1, (2, x.shape[-1] // 2)).flip(-2).flatten(-2)
+    return torch.addcmul(x * cos, swapped, signed_sin, out=out)
+
+
+class _Rotate(torch.autograd.Function):
+    """Rotary rotation of a ``(..., N, head_dim)`` tensor (any strides) into a new contiguous one.
+
+    The rotation is orthogonal, so the backward is the same three passes with the sine negated.
+    Written by hand because autograd's version of ``x·cos + cat(halves)·sin`` spends four passes
+    forward and five plus a strided gradient accumulation backward (profiled: rotary was about
+    24 ms of a 170 ms trunk layer at batch 32).
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, cos: torch.Tensor, signed_sin: torch.Tensor, back_sin: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(cos, back_sin)
+        return _rotate(x.contiguous(), cos, signed_sin)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        cos, back_sin = ctx.saved_tensors
+        return _rotate(grad.contiguous(), cos, back_sin), None, None, None
+
+
+class _RotateQKV(torch.autograd.Function):
+    """Fused QKV projection output ``(B, N, 3, H, head_dim)`` → rotated query, rotated key and value, each
+    a contiguous ``(B, H, N, head_dim)`` (one head-major copy, then the rotation of query and key together).
+    """
+
+    @staticmethod
+    def forward(ctx, qkv: torch.Tensor, cos: torch.Tensor, signed_sin: torch.Tensor, back_sin: torch.Tensor):
+        heads = qkv.permute(2, 0, 3, 1, 4).contiguous()
+        query, key = _rotate(heads[:2], cos, signed_sin).unbind(0)
+        ctx.save_for_backward(cos, back_sin)
+        return query, key, heads[2]
+
+    @staticmethod
+    def backward(ctx, grad_query, grad_key, grad_value):
+        cos, back_sin = ctx.saved_tensors
+        reference = next(g for g in (grad_query, grad_key, grad_value) if g is not None)
+        grad_heads = reference.new_empty((3, *reference.shape))
+        for index, grad in enumerate((grad_query, grad_key)):
+            if grad is None:
+                grad_heads[index].zero_()
+            else:
+                _rotate(grad.contiguous(), cos, back_sin, out=grad_heads[index])
+        if grad_value is None:
+            grad_heads[2].zero_()
+        else:
+            grad_heads[2].copy_(grad_value)
+        return grad_heads.permute(1, 3, 0, 2, 4), None, None, None
+
 
 class RotaryEmbedding(nn.Module):
     """Rotary position encoding for ``head_dim`` channels (``head_dim`` even).
 
-    ``forward(x)`` rotates ``x`` of shape ``(B, H, N, head_dim)`` by frame index ``0..N-1``.
-    Cos/sin tables are cached per (frames, device, dtype) so they are built once, not per step.
+    Rotates channel pairs (i, i + head_dim/2) of frame ``n``: [a, b] → [a·cos(nθ_i) - b·sin(nθ_i),
+    b·cos(nθ_i) + a·sin(nθ_i)]. ``forward(x)`` takes ``(..., N, head_dim)`` of any strides and returns a
+    contiguous rotated tensor; ``rotate_qkv`` does the same for a fused QKV projection. Cos/sin tables
+    are cached per (frames, device, dtype) so they are built once, not per step.
     """
 
     def __init__(self, head_dim: int, base: float = 10000.0):
@@ -81,25 +161,25 @@ class RotaryEmbedding(nn.Module):
             raise ConfigError(f"rotary encoding needs an even head dimension, got {head_dim}")
         inv_freq = base ** (-torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
         self.register_buffer("inv_freq", inv_freq, persistent=False)
-        self._tables: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._tables: dict[tuple, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
 
-    def _cos_sin(self, num_frames: int, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    def tables(self, num_frames: int, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
+        """``(cos, signed_sin, -signed_sin)``, each ``(N, head_dim)``; signed_sin = [-sin, sin] over the halves."""
         key = (num_frames, device, dtype)
         if key not in self._tables:
             frames = torch.arange(num_frames, device=device, dtype=torch.float32)
             angles = torch.outer(frames, self.inv_freq.to(device))
             sin = angles.sin()
-            self._tables[key] = (torch.cat([angles.cos()] * 2, dim=-1).to(dtype), torch.cat([-sin, sin], dim=-1).to(dtype))
+            signed_sin = torch.cat([-sin, sin], dim=-1).to(dtype)
+            self._tables[key] = (torch.cat([angles.cos()] * 2, dim=-1).to(dtype), signed_sin, -signed_sin)
         return self._tables[key]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Rotate channel pairs (i, i + head_dim/2): [a, b] → [a·cos - b·sin, b·cos + a·sin].
+        return _Rotate.apply(x, *self.tables(x.shape[-2], x.device, x.dtype))
 
-        The sign lives in the cached sin table, so the swap is one ``cat`` without a negation pass.
-        """
-        cos, signed_sin = self._cos_sin(x.shape[-2], x.device, x.dtype)
-        first, second = x.chunk(2, dim=-1)
-        return x * cos + torch.cat([second, first], dim=-1) * signed_sin
+    def rotate_qkv(self, qkv: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``qkv (B, N, 3, H, head_dim)`` → rotated query, rotated key, value, each contiguous ``(B, H, N, head_dim)``."""
+        return _RotateQKV.apply(qkv, *self.tables(qkv.shape[1], qkv.device, qkv.dtype))
 
 
 class RotaryAttention(nn.Module):
@@ -126,9 +206,8 @@ class RotaryAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, frames, dim = x.shape
-        qkv = self.qkv(x).view(batch, frames, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        query, key = self.rotary(qkv[:2]).unbind(0)  # one rotation pass for both
-        attended = attend(query, key, qkv[2])
+        qkv = self.qkv(x).view(batch, frames, 3, self.num_heads, self.head_dim)
+        attended = attend(*self.rotary.rotate_qkv(qkv))
         return self.out(attended.transpose(1, 2).reshape(batch, frames, dim))
 
 
@@ -176,17 +255,17 @@ class CrossLocalAttention(nn.Module):
         self.local = local
         self.norm = nn.LayerNorm(dim)
         self.rotary = RotaryEmbedding(self.head_dim)
-        self._masks: dict[tuple, torch.Tensor] = {}
+        self._biases: dict[tuple, torch.Tensor] = {}
 
-    def _mask(self, num_frames: int, device: torch.device) -> torch.Tensor:
-        key = (num_frames, device)
-        if key not in self._masks:
-            self._masks[key] = self.local.mask(num_frames, device)
-        return self._masks[key]
+    def _bias(self, num_frames: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+        key = (num_frames, device, dtype)
+        if key not in self._biases:
+            self._biases[key] = self.local.bias(num_frames, device, dtype)
+        return self._biases[key]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, frames, dim = x.shape
         heads = self.norm(x).view(batch, frames, self.num_heads, self.head_dim).transpose(1, 2)
         rotated = self.rotary(heads)
-        attended = attend(rotated, rotated, heads, self._mask(frames, x.device))
+        attended = attend(rotated, rotated, heads, self._bias(frames, x.device, rotated.dtype))
         return x + attended.transpose(1, 2).reshape(batch, frames, dim)

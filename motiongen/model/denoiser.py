@@ -202,7 +202,10 @@ class UWPDenoiser(nn.Module):
         style = self._style(t, cond, keep)
         features = self.features(torch.cat([cond["audio"], cond["word"]], dim=-1))
         if keep is not None:
-            features = features * keep[:, None, None]
+            features = features * keep[:, None, None].to(features.dtype)
+        # the tokens take the projections' dtype (bf16 under autocast): the 960-channel cross-local
+        # path is memory-bound, and a float32 style block would promote every token to float32
+        style = style.to(features.dtype)
         shared = torch.cat([style[:, None, :].expand(batch, frames, -1), features], dim=-1)
         seed = cond["seed"].to(x_t.dtype)
         tokens = []
