@@ -53,3 +53,21 @@ def test_same_seed_same_mask():
 def test_invalid_probability_is_a_config_error(p):
     with pytest.raises(ConfigError, match="dropout probability"):
         ByteDropout(p)
+
+
+def test_residual_add_draws_the_same_mask_and_gradients_as_dropout_then_add():
+    drop = ByteDropout(0.2).train()
+    residual = torch.randn(4, 9, 6, requires_grad=True)
+    branch = torch.randn(4, 9, 6, requires_grad=True)
+    torch.manual_seed(7)
+    fused = drop.residual_add(residual, branch)
+    fused.backward(torch.ones_like(fused))
+    grads = residual.grad.clone(), branch.grad.clone()
+    residual.grad = branch.grad = None
+    torch.manual_seed(7)
+    plain = residual + drop(branch)
+    plain.backward(torch.ones_like(plain))
+    assert torch.allclose(fused, plain, atol=1e-6)
+    assert torch.equal(grads[0], residual.grad) and torch.allclose(grads[1], branch.grad)
+    assert 0 < (branch.grad == 0).float().mean() < 0.5
+    assert torch.equal(drop.eval().residual_add(residual, branch), residual + branch)

@@ -120,15 +120,17 @@ class _Rotate(torch.autograd.Function):
 
 class _RotateQKV(torch.autograd.Function):
     """Fused QKV projection output ``(B, N, 3, H, head_dim)`` → rotated query, rotated key and value, each
-    a contiguous ``(B, H, N, head_dim)`` (one head-major copy, then the rotation of query and key together).
+    a contiguous ``(B, H, N, head_dim)`` (head-major copies, then the rotation of query and key together).
     """
 
     @staticmethod
     def forward(ctx, qkv: torch.Tensor, cos: torch.Tensor, signed_sin: torch.Tensor, back_sin: torch.Tensor):
-        heads = qkv.permute(2, 0, 3, 1, 4).contiguous()
-        query, key = _rotate(heads[:2], cos, signed_sin).unbind(0)
+        # separate copies: a value that viewed a (3, ...) buffer would keep the unrotated query and
+        # key alive until the backward (the products save the value)
+        query, key = _rotate(qkv[:, :, :2].permute(2, 0, 3, 1, 4).contiguous(), cos, signed_sin).unbind(0)
+        value = qkv[:, :, 2].transpose(1, 2).contiguous()
         ctx.save_for_backward(cos, back_sin)
-        return query, key, heads[2]
+        return query, key, value
 
     @staticmethod
     def backward(ctx, grad_query, grad_key, grad_value):
@@ -230,8 +232,8 @@ class TransformerBlock(nn.Module):
         self.drop = ByteDropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.drop(self.attn(self.attn_norm(x)))
-        return x + self.drop(self.ff(self.ff_norm(x)))
+        x = self.drop.residual_add(x, self.attn(self.attn_norm(x)))
+        return self.drop.residual_add(x, self.ff(self.ff_norm(x)))
 
 
 class CrossLocalAttention(nn.Module):
@@ -266,7 +268,8 @@ class CrossLocalAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, frames, dim = x.shape
-        heads = self.norm(x).view(batch, frames, self.num_heads, self.head_dim).transpose(1, 2)
+        # one head-major copy serves as the values and as the rotation's (already dense) input
+        heads = self.norm(x).view(batch, frames, self.num_heads, self.head_dim).transpose(1, 2).contiguous()
         rotated = self.rotary(heads)
         attended = attend(rotated, rotated, heads, self._bias(frames, x.device, rotated.dtype))
         return x + attended.transpose(1, 2).reshape(batch, frames, dim)

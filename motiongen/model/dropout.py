@@ -30,17 +30,33 @@ class ByteDropout(nn.Module):
         self.threshold = round(p * 256)
         self.p_effective = self.threshold / 256
 
+    @property
+    def active(self) -> bool:
+        return self.training and self.threshold > 0
+
+    def _keep(self, x: torch.Tensor) -> torch.Tensor:
+        """Bool keep-mask of ``x``'s shape, True with probability ``1 - p_effective`` (CPU)."""
+        words = torch.empty((x.numel() + 7) // 8, dtype=torch.int64).random_(-(2**63), None)
+        random_bytes = words.view(torch.uint8)[: x.numel()].view(x.shape)
+        return random_bytes >= self.threshold
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.threshold == 0:
+        if not self.active:
             return x
         if x.device.type != "cpu":
             return F.dropout(x, self.p_effective, training=True)
-        words = torch.empty((x.numel() + 7) // 8, dtype=torch.int64).random_(-(2**63), None)
-        random_bytes = words.view(torch.uint8)[: x.numel()].view(x.shape)
-        # a scaled multiplier in x's dtype: forward and backward are then one product each
-        # (torch.where and its backward cost 1.4x more, profiled in a training step)
-        multiplier = (random_bytes >= self.threshold).to(x.dtype).mul_(1.0 / (1.0 - self.p_effective))
-        return x * multiplier
+        return (x * self._keep(x).to(x.dtype)).mul_(1.0 / (1.0 - self.p_effective))
+
+    def residual_add(self, residual: torch.Tensor, branch: torch.Tensor) -> torch.Tensor:
+        """``residual + Dropout(branch)`` with the rescaling fused into the addition (one pass fewer
+        each way than ``residual + self(branch)``). The keep-mask is converted to ``branch``'s dtype
+        once: multiplying by the bool mask directly converts it again in the forward and in the
+        backward product. Draws the same mask as ``self(branch)`` would."""
+        if not self.active:
+            return residual + branch
+        if branch.device.type != "cpu":
+            return residual + F.dropout(branch, self.p_effective, training=True)
+        return torch.add(residual, branch * self._keep(branch).to(branch.dtype), alpha=1.0 / (1.0 - self.p_effective))
 
     def extra_repr(self) -> str:
         return f"p={self.p} (effective {self.p_effective:.4f})"
