@@ -20,6 +20,7 @@ from torch import nn
 
 from motiongen.errors import ConfigError
 from motiongen.model.dropout import ByteDropout
+from motiongen.model.feedforward import FeedForward
 
 
 def attend(
@@ -228,7 +229,7 @@ class TransformerBlock(nn.Module):
         self.attn_norm = nn.LayerNorm(dim)
         self.attn = RotaryAttention(dim, num_heads)
         self.ff_norm = nn.LayerNorm(dim)
-        self.ff = nn.Sequential(nn.Linear(dim, ff_dim), nn.GELU(), nn.Linear(ff_dim, dim))
+        self.ff = FeedForward(dim, ff_dim)
         self.drop = ByteDropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
