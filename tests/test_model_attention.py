@@ -54,7 +54,7 @@ def test_fused_local_attention_matches_a_naive_windowed_reference():
     layer = CrossLocalAttention(dim=16, num_heads=2, local=window).eval()
     x = torch.randn(3, 27, 16)
     heads = layer.norm(x).view(3, 27, 2, 8).transpose(1, 2)
-    rotated = layer.rotary(heads)
+    rotated = RotaryEmbedding(8)(heads)
     reference = torch.empty_like(heads)
     for i in range(27):
         visible = [j for j in range(27) if window.mask(27)[i, j]]
@@ -62,6 +62,16 @@ def test_fused_local_attention_matches_a_naive_windowed_reference():
         reference[:, :, i] = (scores.softmax(-1) @ heads[:, :, visible])[:, :, 0]
     expected = x + reference.transpose(1, 2).reshape(3, 27, 16)
     assert torch.allclose(layer(x), expected, atol=1e-5)
+
+
+def test_global_attention_matches_a_reference_built_from_its_own_projections():
+    torch.manual_seed(6)
+    layer = RotaryAttention(dim=16, num_heads=2).eval()
+    x = torch.randn(2, 12, 16)
+    query, key, value = layer.qkv(x).view(2, 12, 3, 2, 8).permute(2, 0, 3, 1, 4)
+    plain = RotaryEmbedding(8)
+    expected = torch.nn.functional.scaled_dot_product_attention(plain(query), plain(key), value)
+    assert torch.allclose(layer(x), layer.out(expected.transpose(1, 2).reshape(2, 12, 16)), atol=1e-5)
 
 
 def test_global_rotary_attention_mixes_all_frames_and_keeps_shape():

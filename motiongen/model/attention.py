@@ -24,10 +24,16 @@ from motiongen.model.feedforward import FeedForward
 
 
 def attend(
-    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, bias: torch.Tensor | None = None
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    scale: float | None = None,
 ) -> torch.Tensor:
-    """``softmax(q·kᵀ/√head_dim + bias)·v`` over ``(B, H, N, head_dim)``; ``bias`` is an additive ``(N, N)``
-    mask (0 where allowed, -inf elsewhere) or None. Returns ``(B, H, N, head_dim)`` in the inputs' dtype.
+    """``softmax(scale·q·kᵀ + bias)·v`` over ``(B, H, N, head_dim)``; ``bias`` is an additive ``(N, N)``
+    mask (0 where allowed, -inf elsewhere) or None; ``scale`` defaults to ``1/√head_dim`` (pass 1 when
+    the query and key are already scaled, which spares the backward two products by the scale).
+    Returns ``(B, H, N, head_dim)`` in the inputs' dtype.
 
     On CPU the scores are materialised with two batched matrix products in the inputs' dtype
     (bf16 AMX under autocast; the scale and the mask are fused into one ``baddbmm``): at this
@@ -40,7 +46,7 @@ def attend(
     stays dense. Elsewhere (CUDA) the
     fused :func:`torch.nn.functional.scaled_dot_product_attention` runs.
     """
-    scale = query.shape[-1] ** -0.5
+    scale = query.shape[-1] ** -0.5 if scale is None else scale
     if query.device.type != "cpu":
         return F.scaled_dot_product_attention(query, key, value, attn_mask=bias, scale=scale)
     batch, heads, frames, head_dim = query.shape
@@ -155,27 +161,32 @@ class RotaryEmbedding(nn.Module):
 
     Rotates channel pairs (i, i + head_dim/2) of frame ``n``: [a, b] → [a·cos(nθ_i) - b·sin(nθ_i),
     b·cos(nθ_i) + a·sin(nθ_i)]. ``forward(x)`` takes ``(..., N, head_dim)`` of any strides and returns a
-    contiguous rotated tensor; ``rotate_qkv`` does the same for a fused QKV projection. Cos/sin tables
-    are cached per (frames, device, dtype) so they are built once, not per step.
+    contiguous rotated tensor; ``rotate_qkv`` does the same for a fused QKV projection. ``scale``
+    multiplies the rotated query and key (``head_dim ** -0.25`` folds attention's ``1/√head_dim``
+    into the rotation for free). Cos/sin tables are cached per (frames, device, dtype) so they are
+    built once, not per step.
     """
 
-    def __init__(self, head_dim: int, base: float = 10000.0):
+    def __init__(self, head_dim: int, base: float = 10000.0, scale: float = 1.0):
         super().__init__()
         if head_dim % 2:
             raise ConfigError(f"rotary encoding needs an even head dimension, got {head_dim}")
+        self.scale = scale
         inv_freq = base ** (-torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
         self.register_buffer("inv_freq", inv_freq, persistent=False)
         self._tables: dict[tuple, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
 
     def tables(self, num_frames: int, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
-        """``(cos, signed_sin, -signed_sin)``, each ``(N, head_dim)``; signed_sin = [-sin, sin] over the halves."""
+        """``(cos, signed_sin, -signed_sin)``, each ``(N, head_dim)`` and times ``scale``; signed_sin = [-sin, sin]
+        over the halves."""
         key = (num_frames, device, dtype)
         if key not in self._tables:
             frames = torch.arange(num_frames, device=device, dtype=torch.float32)
             angles = torch.outer(frames, self.inv_freq.to(device))
             sin = angles.sin()
-            signed_sin = torch.cat([-sin, sin], dim=-1).to(dtype)
-            self._tables[key] = (torch.cat([angles.cos()] * 2, dim=-1).to(dtype), signed_sin, -signed_sin)
+            signed_sin = (self.scale * torch.cat([-sin, sin], dim=-1)).to(dtype)
+            cos = (self.scale * torch.cat([angles.cos()] * 2, dim=-1)).to(dtype)
+            self._tables[key] = (cos, signed_sin, -signed_sin)
         return self._tables[key]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -206,12 +217,12 @@ class RotaryAttention(nn.Module):
         self.head_dim = dim // num_heads
         self.qkv = nn.Linear(dim, 3 * dim)
         self.out = nn.Linear(dim, dim)
-        self.rotary = RotaryEmbedding(self.head_dim)
+        self.rotary = RotaryEmbedding(self.head_dim, scale=self.head_dim**-0.25)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, frames, dim = x.shape
         qkv = self.qkv(x).view(batch, frames, 3, self.num_heads, self.head_dim)
-        attended = attend(*self.rotary.rotate_qkv(qkv))
+        attended = attend(*self.rotary.rotate_qkv(qkv), scale=1.0)  # 1/√head_dim is in the rotation
         return self.out(attended.transpose(1, 2).reshape(batch, frames, dim))
 
 
@@ -258,7 +269,7 @@ class CrossLocalAttention(nn.Module):
         self.head_dim = dim // num_heads
         self.local = local
         self.norm = nn.LayerNorm(dim)
-        self.rotary = RotaryEmbedding(self.head_dim)
+        self.rotary = RotaryEmbedding(self.head_dim, scale=self.head_dim**-0.25)
         self._biases: dict[tuple, torch.Tensor] = {}
 
     def _bias(self, num_frames: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
@@ -272,5 +283,5 @@ class CrossLocalAttention(nn.Module):
         # one head-major copy serves as the values and as the rotation's (already dense) input
         heads = self.norm(x).view(batch, frames, self.num_heads, self.head_dim).transpose(1, 2).contiguous()
         rotated = self.rotary(heads)
-        attended = attend(rotated, rotated, heads, self._bias(frames, x.device, rotated.dtype))
+        attended = attend(rotated, rotated, heads, self._bias(frames, x.device, rotated.dtype), scale=1.0)
         return x + attended.transpose(1, 2).reshape(batch, frames, dim)
