@@ -7,6 +7,7 @@ sampling, not feature extraction (reported separately for the spectral recipe).
 
     python tools/bench_generate.py                       # DDIM-25, 60 s of speech, float32 and bfloat16, 1 and 2 threads
     python tools/bench_generate.py --seconds 20 --threads 1 --precision auto
+    python tools/bench_generate.py --seconds 20 --threads 2 --precision auto --floor   # + where the time goes
 
 Targets (issue 5): >= 15x real time, first-window latency <= 0.3 s. Besides wall-clock figures it
 prints the same figures per CPU second used by this process: on a machine shared with other jobs
@@ -83,6 +84,39 @@ def run_case(model, cfg, dtype, threads: int, seconds: float, settings: SamplerS
     }
 
 
+def matmul_floor(model, cfg, dtype, threads: int, calls: int = 20) -> dict[str, float]:
+    """Profile ``calls`` batch-1 denoiser calls on one 150-frame window (as the sampler makes them)
+    and split the time per call into the dense layers' matrix products, the attention products and
+    everything else (torch.profiler self CPU time; profiler overhead inflates "everything else")."""
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.set_num_threads(threads)
+    frames = 150
+    x = torch.randn(1, frames, cfg.motion_dim, dtype=dtype)
+    cond = {
+        "audio": torch.randn(1, frames, cfg.audio_dim, dtype=dtype),
+        "word": torch.randn(1, frames, cfg.word_dim, dtype=dtype),
+        "speaker": torch.zeros(1, dtype=torch.long),
+        "seed": torch.randn(1, cfg.seed_frames, cfg.motion_dim, dtype=dtype),
+    }
+    t = torch.full((1,), 500)
+    model = model.to(dtype)
+
+    def call():
+        with torch.inference_mode(), torch.autocast("cpu", dtype=dtype, enabled=dtype != torch.float32):
+            return model(x, t, cond, None)
+
+    for _ in range(5):
+        call()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(calls):
+            call()
+    self_ms = {event.key: event.self_cpu_time_total / 1000 / calls for event in prof.key_averages()}
+    dense = sum(self_ms.get(name, 0.0) for name in ("aten::addmm", "aten::mm"))
+    attention = sum(self_ms.get(name, 0.0) for name in ("aten::bmm", "aten::baddbmm"))
+    return {"dense_ms": dense, "attention_ms": attention, "other_ms": sum(self_ms.values()) - dense - attention}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="speech length to generate")
@@ -92,6 +126,9 @@ def main() -> None:
     parser.add_argument("--precision", nargs="+", default=["float32", "bfloat16"], choices=["float32", "bfloat16", "auto"])
     parser.add_argument("--first-window", type=int, nargs="+", default=[150, 60],
                         help="first-window lengths to try (frames; 150 = full window, 60 = streaming default)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also profile one batch-1 call: time in the dense layers' products and the real-time "
+                             "ceiling they alone allow")
     args = parser.parse_args()
 
     print(f"load average before: {os.getloadavg()}  (cpus: {os.cpu_count()}, torch {torch.__version__}, "
@@ -113,6 +150,16 @@ def main() -> None:
                       f"per denoiser call (mean), {result['windows']} windows in {result['total_s']:.2f} s | per CPU "
                       f"second of this process: {result['speed_x_cpu']:.2f}x, first chunk {result['first_window_cpu_s']:.3f} "
                       f"CPU-s", flush=True)
+    if args.floor:
+        new_seconds = (150 - cfg.seed_frames) / FPS
+        for threads in args.threads:
+            model, _ = paper_model()
+            split = matmul_floor(model, cfg, torch.bfloat16 if fast_bfloat16() else torch.float32, threads)
+            ceiling = new_seconds / (args.steps * split["dense_ms"] / 1000)
+            print(f"one batch-1 call, threads={threads}: dense-layer products {split['dense_ms']:.1f} ms, attention "
+                  f"products {split['attention_ms']:.1f} ms, everything else {split['other_ms']:.1f} ms per call | "
+                  f"the dense products alone cap DDIM-{args.steps} at {ceiling:.1f}x real time "
+                  f"({new_seconds:g} s of new motion per 150-frame window)")
     print(f"load average after: {os.getloadavg()}")
 
 
