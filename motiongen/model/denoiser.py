@@ -33,6 +33,7 @@ import math
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from motiongen.errors import ConfigError
@@ -193,6 +194,23 @@ class UWPDenoiser(nn.Module):
             identity = identity * keep[:, None]
         return self.time_mlp(timestep_embedding(t, self.cfg.latent_dim)) + identity
 
+    def _features(self, audio: torch.Tensor, word: torch.Tensor) -> torch.Tensor:
+        """Z_f = W·[audio ‖ word] + b, (B, N, feature_dim), as two products on the column blocks of W
+        (no concatenated copy of the float32 inputs, which are the widest tensors of a batch)."""
+        split = self.cfg.audio_dim
+        weight = self.features.weight
+        return F.linear(audio, weight[:, :split]) + F.linear(word, weight[:, split:], self.features.bias)
+
+    def _fuse(self, mixed: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """``fuse`` applied to the per-frame concatenation of the tasks' tokens, one product per task's
+        column block of the weight, (B, N, latent)."""
+        width = self.cfg.token_dim
+        weight = self.fuse.weight
+        out = F.linear(mixed[0], weight[:, :width], self.fuse.bias)
+        for index, tokens in enumerate(mixed[1:], start=1):
+            out = out + F.linear(tokens, weight[:, index * width : (index + 1) * width])
+        return out
+
     def forward(
         self, x_t: torch.Tensor, t: torch.Tensor, cond: dict[str, torch.Tensor], uncond: torch.Tensor | None = None
     ) -> torch.Tensor:
@@ -200,23 +218,30 @@ class UWPDenoiser(nn.Module):
         batch, frames, _ = x_t.shape
         keep = None if uncond is None else (~uncond).to(x_t.dtype)
         style = self._style(t, cond, keep)
-        features = self.features(torch.cat([cond["audio"], cond["word"]], dim=-1))
+        features = self._features(cond["audio"], cond["word"])
         if keep is not None:
             features = features * keep[:, None, None].to(features.dtype)
         # the tokens take the projections' dtype (bf16 under autocast): the 960-channel cross-local
         # path is memory-bound, and a float32 style block would promote every token to float32
         style = style.to(features.dtype)
-        shared = torch.cat([style[:, None, :].expand(batch, frames, -1), features], dim=-1)
         seed = cond["seed"].to(x_t.dtype)
-        tokens = []
-        for name, cut in self.slices.items():
-            seed_code = self.seed_in[name](seed[..., cut].flatten(1))
-            tokens.append(
-                torch.cat([shared, seed_code[:, None, :].expand(batch, frames, -1), self.noise_in[name](x_t[..., cut])], -1)
-            )
-        mixed = self.cross_local(torch.cat(tokens, dim=0)).split(batch, dim=0)
+        tasks = len(self.slices)
+        seed_codes = torch.stack([self.seed_in[name](seed[..., cut].flatten(1)) for name, cut in self.slices.items()])
+        noise_codes = torch.stack([self.noise_in[name](x_t[..., cut]) for name, cut in self.slices.items()])
+        # per task the token is [Z_s, Z_f, Z_k, Z_k_noise]; one concatenation of broadcast views builds
+        # all tasks' tokens (T·B, N, token_dim) in a single copy
+        tokens = torch.cat(
+            [
+                style[None, :, None, :].expand(tasks, batch, frames, -1),
+                features[None].expand(tasks, -1, -1, -1),
+                seed_codes[:, :, None, :].expand(-1, -1, frames, -1),
+                noise_codes,
+            ],
+            dim=-1,
+        ).flatten(0, 1)
+        mixed = self.cross_local(tokens).split(batch, dim=0)
         if self.cfg.fusion == "joint":
-            refined = self.trunk(self.fuse(torch.cat(mixed, dim=-1)))
+            refined = self.trunk(self._fuse(mixed))
             outputs = [self.decoders[name](refined) for name in self.slices]
         else:
             by_task = dict(zip(self.slices, mixed))
