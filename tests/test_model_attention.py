@@ -136,3 +136,23 @@ def test_attention_with_a_mask_bias_matches_pytorch_reference_and_bf16_stays_clo
         low = attend(q.float(), k.float(), v.float(), bias.float())
     assert low.dtype == torch.bfloat16
     assert (low.double() - expected).abs().max() < 0.05
+
+
+def test_cross_local_hand_written_backward_matches_autograd_of_the_same_attention():
+    torch.manual_seed(7)
+    layer = CrossLocalAttention(dim=16, num_heads=2, local=LocalWindow(window=4, look_backward=1, look_forward=1)).double()
+    x = torch.randn(3, 20, 16, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(layer, (x,))
+
+    def autograd_reference(inputs: torch.Tensor) -> torch.Tensor:
+        heads = layer.norm(inputs).view(3, 20, 2, 8).transpose(1, 2)
+        rotated = layer.rotary(heads)
+        attended = attend(rotated, rotated, heads, layer.local.bias(20, dtype=torch.float64), scale=1.0)
+        return inputs + attended.transpose(1, 2).reshape(3, 20, 16)
+
+    gradient = torch.randn(3, 20, 16, dtype=torch.float64)
+    ours = torch.autograd.grad(layer(x), [x, layer.norm.weight], gradient)
+    reference = torch.autograd.grad(autograd_reference(x), [x, layer.norm.weight], gradient)
+    assert torch.allclose(layer(x), autograd_reference(x), atol=1e-12)
+    for a, b in zip(ours, reference):
+        assert torch.allclose(a, b, atol=1e-10)
