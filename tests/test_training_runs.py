@@ -93,6 +93,7 @@ def test_tensorboard_holds_losses_sigmas_weights_lr_grad_norm_throughput_val_and
     assert len(events.Scalars("val/loss")) == 2  # validation after steps 6 and 12
     images = events.Images("preview/motion")
     assert [i.step for i in images] == [6, 12] and images[0].width > 100 and images[0].encoded_image_string[:4] == b"\x89PNG"
+    assert images[0].height >= 1.8 * images[0].width * 3 / 8  # two panels (jawOpen and the wrist trajectory), 8 x 6 in
 
 
 def test_checkpoint_loads_with_ema_and_samples(logged_run):

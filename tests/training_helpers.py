@@ -17,7 +17,7 @@ import torch
 from torch.utils.data import Dataset
 
 TINY_DIMS = {"gesture": 12, "expression": 52, "audio": 20, "word": 6}
-JOINTS = ["Spine", "Neck", "RightWrist", "LeftWrist"]
+JOINTS = ["Spine", "Neck", "RightHand", "LeftHand"]  # BEAT names (RightHand sits at the wrist)
 
 
 class SyntheticClips(Dataset):

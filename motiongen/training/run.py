@@ -155,15 +155,23 @@ def train(cfg: DictConfig, data: DataDescription | None = None, datasets: dict |
     from motiongen.training.monitoring import SamplesPerSecond
     from motiongen.training.previews import MotionPreview
 
+    from motiongen.generation.bundle import bundle_from_cache, template_from_payload
+
     if data is None:
         if datasets is not None:
             raise ConfigError("pass a DataDescription together with ready-made datasets")
         data = DataDescription.from_cache(cfg.data.cache_dir)
-        from motiongen.generation.bundle import bundle_from_cache
         from motiongen.generation.bundle_callback import GenerationBundle
 
         # checkpoints carry the cache's recipe, statistics and skeleton so `motiongen generate` needs only them
-        extra_callbacks = [GenerationBundle(bundle_from_cache(cfg, cfg.data.cache_dir)), *extra_callbacks]
+        bundle = bundle_from_cache(cfg, cfg.data.cache_dir)
+        preview_template = template_from_payload(bundle["template"])
+        extra_callbacks = [GenerationBundle(bundle), *extra_callbacks]
+    else:
+        from motiongen.export.bvh_export import SkeletonTemplate
+        from motiongen.skeletons import load_beat75_template
+
+        preview_template = SkeletonTemplate.from_motion(load_beat75_template(), frame=0)
     loop = cfg.trainer.loop
     if loop.num_threads is not None:
         torch.set_num_threads(int(loop.num_threads))
@@ -192,6 +200,7 @@ def train(cfg: DictConfig, data: DataDescription | None = None, datasets: dict |
             data.joint_names,
             data.denormalise,
             seed=int(cfg.seed),
+            template=preview_template,
         ),
         *extra_callbacks,
     ]
