@@ -156,12 +156,18 @@ def test_leftovers_of_an_interrupted_run_are_removed(corpus, tmp_path):
     assert TRAIN_A in summary.processed
 
 
-@pytest.mark.slow
-def test_resume_after_killing_the_preprocess_process(tmp_path):
+def eight_six_second_takes(tmp_path):
+    """A BEAT-layout folder with eight 6-s takes of speaker 2; returns ``(root, take ids)``."""
     root = tmp_path / "beat"
     ids = [f"2_scott_0_{i}_{i}" for i in range(10, 18)]
     for seed, take_id in enumerate(ids):
         make_take(root, take_id, seconds=6.0, seed=seed)
+    return root, ids
+
+
+@pytest.mark.slow
+def test_resume_after_killing_the_preprocess_process(tmp_path):
+    root, ids = eight_six_second_takes(tmp_path)
     cache = tmp_path / "cache"
     command = [sys.executable, "-m", "motiongen.cli", "preprocess", "--no-progress",
                *preprocess_overrides(root, cache)]
@@ -308,10 +314,7 @@ def _children(pid: int) -> list[int]:
 
 @pytest.mark.slow
 def test_a_killed_worker_process_does_not_lose_takes(tmp_path):
-    root = tmp_path / "beat"
-    ids = [f"2_scott_0_{i}_{i}" for i in range(10, 18)]
-    for seed, take_id in enumerate(ids):
-        make_take(root, take_id, seconds=6.0, seed=seed)
+    root, ids = eight_six_second_takes(tmp_path)
     cache, summary_path = tmp_path / "cache", tmp_path / "summary.json"
     command = [sys.executable, "-m", "motiongen.cli", "preprocess", "--no-progress", "--summary-json", str(summary_path),
                *preprocess_overrides(root, cache, "data.workers=2")]
