@@ -4,7 +4,7 @@ import pytest
 from motiongen.core.holistic_layout import PART_SLICES, PARTS, landmark_index
 from motiongen.formats.holistic import extract_frames, extract_image, extract_video
 from motiongen.formats.video import read_video_frames
-from tests.video_samples import SLOVO_SAMPLE, gradient_frames
+from video_samples import SLOVO_SAMPLE, gradient_frames
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ import pytest
 
 from motiongen.errors import InputFileError
 from motiongen.formats.video import iter_video_frames, prefetch, probe_video, read_video_frames
-from tests.video_samples import SLOVO_SAMPLE, gradient_frames, write_video
+from video_samples import SLOVO_SAMPLE, gradient_frames, write_video
 
 
 def test_probe_and_decode_the_slovo_sample(sample_file):
