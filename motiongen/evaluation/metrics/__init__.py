@@ -1,0 +1,23 @@
+"""Evaluation metrics as plain functions on arrays (no motion-block names, no models).
+
+Each module states the reference implementation it follows and where it differs.
+"""
+
+from motiongen.evaluation.metrics.beat_align import (
+    beat_align_beat,
+    beat_consistency_emage,
+    gaussian_alignment,
+    onsets_beat,
+    onsets_emage,
+)
+from motiongen.evaluation.metrics.diversity import chunked_diversity, feature_diversity, l1div
+from motiongen.evaluation.metrics.face import face_lvd, face_mse, mouth_channels
+from motiongen.evaluation.metrics.frechet import feature_statistics, frechet_distance, frechet_distance_of_features
+from motiongen.evaluation.metrics.srgr import frame_semantic_scores, srgr
+from motiongen.evaluation.metrics.wind import wind
+
+__all__ = [
+    "beat_align_beat", "beat_consistency_emage", "gaussian_alignment", "onsets_beat", "onsets_emage",
+    "chunked_diversity", "feature_diversity", "l1div", "face_lvd", "face_mse", "mouth_channels",
+    "feature_statistics", "frechet_distance", "frechet_distance_of_features", "frame_semantic_scores", "srgr", "wind",
+]
