@@ -1,5 +1,7 @@
-"""Run :func:`motiongen.cache.take.process_take` over many takes: in-process, in local worker
-processes, or as Ray tasks — the same function and the same results either way.
+"""Run a per-take task (:func:`motiongen.cache.take.process_take` for BEAT,
+:func:`motiongen.cache.landmarks.process_video` for video corpora) over many takes: in-process, in
+local worker processes, or as Ray tasks — the same function and the same results either way. A
+task takes one job (with a ``take_id``) and returns a :class:`~motiongen.cache.take.TakeResult`.
 
 Results are yielded as takes finish (for the progress bar). Worker processes are started with
 ``spawn`` (no fork of a parent that may hold threads) and pin their numeric libraries to one thread
@@ -13,7 +15,7 @@ import logging
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from motiongen.cache.take import TakeJob, TakeResult, process_take
 
@@ -36,12 +38,16 @@ def init_worker(uses_torch: bool) -> None:
         torch.set_num_threads(1)
 
 
-def run_in_process(jobs: Sequence[TakeJob]) -> Iterator[TakeResult]:
+Task = Callable[[TakeJob], TakeResult]
+
+
+def run_in_process(jobs: Sequence[TakeJob], task: Task = process_take) -> Iterator[TakeResult]:
     for job in jobs:
-        yield process_take(job)
+        yield task(job)
 
 
-def run_in_processes(jobs: Sequence[TakeJob], workers: int, uses_torch: bool) -> Iterator[TakeResult]:
+def run_in_processes(jobs: Sequence[TakeJob], workers: int, uses_torch: bool,
+                     task: Task = process_take) -> Iterator[TakeResult]:
     """Run ``jobs`` on ``workers`` spawned processes; a take whose worker died twice is failed."""
     import multiprocessing
 
@@ -56,7 +62,7 @@ def run_in_processes(jobs: Sequence[TakeJob], workers: int, uses_torch: bool) ->
             initargs=(uses_torch,),
         )
         try:
-            futures = {pool.submit(process_take, job): job for job in pending}
+            futures = {pool.submit(task, job): job for job in pending}
             while futures:
                 done, _ = wait(futures, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -76,7 +82,7 @@ def run_in_processes(jobs: Sequence[TakeJob], workers: int, uses_torch: bool) ->
         pending = retry
 
 
-def run_on_ray(jobs: Sequence[TakeJob], address: str, workers: int) -> Iterator[TakeResult]:
+def run_on_ray(jobs: Sequence[TakeJob], address: str, workers: int, task: Task = process_take) -> Iterator[TakeResult]:
     """Run each job as a Ray task (one CPU each).
 
     ``address`` ``"local"`` starts a local Ray instance with ``workers`` CPUs; anything else
@@ -91,8 +97,8 @@ def run_on_ray(jobs: Sequence[TakeJob], address: str, workers: int) -> Iterator[
             ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False)
         else:
             ray.init(address=address, log_to_driver=False)
-    task = ray.remote(num_cpus=1, max_retries=1)(process_take)
-    refs = {task.remote(job): job for job in jobs}
+    remote = ray.remote(num_cpus=1, max_retries=1)(task)
+    refs = {remote.remote(job): job for job in jobs}
     while refs:
         done, _ = ray.wait(list(refs), num_returns=1)
         for ref in done:

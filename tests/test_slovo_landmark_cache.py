@@ -1,0 +1,53 @@
+from video_samples import SLOVO_SAMPLE, gradient_frames, write_video
+
+from motiongen.cache.executors import run_in_processes
+from motiongen.cache.landmarks import (
+    VideoJob,
+    entry_is_current,
+    entry_path,
+    landmark_settings,
+    process_video,
+    read_landmark_entry,
+    remove_partial_entries,
+)
+
+
+def test_corpus_with_a_corrupt_video_and_one_without_a_person(tmp_path, sample_file):
+    sample = sample_file(SLOVO_SAMPLE)
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(sample.read_bytes()[:5000])
+    empty_scene = write_video(tmp_path / "nobody.mp4", gradient_frames(6, 96, 64))
+    cache = tmp_path / "cache"
+    settings = landmark_settings()
+    jobs = [VideoJob("sample", str(sample), str(cache), settings, expected_frames=110),
+            VideoJob("corrupt", str(corrupt), str(cache), settings),
+            VideoJob("nobody", str(empty_scene), str(cache), settings)]
+    results = {r.take_id: r for r in run_in_processes(jobs, workers=2, uses_torch=False, task=process_video)}
+    assert results["sample"].status == "processed" and results["sample"].num_frames == 112
+    assert "the annotation says 110 frames, the video has 112" in results["sample"].warnings
+    assert results["corrupt"].status == "failed" and "corrupt.mp4" in results["corrupt"].reason
+    assert results["nobody"].status == "failed" and "no person found" in results["nobody"].reason
+    entry = read_landmark_entry(entry_path(cache, "sample"))
+    assert entry.landmarks.shape == (112, 543, 3) and entry.present[:, :2].all()
+    assert (entry.meta["width"], entry.meta["height"], entry.meta["fps"]) == (720, 1280, 30.0)
+    assert "location" not in str(entry.meta)
+    assert not entry_path(cache, "corrupt").exists() and not entry_path(cache, "nobody").exists()
+
+    # resume: unchanged -> current; other settings or another file under the same id -> not
+    assert entry_is_current(jobs[0])
+    assert not entry_is_current(VideoJob("sample", str(empty_scene), str(cache), settings))
+    assert not entry_is_current(VideoJob("sample", str(sample), str(cache), landmark_settings(0.6)))
+
+
+def test_leftover_partial_files_are_removed(tmp_path):
+    folder = tmp_path / "landmarks"
+    folder.mkdir()
+    (folder / ".x.abc.partial.npz").write_bytes(b"half")
+    (folder / "x.npz").write_bytes(b"kept")
+    assert remove_partial_entries(tmp_path) == [".x.abc.partial.npz"]
+    assert [p.name for p in folder.iterdir()] == ["x.npz"]
+
+
+def test_failed_video_never_raises(tmp_path):
+    result = process_video(VideoJob("missing", str(tmp_path / "missing.mp4"), str(tmp_path), landmark_settings()))
+    assert result.status == "failed" and "missing.mp4" in result.reason
