@@ -1,4 +1,5 @@
-"""What ``motiongen inspect`` finds in a file or a BEAT corpus folder, as plain data.
+"""What ``motiongen inspect`` finds in a file, a BEAT corpus folder or a Slovo corpus folder (one
+with an ``annotations.csv``), as plain data.
 
 Every reader's failure becomes a :class:`Problem` on the file's :class:`FileReport` instead of an
 exception, so one bad file never hides the others. Rendering (rich tables, JSON) lives in
@@ -76,19 +77,33 @@ class TakeReport:
 
 
 @dataclass
+class VideoRow:
+    """One annotated video of a Slovo corpus: its annotation and the report of its file."""
+
+    video_id: str
+    signer: str
+    label: str
+    split: str
+    file: FileReport
+
+
+@dataclass
 class Report:
-    """The whole inspection: single files (``files``) or a corpus (``takes`` plus ``problems`` not
-    tied to one readable file: misnamed files, split CSV notes, duration mismatches)."""
+    """The whole inspection: single files (``files``), a BEAT corpus (``takes``) or a Slovo corpus
+    (``videos``), plus ``problems`` not tied to one readable file: misnamed files, split CSV notes,
+    duration mismatches, annotation rows without a video and videos without a row."""
 
     path: str
     kind: str
     files: list[FileReport] = field(default_factory=list)
     takes: list[TakeReport] = field(default_factory=list)
+    videos: list[VideoRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     def all_problems(self) -> list[Problem]:
         """Every problem: corpus-level first, then per file in order."""
         file_reports = self.files + [report for take in self.takes for report in take.files.values()]
+        file_reports += [row.file for row in self.videos]
         return self.problems + [problem for report in file_reports for problem in report.problems]
 
     @property
@@ -202,6 +217,16 @@ def _inspect_semantic(path: Path, report: FileReport) -> None:
     )
 
 
+def _inspect_video(path: Path, report: FileReport) -> None:
+    from motiongen.formats.video import probe_video
+
+    info = probe_video(path)
+    report.facts.update(frames=info.frame_count, fps=info.fps, duration=info.duration,
+                        size=f"{info.width}x{info.height}", codec=info.codec)
+    if info.rotation_degrees:
+        report.warn([f"display rotation {info.rotation_degrees} degrees is not applied to the decoded frames"])
+
+
 _INSPECTORS: dict[str, Callable[[Path, FileReport], None]] = {
     "bvh": _inspect_bvh,
     "face_json": _inspect_face_json,
@@ -210,6 +235,7 @@ _INSPECTORS: dict[str, Callable[[Path, FileReport], None]] = {
     "textgrid": _inspect_textgrid,
     "emotion_csv": _inspect_emotion,
     "semantic_txt": _inspect_semantic,
+    "video": _inspect_video,
 }
 _KIND_BY_SUFFIX = {
     ".bvh": "bvh",
@@ -219,6 +245,7 @@ _KIND_BY_SUFFIX = {
     ".mp3": "audio",
     ".textgrid": "textgrid",
     ".txt": "semantic_txt",
+    **{suffix: "video" for suffix in (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")},
 }
 
 
@@ -330,9 +357,65 @@ def inspect_corpus(
     return report
 
 
+def _official_frame_counts(path: Path, report: Report) -> dict[str, int]:
+    from motiongen.corpus.slovo import read_official_hands
+
+    try:
+        return {video_id: len(hands) for video_id, hands in read_official_hands(path).items()}
+    except InputFileError as err:
+        report.problems.append(Problem(str(path), ERROR, _reason(err)))
+        return {}
+
+
+def inspect_slovo(root: str | Path, progress: Callable | None = None) -> Report:
+    """Inventory a Slovo corpus folder: every annotated video probed (frames, fps, size) and checked
+    against its annotation and the official landmark JSON; rows without a video and videos without
+    a row are listed."""
+    from motiongen.corpus.slovo import discover_slovo
+
+    root = Path(root)
+    report = Report(str(root), "slovo")
+    try:
+        corpus = discover_slovo(root)
+    except InputFileError as err:
+        report.problems.append(Problem(str(err.path), ERROR, _reason(err)))
+        return report
+    report.problems.extend(Problem(where, WARNING, message) for where, message in corpus.problems)
+    official = _official_frame_counts(corpus.official_landmarks, report) if corpus.official_landmarks else {}
+    videos = progress(corpus.videos) if progress is not None else corpus.videos
+    for video in videos:
+        file_report = inspect_file(video.path, "video")
+        file_report.warn(list(video.problems))
+        frames = file_report.facts.get("frames")
+        if frames is not None and video.length >= 0 and frames != video.length:
+            file_report.warn([f"the annotation says {video.length} frames, the video has {frames}"])
+        if file_report.facts.get("size") not in (None, f"{video.width}x{video.height}"):
+            file_report.warn([f"the annotation says {video.width}x{video.height}, the video is {file_report.facts['size']}"])
+        if frames is not None and video.attachment_id in official and official[video.attachment_id] != frames:
+            file_report.warn([f"{corpus.official_landmarks.name} has {official[video.attachment_id]} frames "
+                              f"for this video, the video has {frames}"])
+        report.videos.append(VideoRow(video.attachment_id, video.signer, video.label, video.split, file_report))
+    if not corpus.videos:
+        report.problems.append(Problem(str(root), ERROR, "no annotated video found"))
+    return report
+
+
+def _looks_like_slovo(root: Path) -> bool:
+    from motiongen.corpus.slovo import ANNOTATIONS
+    from motiongen.formats.video import VIDEO_SUFFIXES
+
+    if (root / ANNOTATIONS).is_file():
+        return True
+    suffixes = {p.suffix.lower() for p in root.rglob("*") if p.is_file()}
+    return bool(suffixes & set(VIDEO_SUFFIXES)) and ".bvh" not in suffixes
+
+
 def inspect_path(path: str | Path, split_csv: str | Path | None = None, progress: Callable | None = None) -> Report:
-    """Inspect a single file or a corpus folder."""
+    """Inspect a single file, a Slovo folder (an ``annotations.csv``, or videos and no BVH) or a
+    BEAT folder."""
     path = Path(path)
+    if path.is_dir() and _looks_like_slovo(path):
+        return inspect_slovo(path, progress)
     if path.is_dir():
         return inspect_corpus(path, split_csv, progress)
     report = Report(str(path), "file")

@@ -1,9 +1,11 @@
-"""``motiongen inspect PATH``: what a BEAT file or corpus folder holds, and every problem found.
+"""``motiongen inspect PATH``: what a file or corpus folder holds, and every problem found.
 
-A single file (bvh, json, wav/flac/mp3, TextGrid, csv, txt) gets a table of what was read (frames,
-fps, duration, joints, blendshape names, tiers, ...). A folder is inventoried as a BEAT corpus: one
-row per take with its speaker, split and the duration of each modality (``-`` missing, ``ERR``
-unreadable), then split counts per speaker. Every problem follows, errors first. The exit code is
+A single file (bvh, json, wav/flac/mp3, TextGrid, csv, txt, mp4/mov/...) gets a table of what was
+read (frames, fps, duration, joints, blendshape names, tiers, video size, ...). A folder with an
+``annotations.csv`` is inventoried as a Slovo corpus: one row per video with its signer, label,
+split, frames, fps and size, then split counts. Any other folder is a BEAT corpus: one row per take
+with its speaker, split and the duration of each modality (``-`` missing, ``ERR`` unreadable), then
+split counts per speaker. Every problem follows, errors first. The exit code is
 1 when any file had an error, 0 otherwise.
 """
 
@@ -16,7 +18,8 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", type=Path, help="a BEAT file or a corpus folder (<root>/<speaker_id>/<take files>)")
+    parser.add_argument("path", type=Path, help="a file, a BEAT corpus folder (<root>/<speaker_id>/<take files>) "
+                        "or a Slovo folder (annotations.csv + videos)")
     parser.add_argument(
         "--json", dest="json_path", type=Path, metavar="FILE", help="also write the full report as JSON to FILE ('-' for stdout)"
     )
@@ -84,6 +87,29 @@ def _corpus_tables(report):
     return takes, per_speaker
 
 
+def _slovo_tables(report):
+    from rich.table import Table
+
+    from motiongen.corpus.slovo import SPLITS
+
+    videos = Table(title=f"{report.path}: {len(report.videos)} videos")
+    for column in ("video", "signer", "label", "split", "frames", "fps", "size", "problems"):
+        videos.add_column(column, no_wrap=column != "label", justify="right" if column in ("frames", "fps") else "left")
+    for row in report.videos:
+        facts = row.file.facts
+        state = "[red]ERR[/red]" if row.file.has_error else (str(len(row.file.problems)) if row.file.problems else "")
+        videos.add_row(row.video_id, row.signer, row.label, row.split, str(facts.get("frames", "-")),
+                       _format(facts["fps"]) if "fps" in facts else "-", facts.get("size", "-"), state)
+    counts = Table(title="videos, signers and labels per split")
+    counts.add_column("split")
+    for column in ("videos", "signers", "labels"):
+        counts.add_column(column, justify="right")
+    for split in SPLITS:
+        mine = [row for row in report.videos if row.split == split]
+        counts.add_row(split, str(len(mine)), str(len({r.signer for r in mine})), str(len({r.label for r in mine})))
+    return videos, counts
+
+
 def run(args: argparse.Namespace) -> int:
     import logging
 
@@ -102,14 +128,17 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_progress:
         from tqdm import tqdm
 
-        def progress(takes):
-            return tqdm(takes, desc="inspecting takes", unit="take", file=sys.stderr)
+        def progress(items):
+            return tqdm(items, desc="inspecting", unit="item", file=sys.stderr)
 
     report = inspect_path(args.path, args.split_csv, progress)
     for file_report in report.files:
         console.print(_file_table(file_report))
     if report.kind == "corpus" and report.takes:
         for table in _corpus_tables(report):
+            console.print(table)
+    if report.kind == "slovo" and report.videos:
+        for table in _slovo_tables(report):
             console.print(table)
 
     problems = sorted(report.all_problems(), key=lambda problem: problem.severity != ERROR)
