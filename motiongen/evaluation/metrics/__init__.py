@@ -13,6 +13,15 @@ from motiongen.evaluation.metrics.beat_align import (
 from motiongen.evaluation.metrics.diversity import chunked_diversity, feature_diversity, l1div
 from motiongen.evaluation.metrics.face import face_lvd, face_mse, mouth_channels
 from motiongen.evaluation.metrics.frechet import feature_statistics, frechet_distance, frechet_distance_of_features
+from motiongen.evaluation.metrics.sign import (
+    active_duration,
+    duration_ratio,
+    dtw_mje,
+    joint_error_matrix,
+    path_length,
+    top_k_accuracy,
+    travel_ratio,
+)
 from motiongen.evaluation.metrics.srgr import frame_semantic_scores, srgr
 from motiongen.evaluation.metrics.wind import wind
 
@@ -20,4 +29,5 @@ __all__ = [
     "beat_align_beat", "beat_consistency_emage", "gaussian_alignment", "onsets_beat", "onsets_emage",
     "chunked_diversity", "feature_diversity", "l1div", "face_lvd", "face_mse", "mouth_channels",
     "feature_statistics", "frechet_distance", "frechet_distance_of_features", "frame_semantic_scores", "srgr", "wind",
+    "active_duration", "duration_ratio", "dtw_mje", "joint_error_matrix", "path_length", "top_k_accuracy", "travel_ratio",
 ]
