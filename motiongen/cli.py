@@ -19,6 +19,8 @@ COMMANDS: dict[str, str] = {
     "train": "Train the UWP diffusion model on a feature cache (Hydra overrides; DDP; resume=CKPT).",
     "generate": "Speech (audio file or text) to BVH, ARKit JSON, Live Link CSV, arrays and a preview video.",
     "preprocess": "Build or update the training feature cache of a corpus (Hydra overrides; parallel, resumable).",
+    "train-evaluator": "Train the FGD/FD feature extractors and the lip-sync scorer of a feature cache.",
+    "evaluate": "Score checkpoints with the published gesture/face metrics and lip sync; writes metrics.json and a table.",
     "quickstart": "Offline demo: synthesise a corpus, preprocess, train the tiny model, generate, report.",
 }
 
@@ -31,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in COMMANDS.items():
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
-        module = importlib.import_module(f"motiongen.commands.{name}")
+        module = importlib.import_module(f"motiongen.commands.{name.replace('-', '_')}")
         module.add_arguments(command_parser)
         command_parser.set_defaults(_module=module)
     return parser

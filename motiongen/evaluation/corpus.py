@@ -1,0 +1,102 @@
+"""What evaluation reads from a feature cache: which motion blocks play the gesture and face roles,
+the takes of a split with their source files, and ground-truth arrays.
+
+Roles are found from what the cache declares, never from block names: the *gesture* block is the
+joint-rotation block (axis-angle, 3 values per joint of ``joint_names``), the *face* block the
+ARKit-weights block (one value per blendshape name). Metrics of a role whose block is absent are
+reported as not computed, with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from motiongen.cache.info import CacheInfo
+from motiongen.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class MotionRoles:
+    """Block names per evaluation role (None when the cache has no such block) and channel names.
+
+    Attributes:
+        gesture: block of local joint rotations, axis-angle radians ``(F, 3J)``, joint-major.
+        face: block of ARKit blendshape weights ``(F, C)`` in [0, 1].
+        joint_names: the J joints of the gesture block.
+        face_channels: the C blendshape names of the face block.
+    """
+
+    gesture: str | None
+    face: str | None
+    joint_names: tuple[str, ...]
+    face_channels: tuple[str, ...]
+
+
+def motion_roles(info: CacheInfo) -> MotionRoles:
+    """Find the gesture and face blocks of a cache from its declared channel names and widths."""
+    motion = [name for name in info.normalised_blocks if name in info.dims and name in info.manifest.get("dims", {})]
+    joints, shapes = tuple(info.joint_names), tuple(info.blendshape_names)
+    gesture = next((b for b in motion if joints and info.dims[b] == 3 * len(joints)), None)
+    face = next((b for b in motion if shapes and b != gesture and info.dims[b] == len(shapes)), None)
+    return MotionRoles(gesture, face, joints if gesture else (), shapes if face else ())
+
+
+@dataclass(frozen=True)
+class EvaluationTake:
+    """A cached take and the source files evaluation needs.
+
+    Attributes:
+        take_id / speaker_id / emotion / num_frames: as in the cache.
+        audio: the take's speech file (from the cache's source fingerprints).
+        transcript: its TextGrid, or None.
+        semantic: BEAT semantic-relevance labels (``<take>.txt`` beside the audio), or None.
+    """
+
+    take_id: str
+    speaker_id: int
+    emotion: int
+    num_frames: int
+    audio: Path
+    transcript: Path | None
+    semantic: Path | None
+
+
+def evaluation_takes(info: CacheInfo, split: str, max_takes: int | None = None) -> list[EvaluationTake]:
+    """Takes of ``split`` with their audio (and transcript, semantic labels when present), in take order.
+
+    Raises:
+        ConfigError: no take in the split, or a take whose audio source is not recorded / not on disk.
+    """
+    takes = info.takes_in(split)
+    if not takes:
+        raise ConfigError(f"the cache {info.cache_dir} has no takes in the {split!r} split")
+    out = []
+    for take in takes[: max_takes or None]:
+        sources = info.manifest["takes"][take.take_id].get("sources", {})
+        audio = Path(sources.get("wav", {}).get("path", ""))
+        if not audio.is_file():
+            raise ConfigError(f"take {take.take_id}: its speech file {audio or '(not recorded)'} is not on disk; "
+                              "evaluation needs the corpus the cache was built from")
+        transcript = Path(sources["TextGrid"]["path"]) if "TextGrid" in sources else None
+        semantic = audio.with_suffix(".txt")
+        out.append(EvaluationTake(take.take_id, take.speaker_id, take.emotion, take.num_frames, audio,
+                                  transcript if transcript and transcript.is_file() else None,
+                                  semantic if semantic.is_file() else None))
+    return out
+
+
+def block_sequences(info: CacheInfo, split: str, block: str) -> list[np.ndarray]:
+    """Raw (unnormalised) ``(T_i, D)`` memory maps of ``block`` for every take of ``split``."""
+    return [info.block(take.take_id, block) for take in info.takes_in(split)]
+
+
+def require_role(roles: MotionRoles, role: str) -> str:
+    """The block name of ``role`` ('gesture' or 'face'), or a ConfigError naming what the cache lacks."""
+    name = getattr(roles, role)
+    if name is None:
+        kind = "joint-rotation" if role == "gesture" else "ARKit-weights"
+        raise ConfigError(f"the cache has no {kind} block for the {role} metrics")
+    return name

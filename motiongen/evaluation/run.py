@@ -1,0 +1,250 @@
+"""``motiongen evaluate``: sample the takes of a split with every checkpoint and score them.
+
+Output folder: ``metrics.json`` (settings, evaluator hashes, one row per checkpoint plus the
+ground-truth ceiling rows, wall time per stage) and ``metrics.md`` (the table, laid out like the
+gesture/face tables of the UWP paper, DiffSHEG and EMAGE). Takes are sampled with fixed seeds
+(``seed + take index``), so the same checkpoint and settings give the same numbers.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from motiongen.cache.info import CacheInfo
+from motiongen.errors import ConfigError
+from motiongen.evaluation.corpus import EvaluationTake, MotionRoles, evaluation_takes, motion_roles
+from motiongen.evaluation.evaluator_files import evaluator_dir, read_evaluator
+from motiongen.evaluation.scoring import (
+    Evaluators,
+    Reference,
+    ReferenceTake,
+    distribution_row,
+    score_row,
+    window_features,
+)
+from motiongen.evaluation.table import markdown_table
+from motiongen.evaluation.training import FACE_FILE, GESTURE_FILE, SYNC_FILE
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EvaluationSettings:
+    """What to evaluate and how (``conf/evaluate.yaml``)."""
+
+    split: str = "test"
+    num_samples: int = 1
+    seed: int = 0
+    max_takes: int | None = None
+    max_seconds: float | None = None
+    wind_components: int = 4
+    beat_joint: str = "RightHand"
+    precision: str = "float32"
+    sampler: dict = field(default_factory=lambda: {"kind": "ddim", "steps": 25, "eta": 0.0, "guidance": 1.0})
+
+
+class StageTimer:
+    """Wall time per named stage (seconds, summed when a stage repeats)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, name: str):
+        timer = self
+
+        class _Stage:
+            def __enter__(self):
+                self.start = time.perf_counter()
+
+            def __exit__(self, *exc):
+                timer.seconds[name] = timer.seconds.get(name, 0.0) + time.perf_counter() - self.start
+
+        return _Stage()
+
+
+def load_evaluators(cache_dir: Path, roles: MotionRoles) -> Evaluators:
+    """The trained networks of ``<cache>/evaluators`` for the roles the cache has.
+
+    Raises:
+        InputFileError: a needed file is missing (``motiongen train-evaluator`` was not run) or broken.
+    """
+    from motiongen.evaluation.extractor import ExtractorConfig, MotionAutoencoder
+    from motiongen.evaluation.sync import SyncConfig, SyncScorer
+
+    folder = evaluator_dir(cache_dir)
+    evaluators = Evaluators()
+    wanted = [("gesture", GESTURE_FILE, "motion_features"), ("face", FACE_FILE, "motion_features"),
+              ("sync", SYNC_FILE, "sync")]
+    for role, filename, kind in wanted:
+        if getattr(roles, "face" if role == "sync" else role) is None:
+            continue
+        payload = read_evaluator(folder / filename, kind)
+        network = (MotionAutoencoder(ExtractorConfig(**payload["config"])) if kind == "motion_features"
+                   else SyncScorer(SyncConfig(**payload["config"])))
+        network.load_state_dict(payload["state_dict"])
+        setattr(evaluators, role, network.eval())
+        evaluators.hashes[role] = payload["hash"]
+        evaluators.info[role] = payload["info"]
+    return evaluators
+
+
+def _cropped_frames(take: EvaluationTake, fps: float, max_seconds: float | None) -> int:
+    return min(take.num_frames, int(max_seconds * fps)) if max_seconds else take.num_frames
+
+
+def build_reference(info: CacheInfo, roles: MotionRoles, takes: list[EvaluationTake], evaluators: Evaluators,
+                    settings: EvaluationSettings, template, progress: bool) -> Reference:
+    """Ground truth, onsets, log-mel and real features of the evaluated takes."""
+    from motiongen.corpus.semantic import read_semantic_labels
+    from motiongen.evaluation.metrics import onsets_beat, onsets_emage
+    from motiongen.evaluation.metrics.srgr import frame_semantic_scores
+    from motiongen.evaluation.positions import joint_positions
+    from motiongen.evaluation.sync import log_mel
+    from motiongen.formats.audio import load_audio
+
+    out = []
+    for take in tqdm(takes, desc="ground truth", disable=not progress, leave=False):
+        frames = _cropped_frames(take, info.fps, settings.max_seconds)
+        wave, rate = load_audio(take.audio, target_sr=16_000)
+        wave = wave[: int(frames / info.fps * rate)]
+        gesture = np.asarray(info.block(take.take_id, roles.gesture)[:frames], np.float32) if roles.gesture else None
+        face = np.asarray(info.block(take.take_id, roles.face)[:frames], np.float32) if roles.face else None
+        semantic = None
+        if take.semantic is not None and gesture is not None:
+            semantic = frame_semantic_scores(read_semantic_labels(take.semantic).segments, frames, info.fps)
+        out.append(ReferenceTake(
+            take.take_id, frames, gesture, face,
+            joint_positions(template, roles.joint_names, gesture) if gesture is not None else None,
+            onsets_beat(wave, rate), onsets_emage(wave, rate),
+            log_mel(wave, rate) if evaluators.sync is not None else None, semantic))
+    joint_index = None
+    if roles.gesture and settings.beat_joint in roles.joint_names:
+        joint_index = list(roles.joint_names).index(settings.beat_joint)
+    elif roles.gesture:
+        log.warning("BeatAlign joint %s is not among the gesture joints; BeatAlign not computed", settings.beat_joint)
+    gesture_info = evaluators.info.get("gesture", {})
+    return Reference(
+        fps=info.fps, takes=out,
+        gesture_windows=evaluators.gesture.config.window if evaluators.gesture else None,
+        face_windows=evaluators.face.config.window if evaluators.face else None,
+        gesture_features=window_features(evaluators.gesture, [t.gesture for t in out]) if evaluators.gesture else None,
+        face_features=window_features(evaluators.face, [t.face for t in out]) if evaluators.face else None,
+        gesture_normaliser=functools.partial(info.normalise, roles.gesture) if roles.gesture else None,
+        face_channels=roles.face_channels, beat_joint=joint_index,
+        mean_joint_speed=np.asarray(gesture_info["mean_joint_speed_cm_s"]) if "mean_joint_speed_cm_s" in gesture_info else None,
+        wind_components=settings.wind_components,
+    )
+
+
+def ceiling_rows(reference: Reference, evaluators: Evaluators, template, joint_names) -> list[dict]:
+    """Ground truth scored against itself, and one half of the real windows against the other."""
+    gestures = [t.gesture[None] if t.gesture is not None else None for t in reference.takes]
+    faces = [t.face[None] if t.face is not None else None for t in reference.takes]
+    real = {"name": "Ground truth (real vs real)", "checkpoint": None,
+            **score_row(reference, evaluators, gestures, faces, template, joint_names)}
+
+    def halves(features):
+        if features is None or len(features) < 4:
+            return None, None
+        middle = len(features) // 2
+        return features[:middle], features[middle:]
+
+    (ga, gb), (fa, fb) = halves(reference.gesture_features), halves(reference.face_features)
+    half = {"name": "Ground truth (held-out half)", "checkpoint": None,
+            **distribution_row(reference, evaluators, ga, gb, fa, fb)}
+    return [real, half]
+
+
+def _speech(take: EvaluationTake, frames: int, fps: float):
+    from dataclasses import replace
+
+    from motiongen.generation.inputs import speech_from_audio
+
+    speech = speech_from_audio(take.audio, take.transcript, min_seconds=0.0, silence_dbfs=-200.0)
+    samples = int(round(frames / fps * speech.sample_rate))
+    words = None if speech.words is None else [w for w in speech.words if w.start < frames / fps]
+    return replace(speech, wave=speech.wave[:samples], words=words)
+
+
+def generate_takes(checkpoint: Path, takes: list[EvaluationTake], reference: Reference, roles: MotionRoles,
+                   settings: EvaluationSettings, progress: bool):
+    """Sample every take with the checkpoint: lists of ``(K, F, ·)`` gesture and face arrays."""
+    from motiongen.diffusion.samplers import SamplerSettings
+    from motiongen.generation.checkpoint import load_assets
+    from motiongen.generation.pipeline import generate_motion
+
+    assets = load_assets(checkpoint, precision=settings.precision)
+    if roles.gesture and tuple(assets.joint_names) != roles.joint_names:
+        raise ConfigError(f"{checkpoint} generates joints {assets.joint_names[:3]}..., the cache's gesture block has "
+                          f"{list(roles.joint_names[:3])}...: evaluate a checkpoint on the cache it was trained on")
+    sampler = SamplerSettings(**settings.sampler)
+    gestures, faces = [], []
+    for index, (take, ref) in enumerate(tqdm(list(zip(takes, reference.takes)), desc=f"sampling {checkpoint.name}",
+                                             disable=not progress, leave=False)):
+        speaker = take.speaker_id if take.speaker_id in assets.speakers else None
+        emotion = take.emotion if assets.num_emotions else 0
+        generated = generate_motion(assets, _speech(take, ref.frames, reference.fps), sampler, settings.seed + index,
+                                    settings.num_samples, speaker, emotion)
+        frames = min(generated.num_frames, ref.frames)
+        if frames < ref.frames:
+            raise ConfigError(f"take {take.take_id}: generated {generated.num_frames} frames for {ref.frames} of ground truth")
+        gestures.append(generated.gesture[:, :frames] if roles.gesture else None)
+        faces.append(generated.expression[:, :frames] if roles.face else None)
+    return gestures, faces, assets.source
+
+
+def checkpoint_label(path: Path) -> str:
+    """Row name of a checkpoint: ``<run folder>/<file>`` (runs/x/checkpoints/last.ckpt -> x/last.ckpt)."""
+    run = path.parent.parent.name if path.parent.name == "checkpoints" else path.parent.name
+    return f"{run}/{path.name}" if run else path.name
+
+
+def evaluate(checkpoints: list[str | Path], cache_dir: str | Path, out_dir: str | Path,
+             settings: EvaluationSettings, progress: bool = True) -> dict:
+    """Evaluate ``checkpoints`` on ``settings.split`` of the cache; write and return the report."""
+    from motiongen.generation.bundle import template_for_cache
+
+    if settings.num_samples < 1:
+        raise ConfigError(f"num_samples must be >= 1, got {settings.num_samples}")
+    timer = StageTimer()
+    paths = [Path(c) for c in checkpoints]
+    for path in paths:
+        if not path.is_file():
+            raise ConfigError(f"checkpoint={path}: no such file")
+    with timer("load"):
+        info = CacheInfo.load(cache_dir)
+        roles = motion_roles(info)
+        evaluators = load_evaluators(Path(cache_dir), roles)
+        takes = evaluation_takes(info, settings.split, settings.max_takes)
+        template, _ = template_for_cache(info)
+    with timer("ground truth"):
+        reference = build_reference(info, roles, takes, evaluators, settings, template, progress)
+        rows = ceiling_rows(reference, evaluators, template, roles.joint_names)
+    for path in tqdm(paths, desc="checkpoints", disable=not progress or len(paths) == 1):
+        label = checkpoint_label(path)
+        with timer(f"sampling {label}"):
+            gestures, faces, source = generate_takes(path, takes, reference, roles, settings, progress)
+        with timer(f"metrics {label}"):
+            rows.append({"name": label, "checkpoint": source,
+                         **score_row(reference, evaluators, gestures, faces, template, roles.joint_names)})
+    report = {
+        "split": settings.split, "cache_dir": str(Path(cache_dir).resolve()), "takes": [t.take_id for t in takes],
+        "seconds_of_audio": float(sum(t.frames for t in reference.takes) / info.fps),
+        "settings": {k: v for k, v in vars(settings).items()},
+        "evaluators": {role: {"hash": h, "path": str(evaluator_dir(cache_dir))} for role, h in evaluators.hashes.items()},
+        "sync_scorer_accuracy": evaluators.info.get("sync", {}).get("sync_accuracy"),
+        "rows": rows, "timing_seconds": timer.seconds,
+    }
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "metrics.json").write_text(json.dumps(report, indent=1, default=float), encoding="utf-8")
+    (out_dir / "metrics.md").write_text(markdown_table(report), encoding="utf-8")
+    return report

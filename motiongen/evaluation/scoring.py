@@ -1,0 +1,166 @@
+"""Scoring sets of motion against the ground truth of the evaluated takes with every metric.
+
+:class:`Reference` holds what is computed once per evaluation (ground-truth arrays, audio onsets,
+log-mel, semantic scores, real features); :func:`score_rows` turns generated motion of each take
+into one table row. All per-take work is vectorised; the loops run over takes and samples.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from motiongen.evaluation import metrics as m
+from motiongen.evaluation.windows import sliding_windows
+
+log = logging.getLogger(__name__)
+
+NOT_COMPUTED = None
+
+
+@dataclass
+class Evaluators:
+    """Loaded evaluator networks (None where the cache has no such block) and their hashes/info."""
+
+    gesture: object | None = None
+    face: object | None = None
+    sync: object | None = None
+    hashes: dict[str, str] = field(default_factory=dict)
+    info: dict[str, dict] = field(default_factory=dict)
+
+
+@dataclass
+class ReferenceTake:
+    """Ground truth of one take cut to the evaluated frames.
+
+    Attributes:
+        take_id: cache take id.
+        frames: F evaluated frames.
+        gesture: ``(F, 3J)`` radians or None; face: ``(F, C)`` weights or None.
+        gesture_positions: ``(F, J, 3)`` cm or None.
+        onsets_beat / onsets_emage: audio onsets in seconds.
+        mel: ``(M, 80)`` log-mel of the speech (sync scorer).
+        semantic: ``(F,)`` semantic scores or None.
+    """
+
+    take_id: str
+    frames: int
+    gesture: np.ndarray | None
+    face: np.ndarray | None
+    gesture_positions: np.ndarray | None
+    onsets_beat: np.ndarray
+    onsets_emage: np.ndarray
+    mel: np.ndarray | None
+    semantic: np.ndarray | None
+
+
+@dataclass
+class Reference:
+    """Everything about the ground truth that every row is compared with."""
+
+    fps: float
+    takes: list[ReferenceTake]
+    gesture_windows: int | None
+    face_windows: int | None
+    gesture_features: np.ndarray | None
+    face_features: np.ndarray | None
+    gesture_normaliser: object | None
+    face_channels: tuple[str, ...]
+    beat_joint: int | None
+    mean_joint_speed: np.ndarray | None
+    wind_components: int
+
+
+def window_features(extractor, sequences: list[np.ndarray]) -> np.ndarray:
+    """Extractor features of the half-overlapping windows of every ``(F, C)`` sequence."""
+    window = extractor.config.window
+    stacks = [sliding_windows(np.asarray(s, np.float32), window, max(1, window // 2)) for s in sequences]
+    stacks = [s for s in stacks if len(s)]
+    if not stacks:
+        return np.zeros((0, extractor.config.feature_dim))
+    return extractor.features(np.concatenate(stacks))
+
+
+def _frechet(real: np.ndarray | None, generated: np.ndarray | None) -> float | None:
+    """Fréchet distance, or None (with a logged reason) for fewer than 2 windows or a failed square root."""
+    if real is None or generated is None or len(real) < 2 or len(generated) < 2:
+        return NOT_COMPUTED
+    try:
+        return m.frechet_distance_of_features(real, generated)
+    except ValueError as err:
+        log.warning("Fréchet distance not computed (%d vs %d windows): %s", len(real), len(generated), err)
+        return NOT_COMPUTED
+
+
+def _mean(values) -> float | None:
+    values = [v for v in values if v is not None and not math.isnan(v)]
+    return float(np.mean(values)) if values else NOT_COMPUTED
+
+
+def _wind(real, generated, components: int) -> float | None:
+    if real is None or generated is None:
+        return NOT_COMPUTED
+    k = min(components, len(real) // 2, len(generated) // 2)
+    return m.wind(real, generated, components=k) if k >= 1 else NOT_COMPUTED
+
+
+def distribution_row(reference: Reference, evaluators: Evaluators, gesture_a, gesture_b, face_a, face_b) -> dict:
+    """FGD, FD and WInD between two feature sets (the held-out-half ceiling row)."""
+    return {"fgd": _frechet(gesture_a, gesture_b), "fd_face": _frechet(face_a, face_b),
+            "wind_face": _wind(face_a, face_b, reference.wind_components)}
+
+
+def score_row(reference: Reference, evaluators: Evaluators, gestures: list[np.ndarray | None],
+              faces: list[np.ndarray | None], template=None, joint_names=()) -> dict:
+    """Every metric of generated motion: ``gestures[i]`` ``(K, F_i, 3J)`` radians and ``faces[i]``
+    ``(K, F_i, C)`` weights for reference take i (None where the role is absent)."""
+    from motiongen.evaluation.positions import joint_positions
+    from motiongen.evaluation.sync import sync_scores
+
+    row: dict = {}
+    has_gesture = reference.gesture_features is not None and all(g is not None for g in gestures)
+    has_face = reference.face_features is not None and all(f is not None for f in faces)
+    if has_gesture:
+        samples = [(take, g[k]) for take, g in zip(reference.takes, gestures) for k in range(len(g))]
+        features = window_features(evaluators.gesture, [g for _, g in samples])
+        row["fgd"] = _frechet(reference.gesture_features, features)
+        row["diversity_features"] = m.feature_diversity(features) if len(features) >= 2 else NOT_COMPUTED
+        normalised = [reference.gesture_normaliser(g) for _, g in samples]
+        chunk = reference.gesture_windows
+        row["diversity_chunked"] = _mean([m.chunked_diversity(n, chunk) for n in normalised if len(n) >= 2 * chunk])
+        row["l1div"] = float(sum(np.abs(g - g.mean(axis=0)).sum() for _, g in samples) / sum(len(g) for _, g in samples))
+        positions = [joint_positions(template, joint_names, g) for _, g in samples]
+        if reference.beat_joint is not None:
+            row["beat_align"] = _mean([m.beat_align_beat(t.onsets_beat, p[:, reference.beat_joint], reference.fps)
+                                       for (t, _), p in zip(samples, positions)])
+        row["bc"] = _mean([m.beat_consistency_emage(t.onsets_emage, p, reference.fps, reference.mean_joint_speed)
+                           for (t, _), p in zip(samples, positions)])
+        labelled = [(t, g) for t, g in samples if t.semantic is not None]
+        if labelled:
+            degrees = lambda a: np.degrees(a.reshape(len(a), -1, 3))  # noqa: E731
+            row["srgr"] = m.srgr(np.concatenate([degrees(g) for _, g in labelled]),
+                                 np.concatenate([degrees(t.gesture) for t, _ in labelled]),
+                                 np.concatenate([t.semantic for t, _ in labelled]))
+    if has_face:
+        samples = [(take, f[k]) for take, f in zip(reference.takes, faces) for k in range(len(f))]
+        generated = np.concatenate([f for _, f in samples])
+        target = np.concatenate([t.face for t, _ in samples])
+        mouth = m.mouth_channels(list(reference.face_channels))
+        row["face_mse"] = m.face_mse(generated, target)
+        row["face_lvd"] = float(np.mean([m.face_lvd(f, t.face) for t, f in samples]))
+        row["mouth_mse"] = m.face_mse(generated[:, mouth], target[:, mouth])
+        row["mouth_lvd"] = float(np.mean([m.face_lvd(f[:, mouth], t.face[:, mouth]) for t, f in samples]))
+        features = window_features(evaluators.face, [f for _, f in samples])
+        row["fd_face"] = _frechet(reference.face_features, features)
+        row["wind_face"] = _wind(reference.face_features, features, reference.wind_components)
+        if evaluators.sync is not None:
+            results = [sync_scores(evaluators.sync, t.mel, f[:, mouth]) for t, f in samples
+                       if t.mel is not None and len(f) > evaluators.sync.config.motion_frames + 30]
+            if results:
+                row["sync_distance"] = float(np.mean([r.distance for r in results]))
+                row["sync_confidence"] = float(np.mean([r.confidence for r in results]))
+                row["sync_offset_abs"] = float(np.mean([abs(r.offset) for r in results]))
+    return row

@@ -1,0 +1,38 @@
+"""The Markdown table of an evaluation report (one row per checkpoint, ground truth first)."""
+
+from __future__ import annotations
+
+#: (key, header, better direction) in the order of the paper tables: gesture, then face, then sync.
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("fgd", "FGD", "↓"), ("beat_align", "BeatAlign", "↑"), ("bc", "BC", "↑"), ("srgr", "SRGR", "↑"),
+    ("l1div", "L1div", "↑"), ("diversity_features", "Diversity", "↑"), ("diversity_chunked", "Div. (chunked)", "↑"),
+    ("fd_face", "FD", "↓"), ("wind_face", "WInD", "↓"), ("face_mse", "MSE", "↓"), ("face_lvd", "LVD", "↓"),
+    ("mouth_mse", "MSE mouth", "↓"), ("mouth_lvd", "LVD mouth", "↓"),
+    ("sync_distance", "Sync dist.", "↓"), ("sync_confidence", "Sync conf.", "↑"), ("sync_offset_abs", "|offset| fr", "↓"),
+)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.4g}"
+
+
+def markdown_table(report: dict) -> str:
+    """Markdown: a header naming the split and evaluator hashes, then the metrics table."""
+    rows = report["rows"]
+    columns = [c for c in COLUMNS if any(row.get(c[0]) is not None for row in rows)]
+    hashes = ", ".join(f"{role} `{h}`" for role, h in sorted(report["evaluators"].items())) or "none"
+    lines = [
+        f"# Evaluation on the {report['split']} split ({len(report['takes'])} takes, "
+        f"{report['seconds_of_audio']:.1f} s of speech)",
+        "",
+        f"Evaluator networks (compare numbers only between reports with the same hashes): {hashes}.",
+        "",
+        "| Model | " + " | ".join(f"{header} {arrow}" for _, header, arrow in columns) + " |",
+        "|---|" + "---:|" * len(columns),
+    ]
+    for row in rows:
+        lines.append(f"| {row['name']} | " + " | ".join(_cell(row.get(key)) for key, _, _ in columns) + " |")
+    lines += ["", "– : not applicable to the row or not computable on this data (see metrics.json)."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,79 @@
+"""``motiongen train-evaluator`` and ``motiongen evaluate`` end to end on a small synthetic BEAT corpus
+(preprocess → train the tiny experiment a few steps → evaluators → evaluation table)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from motiongen.cli import main
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from feature_cache_helpers import make_take, preprocess_overrides
+
+    from motiongen.cache.build import build_cache
+    from motiongen.config import compose
+    from motiongen.training.run import train
+
+    root = tmp_path_factory.mktemp("evaluate")
+    corpus = root / "beat"
+    splits = {"2_scott_0_1_1": "train", "2_scott_0_2_2": "train", "2_scott_0_3_3": "train",
+              "2_scott_0_4_4": "val", "2_scott_0_5_5": "test", "2_scott_0_6_6": "test"}
+    words = [(t, t + 0.4, "word") for t in (0.5, 1.3, 2.2, 3.0, 4.1, 5.0, 6.2, 7.0)]
+    for seed, take_id in enumerate(splits):
+        make_take(corpus, take_id, seconds=8.0, seed=seed, words=words, clicks=(1.0, 2.5, 4.0, 5.5, 7.0))
+    (corpus / "2" / "2_scott_0_5_5.txt").write_text(
+        "01_beat_align\t0\t3.0\t3.0\t0.1\n07_iconic_h\t3.0\t6.0\t3.0\t0.7\tword\n", encoding="utf-8")
+    split_csv = root / "splits.csv"
+    split_csv.write_text("".join(f"{take},{split}\n" for take, split in splits.items()), encoding="utf-8")
+    cache = root / "cache"
+    overrides = preprocess_overrides(corpus, cache, f"data.split_csv={split_csv}")
+    build_cache(compose("config", overrides), progress=False)
+    cfg = compose("config", overrides + [
+        "experiment=tiny_cpu", "trainer.max_steps=3", "trainer.val_check_interval=3", "trainer.limit_val_batches=1",
+        "trainer.loop.checkpoint_every_n_steps=3", "trainer.loop.batch_size=2", f"trainer.default_root_dir={root / 'run'}",
+        "trainer.enable_progress_bar=false"])
+    checkpoint = train(cfg).checkpoint_dir / "last.ckpt"
+    return root, cache, checkpoint
+
+
+def test_train_evaluator_then_evaluate_writes_the_table(trained, capsys):
+    root, cache, checkpoint = trained
+    assert main(["train-evaluator", str(cache), "feature_steps=10", "sync_steps=10", "batch_size=8",
+                 "sync_batch_size=4", "threads=1"]) == 0
+    printed = capsys.readouterr().out
+    for name in ("gesture_features.pt", "face_features.pt", "sync.pt"):
+        assert (cache / "evaluators" / name).is_file() and name in printed
+
+    out = root / "evaluation"
+    assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={cache}", "split=test", "num_samples=2",
+                 "sampler.steps=2", "threads=1", f"out_dir={out}"]) == 0
+    report = json.loads((out / "metrics.json").read_text())
+    assert report["takes"] == ["2_scott_0_5_5", "2_scott_0_6_6"]
+    assert set(report["evaluators"]) == {"gesture", "face", "sync"}
+    real, half, model = report["rows"]
+    assert real["fgd"] == pytest.approx(0.0, abs=1e-6) and real["fd_face"] == pytest.approx(0.0, abs=1e-6)
+    assert real["srgr"] == 1.0 and real["face_mse"] == 0.0
+    assert model["name"] == "run/last.ckpt" and model["checkpoint"]["sha256"]
+    for key in ("fgd", "bc", "beat_align", "l1div", "diversity_features", "srgr", "fd_face", "face_mse", "mouth_lvd",
+                "sync_distance", "sync_confidence"):
+        assert model[key] is not None, key
+    assert model["face_mse"] > 0 and model["fgd"] > 0
+    assert {"load", "ground truth", "sampling run/last.ckpt", "metrics run/last.ckpt"} <= set(report["timing_seconds"])
+    table = (out / "metrics.md").read_text()
+    assert "| Ground truth (real vs real) |" in table and "| run/last.ckpt |" in table
+    assert report["evaluators"]["gesture"]["hash"] in table
+
+
+def test_evaluate_without_evaluators_names_the_missing_file(trained, tmp_path, capsys):
+    import shutil
+
+    _, cache, checkpoint = trained
+    bare = tmp_path / "cache"
+    shutil.copytree(cache, bare, ignore=shutil.ignore_patterns("evaluators"))
+    assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={bare}", f"out_dir={tmp_path / 'out'}"]) == 2
+    error = capsys.readouterr().err
+    assert "gesture_features.pt" in error and "motiongen train-evaluator" in error
