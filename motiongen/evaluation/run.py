@@ -100,14 +100,48 @@ def _cropped_frames(take: EvaluationTake, fps: float, max_seconds: float | None)
     return min(take.num_frames, int(max_seconds * fps)) if max_seconds else take.num_frames
 
 
-def build_reference(info: CacheInfo, roles: MotionRoles, takes: list[EvaluationTake], evaluators: Evaluators,
-                    settings: EvaluationSettings, template, progress: bool) -> Reference:
-    """Ground truth, onsets, log-mel and real features of the evaluated takes."""
-    from motiongen.corpus.semantic import read_semantic_labels
+def reference_take(take_id: str, wave: np.ndarray, rate: int, gesture: np.ndarray | None, face: np.ndarray | None,
+                   semantic: np.ndarray | None, template, joint_names, with_mel: bool) -> ReferenceTake:
+    """Ground truth of one take: joint positions, BEAT and EMAGE onsets, and the log-mel when the
+    sync scorer is used. ``gesture (F, 3J)`` radians / ``face (F, C)`` weights cover the same F frames
+    as ``wave``."""
     from motiongen.evaluation.metrics import onsets_beat, onsets_emage
-    from motiongen.evaluation.metrics.srgr import frame_semantic_scores
     from motiongen.evaluation.positions import joint_positions
     from motiongen.evaluation.sync import log_mel
+
+    frames = len(gesture) if gesture is not None else len(face)
+    return ReferenceTake(
+        take_id, frames, gesture, face,
+        joint_positions(template, joint_names, gesture) if gesture is not None else None,
+        onsets_beat(wave, rate), onsets_emage(wave, rate), log_mel(wave, rate) if with_mel else None, semantic)
+
+
+def assemble_reference(fps: float, takes: list[ReferenceTake], evaluators: Evaluators, roles: MotionRoles,
+                       settings: EvaluationSettings, gesture_normaliser) -> Reference:
+    """The :class:`Reference` of ground-truth takes: real features and the per-metric settings."""
+    joint_index = None
+    if roles.gesture and settings.beat_joint in roles.joint_names:
+        joint_index = list(roles.joint_names).index(settings.beat_joint)
+    elif roles.gesture:
+        log.warning("BeatAlign joint %s is not among the gesture joints; BeatAlign not computed", settings.beat_joint)
+    gesture_info = evaluators.info.get("gesture", {})
+    return Reference(
+        fps=fps, takes=takes,
+        gesture_windows=evaluators.gesture.config.window if evaluators.gesture else None,
+        face_windows=evaluators.face.config.window if evaluators.face else None,
+        gesture_features=window_features(evaluators.gesture, [t.gesture for t in takes]) if evaluators.gesture else None,
+        face_features=window_features(evaluators.face, [t.face for t in takes]) if evaluators.face else None,
+        gesture_normaliser=gesture_normaliser, face_channels=roles.face_channels, beat_joint=joint_index,
+        mean_joint_speed=np.asarray(gesture_info["mean_joint_speed_cm_s"]) if "mean_joint_speed_cm_s" in gesture_info else None,
+        wind_components=settings.wind_components,
+    )
+
+
+def build_reference(info: CacheInfo, roles: MotionRoles, takes: list[EvaluationTake], evaluators: Evaluators,
+                    settings: EvaluationSettings, template, progress: bool) -> Reference:
+    """Ground truth, onsets, log-mel and real features of the evaluated takes of the cache."""
+    from motiongen.corpus.semantic import read_semantic_labels
+    from motiongen.evaluation.metrics.srgr import frame_semantic_scores
     from motiongen.formats.audio import load_audio
 
     out = []
@@ -120,28 +154,10 @@ def build_reference(info: CacheInfo, roles: MotionRoles, takes: list[EvaluationT
         semantic = None
         if take.semantic is not None and gesture is not None:
             semantic = frame_semantic_scores(read_semantic_labels(take.semantic).segments, frames, info.fps)
-        out.append(ReferenceTake(
-            take.take_id, frames, gesture, face,
-            joint_positions(template, roles.joint_names, gesture) if gesture is not None else None,
-            onsets_beat(wave, rate), onsets_emage(wave, rate),
-            log_mel(wave, rate) if evaluators.sync is not None else None, semantic))
-    joint_index = None
-    if roles.gesture and settings.beat_joint in roles.joint_names:
-        joint_index = list(roles.joint_names).index(settings.beat_joint)
-    elif roles.gesture:
-        log.warning("BeatAlign joint %s is not among the gesture joints; BeatAlign not computed", settings.beat_joint)
-    gesture_info = evaluators.info.get("gesture", {})
-    return Reference(
-        fps=info.fps, takes=out,
-        gesture_windows=evaluators.gesture.config.window if evaluators.gesture else None,
-        face_windows=evaluators.face.config.window if evaluators.face else None,
-        gesture_features=window_features(evaluators.gesture, [t.gesture for t in out]) if evaluators.gesture else None,
-        face_features=window_features(evaluators.face, [t.face for t in out]) if evaluators.face else None,
-        gesture_normaliser=functools.partial(info.normalise, roles.gesture) if roles.gesture else None,
-        face_channels=roles.face_channels, beat_joint=joint_index,
-        mean_joint_speed=np.asarray(gesture_info["mean_joint_speed_cm_s"]) if "mean_joint_speed_cm_s" in gesture_info else None,
-        wind_components=settings.wind_components,
-    )
+        out.append(reference_take(take.take_id, wave, rate, gesture, face, semantic, template, roles.joint_names,
+                                  evaluators.sync is not None))
+    normaliser = functools.partial(info.normalise, roles.gesture) if roles.gesture else None
+    return assemble_reference(info.fps, out, evaluators, roles, settings, normaliser)
 
 
 def ceiling_rows(reference: Reference, evaluators: Evaluators, template, joint_names) -> list[dict]:
