@@ -37,16 +37,27 @@ def trained(tmp_path_factory):
         "trainer.loop.checkpoint_every_n_steps=3", "trainer.loop.batch_size=2", f"trainer.default_root_dir={root / 'run'}",
         "trainer.enable_progress_bar=false"])
     checkpoint = train(cfg).checkpoint_dir / "last.ckpt"
-    return root, cache, checkpoint
+    return root, cache, checkpoint, overrides
 
 
-def test_train_evaluator_then_evaluate_writes_the_table(trained, capsys):
-    root, cache, checkpoint = trained
-    assert main(["train-evaluator", str(cache), "feature_steps=10", "sync_steps=10", "batch_size=8",
-                 "sync_batch_size=4", "threads=1"]) == 0
-    printed = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def evaluators(trained):
+    """``motiongen train-evaluator`` (a few steps) on the cache; returns what it printed."""
+    import contextlib
+    import io
+
+    _, cache, _, _ = trained
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["train-evaluator", str(cache), "feature_steps=10", "sync_steps=10", "batch_size=8",
+                     "sync_batch_size=4", "threads=1"]) == 0
+    return printed.getvalue()
+
+
+def test_train_evaluator_then_evaluate_writes_the_table(trained, evaluators):
+    root, cache, checkpoint, _ = trained
     for name in ("gesture_features.pt", "face_features.pt", "sync.pt"):
-        assert (cache / "evaluators" / name).is_file() and name in printed
+        assert (cache / "evaluators" / name).is_file() and name in evaluators
 
     out = root / "evaluation"
     assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={cache}", "split=test", "num_samples=2",
@@ -71,9 +82,25 @@ def test_train_evaluator_then_evaluate_writes_the_table(trained, capsys):
 def test_evaluate_without_evaluators_names_the_missing_file(trained, tmp_path, capsys):
     import shutil
 
-    _, cache, checkpoint = trained
+    _, cache, checkpoint, _ = trained
     bare = tmp_path / "cache"
     shutil.copytree(cache, bare, ignore=shutil.ignore_patterns("evaluators"))
     assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={bare}", f"out_dir={tmp_path / 'out'}"]) == 2
     error = capsys.readouterr().err
     assert "gesture_features.pt" in error and "motiongen train-evaluator" in error
+
+
+def test_validation_metrics_reach_the_callback_metrics(trained, evaluators, tmp_path):
+    from motiongen.config import compose
+    from motiongen.evaluation.validation import ValidationMetrics
+    from motiongen.training.run import train
+
+    _, cache, _, overrides = trained
+    cfg = compose("config", overrides + [
+        "experiment=tiny_cpu", "trainer.max_steps=2", "trainer.val_check_interval=2", "trainer.limit_val_batches=1",
+        "trainer.loop.checkpoint_every_n_steps=2", "trainer.loop.batch_size=2", f"trainer.default_root_dir={tmp_path}",
+        "trainer.enable_progress_bar=false"])
+    run = train(cfg, extra_callbacks=[ValidationMetrics(cache, num_clips=2, ddim_steps=2)])
+    logged = run.trainer.callback_metrics
+    for name in ("val/face_mse", "val/mouth_mse", "val/sync_confidence", "val/sync_distance"):
+        assert name in logged and bool(logged[name].isfinite()), name

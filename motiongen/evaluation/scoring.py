@@ -84,7 +84,7 @@ def window_features(extractor, sequences: list[np.ndarray]) -> np.ndarray:
     return extractor.features(np.concatenate(stacks))
 
 
-def _frechet(real: np.ndarray | None, generated: np.ndarray | None) -> float | None:
+def frechet_or_none(real: np.ndarray | None, generated: np.ndarray | None) -> float | None:
     """Fréchet distance, or None (with a logged reason) for fewer than 2 windows or a failed square root."""
     if real is None or generated is None or len(real) < 2 or len(generated) < 2:
         return NOT_COMPUTED
@@ -109,7 +109,7 @@ def _wind(real, generated, components: int) -> float | None:
 
 def distribution_row(reference: Reference, evaluators: Evaluators, gesture_a, gesture_b, face_a, face_b) -> dict:
     """FGD, FD and WInD between two feature sets (the held-out-half ceiling row)."""
-    return {"fgd": _frechet(gesture_a, gesture_b), "fd_face": _frechet(face_a, face_b),
+    return {"fgd": frechet_or_none(gesture_a, gesture_b), "fd_face": frechet_or_none(face_a, face_b),
             "wind_face": _wind(face_a, face_b, reference.wind_components)}
 
 
@@ -126,7 +126,7 @@ def score_row(reference: Reference, evaluators: Evaluators, gestures: list[np.nd
     if has_gesture:
         samples = [(take, g[k]) for take, g in zip(reference.takes, gestures) for k in range(len(g))]
         features = window_features(evaluators.gesture, [g for _, g in samples])
-        row["fgd"] = _frechet(reference.gesture_features, features)
+        row["fgd"] = frechet_or_none(reference.gesture_features, features)
         row["diversity_features"] = m.feature_diversity(features) if len(features) >= 2 else NOT_COMPUTED
         normalised = [reference.gesture_normaliser(g) for _, g in samples]
         chunk = reference.gesture_windows
@@ -154,7 +154,7 @@ def score_row(reference: Reference, evaluators: Evaluators, gestures: list[np.nd
         row["mouth_mse"] = m.face_mse(generated[:, mouth], target[:, mouth])
         row["mouth_lvd"] = float(np.mean([m.face_lvd(f[:, mouth], t.face[:, mouth]) for t, f in samples]))
         features = window_features(evaluators.face, [f for _, f in samples])
-        row["fd_face"] = _frechet(reference.face_features, features)
+        row["fd_face"] = frechet_or_none(reference.face_features, features)
         row["wind_face"] = _wind(reference.face_features, features, reference.wind_components)
         if evaluators.sync is not None:
             results = [sync_scores(evaluators.sync, t.mel, f[:, mouth]) for t, f in samples
