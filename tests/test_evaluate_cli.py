@@ -61,11 +61,13 @@ def test_train_evaluator_then_evaluate_writes_the_table(trained, evaluators):
 
     out = root / "evaluation"
     assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={cache}", "split=test", "num_samples=2",
-                 "sampler.steps=2", "threads=1", f"out_dir={out}"]) == 0
+                 "sampler.steps=2", "threads=1", "untrained_baseline=true", f"out_dir={out}"]) == 0
     report = json.loads((out / "metrics.json").read_text())
     assert report["takes"] == ["2_scott_0_5_5", "2_scott_0_6_6"]
     assert set(report["evaluators"]) == {"gesture", "face", "sync"}
-    real, half, model = report["rows"]
+    real, half, untrained, model = report["rows"]
+    assert untrained["name"] == "run/last.ckpt (untrained)" and untrained["checkpoint"]["weights"] == "initial (untrained)"
+    assert untrained["face_mse"] != model["face_mse"]
     assert real["fgd"] == pytest.approx(0.0, abs=1e-6) and real["fd_face"] == pytest.approx(0.0, abs=1e-6)
     assert real["srgr"] == 1.0 and real["face_mse"] == 0.0
     assert model["name"] == "run/last.ckpt" and model["checkpoint"]["sha256"]

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     settings = EvaluationSettings(
         split=cfg["split"], num_samples=int(cfg["num_samples"]), seed=int(cfg["seed"]), max_takes=cfg["max_takes"],
         max_seconds=cfg["max_seconds"], wind_components=int(cfg["wind_components"]), beat_joint=str(cfg["beat_joint"]),
-        precision=str(cfg["precision"]), sampler=dict(cfg["sampler"]))
+        precision=str(cfg["precision"]), untrained_baseline=bool(cfg["untrained_baseline"]), sampler=dict(cfg["sampler"]))
     report = evaluate(checkpoints, cache_dir, out_dir, settings)
     print(markdown_table(report))
     stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report["timing_seconds"].items())

@@ -48,6 +48,7 @@ class EvaluationSettings:
     wind_components: int = 4
     beat_joint: str = "RightHand"
     precision: str = "float32"
+    untrained_baseline: bool = False
     sampler: dict = field(default_factory=lambda: {"kind": "ddim", "steps": 25, "eta": 0.0, "guidance": 1.0})
 
 
@@ -190,9 +191,23 @@ def _speech(take: EvaluationTake, frames: int, fps: float):
     return replace(speech, wave=speech.wave[:samples], words=words)
 
 
+def untrained_network(assets):
+    """A network of the checkpoint's architecture with the initial weights its training run drew
+    (torch seeded with the run's ``seed`` before building it, as the trainer does)."""
+    import torch
+
+    from motiongen.model.denoiser import UWPDenoiser
+
+    torch.manual_seed(int(assets.config.get("seed", 0)))
+    return UWPDenoiser(assets.model.cfg).to(assets.dtype).eval()
+
+
 def generate_takes(checkpoint: Path, takes: list[EvaluationTake], reference: Reference, roles: MotionRoles,
-                   settings: EvaluationSettings, progress: bool):
-    """Sample every take with the checkpoint: lists of ``(K, F, ·)`` gesture and face arrays."""
+                   settings: EvaluationSettings, progress: bool, untrained: bool = False):
+    """Sample every take with the checkpoint (or, ``untrained``, with its architecture at initial
+    weights): lists of ``(K, F, ·)`` gesture and face arrays, and the model's source."""
+    from dataclasses import replace
+
     from motiongen.diffusion.samplers import SamplerSettings
     from motiongen.generation.checkpoint import load_assets
     from motiongen.generation.pipeline import generate_motion
@@ -201,6 +216,8 @@ def generate_takes(checkpoint: Path, takes: list[EvaluationTake], reference: Ref
     if roles.gesture and tuple(assets.joint_names) != roles.joint_names:
         raise ConfigError(f"{checkpoint} generates joints {assets.joint_names[:3]}..., the cache's gesture block has "
                           f"{list(roles.joint_names[:3])}...: evaluate a checkpoint on the cache it was trained on")
+    if untrained:
+        assets = replace(assets, model=untrained_network(assets))
     sampler = SamplerSettings(**settings.sampler)
     gestures, faces = [], []
     for index, (take, ref) in enumerate(tqdm(list(zip(takes, reference.takes)), desc=f"sampling {checkpoint.name}",
@@ -214,7 +231,7 @@ def generate_takes(checkpoint: Path, takes: list[EvaluationTake], reference: Ref
             raise ConfigError(f"take {take.take_id}: generated {generated.num_frames} frames for {ref.frames} of ground truth")
         gestures.append(generated.gesture[:, :frames] if roles.gesture else None)
         faces.append(generated.expression[:, :frames] if roles.face else None)
-    return gestures, faces, assets.source
+    return gestures, faces, {**assets.source, "weights": "initial (untrained)" if untrained else "EMA"}
 
 
 def checkpoint_label(path: Path) -> str:
@@ -244,10 +261,13 @@ def evaluate(checkpoints: list[str | Path], cache_dir: str | Path, out_dir: str 
     with timer("ground truth"):
         reference = build_reference(info, roles, takes, evaluators, settings, template, progress)
         rows = ceiling_rows(reference, evaluators, template, roles.joint_names)
-    for path in tqdm(paths, desc="checkpoints", disable=not progress or len(paths) == 1):
-        label = checkpoint_label(path)
+    jobs = [(path, False) for path in paths]
+    if settings.untrained_baseline:
+        jobs.insert(0, (paths[0], True))
+    for path, untrained in tqdm(jobs, desc="checkpoints", disable=not progress or len(jobs) == 1):
+        label = checkpoint_label(path) + (" (untrained)" if untrained else "")
         with timer(f"sampling {label}"):
-            gestures, faces, source = generate_takes(path, takes, reference, roles, settings, progress)
+            gestures, faces, source = generate_takes(path, takes, reference, roles, settings, progress, untrained)
         with timer(f"metrics {label}"):
             rows.append({"name": label, "checkpoint": source,
                          **score_row(reference, evaluators, gestures, faces, template, roles.joint_names)})
