@@ -8,6 +8,8 @@ the model's 47 upper-body joints) so the exported rotations are realistic, not z
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import numpy as np
 import pytest
@@ -21,6 +23,7 @@ from motiongen.formats.bvh import read_bvh
 from motiongen.formats.joint_sets import load_joint_set, motion_to_axis_angle
 from motiongen.generation.pipeline import GeneratedMotion
 from motiongen.geometry.rotations import axis_angle_to_quaternion, euler_to_quaternion
+from motiongen.output_folders import MARKER_NAME, is_owned
 
 FRAMES = 90
 
@@ -82,8 +85,8 @@ def test_bvh_rereads_with_our_reader_full_hierarchy_and_rotations(tmp_path, beat
     np.testing.assert_allclose(motion.root_translation, np.repeat(template.rest_root_translation[None], FRAMES, 0), atol=1e-5)
 
 
-def test_bvh_rereads_with_bvhio(tmp_path, beat_motion, template):
-    bvhio = pytest.importorskip("bvhio")
+def test_bvh_rereads_with_bvhio(tmp_path, beat_motion, template, cross_check_module):
+    bvhio = cross_check_module("bvhio")
     generated, _ = make_generated(beat_motion)
     run = write_run(tmp_path / "run", generated, template, preview=False)
     ours = read_bvh(run.folder / "motion.bvh")
@@ -150,17 +153,36 @@ def test_failure_midway_leaves_no_folder(tmp_path, beat_motion, template):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_existing_folder_is_kept_unless_overwrite(tmp_path, beat_motion, template):
+def test_overwrite_replaces_only_a_folder_motiongen_wrote(tmp_path, beat_motion, template):
     out = tmp_path / "run"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
     generated, _ = make_generated(beat_motion)
     with pytest.raises(ConfigError, match="not empty"):
         write_run(out, generated, template, preview=False)
-    assert (out / "keep.txt").read_text() == "mine"
-    run = write_run(out, generated, template, preview=False, overwrite=True)
-    assert not (out / "keep.txt").exists() and (run.folder / "motion.bvh").is_file()
+    with pytest.raises(ConfigError, match=f"{out}.*not written by motiongen"):
+        write_run(out, generated, template, preview=False, overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"] and (out / "keep.txt").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+    ours = tmp_path / "ours"
+    first = write_run(ours, generated, template, preview=False)
+    assert is_owned(ours) and MARKER_NAME not in first.files
+    (ours / "notes.txt").write_text("scratch")
+    second = write_run(ours, generated, template, preview=False, overwrite=True)
+    assert not (ours / "notes.txt").exists() and (second.folder / "motion.bvh").is_file() and is_owned(ours)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ours", "run"]
+
+
+def test_run_folder_gets_plain_mkdir_permissions(tmp_path, beat_motion, template):
+    generated, _ = make_generated(beat_motion)
+    previous = os.umask(0o022)
+    try:
+        run = write_run(tmp_path / "shared" / "run", generated, template, preview=False)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(run.folder.stat().st_mode) == 0o755
+    assert stat.S_IMODE(run.folder.parent.stat().st_mode) == 0o755
 
 
 def test_atomic_folder_appears_only_on_success(tmp_path):

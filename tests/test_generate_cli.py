@@ -274,6 +274,25 @@ def test_bad_inputs_give_clear_errors_and_no_output_folder(tmp_path, tiny_checkp
     assert list(outputs.iterdir()) == [], "no (half-written) output folder may remain"
 
 
+def test_overwrite_never_replaces_a_folder_motiongen_did_not_write(tmp_path, tiny_checkpoint, short_speech, capsys):
+    audio, _ = short_speech
+    theirs = tmp_path / "thesis"
+    theirs.mkdir()
+    (theirs / "chapter1.tex").write_text("months of work")
+    args = ("--audio", str(audio), "--checkpoint", str(tiny_checkpoint), "--steps", "2", "--no-preview", "--overwrite")
+    assert generate(*args, "--out", str(theirs)) == 2
+    err = capsys.readouterr().err
+    assert str(theirs) in err and "not written by motiongen" in err
+    assert [p.name for p in theirs.iterdir()] == ["chapter1.tex"] and (theirs / "chapter1.tex").read_text() == "months of work"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis"], "nothing staged next to the refused folder may remain"
+
+    ours = tmp_path / "ours"
+    assert generate(*args, "--out", str(ours)) == 0
+    first = (ours / "motion.npz").stat().st_mtime_ns
+    assert generate(*args, "--out", str(ours), "--seed", "9") == 0, capsys.readouterr().err
+    assert (ours / "motion.npz").stat().st_mtime_ns != first
+
+
 @pytest.mark.slow
 def test_motiongen_train_on_a_cache_writes_a_self_contained_checkpoint(tmp_path):
     """preprocess → train (the real cache path) → the checkpoint alone drives generation."""

@@ -58,6 +58,19 @@ def test_non_finite_report_values_are_refused():
         _report(sigma={"gesture": float("nan")}).check_finite()
 
 
+def test_quickstart_refuses_a_folder_of_other_files(tmp_path, capsys):
+    """A re-run clears the earlier run's training folder, so the output folder must be motiongen's own."""
+    from motiongen.cli import main
+
+    theirs = tmp_path / "project"
+    (theirs / "runs").mkdir(parents=True)
+    (theirs / "runs" / "results.csv").write_text("a,b\n1,2\n")
+    assert main(["quickstart", "--out", str(theirs), "--fast", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert str(theirs) in err and "not written by motiongen" in err
+    assert [str(p.relative_to(theirs)) for p in sorted(theirs.rglob("*"))] == ["runs", "runs/results.csv"]
+
+
 @pytest.mark.slow
 def test_quickstart_end_to_end_in_reduced_mode(tmp_path):
     """`motiongen quickstart --fast` on an empty folder: every output exists and reads back."""

@@ -154,3 +154,20 @@ def test_two_process_ddp_steps_syncs_and_writes_one_checkpoint(tmp_path):
     state = torch.load(out / "checkpoints" / "last.ckpt", weights_only=False)
     assert state["global_step"] == 4
     assert state["hyper_parameters"]["network"]["task_dims"] == {"gesture": 12, "expression": 52}
+
+
+def test_training_refuses_a_run_folder_of_other_files(tmp_path):
+    """Checkpoints are pruned and last.ckpt replaced in the run folder: never in one motiongen did not write."""
+    from motiongen.errors import ConfigError
+    from motiongen.output_folders import is_owned
+
+    theirs = tmp_path / "experiments"
+    (theirs / "checkpoints").mkdir(parents=True)
+    (theirs / "checkpoints" / "step00000001.ckpt").write_text("someone else's model")
+    (theirs / "checkpoints" / "last.ckpt").write_text("someone else's model")
+    with pytest.raises(ConfigError, match=f"{theirs}.*not written by motiongen"):
+        run_tiny(theirs, "trainer.max_steps=2", "trainer.loop.checkpoint_every_n_steps=1", "trainer.loop.keep_checkpoints=1")
+    assert sorted(p.name for p in (theirs / "checkpoints").iterdir()) == ["last.ckpt", "step00000001.ckpt"]
+    assert (theirs / "checkpoints" / "last.ckpt").read_text() == "someone else's model"
+    run_tiny(tmp_path / "ours", "trainer.max_steps=1")
+    assert is_owned(tmp_path / "ours")

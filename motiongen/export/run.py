@@ -27,6 +27,7 @@ from motiongen.export.folder import atomic_run_folder
 from motiongen.formats.arkit import ARKIT_NAMES, write_beat_face_json, write_live_link_csv
 from motiongen.formats.bvh import write_bvh
 from motiongen.generation.pipeline import GeneratedMotion
+from motiongen.output_folders import MARKER_NAME
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +143,6 @@ def write_run(
             euler, root, face = preview_motion
             write_preview(staging / "preview.mp4", template.skeleton, euler, root, face, generated.fps, audio)
             plot_face_curves(staging / "face_curves.png", face, generated.fps)
-        names = sorted(path.name for path in staging.iterdir())
+        names = sorted(path.name for path in staging.iterdir() if path.name != MARKER_NAME)
     folder = Path(out_dir).resolve()
     return RunFolder(folder, {name: folder / name for name in names}, list(generated.warnings))

@@ -9,6 +9,8 @@ Everything runs offline on the CPU through the same Python APIs the individual c
     <out>/corpus/        procedural BEAT-format takes (eSpeak NG speech)
     <out>/cache/         feature cache
     <out>/runs/          checkpoints/ and tensorboard/ (replaced on a re-run; corpus and cache are reused)
+
+The output folder must be new, empty or an earlier quickstart's (it carries motiongen's marker).
     <out>/generated/     motion.bvh, face.json, face_livelink.csv, motion.npz, preview.mp4, face_curves.png
     <out>/loss_curve.png, report.md, report.json
 """
@@ -26,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from motiongen.output_folders import owned_or_new, require_owned
 from motiongen.quickstart.script import SPEAKERS, TAKES, UNSEEN_SENTENCE
 
 log = logging.getLogger(__name__)
@@ -147,7 +150,7 @@ def run_quickstart(options: QuickstartOptions):
     synthesize(options.text, voice=options.voice)  # bad text or voice fails here, before minutes of work
     out = options.out.resolve()
     options = replace(options, out=out)
-    out.mkdir(parents=True, exist_ok=True)
+    owned_or_new(out, "quickstart", "quickstart output folder")
     warnings: list[str] = []
 
     t = _stage("1/5 synthesising the speech corpus with eSpeak NG (both voices)")
@@ -168,7 +171,9 @@ def run_quickstart(options: QuickstartOptions):
     runs = Path(str(cfg.trainer.default_root_dir)).resolve()
     if runs == out / "runs" and runs.exists():
         # A re-run trains from scratch: checkpoints of an earlier quickstart must not mix with it.
-        # Only the quickstart's own folder is removed, never a trainer.default_root_dir override.
+        # Only the quickstart's own training folder is removed (never a trainer.default_root_dir
+        # override), and only when a motiongen run wrote it.
+        require_owned(runs, "quickstart training folder")
         print(f"removing the previous quickstart training run in {runs}")
         shutil.rmtree(runs)
     history = TrainingHistory()

@@ -2,6 +2,7 @@
 
 Used by ``motiongen train`` and by the tests. Output layout under ``trainer.default_root_dir``:
 ``checkpoints/stepNNNNNNNN.ckpt`` + ``checkpoints/last.ckpt`` and ``tensorboard/`` (event files).
+That folder must be new, empty or an earlier motiongen run (:mod:`motiongen.output_folders`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from motiongen.errors import ConfigError
+from motiongen.output_folders import owned_or_new
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +191,8 @@ def train(cfg: DictConfig, data: DataDescription | None = None, datasets: dict |
                 "(check the cache's takes and trainer.loop.clip_frames)"
             )
     root = Path(cfg.trainer.default_root_dir)
+    # checkpoints are pruned and last.ckpt replaced in here: only in a folder motiongen owns
+    owned_or_new(root, "training run", "training run folder (trainer.default_root_dir)")
     callbacks = [
         AtomicCheckpoint(root / "checkpoints", int(loop.checkpoint_every_n_steps), int(loop.keep_checkpoints)),
         SamplesPerSecond(),
