@@ -24,6 +24,7 @@ from motiongen.features.recipe import recipe_from_config
 from motiongen.features.words import WordTable
 from motiongen.formats.audio import load_audio
 from motiongen.formats.textgrid import read_textgrid
+from motiongen.output_folders import mark
 
 from feature_cache_helpers import (
     REAL_TAKE,
@@ -92,6 +93,27 @@ def test_statistics_come_from_the_train_split_only(corpus, tmp_path):
     np.testing.assert_allclose(info.denormalise("gesture", info.normalise("gesture", gesture)), gesture, atol=1e-5)
 
 
+def test_fallback_word_vectors_never_see_validation_or_test_sentences(tmp_path):
+    import fasttext
+
+    from motiongen.cache.store import MANIFEST
+
+    root = tmp_path / "beat"
+    make_take(root, TRAIN_A, seed=1)
+    make_take(root, TRAIN_B, seed=2, words=[(0.5, 1.0, "hello"), (1.2, 1.8, "again")])
+    make_take(root, VAL, seed=3, words=[(0.5, 1.0, "hello"), (1.2, 1.9, "heldout")])
+    build(root, tmp_path / "cache")
+    manifest = json.loads((tmp_path / "cache" / MANIFEST).read_text())
+    assert manifest["takes"][VAL]["split"] == "val"
+    assert manifest["words"]["trained_on"] == [TRAIN_A, TRAIN_B]
+    [model_file] = (tmp_path / "cache" / "words").glob("fallback-*.bin")
+    vocabulary = set(fasttext.load_model(str(model_file)).words)
+    assert {"hello", "world", "again"} <= vocabulary and "heldout" not in vocabulary
+    # the validation word still gets a (subword) vector in the table, like any unseen word would
+    table = WordTable.load(tmp_path / "cache" / "words" / "table.npz")
+    assert "heldout" in table.words
+
+
 def test_constant_dimensions_get_the_std_floor(tmp_path):
     arrays = {"gesture": np.c_[np.arange(10.0), np.full(10, 3.0)], "expression": np.zeros((10, 2)),
               "audio": np.ones((10, 1)), "word": np.eye(10)[:, :2]}
@@ -151,6 +173,7 @@ def test_leftovers_of_an_interrupted_run_are_removed(corpus, tmp_path):
     partial = cache / "takes" / f".partial-{TRAIN_A}-deadbeef"
     partial.mkdir(parents=True)
     (partial / "gesture.npy").write_bytes(b"half")
+    mark(cache, "feature cache")  # the interrupted run had marked its cache before writing any entry
     summary = build(corpus, cache)
     assert not partial.exists() and any("interrupted run" in w for w in summary.warnings)
     assert TRAIN_A in summary.processed
@@ -335,3 +358,22 @@ def test_a_killed_worker_process_does_not_lose_takes(tmp_path):
     assert "a worker process died; retrying" in (tmp_path / "stderr.txt").read_text()
     summary = json.loads(summary_path.read_text())
     assert sorted(summary["processed"]) == ids and not summary["failed"]
+
+
+def test_cache_folder_of_other_files_is_refused_untouched(corpus, tmp_path):
+    """A rebuild replaces entries and clears leftovers: never in a folder motiongen did not write."""
+    from motiongen.output_folders import is_owned
+
+    theirs = tmp_path / "photos"
+    (theirs / "takes" / f".stale-{TRAIN_A}-holiday").mkdir(parents=True)
+    (theirs / "preprocess_summary.json").write_text("not ours")
+    with pytest.raises(ConfigError, match=f"{theirs}.*not written by motiongen"):
+        build(corpus, theirs)
+    assert (theirs / "preprocess_summary.json").read_text() == "not ours"
+    assert (theirs / "takes" / f".stale-{TRAIN_A}-holiday").is_dir()
+    assert sorted(str(p.relative_to(theirs)) for p in theirs.rglob("*")) == [
+        "preprocess_summary.json", "takes", f"takes/.stale-{TRAIN_A}-holiday"]
+    ours = tmp_path / "cache"
+    build(corpus, ours)
+    assert is_owned(ours)
+    build(corpus, ours)

@@ -36,11 +36,18 @@ def test_cli_reports_processed_skipped_and_failed_takes(tmp_path, capsys):
 def test_cli_shows_the_takes_before_a_cache_level_error(tmp_path, capsys):
     root = tmp_path / "beat"
     make_take(root, "2_scott_0_60_60", seed=1)  # a validation take only: no train statistics possible
-    code = main(["preprocess", "--no-progress", *preprocess_overrides(root, tmp_path / "cache")])
+    vectors = tmp_path / "vectors.vec"  # given vectors: fallback ones could not be trained without a train take
+    rows = [f"{word} " + " ".join(["0.5"] * 16) for word in ("well", "hello", "world", "again")]
+    vectors.write_text("\n".join([f"{len(rows)} 16", *rows]) + "\n")
+    overrides = [*preprocess_overrides(root, tmp_path / "cache"), f"data.words.vectors={vectors}"]
+    code = main(["preprocess", "--no-progress", *overrides])
     captured = capsys.readouterr()
     assert code == 2
     assert "2_scott_0_60_60" in captured.out and "processed 1" in captured.out
     assert "no cached take is in the train split" in captured.err and "data.split_csv" in captured.err
+    # with fallback vectors the missing train split stops the build before any take is computed
+    code = main(["preprocess", "--no-progress", *preprocess_overrides(root, tmp_path / "cache2")])
+    assert code == 2 and "train split" in capsys.readouterr().err
 
 
 def test_missing_corpus_root_is_a_clear_error(tmp_path, capsys):

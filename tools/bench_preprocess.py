@@ -130,7 +130,8 @@ def bench_spectral(repeats: int, workdir: Path) -> None:
     recipe = recipe_from_config(cfg.data.features, cfg.data.motion_fps)
     words = [i.label for i in read_textgrid(files["TextGrid"])["words"] if i.label]
     started = time.perf_counter()
-    table_path, source, _ = prepare_word_table(cfg.data.words, {TAKE: words}, workdir / "cache")
+    prepared = prepare_word_table(cfg.data.words, {TAKE: words}, workdir / "cache", [TAKE])
+    table_path, source = prepared.path, prepared.source
     table_seconds = time.perf_counter() - started
     settings = TakeSettings(recipe, tuple(cfg.data.joints.names), 30.0, True, str(table_path), source)
     job = TakeJob(TAKE, 2, 0, 3, files, str(workdir / "cache"), settings, "bench")

@@ -33,6 +33,7 @@ from motiongen.cache.take import REQUIRED_MODALITIES, SOURCE_MODALITIES, TakeJob
 from motiongen.cache.word_table import prepare_word_table
 from motiongen.errors import ConfigError, MotiongenError
 from motiongen.features.recipe import recipe_from_config
+from motiongen.output_folders import owned_or_new
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ def _run(jobs, cfg, uses_torch: bool, summary: BuildSummary, progress: bool) -> 
             close()
 
 
-def _manifest(cfg, cache_dir: Path, selected, splits, settings: TakeSettings, digest: str, recipe, word_source, summary) -> dict:
+def _manifest(cfg, cache_dir: Path, selected, splits, settings: TakeSettings, digest: str, recipe, words, summary) -> dict:
     from motiongen.corpus.emotions import EMOTIONS
     from motiongen.formats.arkit import ARKIT_NAMES
 
@@ -185,7 +186,8 @@ def _manifest(cfg, cache_dir: Path, selected, splits, settings: TakeSettings, di
         "fps": settings.fps,
         "dims": dims,
         "audio_layout": recipe.layout(wavlm_dim),
-        "words": {"source": word_source, "dim": int(cfg.data.words.dim), "table": "words/table.npz"},
+        "words": {"source": words.source, "dim": int(cfg.data.words.dim), "table": "words/table.npz",
+                  "trained_on": words.trained_on},
         "joint_names": list(settings.joint_names),
         "blendshape_names": list(ARKIT_NAMES),
         "speakers": speakers,
@@ -232,7 +234,7 @@ def build_cache(cfg, progress: bool = True) -> BuildSummary:
 
     Raises:
         ConfigError: unusable configuration (no word vectors and no fallback, WavLM missing, no
-            train take for the statistics, ...).
+            train take for the statistics, a non-empty cache folder motiongen did not write, ...).
         InputFileError: the corpus root is not a folder.
     """
     from motiongen.corpus.beat import assign_splits, discover_beat
@@ -244,7 +246,7 @@ def build_cache(cfg, progress: bool = True) -> BuildSummary:
     if OmegaConf.is_missing(data, "root") or not data.root:
         raise ConfigError("data.root is not set: give the corpus folder, e.g. motiongen preprocess data.root=/data/beat_english_v0.2.1")
     cache_dir = Path(str(data.cache_dir)).expanduser().resolve()
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    owned_or_new(cache_dir, "feature cache", "cache folder (data.cache_dir)")  # entries get replaced in it
     summary = BuildSummary(cache_dir=str(cache_dir))
     (cache_dir / SUMMARY).unlink(missing_ok=True)  # a summary on disk always describes the latest run
     leftovers = remove_leftovers(cache_dir)
@@ -260,16 +262,17 @@ def build_cache(cfg, progress: bool = True) -> BuildSummary:
     selected = _select(cfg, corpus, splits, summary)
     transcripts = _transcripts(selected, summary)
     selected = [take for take in selected if take.take_id in transcripts]
-    table_path, word_source, word_warnings = prepare_word_table(data.words, transcripts, cache_dir)
-    summary.warnings.extend(word_warnings)
+    train_takes = [take.take_id for take in selected if splits[take.take_id] == "train"]
+    words = prepare_word_table(data.words, transcripts, cache_dir, train_takes)
+    summary.warnings.extend(words.warnings)
 
     settings = TakeSettings(
         recipe=recipe,
         joint_names=tuple(str(name) for name in data.joints.names),
         fps=float(data.motion_fps),
         allow_truncated=bool(data.allow_truncated),
-        word_table=str(table_path),
-        word_source=word_source,
+        word_table=str(words.path),
+        word_source=words.source,
     )
     digest = settings_hash(settings.to_dict())
     jobs = []
@@ -283,7 +286,7 @@ def build_cache(cfg, progress: bool = True) -> BuildSummary:
     log.info("%d take(s) to compute, %d up to date, %d skipped", len(jobs), len(summary.up_to_date), len(summary.skipped))
     try:
         _run(jobs, cfg, recipe.wavlm is not None, summary, progress)
-        manifest = _manifest(cfg, cache_dir, selected, splits, settings, digest, recipe, word_source, summary)
+        manifest = _manifest(cfg, cache_dir, selected, splits, settings, digest, recipe, words, summary)
         _write_stats(cache_dir, manifest, float(data.std_floor))
         write_json_atomic(cache_dir / MANIFEST, manifest)
     finally:
