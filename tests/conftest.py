@@ -3,7 +3,8 @@
 Real sample files live in ``../shared/data`` beside the repository (or wherever
 ``$MOTIONGEN_SAMPLES_DIR`` points). On a user's machine they are usually absent and the tests that
 need them skip with a reason; CI sets ``MOTIONGEN_REQUIRE_SAMPLES=1`` so a missing sample fails
-instead of silently skipping.
+instead of silently skipping. The same holds for the independent libraries the cross-checks compare
+against (``bvhio``): absent on a user's machine they skip, absent in CI they fail.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ("pytester",)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
+REQUIRE_ENV = "MOTIONGEN_REQUIRE_SAMPLES"
+
+
+def _required() -> bool:
+    return os.environ.get(REQUIRE_ENV) == "1"
 
 
 def _samples_root() -> Path:
@@ -33,9 +41,30 @@ def sample_file():
         path = _samples_root() / relative
         if not path.is_file():
             message = f"sample file {path} not available"
-            if os.environ.get("MOTIONGEN_REQUIRE_SAMPLES") == "1":
-                pytest.fail(message + " (MOTIONGEN_REQUIRE_SAMPLES=1)")
+            if _required():
+                pytest.fail(message + f" ({REQUIRE_ENV}=1)")
             pytest.skip(message)
         return path
 
     return resolve
+
+
+@pytest.fixture(scope="session")
+def cross_check_module():
+    """Return a function importing a cross-check library by name.
+
+    Skips the calling test when the library is not installed, unless ``MOTIONGEN_REQUIRE_SAMPLES=1``
+    (CI), in which case it fails: a cross-check must never be silently dropped there.
+    """
+    import importlib
+
+    def load(name: str):
+        try:
+            return importlib.import_module(name)
+        except ImportError as err:
+            message = f"cross-check library {name} is not installed ({err}); pip install -e \".[test]\""
+            if _required():
+                pytest.fail(message + f" ({REQUIRE_ENV}=1)")
+            pytest.skip(message)
+
+    return load

@@ -326,8 +326,8 @@ def test_real_file_round_trip_through_axis_angle(sample_file, tmp_path):
     assert np.abs(after - before).max() < 1e-3
 
 
-def test_writer_output_is_readable_by_bvhio(sample_file, tmp_path):
-    bvhio = pytest.importorskip("bvhio")
+def test_writer_output_is_readable_by_bvhio(sample_file, tmp_path, cross_check_module):
+    bvhio = cross_check_module("bvhio")
     source = read_bvh(header_fixed_copy(sample_file(REAL), tmp_path, 12))
     out = tmp_path / "ours.bvh"
     write_bvh(out, source.skeleton, source.euler_deg, source.root_translation, source.frame_time)

@@ -125,17 +125,39 @@ def test_border_velocities_stay_within_in_window_velocities():
     assert float(cut_speeds.max()) > 2 * upper
 
 
-def test_streaming_is_lazy_and_equals_the_joined_output():
+def join_by_hand(windows: list[torch.Tensor], initial_seed: torch.Tensor, hop: int, total: int) -> torch.Tensor:
+    """The expected output of full-length windows ``(B, N, D)`` sampled one by one, joined frame range by
+    frame range: the first S frames of window k crossfade from the previous window's last S frames
+    (from the initial seed for k = 0), then window k's own frames up to the next window's start."""
+    w = crossfade_weights(S).reshape(1, -1, 1)
+    previous_tail = initial_seed
+    pieces = []
+    for k, window in enumerate(windows):
+        pieces.append((1 - w) * previous_tail + w * window[:, :S])
+        own_end = N if k == len(windows) - 1 else hop
+        pieces.append(window[:, S:own_end])
+        previous_tail = window[:, hop:]
+    return torch.cat(pieces, dim=1)[:, :total]
+
+
+def test_streaming_is_lazy_and_equals_windows_sampled_one_by_one():
     plan = WindowPlan(500, N, S)
     model = AnalyticWindowModel(plan)
-    seed = torch.zeros(1, S, D)
+    seed = torch.randn(1, S, D, generator=torch.Generator().manual_seed(4))
     stream = stream_windows(model, plan, seed)
     first = next(stream)
     assert len(model.seeds_seen) == 1, "the first chunk must be served after one window"
     assert first.start_frame == 0 and first.motion.shape[1] == plan.hop and first.seconds_since_start >= 0
     rest = list(stream)
     streamed = torch.cat([first.motion] + [c.motion for c in rest], dim=1)
-    torch.testing.assert_close(streamed, generate_windows(AnalyticWindowModel(plan), plan, seed))
+
+    by_hand = AnalyticWindowModel(plan)
+    windows, window_seed = [], seed
+    for k in range(4):  # 500 frames = 150 + 3 hops of 120 (+10 padding)
+        windows.append(by_hand(k, window_seed))
+        window_seed = windows[-1][:, -S:]
+    assert plan.num_windows == 4
+    torch.testing.assert_close(streamed, join_by_hand(windows, seed, plan.hop, 500))
     assert all(a.seconds_since_start <= b.seconds_since_start for a, b in zip([first] + rest, rest))
 
 
@@ -270,8 +292,9 @@ def test_without_transcript_the_word_features_are_the_silence_vector(tiny_assets
     assert "silence/unknown" in out.metadata["word_features"] and out.warnings
 
 
-def test_streamed_chunks_equal_the_whole_take(tiny_assets):
-    from motiongen.generation.pipeline import denormalise, generate_motion, stream_motion
+def test_streamed_chunks_equal_windows_sampled_one_by_one_by_hand(tiny_assets):
+    from motiongen.diffusion.samplers import sample
+    from motiongen.generation.pipeline import build_condition, denormalise, generate_motion, stream_motion
 
     settings = SamplerSettings(steps=2)
     chunks = list(stream_motion(tiny_assets, speech(9.0), settings, seed=1))
@@ -279,7 +302,26 @@ def test_streamed_chunks_equal_the_whole_take(tiny_assets):
     short_first = list(stream_motion(tiny_assets, speech(9.0), settings, seed=1, first_window_frames=60))
     assert [c.start_frame for c in short_first] == [0, 30, 150]
     assert sum(c.motion.shape[1] for c in short_first) == 270
-    gesture, expression = denormalise(tiny_assets, torch.cat([c.motion for c in chunks], dim=1))
+    streamed = torch.cat([c.motion for c in chunks], dim=1)
+
+    # the same two windows, each one diffusion run of the network on its slice of the condition
+    plan = WindowPlan(270, N, S)
+    condition = build_condition(tiny_assets, speech(9.0), plan)
+    generator = torch.Generator().manual_seed(1)
+    initial = torch.zeros(1, S, tiny_assets.motion_dim)  # the dataset mean pose, normalised
+    windows, window_seed = [], initial
+    for start in (0, plan.hop):
+        cond = {"audio": torch.from_numpy(condition.audio[start:start + N])[None],
+                "word": torch.from_numpy(condition.word[start:start + N])[None],
+                "speaker": torch.tensor([0]), "emotion": torch.tensor([0]), "seed": window_seed}
+        with torch.inference_mode():
+            window = sample(lambda x_t, t, uncond: tiny_assets.model(x_t, t, cond, uncond), tiny_assets.schedule,
+                            (1, N, tiny_assets.motion_dim), settings, generator)
+        windows.append(window)
+        window_seed = window[:, -S:]
+    torch.testing.assert_close(streamed, join_by_hand(windows, initial, plan.hop, 270))
+
+    gesture, expression = denormalise(tiny_assets, streamed)
     whole = generate_motion(tiny_assets, speech(9.0), settings, seed=1)
     np.testing.assert_array_equal(gesture, whole.gesture)
     np.testing.assert_array_equal(expression, whole.expression)
