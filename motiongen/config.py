@@ -1,4 +1,8 @@
-"""Locating and composing the Hydra configuration shipped in the repository's ``conf/`` folder."""
+"""Locating and composing the Hydra configuration of the repository's ``conf/`` folder.
+
+``conf/`` stays at the top of the repository; a regular (non-editable) install ships it inside the
+package as ``motiongen/conf`` (see ``setup.py``).
+"""
 
 from __future__ import annotations
 
@@ -13,17 +17,21 @@ CONF_ENV_VAR = "MOTIONGEN_CONF_DIR"
 def conf_dir() -> Path:
     """Return the Hydra config directory.
 
-    ``$MOTIONGEN_CONF_DIR`` wins; otherwise the ``conf/`` folder next to the package (the
-    repository layout used by ``pip install -e .``).
+    ``$MOTIONGEN_CONF_DIR`` wins; then the configs installed inside the package (``pip install .``:
+    ``motiongen/conf``); then the repository's ``conf/`` next to the package (``pip install -e .``
+    or a source checkout on ``PYTHONPATH``).
     """
     override = os.environ.get(CONF_ENV_VAR)
-    path = Path(override) if override else Path(__file__).resolve().parent.parent / "conf"
-    if not (path / "config.yaml").is_file():
-        raise ConfigError(
-            f"Hydra config folder not found at {path} (no config.yaml). Install motiongen from its "
-            f"repository with `pip install -e .` or point ${CONF_ENV_VAR} at the repository's conf/."
-        )
-    return path
+    package = Path(__file__).resolve().parent
+    candidates = [Path(override)] if override else [package / "conf", package.parent / "conf"]
+    for path in candidates:
+        if (path / "config.yaml").is_file():
+            return path
+    raise ConfigError(
+        f"Hydra config folder not found (no config.yaml in {' or '.join(str(p) for p in candidates)}). "
+        f"Reinstall motiongen (`pip install .` or `pip install -e .` from its repository) or point "
+        f"${CONF_ENV_VAR} at the repository's conf/."
+    )
 
 
 def compose(config_name: str = "config", overrides: list[str] | None = None):
