@@ -9,6 +9,7 @@ checkpoint goes through the real trainer (``motiongen.training.run.train``) with
 
 from __future__ import annotations
 
+import fractions
 import json
 import math
 import wave
@@ -241,8 +242,15 @@ def bad_inputs(tmp_path: Path, checkpoint: Path, audio: Path):
     garbage.write_text("not a checkpoint")
     bad_grid = tmp_path / "bad.TextGrid"
     bad_grid.write_text("File type = \"ooTextFile\"\nnonsense\n")
+    later = [Interval(w.start + 30.0, w.end + 30.0, w.label) for w in speech_like(20.0)[1]]
+    other_grid = write_textgrid(tmp_path / "other.TextGrid", [Interval(0.0, 30.0, ""), *later], 50.0)
+    objects = tmp_path / "objects.ckpt"  # a pickle of a Python object: loading it the unsafe way would run its code
+    torch.save({"state_dict": {}, "hyper_parameters": {}, "payload": fractions.Fraction(1, 3)}, objects)
     ckpt = ["--checkpoint", str(checkpoint)]
     return {
+        "transcript of other audio": (["--audio", str(audio), "--transcript", str(other_grid), *ckpt],
+                                      "no word of the transcript lies inside the 20.00 s of audio"),
+        "checkpoint holding objects": (["--audio", str(audio), "--checkpoint", str(objects)], "fractions.Fraction"),
         "missing audio": (["--audio", str(tmp_path / "nope.wav"), *ckpt], "not found"),
         "silent audio": (["--audio", str(silent), *ckpt], "silent"),
         "too-short audio": (["--audio", str(short), *ckpt], "at least"),
@@ -271,7 +279,22 @@ def test_bad_inputs_give_clear_errors_and_no_output_folder(tmp_path, tiny_checkp
         err = capsys.readouterr().err
         assert code == 2, f"{name}: exit {code}"
         assert "motiongen generate: error:" in err and message in err, f"{name}: {err}"
+        assert "weights_only" not in err, f"{name}: never advise loading a file of unknown origin unsafely: {err}"
     assert list(outputs.iterdir()) == [], "no (half-written) output folder may remain"
+
+
+def test_a_transcript_longer_than_the_audio_is_warned_about(tmp_path, tiny_checkpoint, short_speech, capsys):
+    audio, _ = short_speech  # 5 s
+    samples, words = speech_like(68.0, seed=5)
+    long_grid = write_textgrid(tmp_path / "long.TextGrid", words, 68.0)
+    out = tmp_path / "run"
+    assert generate("--audio", str(audio), "--transcript", str(long_grid), "--checkpoint", str(tiny_checkpoint),
+                    "--out", str(out), "--steps", "2", "--no-preview") == 0
+    printed = capsys.readouterr().out
+    expected = f"transcript {long_grid} spans 68.00 s but the audio is 5.00 s long"
+    assert f"warning: {expected}" in printed and "words lie past the audio's end" in printed
+    metadata = json.loads((out / "metadata.json").read_text())
+    assert any(expected in warning for warning in metadata["warnings"])
 
 
 def test_overwrite_never_replaces_a_folder_motiongen_did_not_write(tmp_path, tiny_checkpoint, short_speech, capsys):

@@ -128,7 +128,10 @@ def run(args: argparse.Namespace) -> int:
         speech = speech_from_text(args.text, args.voice, cfg.min_speech_seconds, cfg.silence_dbfs)
         text_emotion = estimate_emotion(args.text)
     else:
-        speech = speech_from_audio(args.audio, args.transcript, cfg.min_speech_seconds, cfg.silence_dbfs)
+        speech = speech_from_audio(args.audio, args.transcript, cfg.min_speech_seconds, cfg.silence_dbfs,
+                                   cfg.transcript_tolerance_seconds)
+        for warning in speech.warnings:
+            print(f"warning: {warning}", flush=True)
 
     import torch
 

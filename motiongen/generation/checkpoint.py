@@ -20,6 +20,27 @@ from motiongen.generation.pipeline import GenerationAssets, set_precision
 log = logging.getLogger(__name__)
 
 
+def _unreadable_reason(err: Exception) -> str:
+    """Why ``torch.load(weights_only=True)`` refused a file, in motiongen's words.
+
+    PyTorch's own message advises re-loading with ``weights_only=False``, which executes code stored
+    in the file; for a file of unknown origin that advice must never be passed on, so it is dropped.
+    """
+    import pickle
+    import re
+
+    if isinstance(err, pickle.UnpicklingError):
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(err))
+        held = f" (it refers to the Python object {found.group(1)})" if found else ""
+        return (f"not a checkpoint of tensors and plain values{held}; motiongen loads checkpoints only that "
+                "way, because unpickling other objects can run code stored in the file. The file is corrupt "
+                "or was not written by `motiongen train`")
+    first_line = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    if "weights_only" in first_line:
+        first_line = "the file cannot be read as tensors and plain values"
+    return f"not a readable PyTorch checkpoint ({type(err).__name__}: {first_line})"
+
+
 def _read_checkpoint(path: Path) -> dict:
     import pickle
     import zipfile
@@ -29,7 +50,7 @@ def _read_checkpoint(path: Path) -> dict:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, OSError, ValueError) as err:
-        raise InputFileError(path, f"not a readable PyTorch checkpoint ({type(err).__name__}: {err})") from None
+        raise InputFileError(path, _unreadable_reason(err)) from None
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint or "hyper_parameters" not in checkpoint:
         raise InputFileError(path, "not a motiongen training checkpoint (no state_dict / hyper_parameters)")
     return checkpoint

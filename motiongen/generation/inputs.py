@@ -2,7 +2,8 @@
 
 Every check that can fail does so here, before any model is loaded or any file is written:
 missing or unreadable files, audio that is too short or silent, a TextGrid without a ``words``
-tier, empty text, an unknown voice.
+tier or without any word inside the audio, empty text, an unknown voice. A TextGrid whose length
+disagrees with the audio's is accepted with a warning.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from motiongen.errors import InputFileError
+from motiongen.formats.textgrid import Interval
 from motiongen.generation.pipeline import SpeechInput
 
 
@@ -49,12 +51,40 @@ def check_speech(path: str | Path, wave: np.ndarray, sample_rate: int, min_secon
         raise InputFileError(path, f"audio is silent (RMS {level:.1f} dBFS, below {silence_dbfs:g} dBFS)")
 
 
+def check_transcript_timing(path: str | Path, words: list[Interval], audio_seconds: float,
+                            tolerance_seconds: float) -> list[str]:
+    """Compare a transcript's ``words`` tier (seconds) with the length of its audio.
+
+    Returns:
+        warnings: the tier's end differs from the audio's length by more than ``tolerance_seconds``
+        (words past the audio's end are not used).
+
+    Raises:
+        InputFileError: no spoken word overlaps ``[0, audio_seconds)`` (the transcript belongs to
+            other audio).
+    """
+    spoken = [w for w in words if w.label]
+    inside = [w for w in spoken if w.start < audio_seconds and w.end > 0]
+    if not inside:
+        span = f"{spoken[0].start:.2f}-{spoken[-1].end:.2f} s" if spoken else "none"
+        raise InputFileError(path, f"no word of the transcript lies inside the {audio_seconds:.2f} s of audio "
+                                   f"(spoken words: {span}); is it the transcript of this audio?")
+    transcript_seconds = max(w.end for w in words)
+    if abs(transcript_seconds - audio_seconds) <= tolerance_seconds:
+        return []
+    outside = len(spoken) - len(inside)
+    return [f"transcript {path} spans {transcript_seconds:.2f} s but the audio is {audio_seconds:.2f} s long "
+            f"(more than {tolerance_seconds:g} s apart); {outside} of {len(spoken)} words lie past the audio's end "
+            "and are not used"]
+
+
 def speech_from_audio(audio_path: str | Path, transcript_path: str | Path | None, min_seconds: float,
-                      silence_dbfs: float) -> SpeechInput:
+                      silence_dbfs: float, transcript_tolerance_seconds: float = 1.0) -> SpeechInput:
     """Load speech from an audio file (wav/flac/mp3, any rate) and an optional Praat TextGrid.
 
-    The TextGrid must have a ``words`` tier (seconds); without a transcript the word features will
-    be the silence/unknown vector.
+    The TextGrid must have a ``words`` tier (seconds) with at least one word inside the audio; a
+    length differing from the audio's by more than ``transcript_tolerance_seconds`` is a warning.
+    Without a transcript the word features will be the silence/unknown vector.
     """
     from motiongen.formats.audio import load_audio
     from motiongen.formats.textgrid import read_textgrid
@@ -64,11 +94,13 @@ def speech_from_audio(audio_path: str | Path, transcript_path: str | Path | None
     check_speech(audio_path, wave, sample_rate, min_seconds, silence_dbfs)
     description = {"audio": {"path": str(audio_path), "sha256": sha256_file(audio_path)}}
     words = None
+    warnings: list[str] = []
     if transcript_path is not None:
         transcript_path = require_file(transcript_path, "transcript")
         words = list(read_textgrid(transcript_path, required_tiers=("words",))["words"])
+        warnings = check_transcript_timing(transcript_path, words, len(wave) / sample_rate, transcript_tolerance_seconds)
         description["transcript"] = {"path": str(transcript_path), "sha256": sha256_file(transcript_path)}
-    return SpeechInput(wave=wave, sample_rate=sample_rate, words=words, description=description)
+    return SpeechInput(wave=wave, sample_rate=sample_rate, words=words, description=description, warnings=warnings)
 
 
 def speech_from_text(text: str, voice: str, min_seconds: float, silence_dbfs: float) -> SpeechInput:

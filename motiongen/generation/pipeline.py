@@ -104,12 +104,14 @@ class SpeechInput:
         words: transcript word intervals (seconds; empty label = silence), or None when there is
             no transcript — then the word features are the silence/unknown vector.
         description: where it came from, for the metadata (paths, text, voice).
+        warnings: problems found in the inputs (passed on to the generated motion's warnings).
     """
 
     wave: np.ndarray
     sample_rate: int
     words: list[Interval] | None = None
     description: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def duration(self) -> float:
@@ -369,7 +371,7 @@ def generate_motion(
     motion = torch.cat([chunk.motion for chunk in chunks], dim=1)
     gesture, expression = denormalise(assets, motion)
     transcript_used = speech.words is not None
-    warnings = list(assets.warnings)
+    warnings = list(assets.warnings) + list(speech.warnings)
     if not transcript_used:
         warnings.append("no transcript: word features are the silence/unknown vector for every frame")
         log.info(warnings[-1])
