@@ -12,7 +12,7 @@ import importlib
 import sys
 
 from motiongen import __version__
-from motiongen.errors import MotiongenError
+from motiongen.core.errors import MotiongenError
 
 COMMANDS: dict[str, str] = {
     "inspect": "Show what a BEAT file or corpus folder holds, and every problem found.",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 
 CONF_ENV_VAR = "MOTIONGEN_CONF_DIR"
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import os
 import uuid
 from pathlib import Path
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 
 MARKER_NAME = ".motiongen-output"
 

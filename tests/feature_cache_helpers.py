@@ -34,7 +34,7 @@ def beat_skeleton():
     (X/Y/Z position, XYZ rotation), every other joint with XYZ rotation channels, 5 cm offsets."""
     import numpy as np
 
-    from motiongen.formats.bvh import Skeleton
+    from motiongen.core.skeleton import Skeleton
     from motiongen.formats.joint_sets import load_joint_set
 
     names = load_joint_set("beat75")

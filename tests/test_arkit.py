@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 from motiongen.formats.arkit import (
     ARKIT_NAMES,
     BEAT_JSON_NAMES,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 from motiongen.formats import audio
 from motiongen.formats.audio import decode_audio, describe_audio, load_audio
 

@@ -17,7 +17,7 @@ from motiongen.corpus.beat import (
 )
 from motiongen.corpus.emotions import EMOTIONS, emotion_of_take
 from motiongen.corpus.splits import read_split_csv
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 
 
 def touch(path, text="x"):

@@ -20,11 +20,12 @@ from bvh_samples import (
     random_rows,
     write_text,
 )
-from motiongen.errors import InputFileError
-from motiongen.formats.bvh import Skeleton, read_bvh, write_bvh
+from motiongen.core.errors import InputFileError
+from motiongen.core.skeleton import Skeleton
+from motiongen.formats.bvh import read_bvh, write_bvh
 from motiongen.formats.joint_sets import axis_angle_to_euler, load_joint_set, motion_to_axis_angle
-from motiongen.geometry.kinematics import forward_kinematics
-from motiongen.geometry.rotations import euler_to_matrix
+from motiongen.core.kinematics import forward_kinematics
+from motiongen.core.rotations import euler_to_matrix
 
 REAL = "beat/2_scott_0_1_1.bvh"
 

@@ -16,9 +16,10 @@ import pytest
 from motiongen.cache import CacheInfo
 from motiongen.cache.build import build_cache
 from motiongen.cache.stats import compute_stats
+from motiongen.core.motion_format import MotionFormat, Representation
 from motiongen.cache.store import read_entry, take_dir, write_take
 from motiongen.config import compose
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.features.pipeline import extract_audio_features
 from motiongen.features.recipe import recipe_from_config
 from motiongen.features.words import WordTable
@@ -62,16 +63,23 @@ def test_build_reload_and_skip_reasons(corpus, tmp_path):
     assert not summary.failed
     assert any("NOT the paper's crawl-300d-2M" in w for w in summary.warnings)
     info = CacheInfo.load(tmp_path / "cache")
-    assert info.dims == {"gesture": 141, "expression": 52, "audio": 109, "word": 17}
-    assert info.fps == 30 and info.speakers == [2] and info.num_emotions == 8
-    assert len(info.joint_names) == 47 and info.blendshape_names[17] == "jawOpen"
-    assert info.audio_layout["onset"] == (108, 109)
+    fmt = info.format
+    dims = {"gesture": 141, "expression": 52, "audio": 109, "word": 17}
+    assert {b.name: b.width for b in fmt.blocks} == {"gesture": 141, "expression": 52}
+    assert {c.name: c.width for c in fmt.conditions if c.per_frame} == {"audio": 109, "word": 17}
+    assert info.fps == 30 and fmt.condition("speaker").labels == ("2",) and fmt.condition("emotion").width == 8
+    assert fmt.block("gesture").representation == Representation.AXIS_ANGLE and fmt.block("gesture").units == "rad"
+    assert len(fmt.block("gesture").names) == 47 and fmt.block("expression").names[17] == "jawOpen"
+    assert fmt.condition("audio").layout["onset"] == (108, 109)
+    assert fmt.skeleton is not None and fmt.skeleton.skeleton.num_joints == 75
+    assert set(fmt.normalised_names()) == {"gesture", "expression", "audio"}
+    assert MotionFormat.load(tmp_path / "cache" / "motion_format.json").to_dict() == fmt.to_dict()
     assert {t.take_id: t.split for t in info.takes} == {TRAIN_A: "train", TRAIN_B: "train", VAL: "val"}
     # TRAIN_B's face JSON is 0.5 s shorter: every stream is cut to it, and that is recorded.
     take_b = next(t for t in info.takes if t.take_id == TRAIN_B)
     assert take_b.num_frames == 105
     assert any("trimmed to the common length 105 frames" in w and "expression 105" in w for w in take_b.warnings)
-    for block, width in info.dims.items():
+    for block, width in dims.items():
         array = info.block(TRAIN_B, block)
         assert isinstance(array, np.memmap) and array.shape == (105, width) and array.dtype == np.float32
     manifest = json.loads((tmp_path / "cache" / "manifest.json").read_text())
@@ -86,7 +94,7 @@ def test_statistics_come_from_the_train_split_only(corpus, tmp_path):
     info = CacheInfo.load(tmp_path / "cache")
     for block in ("gesture", "audio"):
         train = np.concatenate([np.asarray(info.block(t, block)) for t in (TRAIN_A, TRAIN_B)]).astype(np.float64)
-        mean, std = info.stats[block]
+        mean, std = info.format.normalisation(block).mean, info.format.normalisation(block).std
         np.testing.assert_allclose(mean, train.mean(axis=0), rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose(std, np.maximum(train.std(axis=0), 1e-3), rtol=1e-3, atol=1e-4)
     gesture = np.asarray(info.block(TRAIN_A, "gesture"))
@@ -118,7 +126,7 @@ def test_constant_dimensions_get_the_std_floor(tmp_path):
     arrays = {"gesture": np.c_[np.arange(10.0), np.full(10, 3.0)], "expression": np.zeros((10, 2)),
               "audio": np.ones((10, 1)), "word": np.eye(10)[:, :2]}
     write_take(tmp_path, "t", arrays, {"take_id": "t"})
-    stats = compute_stats(tmp_path, ["t"], std_floor=0.01)
+    stats = compute_stats(tmp_path, ["t"], ["gesture", "expression"], std_floor=0.01)
     mean, std = stats["gesture"]
     np.testing.assert_allclose(mean, [4.5, 3.0])
     np.testing.assert_allclose(std, [np.std(np.arange(10.0)), 0.01], rtol=1e-6)
@@ -142,7 +150,7 @@ def test_rerun_skips_touch_keeps_change_recomputes(corpus, tmp_path):
     assert read_entry(cache, TRAIN_A)["created_utc"] == created
     recipe_change = build(corpus, cache, "data.features.mel.n_mels=32")
     assert sorted(recipe_change.processed) == [TRAIN_A, TRAIN_B, VAL]
-    assert CacheInfo.load(cache).dims["audio"] == 77
+    assert CacheInfo.load(cache).format.condition("audio").width == 77
 
 
 def test_an_entry_is_all_or_nothing_when_writing_fails(corpus, tmp_path, monkeypatch):
@@ -250,7 +258,7 @@ def test_real_sample_files_in_a_symlinked_beat_tree(sample_file, tmp_path):
     assert real in summary.processed
     info = CacheInfo.load(cache)
     take = next(t for t in info.takes if t.take_id == real)
-    assert take.split == "test" and take.emotion == 0 and take.num_frames == 240  # 957 frames at 120 fps
+    assert take.split == "test" and take.categories["emotion"] == "neutral" and take.num_frames == 240  # 957 frames at 120 fps
     assert any("Frames: 7669" in w for w in take.warnings)
     assert any("trimmed to the common length 240 frames" in w and "audio 2040" in w for w in take.warnings)
     gesture = np.asarray(info.block(real, "gesture"))
@@ -266,7 +274,8 @@ def test_uwp_recipe_with_a_local_wavlm(corpus, tmp_path):
     summary = build(corpus, tmp_path / "cache", "data/features=uwp", f"data.features.wavlm.model={model}")
     assert sorted(summary.processed) == [TRAIN_A, TRAIN_B, VAL]
     info = CacheInfo.load(tmp_path / "cache")
-    assert info.dims["audio"] == 109 + 32 and info.audio_layout["wavlm"] == (108, 140)
+    audio = info.format.condition("audio")
+    assert audio.width == 109 + 32 and audio.layout["wavlm"] == (108, 140)
 
 
 def test_configuration_errors_stop_before_any_take(corpus, tmp_path):
@@ -318,7 +327,8 @@ def test_vec_vectors_are_subset_once_and_extended_for_new_words(corpus, tmp_path
 def test_emotion_comes_from_the_label_file_when_there_is_one(corpus, tmp_path):
     (corpus / "2" / f"{TRAIN_A}.csv").write_text("03_sadness, 0, 3.0, 3.0, 3\n00_netural, 3.0, 4.0, 1.0, 0\n")
     build(corpus, tmp_path / "cache")
-    emotions = {t.take_id: t.emotion for t in CacheInfo.load(tmp_path / "cache").takes}
+    info = CacheInfo.load(tmp_path / "cache")
+    emotions = {t.take_id: info.category_index(t, "emotion") for t in info.takes}
     assert emotions == {TRAIN_A: 3, TRAIN_B: 0, VAL: 0}  # the others: BEAT's take-index rule (neutral)
     assert "csv" in read_entry(tmp_path / "cache", TRAIN_A)["sources"]
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 from motiongen.evaluation.evaluator_files import read_evaluator, save_evaluator
 from motiongen.evaluation.extractor import ExtractorConfig, MotionAutoencoder
 from motiongen.evaluation.extractor_training import WindowSampler, train_autoencoder

@@ -10,19 +10,22 @@ from __future__ import annotations
 import json
 import os
 import stat
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from motiongen.errors import ConfigError
-from motiongen.export.bvh_export import SkeletonTemplate
+from motiongen.core.errors import ConfigError
+from motiongen.core.motion_file import read_motion_file
+from motiongen.corpus.beat_format import beat_motion_format
+from motiongen.core.skeleton import SkeletonTemplate
 from motiongen.export.folder import atomic_run_folder
 from motiongen.export.run import write_run
 from motiongen.formats.arkit import ARKIT_NAMES, LIVE_LINK_COLUMNS, read_beat_face_json, read_live_link_csv
 from motiongen.formats.bvh import read_bvh
 from motiongen.formats.joint_sets import load_joint_set, motion_to_axis_angle
 from motiongen.generation.pipeline import GeneratedMotion
-from motiongen.geometry.rotations import axis_angle_to_quaternion, euler_to_quaternion
+from motiongen.core.rotations import axis_angle_to_quaternion, euler_to_quaternion
 from motiongen.output_folders import MARKER_NAME, is_owned
 
 FRAMES = 90
@@ -48,26 +51,25 @@ def template(beat_motion):
     return SkeletonTemplate.from_motion(beat_motion, frame=0)
 
 
-def make_generated(beat_motion, samples: int = 1, seed: int = 0) -> GeneratedMotion:
-    """Real upper-body rotations at 30 fps and random ARKit weights in a shuffled channel order."""
+def make_generated(beat_motion, samples: int = 1, seed: int = 0, face_names=ARKIT_NAMES) -> GeneratedMotion:
+    """Real upper-body rotations at 30 fps and random ARKit weights, the face block declared with its
+    channels in a shuffled order; also returns the weights in ARKit order."""
     names = load_joint_set("beat47_upper")
-    gesture = motion_to_axis_angle(beat_motion, names)[::4][:FRAMES]
+    template = SkeletonTemplate.from_motion(beat_motion, frame=0)
+    fmt = beat_motion_format(30.0, names, template, audio_width=4, audio_layout={}, word_width=2, speakers=[2])
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(ARKIT_NAMES))
-    expression = rng.uniform(0, 1, (samples, FRAMES, len(ARKIT_NAMES))).astype(np.float32)
-    return GeneratedMotion(
-        gesture=np.stack([gesture] * samples),
-        expression=expression[..., order],
-        fps=30.0,
-        joint_names=names,
-        blendshape_names=[ARKIT_NAMES[i] for i in order],
-        metadata={"seed": seed},
-    ), expression
+    order = rng.permutation(len(face_names))
+    face = replace(fmt.block("expression"), names=tuple(face_names[i] for i in order))
+    fmt = replace(fmt, blocks=(fmt.block("gesture"), face))
+    gesture = motion_to_axis_angle(beat_motion, names)[::4][:FRAMES]
+    expression = rng.uniform(0, 1, (samples, FRAMES, len(face_names))).astype(np.float32)
+    blocks = {"gesture": np.stack([gesture] * samples), "expression": expression[..., order]}
+    return GeneratedMotion(blocks, fmt, metadata={"seed": seed}), expression
 
 
 def test_bvh_rereads_with_our_reader_full_hierarchy_and_rotations(tmp_path, beat_motion, template):
     generated, _ = make_generated(beat_motion)
-    run = write_run(tmp_path / "run", generated, template, preview=False)
+    run = write_run(tmp_path / "run", generated, preview=False)
     motion = read_bvh(run.folder / "motion.bvh")
     skeleton = motion.skeleton
     assert skeleton.names == beat_motion.skeleton.names and skeleton.num_joints == 75
@@ -75,10 +77,10 @@ def test_bvh_rereads_with_our_reader_full_hierarchy_and_rotations(tmp_path, beat
     assert skeleton.channels == beat_motion.skeleton.channels
     np.testing.assert_allclose(skeleton.offsets, beat_motion.skeleton.offsets, atol=1e-6)
     assert motion.num_frames == FRAMES and motion.fps == 30.0
-    generated_idx = skeleton.index_of(generated.joint_names)
+    generated_idx = skeleton.index_of(generated.motion_format.block("gesture").names)
     orders = [skeleton.rotation_orders[j] for j in range(75)]
     quats = np.stack([euler_to_quaternion(motion.euler_deg[:, j], orders[j]) for j in range(75)], axis=1)
-    expected = axis_angle_to_quaternion(generated.gesture[0].reshape(FRAMES, -1, 3))
+    expected = axis_angle_to_quaternion(generated.blocks["gesture"][0].reshape(FRAMES, -1, 3))
     assert rotation_angle(quats[:, generated_idx], expected).max() < 1e-4
     others = np.setdiff1d(np.arange(75), generated_idx)
     np.testing.assert_allclose(motion.euler_deg[:, others], np.repeat(template.rest_euler_deg[None, others], FRAMES, 0), atol=1e-5)
@@ -88,7 +90,7 @@ def test_bvh_rereads_with_our_reader_full_hierarchy_and_rotations(tmp_path, beat
 def test_bvh_rereads_with_bvhio(tmp_path, beat_motion, template, cross_check_module):
     bvhio = cross_check_module("bvhio")
     generated, _ = make_generated(beat_motion)
-    run = write_run(tmp_path / "run", generated, template, preview=False)
+    run = write_run(tmp_path / "run", generated, preview=False)
     ours = read_bvh(run.folder / "motion.bvh")
     container = bvhio.readAsBvh(str(run.folder / "motion.bvh"))
     joints = [joint for joint, _, _ in container.Root.layout()]
@@ -98,14 +100,14 @@ def test_bvh_rereads_with_bvhio(tmp_path, beat_motion, template, cross_check_mod
     theirs = np.array([[[k.Rotation.w, k.Rotation.x, k.Rotation.y, k.Rotation.z] for k in joint.Keyframes] for joint in joints])
     mine = np.stack([euler_to_quaternion(ours.euler_deg[:, j], ours.skeleton.rotation_orders[j]) for j in range(75)])
     assert rotation_angle(theirs, mine).max() < 1e-4
-    generated_idx = ours.skeleton.index_of(generated.joint_names)
-    expected = axis_angle_to_quaternion(generated.gesture[0].reshape(FRAMES, -1, 3)).transpose(1, 0, 2)
+    generated_idx = ours.skeleton.index_of(generated.motion_format.block("gesture").names)
+    expected = axis_angle_to_quaternion(generated.blocks["gesture"][0].reshape(FRAMES, -1, 3)).transpose(1, 0, 2)
     assert rotation_angle(theirs[generated_idx], expected).max() < 1e-4
 
 
 def test_face_files_and_npz(tmp_path, beat_motion, template):
     generated, arkit_weights = make_generated(beat_motion)
-    run = write_run(tmp_path / "run", generated, template, inputs={"audio": {"path": "a.wav", "sha256": "ab" * 32}},
+    run = write_run(tmp_path / "run", generated, inputs={"audio": {"path": "a.wav", "sha256": "ab" * 32}},
                     model={"checkpoint": "m.ckpt", "sha256": "cd" * 32}, config={"sampler": {"steps": 25}}, preview=False)
     assert sorted(run.files) == ["face.json", "face_livelink.csv", "metadata.json", "motion.bvh", "motion.npz"]
     header = (run.folder / "face_livelink.csv").read_text().splitlines()[0].split(",")
@@ -116,40 +118,40 @@ def test_face_files_and_npz(tmp_path, beat_motion, template):
     face = read_beat_face_json(run.folder / "face.json")
     np.testing.assert_allclose(face.weights, arkit_weights[0], atol=1e-6)
     assert face.fps == pytest.approx(30.0)
-    with np.load(run.folder / "motion.npz") as npz:
-        np.testing.assert_allclose(npz["expression"][0], arkit_weights[0])
-        np.testing.assert_array_equal(npz["gesture_axis_angle"], generated.gesture)
-        assert list(npz["blendshape_names"]) == list(ARKIT_NAMES)
-        assert list(npz["joint_names"]) == generated.joint_names
-        assert len(npz["bvh_joint_names"]) == 75 and float(npz["fps"]) == 30.0
-        assert json.loads(str(npz["input_hashes"])) == {"audio": "ab" * 32}
-        assert str(npz["checkpoint_sha256"]) == "cd" * 32 and int(npz["seed"]) == 0
-        assert json.loads(str(npz["config"])) == {"sampler": {"steps": 25}}
+    motion = read_motion_file(run.folder / "motion.npz")
+    face_names = motion.format.block("expression").names
+    np.testing.assert_allclose(motion.blocks["expression"][0], arkit_weights[0][:, [ARKIT_NAMES.index(n) for n in face_names]])
+    np.testing.assert_array_equal(motion.blocks["gesture"], generated.blocks["gesture"])
+    assert motion.format.to_dict() == generated.motion_format.to_dict()
+    assert motion.metadata["outputs"] == ["bvh", "arkit"]
+    assert len(motion.extras["bvh_joint_names"]) == 75 and motion.format.fps == 30.0
+    assert motion.metadata["inputs"]["audio"]["sha256"] == "ab" * 32
+    assert motion.metadata["model"]["sha256"] == "cd" * 32 and motion.metadata["generation"]["seed"] == 0
+    assert motion.metadata["config"] == {"sampler": {"steps": 25}}
     metadata = json.loads((run.folder / "metadata.json").read_text())
     assert metadata["model"]["checkpoint"] == "m.ckpt"
 
 
 def test_several_samples_get_numbered_files(tmp_path, beat_motion, template):
     generated, _ = make_generated(beat_motion, samples=2)
-    run = write_run(tmp_path / "run", generated, template, preview=False)
+    run = write_run(tmp_path / "run", generated, preview=False)
     assert {"motion_0.bvh", "motion_1.bvh", "face_0.json", "face_livelink_1.csv"} <= set(run.files)
-    with np.load(run.folder / "motion.npz") as npz:
-        assert npz["euler_deg"].shape == (2, FRAMES, 75, 3)
+    assert read_motion_file(run.folder / "motion.npz").extras["euler_deg"].shape == (2, FRAMES, 75, 3)
 
 
 def test_preview_files(tmp_path, beat_motion, template):
     generated, _ = make_generated(beat_motion)
     wave = np.sin(np.linspace(0, 2000, 16000 * 3)).astype(np.float32) * 0.1
-    run = write_run(tmp_path / "run", generated, template, audio=(wave, 16000), preview=True)
+    run = write_run(tmp_path / "run", generated, audio=(wave, 16000), preview=True)
     assert (run.folder / "preview.mp4").stat().st_size > 1000
     assert (run.folder / "face_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_failure_midway_leaves_no_folder(tmp_path, beat_motion, template):
     generated, _ = make_generated(beat_motion)
-    generated.expression[0, 5, 3] = np.nan  # the face writers refuse non-finite weights, after the BVH is written
+    generated.blocks["expression"][0, 5, 3] = np.nan  # the face writers refuse non-finite weights, after the BVH is written
     with pytest.raises(ValueError, match="NaN"):
-        write_run(tmp_path / "run", generated, template, preview=False)
+        write_run(tmp_path / "run", generated, preview=False)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -159,17 +161,17 @@ def test_overwrite_replaces_only_a_folder_motiongen_wrote(tmp_path, beat_motion,
     (out / "keep.txt").write_text("mine")
     generated, _ = make_generated(beat_motion)
     with pytest.raises(ConfigError, match="not empty"):
-        write_run(out, generated, template, preview=False)
+        write_run(out, generated, preview=False)
     with pytest.raises(ConfigError, match=f"{out}.*not written by motiongen"):
-        write_run(out, generated, template, preview=False, overwrite=True)
+        write_run(out, generated, preview=False, overwrite=True)
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"] and (out / "keep.txt").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
     ours = tmp_path / "ours"
-    first = write_run(ours, generated, template, preview=False)
+    first = write_run(ours, generated, preview=False)
     assert is_owned(ours) and MARKER_NAME not in first.files
     (ours / "notes.txt").write_text("scratch")
-    second = write_run(ours, generated, template, preview=False, overwrite=True)
+    second = write_run(ours, generated, preview=False, overwrite=True)
     assert not (ours / "notes.txt").exists() and (second.folder / "motion.bvh").is_file() and is_owned(ours)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ours", "run"]
 
@@ -178,7 +180,7 @@ def test_run_folder_gets_plain_mkdir_permissions(tmp_path, beat_motion, template
     generated, _ = make_generated(beat_motion)
     previous = os.umask(0o022)
     try:
-        run = write_run(tmp_path / "shared" / "run", generated, template, preview=False)
+        run = write_run(tmp_path / "shared" / "run", generated, preview=False)
     finally:
         os.umask(previous)
     assert stat.S_IMODE(run.folder.stat().st_mode) == 0o755
@@ -197,11 +199,26 @@ def test_atomic_folder_appears_only_on_success(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ok"]
 
 
-def test_unsupported_fps_and_missing_blendshapes_fail_before_writing(tmp_path, beat_motion, template):
+def test_unsupported_fps_and_impossible_outputs_fail_before_writing(tmp_path, beat_motion):
     generated, _ = make_generated(beat_motion)
     with pytest.raises(ConfigError, match="fps"):
-        write_run(tmp_path / "run", generated, template, out_fps=60, preview=False)
-    generated.blendshape_names[0] = "notAShape"
-    with pytest.raises(ConfigError, match="ARKit"):
-        write_run(tmp_path / "run", generated, template, preview=False)
+        write_run(tmp_path / "run", generated, out_fps=60, preview=False)
+    with pytest.raises(ConfigError, match="unknown output"):
+        write_run(tmp_path / "run", generated, outputs=["fbx"])
+    partial, _ = make_generated(beat_motion, face_names=ARKIT_NAMES[:40])
+    with pytest.raises(ConfigError, match="output arkit is not possible: needs all 52 ARKit blendshapes"):
+        write_run(tmp_path / "run", partial, outputs=["bvh", "arkit"])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_outputs_follow_the_motion_format(tmp_path, beat_motion):
+    """A face block without all ARKit names still gets its BVH and motion file; the missing outputs
+    are stated in the warnings, never dropped silently."""
+    partial, _ = make_generated(beat_motion, face_names=ARKIT_NAMES[:40])
+    run = write_run(tmp_path / "run", partial)
+    assert sorted(run.files) == ["metadata.json", "motion.bvh", "motion.npz"]
+    assert any(w.startswith("no arkit output: needs all 52 ARKit blendshapes") for w in run.warnings)
+    assert any(w.startswith("no preview output") for w in run.warnings)
+    generated, _ = make_generated(beat_motion)
+    only_face = write_run(tmp_path / "face", generated, outputs=["arkit"])
+    assert sorted(only_face.files) == ["face.json", "face_livelink.csv", "metadata.json", "motion.npz"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from motiongen.config import compose
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.features import pitch, spectral
 from motiongen.features.pipeline import extract_audio_features
 from motiongen.features.recipe import recipe_from_config

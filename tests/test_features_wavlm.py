@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from motiongen.config import compose
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.features.pipeline import extract_audio_features
 from motiongen.features.recipe import recipe_from_config
 from motiongen.features.wavlm import frame_geometry, load_wavlm, wavlm_features

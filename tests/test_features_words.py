@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from motiongen.errors import ConfigError, InputFileError
+from motiongen.core.errors import ConfigError, InputFileError
 from motiongen.features.pipeline import extract_word_features
 from motiongen.features.words import (
     FastTextModel,

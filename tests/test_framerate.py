@@ -5,14 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from motiongen.formats.bvh import Skeleton, read_bvh
-from motiongen.geometry.framerate import (
+from motiongen.core.skeleton import Skeleton
+from motiongen.formats.bvh import read_bvh
+from motiongen.core.framerate import (
     integer_ratio,
     output_frame_count,
     resample_curves,
     resample_motion,
 )
-from motiongen.geometry.rotations import euler_to_matrix, joints_euler_to_quaternion
+from motiongen.core.rotations import euler_to_matrix, joints_euler_to_quaternion
 
 
 def two_joint_skeleton() -> Skeleton:

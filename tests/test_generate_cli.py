@@ -20,6 +20,7 @@ import pytest
 import torch
 
 from motiongen.cli import main
+from motiongen.core.motion_file import read_motion_file
 from motiongen.formats.arkit import ARKIT_NAMES, LIVE_LINK_COLUMNS
 from motiongen.formats.textgrid import Interval
 
@@ -81,15 +82,16 @@ class ClipList(torch.utils.data.Dataset):
 def tiny_checkpoint(tmp_path_factory):
     """Train the tiny_cpu experiment for 12 steps on procedural data; return the last checkpoint."""
     from motiongen.config import compose
-    from motiongen.export.bvh_export import SkeletonTemplate
+    from motiongen.core.skeleton import SkeletonTemplate
+    from motiongen.corpus.beat_format import beat_motion_format
     from motiongen.features.pipeline import extract_audio_features, extract_word_features
     from motiongen.features.recipe import recipe_from_config
     from motiongen.features.words import WordTable
     from motiongen.formats.joint_sets import load_joint_set
-    from motiongen.generation.bundle import make_bundle
-    from motiongen.generation.bundle_callback import GenerationBundle
+    from motiongen.training.bundle import make_bundle
+    from motiongen.training.bundle_callback import GenerationBundle
     from motiongen.skeletons import load_beat75_template
-    from motiongen.training.run import DataDescription, train
+    from motiongen.training.run import train
 
     root = tmp_path_factory.mktemp("tiny_train")
     cfg = compose("config", ["experiment=tiny_cpu", "data/features=spectral", "trainer.max_steps=12",
@@ -122,12 +124,11 @@ def tiny_checkpoint(tmp_path_factory):
             "audio": torch.from_numpy(audio[span]), "word": torch.from_numpy(word[span]),
             "speaker": torch.tensor(start % 2), "emotion": torch.tensor(0),
         })
-    data = DataDescription(dims={"gesture": gesture.shape[1], "expression": 52, "audio": audio.shape[1], "word": word.shape[1]},
-                           speakers=SPEAKERS, num_emotions=8, joint_names=joints, blendshape_names=list(ARKIT_NAMES))
-    bundle = make_bundle(fps=fps, window_frames=clip, seed_frames=seed_frames, stats=stats, joint_names=joints,
-                         blendshape_names=list(ARKIT_NAMES), speakers=SPEAKERS,
-                         audio_features=cfg.data.features, words=table, template=template, config={"note": "test"})
-    run = train(cfg, data=data, datasets={"train": ClipList(items), "val": ClipList(items[:2])},
+    fmt = beat_motion_format(fps, joints, template, audio.shape[1], recipe.layout(None), word.shape[1], SPEAKERS)
+    fmt = fmt.with_statistics(stats)
+    bundle = make_bundle(motion_format=fmt, window_frames=clip, seed_frames=seed_frames,
+                         audio_features=cfg.data.features, words=table, config={"note": "test"})
+    run = train(cfg, fmt, datasets={"train": ClipList(items), "val": ClipList(items[:2])},
                 extra_callbacks=[GenerationBundle(bundle)])
     return run.checkpoint_dir / "last.ckpt"
 
@@ -163,15 +164,15 @@ def test_twenty_seconds_give_600_frames_in_every_output(tmp_path, tiny_checkpoin
     assert motion.num_frames == 600 and motion.skeleton.num_joints == 75 and motion.fps == 30.0
     header = (out / "face_livelink.csv").read_text().splitlines()[0].split(",")
     assert tuple(header) == LIVE_LINK_COLUMNS and read_live_link_csv(out / "face_livelink.csv").num_frames == 600
-    with np.load(out / "motion.npz") as npz:
-        assert npz["gesture_axis_angle"].shape == (1, 600, 141) and npz["expression"].shape == (1, 600, 52)
-        hashes = json.loads(str(npz["input_hashes"]))
-        assert set(hashes) == {"audio", "transcript"} and all(len(h) == 64 for h in hashes.values())
-        assert str(npz["checkpoint"]).endswith("last.ckpt") and len(str(npz["checkpoint_sha256"])) == 64
-        assert int(npz["seed"]) == 3
-        config = json.loads(str(npz["config"]))
-        assert config["generate"]["sampler"]["steps"] == 4 and config["training"] == {"note": "test"}
-        assert np.isfinite(npz["gesture_axis_angle"]).all() and np.isfinite(npz["euler_deg"]).all()
+    motion = read_motion_file(out / "motion.npz")
+    assert motion.blocks["gesture"].shape == (1, 600, 141) and motion.blocks["expression"].shape == (1, 600, 52)
+    inputs = motion.metadata["inputs"]
+    assert set(inputs) == {"audio", "transcript"} and all(len(v["sha256"]) == 64 for v in inputs.values())
+    assert motion.metadata["model"]["checkpoint"].endswith("last.ckpt") and len(motion.metadata["model"]["sha256"]) == 64
+    assert motion.metadata["generation"]["seed"] == 3
+    config = motion.metadata["config"]
+    assert config["generate"]["sampler"]["steps"] == 4 and config["training"] == {"note": "test"}
+    assert np.isfinite(motion.blocks["gesture"]).all() and np.isfinite(motion.extras["euler_deg"]).all()
     metadata = json.loads((out / "metadata.json").read_text())
     assert metadata["generation"]["word_features"] == "transcript"
 
@@ -182,8 +183,8 @@ def test_same_seed_same_output_and_no_transcript_is_stated(tmp_path, tiny_checkp
     for name, seed in (("a", "7"), ("b", "7"), ("c", "8")):
         assert generate("--audio", str(audio), "--checkpoint", str(tiny_checkpoint), "--out", str(tmp_path / name),
                         "--seed", seed, "--steps", "3", "--eta", "0.5", "--no-preview") == 0
-        with np.load(tmp_path / name / "motion.npz") as npz:
-            runs.append((npz["gesture_axis_angle"], npz["expression"]))
+        motion = read_motion_file(tmp_path / name / "motion.npz")
+        runs.append((motion.blocks["gesture"], motion.blocks["expression"]))
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     np.testing.assert_array_equal(runs[0][1], runs[1][1])
     assert not np.allclose(runs[0][0], runs[2][0])
@@ -211,7 +212,8 @@ def test_streaming_120fps_samples_and_initial_pose(tmp_path, tiny_checkpoint, sh
         motion = read_bvh(out / f"motion_{k}.bvh")
         assert motion.fps == 120.0 and motion.num_frames == 600  # 5 s
     metadata = json.loads((out / "metadata.json").read_text())
-    assert metadata["generation"]["speaker_id"] == 4 and metadata["generation"]["initial_pose"] == "user motion"
+    assert metadata["generation"]["categories"] == {"speaker": "4"}
+    assert metadata["generation"]["initial_motion"] == ["gesture"]
     assert metadata["generation"]["first_window_seconds"] > 0 and metadata["inputs"]["init_bvh"]["sha256"]
     assert metadata["generation"]["first_window_frames"] == 20  # stream_first_window=min: 2 x the 10-frame seed
 
@@ -246,6 +248,10 @@ def bad_inputs(tmp_path: Path, checkpoint: Path, audio: Path):
     other_grid = write_textgrid(tmp_path / "other.TextGrid", [Interval(0.0, 30.0, ""), *later], 50.0)
     objects = tmp_path / "objects.ckpt"  # a pickle of a Python object: loading it the unsafe way would run its code
     torch.save({"state_dict": {}, "hyper_parameters": {}, "payload": fractions.Fraction(1, 3)}, objects)
+    old = tmp_path / "old.ckpt"  # a checkpoint of the layout before the declared motion format
+    state = torch.load(checkpoint, weights_only=True)
+    state["motiongen_generation"] = {"version": 1, "fps": 30.0, "joint_names": [], "stats": {}}
+    torch.save(state, old)
     ckpt = ["--checkpoint", str(checkpoint)]
     return {
         "transcript of other audio": (["--audio", str(audio), "--transcript", str(other_grid), *ckpt],
@@ -261,8 +267,9 @@ def bad_inputs(tmp_path: Path, checkpoint: Path, audio: Path):
         "missing checkpoint": (["--audio", str(audio), "--checkpoint", str(tmp_path / "nope.ckpt")], "not found"),
         "truncated checkpoint": (["--audio", str(audio), "--checkpoint", str(corrupt)], "checkpoint"),
         "garbage checkpoint": (["--audio", str(audio), "--checkpoint", str(garbage)], "checkpoint"),
+        "old checkpoint": (["--audio", str(audio), "--checkpoint", str(old)], "old.ckpt: generation bundle version 1"),
         "unknown speaker": (["--audio", str(audio), "--speaker", "99", *ckpt], "speaker 99"),
-        "unknown emotion": (["--audio", str(audio), "--emotion", "bored", *ckpt], "unknown emotion"),
+        "emotion for a model without one": (["--audio", str(audio), "--emotion", "bored", *ckpt], "drop --emotion"),
         "bad eta": (["--audio", str(audio), "--eta", "2", *ckpt], "eta"),
     }
 
@@ -338,9 +345,11 @@ def test_motiongen_train_on_a_cache_writes_a_self_contained_checkpoint(tmp_path)
     checkpoint = train(cfg).checkpoint_dir / "last.ckpt"
     assets = load_assets(checkpoint)
     training_bvh = read_bvh(corpus / "2" / "2_scott_0_10_10.bvh")
-    assert assets.template.skeleton.names == training_bvh.skeleton.names
-    np.testing.assert_allclose(assets.template.rest_euler_deg, training_bvh.euler_deg[0])
-    assert assets.window_frames == 60 and assets.seed_frames == 10 and "audio" in assets.normalised_blocks
+    template = assets.motion_format.skeleton
+    assert template.skeleton.names == training_bvh.skeleton.names
+    np.testing.assert_allclose(template.rest_euler_deg, training_bvh.euler_deg[0])
+    assert assets.window_frames == 60 and assets.seed_frames == 10
+    assert set(assets.motion_format.normalised_names()) == {"gesture", "expression", "audio"}
     from motiongen.features.words import FastTextModel
 
     # the cache trained fallback fastText vectors: a word the corpus never used still gets a vector
@@ -362,5 +371,5 @@ def test_ddpm_sampler_through_the_cli(tmp_path, tiny_checkpoint, short_speech):
                     "--out", str(out), "--sampler", "ddpm", "--precision", "float32", "--no-preview") == 0
     metadata = json.loads((out / "metadata.json").read_text())
     assert metadata["generation"]["sampler"]["kind"] == "ddpm" and metadata["generation"]["precision"] == "float32"
-    with np.load(out / "motion.npz") as npz:
-        assert npz["gesture_axis_angle"].shape == (1, 150, 141) and np.isfinite(npz["gesture_axis_angle"]).all()
+    gesture = read_motion_file(out / "motion.npz").blocks["gesture"]
+    assert gesture.shape == (1, 150, 141) and np.isfinite(gesture).all()

@@ -14,7 +14,7 @@ import torch
 
 from motiongen.diffusion.samplers import SamplerSettings, sample
 from motiongen.diffusion.schedule import NoiseSchedule
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.generation.windows import (
     WindowPlan,
     crossfade_weights,
@@ -208,48 +208,31 @@ def test_wrong_seed_or_window_shape_raises():
 # (tiny, randomly initialised: these tests check plumbing, shapes and determinism, not quality).
 
 
-class MeanStd:
-    """Per-block (mean, std) normalisation, the arithmetic CacheInfo.normalise/denormalise apply."""
-
-    def __init__(self, stats: dict[str, tuple[np.ndarray, np.ndarray]]):
-        self.stats = stats
-
-    def normalise(self, block, array):
-        mean, std = self.stats[block]
-        return (array - mean) / std
-
-    def denormalise(self, block, array):
-        mean, std = self.stats[block]
-        return array * std + mean
-
-
 @pytest.fixture(scope="module")
 def tiny_assets():
     from motiongen.config import compose
-    from motiongen.export.bvh_export import SkeletonTemplate
+    from motiongen.core.skeleton import Skeleton, SkeletonTemplate
+    from motiongen.corpus.beat_format import beat_motion_format
     from motiongen.features.recipe import recipe_from_config
     from motiongen.features.words import WordTable
-    from motiongen.formats.bvh import Skeleton
     from motiongen.generation.pipeline import GenerationAssets
     from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
 
     features = compose("config", ["data/features=spectral"]).data.features
     recipe = recipe_from_config(features, 30.0)
     words = WordTable(["hello", "world"], np.random.default_rng(0).normal(size=(2, 8)), "test table")
-    cfg = DenoiserConfig(task_dims={"gesture": 6, "expression": 52}, audio_dim=109, word_dim=9, num_speakers=2,
-                         num_emotions=8, seed_frames=S, latent_dim=32, feature_dim=16, seed_dim=16, num_layers=1,
-                         num_heads=2, ff_dim=64, dropout=0.0, local_heads=2, window=15)
+    cfg = DenoiserConfig(blocks={"gesture": 6, "expression": 52}, frame_conditions={"audio": 109, "word": 9},
+                         category_conditions={"speaker": 2, "emotion": 8}, seed_frames=S, latent_dim=32, feature_dim=16,
+                         seed_dim=16, num_layers=1, num_heads=2, ff_dim=64, dropout=0.0, local_heads=2, window=15)
     torch.manual_seed(0)
     skeleton = Skeleton(["Hips", "Spine", "Neck"], [-1, 0, 1], np.zeros((3, 3)), [("Xrotation", "Yrotation", "Zrotation")] * 3,
                         ["XYZ"] * 3)
     stats = {"gesture": (np.full(6, 0.1, np.float32), np.full(6, 0.5, np.float32)),
              "expression": (np.full(52, 0.3, np.float32), np.full(52, 0.2, np.float32))}
-    return GenerationAssets(
-        model=UWPDenoiser(cfg), schedule=NoiseSchedule("linear", 100), window_frames=N, seed_frames=S, fps=30.0,
-        gesture_dim=6, expression_dim=52, normaliser=MeanStd(stats), normalised_blocks=("gesture", "expression"),
-        joint_names=["Spine", "Neck"], blendshape_names=[f"shape{i}" for i in range(52)], speakers=[2, 4],
-        num_emotions=8, audio_recipe=recipe, word_vectors=words, template=SkeletonTemplate(skeleton, np.zeros((3, 3)), np.zeros(3)),
-    )
+    template = SkeletonTemplate(skeleton, np.zeros((3, 3)), np.zeros(3))
+    fmt = beat_motion_format(30.0, ["Spine", "Neck"], template, 109, recipe.layout(None), 9, [2, 4]).with_statistics(stats)
+    return GenerationAssets(model=UWPDenoiser(cfg), schedule=NoiseSchedule("linear", 100), motion_format=fmt,
+                            window_frames=N, seed_frames=S, audio_recipe=recipe, word_vectors=words)
 
 
 def speech(seconds: float, words=None):
@@ -260,46 +243,55 @@ def speech(seconds: float, words=None):
     return SpeechInput(wave, 16000, words)
 
 
+def request(seconds: float, words=None, **fields):
+    from motiongen.generation.pipeline import GenerationRequest
+
+    fields.setdefault("sampler", SamplerSettings(steps=2))
+    return GenerationRequest(speech=speech(seconds, words), **fields)
+
+
 def test_twenty_second_speech_gives_600_frames_and_is_reproducible(tiny_assets):
     from motiongen.formats.textgrid import Interval
-    from motiongen.generation.pipeline import generate_motion
+    from motiongen.generation.pipeline import generate
 
     settings = SamplerSettings(kind="ddim", steps=3, eta=0.5, guidance=1.5)
     words = [Interval(0.0, 1.0, "hello"), Interval(1.0, 2.0, ""), Interval(2.0, 3.5, "world")]
-    first = generate_motion(tiny_assets, speech(20.0, words), settings, seed=5, num_samples=2, speaker_id=4, emotion=3)
-    assert first.gesture.shape == (2, 600, 6) and first.expression.shape == (2, 600, 52)
-    assert first.metadata["windows"] == 5 and first.metadata["speaker_id"] == 4
+    same = dict(sampler=settings, seed=5, num_samples=2, speaker=4, emotion=3)
+    first = generate(tiny_assets, request(20.0, words, **same))
+    assert first.blocks["gesture"].shape == (2, 600, 6) and first.blocks["expression"].shape == (2, 600, 52)
+    assert first.metadata["windows"] == 5 and first.metadata["categories"] == {"speaker": "4", "emotion": "sadness"}
     assert first.metadata["word_features"] == "transcript" and not first.warnings
-    assert first.expression.min() >= 0 and first.expression.max() <= 1
-    again = generate_motion(tiny_assets, speech(20.0, words), settings, seed=5, num_samples=2, speaker_id=4, emotion=3)
-    np.testing.assert_array_equal(first.gesture, again.gesture)
-    np.testing.assert_array_equal(first.expression, again.expression)
-    short = generate_motion(tiny_assets, speech(2.0, words), settings, seed=5, num_samples=2, speaker_id=4, emotion=3)
-    other = generate_motion(tiny_assets, speech(2.0, words), settings, seed=6, num_samples=2, speaker_id=4, emotion=3)
-    assert not np.allclose(short.gesture, other.gesture)
-    assert not np.allclose(first.gesture[0], first.gesture[1]), "the samples of one batch must differ"
+    assert first.blocks["expression"].min() >= 0 and first.blocks["expression"].max() <= 1
+    again = generate(tiny_assets, request(20.0, words, **same))
+    for name in ("gesture", "expression"):
+        np.testing.assert_array_equal(first.blocks[name], again.blocks[name])
+    short = generate(tiny_assets, request(2.0, words, **same))
+    other = generate(tiny_assets, request(2.0, words, **dict(same, seed=6)))
+    assert not np.allclose(short.blocks["gesture"], other.blocks["gesture"])
+    assert not np.allclose(first.blocks["gesture"][0], first.blocks["gesture"][1]), "the samples of one batch must differ"
 
 
 def test_without_transcript_the_word_features_are_the_silence_vector(tiny_assets):
-    from motiongen.generation.pipeline import WindowPlan, build_condition, generate_motion
+    from motiongen.generation.pipeline import WindowPlan, build_condition, generate
 
     plan = WindowPlan(90, N, S)
     condition = build_condition(tiny_assets, speech(3.0), plan)
-    assert condition.word.shape == (plan.padded_frames, 9) and not condition.transcript_used
-    np.testing.assert_array_equal(condition.word[:, :8], 0)
-    np.testing.assert_array_equal(condition.word[:, 8], 1)
-    out = generate_motion(tiny_assets, speech(3.0), SamplerSettings(steps=2))
+    word = condition.frames["word"]
+    assert word.shape == (plan.padded_frames, 9) and not condition.transcript_used
+    np.testing.assert_array_equal(word[:, :8], 0)
+    np.testing.assert_array_equal(word[:, 8], 1)
+    out = generate(tiny_assets, request(3.0))
     assert "silence/unknown" in out.metadata["word_features"] and out.warnings
 
 
 def test_streamed_chunks_equal_windows_sampled_one_by_one_by_hand(tiny_assets):
     from motiongen.diffusion.samplers import sample
-    from motiongen.generation.pipeline import build_condition, denormalise, generate_motion, stream_motion
+    from motiongen.generation.pipeline import build_condition, denormalise, generate, stream_motion
 
     settings = SamplerSettings(steps=2)
-    chunks = list(stream_motion(tiny_assets, speech(9.0), settings, seed=1))
+    chunks = list(stream_motion(tiny_assets, request(9.0, seed=1, sampler=settings)))
     assert [c.start_frame for c in chunks] == [0, 120] and chunks[-1].start_frame + chunks[-1].motion.shape[1] == 270
-    short_first = list(stream_motion(tiny_assets, speech(9.0), settings, seed=1, first_window_frames=60))
+    short_first = list(stream_motion(tiny_assets, request(9.0, seed=1, first_window_frames=60)))
     assert [c.start_frame for c in short_first] == [0, 30, 150]
     assert sum(c.motion.shape[1] for c in short_first) == 270
     streamed = torch.cat([c.motion for c in chunks], dim=1)
@@ -311,8 +303,8 @@ def test_streamed_chunks_equal_windows_sampled_one_by_one_by_hand(tiny_assets):
     initial = torch.zeros(1, S, tiny_assets.motion_dim)  # the dataset mean pose, normalised
     windows, window_seed = [], initial
     for start in (0, plan.hop):
-        cond = {"audio": torch.from_numpy(condition.audio[start:start + N])[None],
-                "word": torch.from_numpy(condition.word[start:start + N])[None],
+        cond = {"audio": torch.from_numpy(condition.frames["audio"][start:start + N])[None],
+                "word": torch.from_numpy(condition.frames["word"][start:start + N])[None],
                 "speaker": torch.tensor([0]), "emotion": torch.tensor([0]), "seed": window_seed}
         with torch.inference_mode():
             window = sample(lambda x_t, t, uncond: tiny_assets.model(x_t, t, cond, uncond), tiny_assets.schedule,
@@ -321,54 +313,65 @@ def test_streamed_chunks_equal_windows_sampled_one_by_one_by_hand(tiny_assets):
         window_seed = window[:, -S:]
     torch.testing.assert_close(streamed, join_by_hand(windows, initial, plan.hop, 270))
 
-    gesture, expression = denormalise(tiny_assets, streamed)
-    whole = generate_motion(tiny_assets, speech(9.0), settings, seed=1)
-    np.testing.assert_array_equal(gesture, whole.gesture)
-    np.testing.assert_array_equal(expression, whole.expression)
+    blocks = denormalise(tiny_assets, streamed)
+    whole = generate(tiny_assets, request(9.0, seed=1, sampler=settings))
+    for name in ("gesture", "expression"):
+        np.testing.assert_array_equal(blocks[name], whole.blocks[name])
     assert 0 < whole.metadata["first_window_seconds"] <= whole.metadata["sampling_seconds"]
 
 
 def test_initial_pose_from_user_motion_starts_the_take(tiny_assets):
-    from motiongen.generation.pipeline import generate_motion, initial_seed
+    from motiongen.generation.pipeline import generate, initial_seed
 
     user = np.tile(np.array([0.4, -0.2, 0.1, 0.3, 0.0, -0.5], np.float32), (50, 1))
-    seed = initial_seed(tiny_assets, user)
-    np.testing.assert_allclose(tiny_assets.normaliser.denormalise("gesture", seed[:, :6]), user[-S:], atol=1e-6)
+    fmt = tiny_assets.motion_format
+    seed = initial_seed(tiny_assets, {"gesture": user})
+    np.testing.assert_allclose(fmt.denormalise("gesture", seed[:, :6]), user[-S:], atol=1e-6)
     np.testing.assert_array_equal(seed[:, 6:], 0)
-    out = generate_motion(tiny_assets, speech(2.0), SamplerSettings(steps=2), init_gesture=user)
+    out = generate(tiny_assets, request(2.0, initial_motion={"gesture": user}))
     w0 = float(crossfade_weights(S)[0])
-    assert np.abs(out.gesture[0, 0] - user[0]).max() <= w0 * (np.abs(out.gesture[0]).max() + 1)
-    assert out.metadata["initial_pose"] == "user motion"
-    short = initial_seed(tiny_assets, user[:5])
-    np.testing.assert_allclose(tiny_assets.normaliser.denormalise("gesture", short[:, :6]), np.tile(user[:1], (S, 1)), atol=1e-6)
+    gesture = out.blocks["gesture"]
+    assert np.abs(gesture[0, 0] - user[0]).max() <= w0 * (np.abs(gesture[0]).max() + 1)
+    assert out.metadata["initial_motion"] == ["gesture"]
+    short = initial_seed(tiny_assets, {"gesture": user[:5]})
+    np.testing.assert_allclose(fmt.denormalise("gesture", short[:, :6]), np.tile(user[:1], (S, 1)), atol=1e-6)
+    with pytest.raises(ConfigError, match="does not generate"):
+        initial_seed(tiny_assets, {"hands": user})
 
 
 def test_bad_generation_requests_raise_config_error(tiny_assets):
-    from motiongen.generation.pipeline import generate_motion
+    from motiongen.generation.pipeline import GenerationRequest, generate
 
-    with pytest.raises(ConfigError, match="speaker 7"):
-        generate_motion(tiny_assets, speech(2.0), SamplerSettings(steps=2), speaker_id=7)
+    with pytest.raises(ConfigError, match="speaker 7 is not known; known: 2, 4"):
+        generate(tiny_assets, request(2.0, speaker=7))
     with pytest.raises(ConfigError, match="emotion index"):
-        generate_motion(tiny_assets, speech(2.0), SamplerSettings(steps=2), emotion=8)
+        generate(tiny_assets, request(2.0, emotion=8))
+    with pytest.raises(ConfigError, match="emotion bored"):
+        generate(tiny_assets, request(2.0, emotion="bored"))
+    with pytest.raises(ConfigError, match="no text_label condition"):
+        generate(tiny_assets, request(2.0, text_label="hello"))
     with pytest.raises(ConfigError, match="num_samples"):
-        generate_motion(tiny_assets, speech(2.0), SamplerSettings(steps=2), num_samples=0)
+        request(2.0, num_samples=0)
+    with pytest.raises(ConfigError, match="give speech"):
+        generate(tiny_assets, GenerationRequest(seconds=2.0))
+    with pytest.raises(ConfigError, match="speech or a positive length"):
+        GenerationRequest()
 
 
 def test_bfloat16_precision_stays_close_to_float32(tiny_assets):
     import copy
 
-    from motiongen.generation.pipeline import generate_motion, set_precision
+    from motiongen.generation.pipeline import generate, set_precision
 
-    settings = SamplerSettings(steps=3)
-    reference = generate_motion(tiny_assets, speech(3.0), settings, seed=2)
+    reference = generate(tiny_assets, request(3.0, seed=2, sampler=SamplerSettings(steps=3)))
     reduced_assets = copy.copy(tiny_assets)
     reduced_assets.model = copy.deepcopy(tiny_assets.model)
     assert set_precision(reduced_assets, "bfloat16") == torch.bfloat16
-    reduced = generate_motion(reduced_assets, speech(3.0), settings, seed=2)
+    reduced = generate(reduced_assets, request(3.0, seed=2, sampler=SamplerSettings(steps=3)))
     assert reduced.metadata["precision"] == "bfloat16" and reference.metadata["precision"] == "float32"
-    assert reduced.gesture.dtype == np.float32
-    scale = np.abs(reference.gesture).max()
-    assert np.abs(reduced.gesture - reference.gesture).max() < 0.05 * scale
+    assert reduced.blocks["gesture"].dtype == np.float32
+    scale = np.abs(reference.blocks["gesture"]).max()
+    assert np.abs(reduced.blocks["gesture"] - reference.blocks["gesture"]).max() < 0.05 * scale
     with pytest.raises(ConfigError, match="precision"):
         set_precision(reduced_assets, "float16")
 

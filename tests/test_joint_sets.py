@@ -7,10 +7,10 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from bvh_samples import NAMES, ORDERS, bvh_text, random_rows, write_text
-from motiongen.errors import ConfigError, InputFileError
+from motiongen.core.errors import ConfigError, InputFileError
 from motiongen.formats.bvh import read_bvh
 from motiongen.formats.joint_sets import axis_angle_to_euler, load_joint_set, motion_to_axis_angle
-from motiongen.geometry.rotations import euler_to_matrix
+from motiongen.core.rotations import euler_to_matrix
 
 
 def test_beat_joint_sets():

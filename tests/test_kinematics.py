@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from bvh_samples import bvh_text, header_fixed_copy, random_rows, write_text
-from motiongen.formats.bvh import Skeleton, read_bvh
-from motiongen.geometry.kinematics import forward_kinematics
-from motiongen.geometry.rotations import euler_to_matrix
+from motiongen.core.skeleton import Skeleton
+from motiongen.formats.bvh import read_bvh
+from motiongen.core.kinematics import forward_kinematics
+from motiongen.core.rotations import euler_to_matrix
 
 
 def chain_skeleton() -> Skeleton:

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.model.attention import CrossLocalAttention, LocalWindow, RotaryAttention, RotaryEmbedding, attend
 
 

@@ -1,41 +1,45 @@
-"""UWPDenoiser: shapes, condition dropout, task fusion (joint vs one-way), input validation."""
+"""UWPDenoiser: shapes, condition dropout, task fusion (joint vs one-way), any declared blocks and
+streams (including none per frame), input validation."""
 
 import pytest
 import torch
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
 
 B, N, S = 3, 24, 6
 
 
 def tiny(**changes) -> DenoiserConfig:
-    settings = dict(task_dims={"gesture": 9, "expression": 52}, audio_dim=11, word_dim=5, num_speakers=3,
-                    seed_frames=S, latent_dim=32, feature_dim=8, seed_dim=8, num_layers=2, num_heads=4,
-                    ff_dim=48, dropout=0.0, local_heads=2, window=4)
+    settings = dict(blocks={"gesture": 9, "expression": 52}, frame_conditions={"audio": 11, "word": 5},
+                    category_conditions={"speaker": 3}, seed_frames=S, latent_dim=32, feature_dim=8, seed_dim=8,
+                    num_layers=2, num_heads=4, ff_dim=48, dropout=0.0, local_heads=2, window=4)
     settings.update(changes)
     return DenoiserConfig(**settings)
 
 
 def inputs(cfg: DenoiserConfig, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
-    cond = {"audio": torch.randn(B, N, cfg.audio_dim, generator=g), "word": torch.randn(B, N, cfg.word_dim, generator=g),
-            "speaker": torch.tensor([0, 1, 2]), "emotion": torch.tensor([0, 3, 7]),
-            "seed": torch.randn(B, S, cfg.motion_dim, generator=g)}
+    cond = {name: torch.randn(B, N, width, generator=g) for name, width in cfg.frame_conditions.items()}
+    cond.update({name: torch.arange(B) % size for name, size in cfg.category_conditions.items()})
+    cond["seed"] = torch.randn(B, S, cfg.motion_dim, generator=g)
     return torch.randn(B, N, cfg.motion_dim, generator=g), torch.tensor([0, 10, 999]), cond
 
 
 def test_paper_default_dimensions():
     cfg = DenoiserConfig()
     assert cfg.motion_dim == 193 and cfg.token_dim == 384 + 96 + 96 + 384
-    assert cfg.task_slices() == {"gesture": slice(0, 141), "expression": slice(141, 193)}
+    assert cfg.block_slices() == {"gesture": slice(0, 141), "expression": slice(141, 193)}
     model = UWPDenoiser(DenoiserConfig(num_layers=1))
     assert model.features.in_features == 1133 + 301 and model.features.out_features == 96
-    assert model.speaker.embedding_dim == 384 and model.seed_in["gesture"].in_features == 30 * 141
+    assert model.categories["speaker"].embedding_dim == 384 and model.seed_in["gesture"].in_features == 30 * 141
 
 
-@pytest.mark.parametrize("changes", [{}, {"fusion": "oneway"}, {"task_dims": {"gesture": 9}},
-                                     {"task_dims": {"expression": 52}}, {"num_emotions": 8}])
+@pytest.mark.parametrize("changes", [
+    {}, {"fusion": "oneway", "oneway_source": "expression"}, {"blocks": {"gesture": 9}}, {"blocks": {"expression": 52}},
+    {"category_conditions": {"speaker": 3, "emotion": 8}},
+    {"blocks": {"body": 12, "hands": 30, "face": 7}, "frame_conditions": {}, "category_conditions": {"sign": 5}},
+])
 def test_output_has_the_shape_of_the_noisy_motion(changes):
     cfg = tiny(**changes)
     x_t, t, cond = inputs(cfg)
@@ -43,8 +47,15 @@ def test_output_has_the_shape_of_the_noisy_motion(changes):
     assert out.shape == (B, N, cfg.motion_dim) and torch.isfinite(out).all()
 
 
-def test_dropped_rows_ignore_audio_word_speaker_and_emotion():
-    cfg = tiny(num_emotions=8)
+def test_without_per_frame_streams_no_feature_encoder_is_built():
+    cfg = tiny(frame_conditions={}, category_conditions={"sign": 4, "speaker": 2})
+    model = UWPDenoiser(cfg)
+    assert model.features is None and cfg.token_dim == 2 * 32 + 8
+    assert set(model.categories) == {"sign", "speaker"}
+
+
+def test_dropped_rows_ignore_every_condition_stream():
+    cfg = tiny(category_conditions={"speaker": 3, "emotion": 8})
     model = UWPDenoiser(cfg).eval()
     x_t, t, cond = inputs(cfg)
     other = dict(cond, audio=torch.randn_like(cond["audio"]), word=torch.randn_like(cond["word"]),
@@ -65,16 +76,16 @@ def gesture_noise_changes_expression(cfg) -> bool:
     return not torch.allclose(model(x_t, t, cond)[..., 9:], model(other, t, cond)[..., 9:])
 
 
-def test_one_way_flow_is_expression_to_gesture_only():
+def test_one_way_flow_is_from_the_source_block_only():
     assert gesture_noise_changes_expression(tiny(fusion="joint"))
-    assert not gesture_noise_changes_expression(tiny(fusion="oneway"))
+    assert not gesture_noise_changes_expression(tiny(fusion="oneway", oneway_source="expression"))
     torch.manual_seed(0)
-    model = UWPDenoiser(tiny(fusion="oneway"))
+    model = UWPDenoiser(tiny(fusion="oneway", oneway_source="expression"))
     x_t, t, cond = inputs(model.cfg)
     model(x_t, t, cond)[..., :9].square().mean().backward()
     expression_grads = [p.grad for p in model.task_trunks["expression"].parameters()]
     assert all(g is None or not g.any() for g in expression_grads), "gesture loss must not train the expression trunk"
-    assert model.expression_to_gesture.weight.grad.abs().sum() > 0
+    assert model.from_source["gesture"].weight.grad.abs().sum() > 0
 
 
 def test_bad_inputs_and_configs_fail_loudly():
@@ -89,5 +100,7 @@ def test_bad_inputs_and_configs_fail_loudly():
         model(x_t, t, {k: v for k, v in cond.items() if k != "word"})
     with pytest.raises(ConfigError):
         tiny(fusion="sideways")
-    with pytest.raises(ConfigError):
-        tiny(fusion="oneway", task_dims={"gesture": 9})
+    with pytest.raises(ConfigError, match="oneway_source"):
+        tiny(fusion="oneway", blocks={"gesture": 9})
+    with pytest.raises(ConfigError, match="oneway_source"):
+        tiny(fusion="oneway", oneway_source="face")

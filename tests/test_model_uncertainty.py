@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.model.uncertainty import TaskWeighting, task_losses
 
 

@@ -79,8 +79,8 @@ def test_face_follows_blendshapes():
 
 def test_projection_fits_the_panel():
     skeleton, euler, root, _ = _motion(20)
-    from motiongen.export.preview import local_rotation_matrices
-    from motiongen.geometry.kinematics import forward_kinematics
+    from motiongen.core.kinematics import local_rotation_matrices
+    from motiongen.core.kinematics import forward_kinematics
 
     screen = project_skeleton(forward_kinematics(skeleton, local_rotation_matrices(skeleton, euler), root))
     assert screen.min() >= 0 and screen.max() <= 480

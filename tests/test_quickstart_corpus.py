@@ -84,8 +84,8 @@ def test_jaw_follows_the_speech_envelope(corpus):
 
 def test_gestures_follow_emphasis(corpus):
     """Wrist speed is higher around the beat strokes the semantic file lists than elsewhere."""
-    from motiongen.export.preview import local_rotation_matrices
-    from motiongen.geometry.kinematics import forward_kinematics
+    from motiongen.core.kinematics import local_rotation_matrices
+    from motiongen.core.kinematics import forward_kinematics
 
     for take in discover_beat(corpus.root):
         motion = read_bvh(take.files["bvh"])
@@ -119,7 +119,7 @@ def test_matching_manifest_reuses_the_folder(corpus):
 
 
 def test_take_outside_beat_speech_indices_is_rejected(tmp_path):
-    from motiongen.errors import ConfigError
+    from motiongen.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="1-118"):
         build_corpus(tmp_path / "bad", takes=(ScriptTake(200, ("Hello there.",)),), progress=False)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from motiongen.geometry import rotations as rot
+from motiongen.core import rotations as rot
 
 
 @pytest.fixture

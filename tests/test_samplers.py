@@ -19,7 +19,7 @@ from motiongen.diffusion.samplers import (
     sample,
 )
 from motiongen.diffusion.schedule import NoiseSchedule
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 
 
 def gaussian_posterior_mean(schedule: NoiseSchedule, mu: torch.Tensor, std: torch.Tensor):

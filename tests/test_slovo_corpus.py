@@ -5,7 +5,7 @@ import pytest
 from slovo_samples import write_annotations
 
 from motiongen.corpus.slovo import carve_validation, discover_slovo, read_annotations, read_official_hands
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 
 
 def _touch(path):

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.text.emotion import CLASSES, estimate_emotion, to_beat_emotion
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import textgrids
 
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 from motiongen.formats.textgrid import Interval, read_textgrid
 
 

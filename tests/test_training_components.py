@@ -1,14 +1,17 @@
 """Training building blocks: data order, LR schedule, precision choice, config composition."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 
 from motiongen.config import compose
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.training.data_order import StepSampler
 from motiongen.training.lr_schedule import warmup_cosine
 from motiongen.training.precision import resolve_precision
-from motiongen.training.run import DataDescription, network_kwargs
+from motiongen.corpus.beat_format import beat_motion_format
+from motiongen.training.run import network_kwargs
 
 
 def take(sampler, count):
@@ -64,17 +67,25 @@ def test_precision_auto_follows_the_hardware():
 def test_experiments_compose_to_the_paper_settings(experiment, tasks, weighting, fusion):
     cfg = compose("config", [f"experiment={experiment}"])
     assert (cfg.trainer.loop.batch_size, cfg.trainer.loop.clip_frames, cfg.trainer.max_steps) == (200, 150, 180000)
-    assert list(cfg.model.network.tasks) == tasks and cfg.model.loss.weighting == weighting
+    assert cfg.model.loss.weighting == weighting
     assert cfg.model.network.fusion == fusion and cfg.model.network.latent_dim == 384 and cfg.model.network.num_layers == 8
-    data = DataDescription({"gesture": 141, "expression": 52, "audio": 1133, "word": 301}, list(range(4)), 8)
-    kwargs = network_kwargs(cfg.model.network, data)
-    assert kwargs["task_dims"] == {t: {"gesture": 141, "expression": 52}[t] for t in tasks}
-    assert kwargs["num_speakers"] == 4 and kwargs["num_emotions"] == 0
+    fmt = beat_motion_format(30.0, [f"j{i}" for i in range(47)], None, 1133, {}, 301, [2, 4, 6, 8])
+    kwargs = network_kwargs(cfg.model.network, fmt)
+    assert kwargs["blocks"] == {t: {"gesture": 141, "expression": 52}[t] for t in tasks}
+    assert kwargs["frame_conditions"] == {"audio": 1133, "word": 301}
+    assert kwargs["category_conditions"] == {"speaker": 4}
 
 
-def test_emotion_condition_needs_labels():
+def test_emotion_condition_needs_an_emotion_stream():
     cfg = compose("config", ["model.network.emotion_condition=true"])
-    with pytest.raises(ConfigError):
-        network_kwargs(cfg.model.network, DataDescription({"gesture": 3, "expression": 52, "audio": 4, "word": 2}, [1], 0))
-    kwargs = network_kwargs(cfg.model.network, DataDescription({"gesture": 3, "expression": 52, "audio": 4, "word": 2}, [1], 8))
-    assert kwargs["num_emotions"] == 8
+    fmt = beat_motion_format(30.0, ["Spine"], None, 4, {}, 2, [1])
+    without = replace(fmt, conditions=tuple(c for c in fmt.conditions if c.name != "emotion"))
+    with pytest.raises(ConfigError, match="emotion stream"):
+        network_kwargs(cfg.model.network, without)
+    assert network_kwargs(cfg.model.network, fmt)["category_conditions"] == {"speaker": 1, "emotion": 8}
+
+
+def test_tasks_must_be_blocks_of_the_format():
+    cfg = compose("config", ["model.network.tasks=[gesture,face]"])
+    with pytest.raises(ConfigError, match=r"subset of the data's motion blocks \['gesture', 'expression'\]"):
+        network_kwargs(cfg.model.network, beat_motion_format(30.0, ["Spine"], None, 4, {}, 2, [1]))

@@ -7,7 +7,7 @@ from lightning.pytorch.callbacks import Callback
 from torch.utils.data import Subset
 
 from motiongen.config import compose
-from motiongen.training.run import DataDescription, train
+from motiongen.training.run import train
 
 
 class LossHistory(Callback):
@@ -76,7 +76,7 @@ def test_tiny_experiment_overfits_one_real_clip(real_cache, tmp_path):
     assert clips.clip_source(0) == (real, 0)
     one_clip = Subset(clips, [0])
     history = LossHistory()
-    run = train(cfg, DataDescription.from_cache(cache), {"train": one_clip, "val": one_clip}, extra_callbacks=[history])
+    run = train(cfg, clips.info.format, {"train": one_clip, "val": one_clip}, extra_callbacks=[history])
     assert run.trainer.global_step == 150
     first, last = torch.tensor(history.losses[:20]).mean(), torch.tensor(history.losses[-20:]).mean()
     assert last * 10 <= first, f"loss fell only from {first:.4f} to {last:.4f}"
@@ -96,6 +96,6 @@ def test_train_command_on_the_cache_writes_loadable_checkpoints(real_cache, tmp_
     assert f"checkpoints: {out / 'checkpoints'}" in capsys.readouterr().out
     checkpoint = torch.load(out / "checkpoints" / "last.ckpt", weights_only=False)
     assert checkpoint["global_step"] == 3
-    assert checkpoint["hyper_parameters"]["network"]["task_dims"] == {"gesture": 141, "expression": 52}
+    assert checkpoint["hyper_parameters"]["network"]["blocks"] == {"gesture": 141, "expression": 52}
     module = UWPLightningModule.load_from_checkpoint(out / "checkpoints" / "last.ckpt")
-    assert module.network_cfg.audio_dim == checkpoint["hyper_parameters"]["network"]["audio_dim"]
+    assert module.network_cfg.frame_conditions == checkpoint["hyper_parameters"]["network"]["frame_conditions"]

@@ -2,14 +2,15 @@
 
 import numpy as np
 import pytest
-import torch
 
-from motiongen.export.bvh_export import SkeletonTemplate, full_skeleton_euler
-from motiongen.export.preview import local_rotation_matrices
+from motiongen.core.skeleton import SkeletonTemplate
+from motiongen.formats.joint_sets import full_skeleton_euler
+from motiongen.core.kinematics import local_rotation_matrices
 from motiongen.formats.joint_sets import load_joint_set
-from motiongen.geometry.kinematics import forward_kinematics
+from motiongen.core.kinematics import forward_kinematics
 from motiongen.skeletons import load_beat75_template
-from motiongen.training.previews import MotionPreview
+from motiongen.core.motion_format import MotionBlock, Representation
+from motiongen.training.previews import block_panel
 
 
 @pytest.fixture(scope="module")
@@ -17,19 +18,20 @@ def template() -> SkeletonTemplate:
     return SkeletonTemplate.from_motion(load_beat75_template(), frame=0)
 
 
-def _preview(template, joint_names):
-    clip = {"gesture": torch.zeros(4, 3 * len(joint_names))}
-    return MotionPreview(clip, 10, 2, [], joint_names, template=template)
+def _panel(template, joint_names):
+    block = MotionBlock("arms", Representation.AXIS_ANGLE, tuple(joint_names), "rad")
+    return block_panel(block, template, "RightHand", "jawOpen")
 
 
 def test_wrist_moves_rigidly_with_the_shoulder_and_matches_forward_kinematics(template):
     joints = load_joint_set("beat47_upper")
-    preview = _preview(template, joints)
+    panel = _panel(template, joints)
+    assert panel.title == "RightHand position relative to the root (cm)"
     frames = 12
     axis_angle = np.zeros((frames, 3 * len(joints)))
     shoulder = joints.index("RightArm")
     axis_angle[:, 3 * shoulder + 2] = np.linspace(0.0, 1.2, frames)  # swing the upper arm about z
-    wrist = preview.wrist_position(axis_angle)
+    wrist = panel.pick(axis_angle)
     assert wrist.shape == (frames, 3)
 
     skeleton = template.skeleton
@@ -43,6 +45,17 @@ def test_wrist_moves_rigidly_with_the_shoulder_and_matches_forward_kinematics(te
 
 
 def test_without_a_matching_template_the_panel_falls_back_to_rotation(template):
-    assert _preview(None, ["RightHand"]).template is None
-    assert _preview(template, ["NotAJoint", "RightHand"]).template is None
-    assert _preview(template, ["RightHand"]).template is template
+    rotation = np.arange(12.0).reshape(2, 6)
+    assert _panel(None, ["Spine", "RightHand"]).title == "RightHand rotation (axis-angle, rad)"
+    np.testing.assert_array_equal(_panel(None, ["Spine", "RightHand"]).pick(rotation), rotation[:, 3:])
+    assert "rotation" in _panel(template, ["NotAJoint", "RightHand"]).title
+    assert "position" in _panel(template, ["RightHand"]).title
+
+
+def test_every_block_gets_a_panel_chosen_by_its_representation():
+    face = block_panel(MotionBlock("face", Representation.ARKIT_WEIGHTS, ("eyeBlinkLeft", "jawOpen")), None,
+                       "RightHand", "jawOpen")
+    assert face.title == "jawOpen (ARKit weight)"
+    np.testing.assert_array_equal(face.pick(np.array([[0.1, 0.7]])), [[0.7]])
+    body = block_panel(MotionBlock("body", Representation.LANDMARKS_2D, ("nose", "neck"), "px"), None, "RightHand", "jawOpen")
+    assert body.title == "body: nose (landmarks_2d, px)" and body.labels == ["nose.x", "nose.y"]

@@ -153,12 +153,12 @@ def test_two_process_ddp_steps_syncs_and_writes_one_checkpoint(tmp_path):
     assert files == ["last.ckpt", "step00000004.ckpt"]
     state = torch.load(out / "checkpoints" / "last.ckpt", weights_only=False)
     assert state["global_step"] == 4
-    assert state["hyper_parameters"]["network"]["task_dims"] == {"gesture": 12, "expression": 52}
+    assert state["hyper_parameters"]["network"]["blocks"] == {"gesture": 12, "expression": 52}
 
 
 def test_training_refuses_a_run_folder_of_other_files(tmp_path):
     """Checkpoints are pruned and last.ckpt replaced in the run folder: never in one motiongen did not write."""
-    from motiongen.errors import ConfigError
+    from motiongen.core.errors import ConfigError
     from motiongen.output_folders import is_owned
 
     theirs = tmp_path / "experiments"

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.tts.espeak import VOICES, synthesize
 
 TEXT = "Hello there, my friend. I am sure I really love this wonderful idea, don't you? It costs 42 dollars."

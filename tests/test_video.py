@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 from motiongen.formats.video import iter_video_frames, prefetch, probe_video, read_video_frames
 from video_samples import SLOVO_SAMPLE, gradient_frames, write_video
 

@@ -55,10 +55,14 @@ def tiny_overrides(out_dir, *extra: str) -> list[str]:
 
 
 def description():
-    from motiongen.formats.arkit import ARKIT_NAMES
-    from motiongen.training.run import DataDescription
+    """The BEAT motion format at the synthetic clips' widths (unit statistics: the clips are the normalised values)."""
+    import numpy as np
 
-    return DataDescription(dict(TINY_DIMS), speakers=[2, 4], num_emotions=8, joint_names=JOINTS, blendshape_names=list(ARKIT_NAMES))
+    from motiongen.corpus.beat_format import beat_motion_format
+
+    fmt = beat_motion_format(30.0, JOINTS, None, TINY_DIMS["audio"], {}, TINY_DIMS["word"], [2, 4])
+    return fmt.with_statistics({name: (np.zeros(TINY_DIMS[name]), np.ones(TINY_DIMS[name]))
+                                for name in ("gesture", "expression", "audio")})
 
 
 def datasets(frames: int = 40, train_clips: int = 16, val_clips: int = 4) -> dict[str, SyntheticClips]:

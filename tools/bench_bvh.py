@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from motiongen.formats.bvh import read_bvh
-from motiongen.geometry.kinematics import forward_kinematics
-from motiongen.geometry.rotations import quaternion_to_axis_angle, quaternion_to_matrix
+from motiongen.core.kinematics import forward_kinematics
+from motiongen.core.rotations import quaternion_to_axis_angle, quaternion_to_matrix
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent.parent / "shared/data/beat/2_scott_0_1_1.bvh"
 

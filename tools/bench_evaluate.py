@@ -72,7 +72,7 @@ def main() -> None:
     from motiongen.evaluation.scoring import Evaluators, score_row
     from motiongen.evaluation.sync import SyncConfig, SyncScorer
     from motiongen.evaluation.windows import window_frames
-    from motiongen.export.bvh_export import SkeletonTemplate
+    from motiongen.core.skeleton import SkeletonTemplate
     from motiongen.formats.arkit import ARKIT_NAMES
     from motiongen.formats.joint_sets import load_joint_set
     from motiongen.skeletons import load_beat75_template

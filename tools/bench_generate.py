@@ -26,7 +26,8 @@ import torch
 from motiongen.config import compose
 from motiongen.diffusion.samplers import SamplerSettings
 from motiongen.diffusion.schedule import NoiseSchedule
-from motiongen.generation.pipeline import Condition, WindowSampler, fast_bfloat16
+from motiongen.corpus.beat_format import paper_motion_format
+from motiongen.generation.pipeline import Condition, GenerationAssets, WindowSampler, fast_bfloat16
 from motiongen.generation.windows import WindowPlan, stream_windows
 from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
 from motiongen.training.run import network_kwargs
@@ -35,21 +36,19 @@ FPS = 30.0
 
 
 def paper_model() -> tuple[UWPDenoiser, DenoiserConfig]:
-    """The paper-size denoiser: ``conf/model/uwp.yaml`` as composed by default (latent 384, 8 layers,
-    BEAT widths: gesture 141, expression 52, audio 1133, word 301, 30 speakers)."""
-    cfg = DenoiserConfig(**network_kwargs(compose("config").model.network, None))
+    """The paper-size denoiser: ``conf/model/uwp.yaml`` as composed by default (latent 384, 8 layers)
+    on the BEAT format at the paper's widths (gesture 141, expression 52, audio 1133, word 301, 30 speakers)."""
+    cfg = DenoiserConfig(**network_kwargs(compose("config").model.network, paper_motion_format()))
     torch.manual_seed(0)
     return UWPDenoiser(cfg).eval(), cfg
 
 
-class _Assets:
-    """The attributes ``WindowSampler`` reads, for a model without a data cache."""
-
-    def __init__(self, model, cfg: DenoiserConfig, dtype: torch.dtype):
-        self.model = model.to(dtype)
-        self.dtype = dtype
-        self.schedule = NoiseSchedule("linear", 1000)
-        self.motion_dim = cfg.motion_dim
+def paper_assets(model, dtype: torch.dtype) -> GenerationAssets:
+    """Generation assets of ``model`` without a data cache (the sampler reads the model, schedule,
+    format and window lengths)."""
+    return GenerationAssets(model=model.to(dtype), schedule=NoiseSchedule("linear", 1000),
+                            motion_format=paper_motion_format(), window_frames=150, seed_frames=model.cfg.seed_frames,
+                            dtype=dtype)
 
 
 def run_case(model, cfg, dtype, threads: int, seconds: float, settings: SamplerSettings, first_window: int | None):
@@ -58,14 +57,15 @@ def run_case(model, cfg, dtype, threads: int, seconds: float, settings: SamplerS
     plan = WindowPlan(frames, 150, cfg.seed_frames, first_window)
     rng = np.random.default_rng(0)
     condition = Condition(
-        audio=rng.standard_normal((plan.padded_frames, cfg.audio_dim), dtype=np.float32),
-        word=rng.standard_normal((plan.padded_frames, cfg.word_dim), dtype=np.float32),
+        {name: rng.standard_normal((plan.padded_frames, width), dtype=np.float32)
+         for name, width in cfg.frame_conditions.items()},
         transcript_used=True,
     )
-    assets = _Assets(model, cfg, dtype)
-    warm = WindowSampler(assets, condition, WindowPlan(150, 150, cfg.seed_frames), settings, 0, 0, 1, 0)
+    assets = paper_assets(model, dtype)
+    categories = {name: 0 for name in cfg.category_conditions}
+    warm = WindowSampler(assets, condition, WindowPlan(150, 150, cfg.seed_frames), settings, categories, 1, 0)
     warm(0, torch.zeros(1, cfg.seed_frames, cfg.motion_dim))  # oneDNN kernel selection, allocator warm-up
-    sampler = WindowSampler(assets, condition, plan, settings, 0, 0, 1, 0)
+    sampler = WindowSampler(assets, condition, plan, settings, categories, 1, 0)
     started, cpu_started = time.perf_counter(), time.process_time()
     first = first_cpu = None
     for chunk in stream_windows(sampler, plan, torch.zeros(1, cfg.seed_frames, cfg.motion_dim)):
@@ -94,12 +94,9 @@ def matmul_floor(model, cfg, dtype, threads: int, calls: int = 20) -> dict[str, 
     torch.set_num_threads(threads)
     frames = 150
     x = torch.randn(1, frames, cfg.motion_dim, dtype=dtype)
-    cond = {
-        "audio": torch.randn(1, frames, cfg.audio_dim, dtype=dtype),
-        "word": torch.randn(1, frames, cfg.word_dim, dtype=dtype),
-        "speaker": torch.zeros(1, dtype=torch.long),
-        "seed": torch.randn(1, cfg.seed_frames, cfg.motion_dim, dtype=dtype),
-    }
+    cond = {name: torch.randn(1, frames, width, dtype=dtype) for name, width in cfg.frame_conditions.items()}
+    cond.update({name: torch.zeros(1, dtype=torch.long) for name in cfg.category_conditions})
+    cond["seed"] = torch.randn(1, cfg.seed_frames, cfg.motion_dim, dtype=dtype)
     t = torch.full((1,), 500)
     model = model.to(dtype)
 

@@ -120,7 +120,7 @@ def bench_spectral(repeats: int, workdir: Path) -> None:
     from motiongen.formats.joint_sets import motion_to_axis_angle
     from motiongen.formats.textgrid import read_textgrid
     from motiongen.features.words import WordTable
-    from motiongen.geometry.framerate import resample_motion
+    from motiongen.core.framerate import resample_motion
     import dataclasses
 
     folder = workdir / "beat" / "2"

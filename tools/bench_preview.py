@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from motiongen.export.preview import local_rotation_matrices, render_frames, write_preview
-from motiongen.geometry.kinematics import forward_kinematics
+from motiongen.core.kinematics import local_rotation_matrices
+from motiongen.export.preview import render_frames, write_preview
+from motiongen.core.kinematics import forward_kinematics
 from motiongen.skeletons import load_beat75_template
 
 

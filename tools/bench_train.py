@@ -28,15 +28,14 @@ import torch
 
 from motiongen.config import compose
 from motiongen.training.precision import resolve_precision
-from motiongen.training.run import DataDescription, build_module
+from motiongen.corpus.beat_format import paper_motion_format
+from motiongen.training.run import build_module
 
 
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--frames", type=int, default=150)
-    parser.add_argument("--gesture", type=int, default=141)
-    parser.add_argument("--expression", type=int, default=52)
     parser.add_argument("--audio", type=int, default=1133)
     parser.add_argument("--word", type=int, default=301)
     parser.add_argument("--speakers", type=int, default=30)
@@ -48,16 +47,14 @@ def parse() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def random_batch(args: argparse.Namespace, generator: torch.Generator) -> dict[str, torch.Tensor]:
+def random_batch(args: argparse.Namespace, fmt, generator: torch.Generator) -> dict[str, torch.Tensor]:
+    """A batch of every block and stream of ``fmt``: per-frame ``(B, N, width)``, categories ``(B,)``."""
     shape = (args.batch, args.frames)
-    return {
-        "gesture": torch.randn(*shape, args.gesture, generator=generator),
-        "expression": torch.randn(*shape, args.expression, generator=generator),
-        "audio": torch.randn(*shape, args.audio, generator=generator),
-        "word": torch.randn(*shape, args.word, generator=generator),
-        "speaker": torch.randint(0, args.speakers, (args.batch,), generator=generator),
-        "emotion": torch.randint(0, 8, (args.batch,), generator=generator),
-    }
+    batch = {block.name: torch.randn(*shape, block.width, generator=generator) for block in fmt.blocks}
+    for stream in fmt.conditions:
+        batch[stream.name] = (torch.randn(*shape, stream.width, generator=generator) if stream.per_frame
+                              else torch.randint(0, stream.width, (args.batch,), generator=generator))
+    return batch
 
 
 def main() -> None:
@@ -66,14 +63,14 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     precision = resolve_precision(args.precision, "cpu")
     cfg = compose("config", ["trainer.max_steps=1000", *args.overrides])
-    dims = {"gesture": args.gesture, "expression": args.expression, "audio": args.audio, "word": args.word}
-    module = build_module(cfg, DataDescription(dims, list(range(args.speakers)), 8))
+    fmt = paper_motion_format(args.speakers, args.audio, args.word)
+    module = build_module(cfg, fmt)
     module.train()
     optimisers = module.configure_optimizers()
     optimiser, scheduler = optimisers["optimizer"], optimisers["lr_scheduler"]["scheduler"]
     clip = float(cfg.trainer.gradient_clip_val)
     generator = torch.Generator().manual_seed(0)
-    batch = random_batch(args, generator)
+    batch = random_batch(args, fmt, generator)
     autocast = precision == "bf16-mixed"
     durations, cpu_times = [], []
     for step in range(args.warmup + args.steps):
@@ -94,7 +91,7 @@ def main() -> None:
     cpu_median = statistics.median(cpu_times)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     parameters = sum(p.numel() for p in module.model.parameters())
-    print(f"UWP training step, batch {args.batch} × {args.frames} frames, motion {args.gesture}+{args.expression}, "
+    print(f"UWP training step, batch {args.batch} × {args.frames} frames, motion {fmt.describe()}, "
           f"audio {args.audio} + word {args.word}, latent {module.network_cfg.latent_dim}, "
           f"{module.network_cfg.num_layers} layers, {parameters / 1e6:.1f} M parameters")
     print(f"precision {precision}, threads {torch.get_num_threads()}, load average before/after: {os.getloadavg()}")

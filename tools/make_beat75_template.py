@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from motiongen.formats.bvh import Skeleton, write_bvh
+from motiongen.core.skeleton import Skeleton
+from motiongen.formats.bvh import write_bvh
 from motiongen.formats.joint_sets import load_joint_set
 
 HEIGHT_CM = 175.0

@@ -3,8 +3,9 @@
 Steps: discover the takes; keep those of the configured speakers that have every required modality
 and a split (the others are listed as skipped, with the reason); build the corpus word table;
 compare each take's stored entry with its sources and settings (unchanged -> up to date, else
-queued); compute the queued takes in parallel; then write normalisation statistics over the train
-split and the manifest. A failing take is reported and never stops the others; a configuration
+queued); compute the queued takes in parallel; then declare the BEAT motion format
+(:mod:`motiongen.corpus.beat_format`) and let :func:`motiongen.cache.writer.finish_cache` write the
+train-split statistics, the format and the manifest. A failing take is reported and never stops the others; a configuration
 error (e.g. WavLM cannot be loaded) stops the build before any take is computed.
 """
 
@@ -16,14 +17,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from motiongen import __version__
 from motiongen.cache.executors import run_in_process, run_in_processes, run_on_ray
 from motiongen.cache.sources import sources_unchanged
-from motiongen.cache.stats import compute_stats, save_stats
 from motiongen.cache.store import (
-    CACHE_FORMAT,
-    MANIFEST,
-    STATS,
     read_entry,
     remove_leftovers,
     settings_hash,
@@ -31,7 +27,9 @@ from motiongen.cache.store import (
 )
 from motiongen.cache.take import REQUIRED_MODALITIES, SOURCE_MODALITIES, TakeJob, TakeResult, TakeSettings
 from motiongen.cache.word_table import prepare_word_table
-from motiongen.errors import ConfigError, MotiongenError
+from motiongen.cache.writer import finish_cache
+from motiongen.core.motion_format import MotionFormat
+from motiongen.core.errors import ConfigError, MotiongenError
 from motiongen.features.recipe import recipe_from_config
 from motiongen.output_folders import owned_or_new
 
@@ -149,9 +147,11 @@ def _run(jobs, cfg, uses_torch: bool, summary: BuildSummary, progress: bool) -> 
             close()
 
 
-def _manifest(cfg, cache_dir: Path, selected, splits, settings: TakeSettings, digest: str, recipe, words, summary) -> dict:
+def _declare(cfg, cache_dir: Path, selected, splits, settings: TakeSettings, digest: str, recipe, words,
+             summary) -> tuple[dict, MotionFormat]:
+    """The manifest's take list and the declared BEAT motion format of the cached takes."""
+    from motiongen.corpus.beat_format import AUDIO, EMOTION, SPEAKER, WORDS, beat_motion_format, beat_skeleton_template
     from motiongen.corpus.emotions import EMOTIONS
-    from motiongen.formats.arkit import ARKIT_NAMES
 
     takes = {}
     dims = None
@@ -166,7 +166,7 @@ def _manifest(cfg, cache_dir: Path, selected, splits, settings: TakeSettings, di
         takes[take.take_id] = {
             "split": splits[take.take_id],
             "speaker_id": entry["speaker_id"],
-            "emotion": entry["emotion"],
+            "categories": {SPEAKER: str(entry["speaker_id"]), EMOTION: EMOTIONS[entry["emotion"]]},
             "num_frames": entry["num_frames"],
             "warnings": entry["warnings"],
             "sources": entry["sources"],
@@ -176,54 +176,21 @@ def _manifest(cfg, cache_dir: Path, selected, splits, settings: TakeSettings, di
     speakers = [int(s) for s in cfg.data.speakers] if cfg.data.speakers is not None else sorted(
         {t["speaker_id"] for t in takes.values()}
     )
-    wavlm_dim = dims["audio"] - sum(recipe.block_dims(0).values()) if recipe.wavlm is not None else None
-    return {
-        "cache_format": CACHE_FORMAT,
-        "package_version": __version__,
+    train_bvh = [facts["sources"]["bvh"]["path"] for facts in takes.values() if facts["split"] == "train"]
+    template, warnings = beat_skeleton_template(train_bvh)
+    summary.warnings.extend(warnings)
+    wavlm_dim = dims[AUDIO] - sum(recipe.block_dims(0).values()) if recipe.wavlm is not None else None
+    motion_format = beat_motion_format(settings.fps, settings.joint_names, template, dims[AUDIO],
+                                       recipe.layout(wavlm_dim), dims[WORDS], speakers)
+    manifest = {
         "settings": settings.to_dict(),
         "settings_hash": digest,
         "corpus": {"name": str(cfg.data.name), "root": str(Path(str(cfg.data.root)).resolve())},
-        "fps": settings.fps,
-        "dims": dims,
-        "audio_layout": recipe.layout(wavlm_dim),
         "words": {"source": words.source, "dim": int(cfg.data.words.dim), "table": "words/table.npz",
                   "trained_on": words.trained_on},
-        "joint_names": list(settings.joint_names),
-        "blendshape_names": list(ARKIT_NAMES),
-        "speakers": speakers,
-        "num_emotions": len(EMOTIONS),
-        "emotions": list(EMOTIONS),
         "takes": takes,
-        "split_counts": {s: sum(1 for t in takes.values() if t["split"] == s) for s in ("train", "val", "test")},
     }
-
-
-def _write_stats(cache_dir: Path, manifest: dict, std_floor: float) -> None:
-    """(Re)compute train-split statistics unless the stored ones were made from the same entries."""
-    train = sorted(t for t, facts in manifest["takes"].items() if facts["split"] == "train")
-    if not train:
-        raise ConfigError(
-            "no cached take is in the train split, so normalisation statistics cannot be computed; "
-            "assign train takes with data.split_csv (take_id,split rows)"
-        )
-    key = settings_hash({
-        "takes": {t: [manifest["takes"][t]["sources"], manifest["settings_hash"]] for t in train},
-        "std_floor": std_floor,
-    })
-    manifest["stats"] = {"file": STATS, "split": "train", "takes": train, "std_floor": std_floor, "key": key}
-    previous = read_manifest(cache_dir)
-    if previous and previous.get("stats", {}).get("key") == key and (cache_dir / STATS).is_file():
-        return
-    save_stats(cache_dir / STATS, compute_stats(cache_dir, train, std_floor))
-
-
-def read_manifest(cache_dir: Path) -> dict | None:
-    import json
-
-    try:
-        return json.loads((Path(cache_dir) / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    return manifest, motion_format
 
 
 def build_cache(cfg, progress: bool = True) -> BuildSummary:
@@ -286,9 +253,8 @@ def build_cache(cfg, progress: bool = True) -> BuildSummary:
     log.info("%d take(s) to compute, %d up to date, %d skipped", len(jobs), len(summary.up_to_date), len(summary.skipped))
     try:
         _run(jobs, cfg, recipe.wavlm is not None, summary, progress)
-        manifest = _manifest(cfg, cache_dir, selected, splits, settings, digest, recipe, words, summary)
-        _write_stats(cache_dir, manifest, float(data.std_floor))
-        write_json_atomic(cache_dir / MANIFEST, manifest)
+        manifest, motion_format = _declare(cfg, cache_dir, selected, splits, settings, digest, recipe, words, summary)
+        finish_cache(cache_dir, motion_format, manifest, float(data.std_floor))
     finally:
         summary.seconds = round(time.perf_counter() - started, 3)
         write_json_atomic(cache_dir / SUMMARY, summary.to_dict())

@@ -1,4 +1,5 @@
-"""What a built cache holds, and the normalisation that training and generation must share."""
+"""What a built cache holds: its declared motion format (with the normalisation that training and
+generation must share) and its takes."""
 
 from __future__ import annotations
 
@@ -8,65 +9,45 @@ from pathlib import Path
 
 import numpy as np
 
-from motiongen.cache.store import MANIFEST, STATS, open_block
-from motiongen.cache.stats import load_stats
-from motiongen.errors import InputFileError
-
-#: Blocks :class:`~motiongen.data.clips.ClipDataset` normalises with :attr:`CacheInfo.stats`;
-#: generation must normalise its audio condition the same way and denormalise its motion output.
-NORMALISED_BLOCKS: tuple[str, ...] = ("gesture", "expression", "audio")
+from motiongen.cache.store import CACHE_FORMAT, MANIFEST, MOTION_FORMAT, open_block
+from motiongen.core.errors import InputFileError
+from motiongen.core.motion_format import MotionFormat
 
 
 @dataclass(frozen=True)
 class TakeInfo:
-    """One cached take: split, speaker id, emotion class, length in frames, recorded warnings."""
+    """One cached take: split, length in frames, category labels per stream, recorded warnings."""
 
     take_id: str
     split: str
-    speaker_id: int
-    emotion: int
     num_frames: int
+    categories: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
 
 @dataclass
 class CacheInfo:
-    """A loaded cache manifest.
+    """A loaded cache.
 
     Attributes:
         cache_dir: the cache folder.
-        dims: ``{'gesture', 'expression', 'audio', 'word'}`` -> feature width.
-        fps: frame rate of every block.
-        speakers: BEAT speaker ids; the position in this list is the model's speaker index.
-        num_emotions: number of emotion classes (8 for BEAT).
-        joint_names: joints of the gesture block (3 axis-angle values each, in this order).
-        blendshape_names: ARKit names of the expression block's columns.
-        audio_layout: ``{sub-block: (start, stop)}`` columns of the audio block (mfcc, log_mel, ...).
-        stats: ``{block: (mean (D,), std (D,))}`` float32 from the train split.
+        format: the declared motion format, with the train-split statistics.
         takes: every cached take.
-        manifest: the raw manifest (recipe, word source, settings, build facts).
+        manifest: the raw manifest (settings, build facts, corpus-specific facts).
     """
 
     cache_dir: Path
-    dims: dict[str, int]
-    fps: float
-    speakers: list[int]
-    num_emotions: int
-    joint_names: list[str]
-    blendshape_names: list[str]
-    audio_layout: dict[str, tuple[int, int]]
-    stats: dict[str, tuple[np.ndarray, np.ndarray]]
+    format: MotionFormat
     takes: list[TakeInfo]
     manifest: dict = field(repr=False)
 
-    normalised_blocks: tuple[str, ...] = NORMALISED_BLOCKS
-
     @classmethod
     def load(cls, cache_dir: str | Path) -> "CacheInfo":
-        """Read ``manifest.json`` and ``stats.npz`` of a cache built by ``motiongen preprocess``.
+        """Read ``manifest.json`` and ``motion_format.json`` of a built cache.
 
         Raises:
-            InputFileError: no cache there (or an unreadable manifest / statistics file).
+            InputFileError: no cache there, a cache of another layout version (rebuild it), or an
+                unreadable manifest / motion format.
         """
         cache_dir = Path(cache_dir)
         path = cache_dir / MANIFEST
@@ -76,59 +57,39 @@ class CacheInfo:
             raise InputFileError(path, "no cache manifest here: run `motiongen preprocess` first") from None
         except (OSError, json.JSONDecodeError) as err:
             raise InputFileError(path, f"unreadable cache manifest: {err}") from None
+        if manifest.get("cache_format") != CACHE_FORMAT:
+            raise InputFileError(path, f"cache layout version {manifest.get('cache_format')}; this motiongen reads "
+                                       f"version {CACHE_FORMAT}: run `motiongen preprocess` again to rebuild it")
+        motion_format = MotionFormat.load(cache_dir / MOTION_FORMAT)
         try:
-            stats = load_stats(cache_dir / STATS)
-        except (OSError, ValueError, KeyError) as err:
-            raise InputFileError(cache_dir / STATS, f"unreadable normalisation statistics: {err}") from None
-        takes = [
-            TakeInfo(take_id, t["split"], int(t["speaker_id"]), int(t["emotion"]), int(t["num_frames"]), tuple(t["warnings"]))
-            for take_id, t in sorted(manifest["takes"].items())
-        ]
-        return cls(
-            cache_dir=cache_dir,
-            dims={block: int(d) for block, d in manifest["dims"].items()},
-            fps=float(manifest["fps"]),
-            speakers=[int(s) for s in manifest["speakers"]],
-            num_emotions=int(manifest["num_emotions"]),
-            joint_names=list(manifest["joint_names"]),
-            blendshape_names=list(manifest["blendshape_names"]),
-            audio_layout={name: (int(a), int(b)) for name, (a, b) in manifest["audio_layout"].items()},
-            stats=stats,
-            takes=takes,
-            manifest=manifest,
-        )
+            takes = [
+                TakeInfo(take_id, t["split"], int(t["num_frames"]), dict(t.get("categories", {})), tuple(t["warnings"]))
+                for take_id, t in sorted(manifest["takes"].items())
+            ]
+        except (KeyError, TypeError, ValueError) as err:
+            raise InputFileError(path, f"malformed take list in the manifest ({type(err).__name__}: {err})") from None
+        return cls(cache_dir=cache_dir, format=motion_format, takes=takes, manifest=manifest)
 
-    def speaker_index(self, speaker_id: int) -> int:
-        """Model speaker index of a BEAT speaker id (raises ValueError if not in :attr:`speakers`)."""
-        return self.speakers.index(int(speaker_id))
+    @property
+    def fps(self) -> float:
+        return self.format.fps
 
     def takes_in(self, split: str) -> list[TakeInfo]:
         """Cached takes of ``split`` ('train', 'val', 'test'), in take-id order."""
         return [take for take in self.takes if take.split == split]
 
+    def category_index(self, take: TakeInfo, stream: str) -> int:
+        """Class index of ``take`` in category stream ``stream`` (e.g. the model's speaker index)."""
+        return self.format.condition(stream).index_of(take.categories[stream])
+
     def block(self, take_id: str, name: str) -> np.ndarray:
-        """Memory-mapped raw (unnormalised) ``(N, D)`` float32 block of a take."""
+        """Memory-mapped raw (unnormalised) ``(N, D)`` float32 block or per-frame stream of a take."""
         return open_block(self.cache_dir, take_id, name)
 
-    def normalise(self, block: str, array):
+    def normalise(self, name: str, array):
         """``(array - mean) / std`` over the last axis (numpy array or torch tensor)."""
-        mean, std = self._stats_like(block, array)
-        return (array - mean) / std
+        return self.format.normalise(name, array)
 
-    def denormalise(self, block: str, array):
+    def denormalise(self, name: str, array):
         """Inverse of :meth:`normalise`: ``array * std + mean``."""
-        mean, std = self._stats_like(block, array)
-        return array * std + mean
-
-    def _stats_like(self, block: str, array):
-        if block not in self.stats:
-            raise KeyError(f"no statistics for block {block!r}; blocks: {sorted(self.stats)}")
-        mean, std = self.stats[block]
-        if array.shape[-1] != mean.shape[0]:
-            raise ValueError(f"{block} arrays have {mean.shape[0]} features, got shape {tuple(array.shape)}")
-        if isinstance(array, np.ndarray):
-            return mean.astype(array.dtype, copy=False), std.astype(array.dtype, copy=False)
-        import torch
-
-        return (torch.as_tensor(mean, dtype=array.dtype, device=array.device),
-                torch.as_tensor(std, dtype=array.dtype, device=array.device))
+        return self.format.denormalise(name, array)

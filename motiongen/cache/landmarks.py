@@ -38,7 +38,7 @@ from motiongen.cache.sources import fingerprint, unchanged
 from motiongen.cache.store import settings_hash
 from motiongen.cache.take import TakeResult
 from motiongen.core.holistic_layout import PARTS
-from motiongen.errors import MotiongenError
+from motiongen.core.errors import MotiongenError
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def read_landmark_entry(path: str | Path) -> LandmarkEntry:
     Raises:
         InputFileError: missing or unreadable file.
     """
-    from motiongen.errors import InputFileError
+    from motiongen.core.errors import InputFileError
 
     try:
         with np.load(path, allow_pickle=False) as data:

@@ -15,11 +15,12 @@ from typing import Iterable
 
 import numpy as np
 
-from motiongen.cache.store import BLOCKS, open_block
+from motiongen.cache.store import open_block
 
 
-def compute_stats(cache_dir: Path, take_ids: Iterable[str], std_floor: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``{block: (mean (D,), std (D,))}`` float32 over the frames of ``take_ids``.
+def compute_stats(cache_dir: Path, take_ids: Iterable[str], blocks: Iterable[str],
+                  std_floor: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{block: (mean (D,), std (D,))}`` float32 over the frames of ``take_ids``, for each of ``blocks``.
 
     Raises:
         ValueError: no take given, or a take with no frames only.
@@ -28,7 +29,7 @@ def compute_stats(cache_dir: Path, take_ids: Iterable[str], std_floor: float) ->
     if not take_ids:
         raise ValueError("normalisation statistics need at least one train take")
     stats = {}
-    for block in BLOCKS:
+    for block in blocks:
         total = sum_sq = None
         count = 0
         for take_id in take_ids:
@@ -60,4 +61,5 @@ def save_stats(path: Path, stats: dict[str, tuple[np.ndarray, np.ndarray]]) -> N
 def load_stats(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Read what :func:`save_stats` wrote."""
     with np.load(path) as data:
-        return {block: (data[f"{block}_mean"], data[f"{block}_std"]) for block in BLOCKS if f"{block}_mean" in data}
+        blocks = [key[: -len("_mean")] for key in data.files if key.endswith("_mean")]
+        return {block: (data[f"{block}_mean"], data[f"{block}_std"]) for block in blocks}

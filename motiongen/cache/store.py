@@ -3,14 +3,14 @@
 ::
 
     <cache_dir>/
-      manifest.json            whole-cache facts (recipe, dims, speakers, takes and splits, ...)
-      stats.npz                per-dimension mean/std of each block over the train split
-      words/                   word-vector table of the corpus vocabulary (+ fallback fastText model)
+      manifest.json            whole-cache facts (settings, takes: split, frames, categories, sources, ...)
+      motion_format.json       the declared motion format with its train-split statistics
+                               (:class:`motiongen.core.motion_format.MotionFormat`)
+      stats.npz                the same statistics as arrays (``<name>_mean`` / ``<name>_std``)
+      words/                   word-vector table of the corpus vocabulary (corpora with transcripts)
       takes/<take_id>/         one complete entry per take:
-        gesture.npy              (N, 3K) float32 axis-angle, radians
-        expression.npy           (N, 52) float32 ARKit weights
-        audio.npy                (N, Da) float32 audio features
-        word.npy                 (N, Dw) float32 word features
+        <block>.npy              (N, width) float32 per motion block and per-frame condition stream
+                                 (BEAT: gesture, expression, audio, word)
         entry.json               sources (size, mtime, sha256), settings hash, warnings, ...
 
 A take entry is written into a temporary folder ``takes/.partial-<take_id>-<random>`` and moved to
@@ -32,13 +32,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
-BLOCKS: tuple[str, ...] = ("gesture", "expression", "audio", "word")
 MANIFEST = "manifest.json"
+MOTION_FORMAT = "motion_format.json"
 STATS = "stats.npz"
 TAKES_DIR = "takes"
 WORDS_DIR = "words"
 ENTRY = "entry.json"
-CACHE_FORMAT = 1  # bump when the layout or the meaning of stored arrays changes
+CACHE_FORMAT = 2  # bump when the layout or the meaning of stored arrays changes
 _PARTIAL, _STALE = ".partial-", ".stale-"
 
 
@@ -73,14 +73,14 @@ def read_entry(cache_dir: Path, take_id: str) -> dict | None:
 
 
 def write_take(cache_dir: Path, take_id: str, arrays: Mapping[str, np.ndarray], entry: Mapping[str, Any]) -> None:
-    """Atomically (re)place the entry of one take: the ``.npy`` arrays of every block and ``entry.json``."""
+    """Atomically (re)place the entry of one take: one ``<name>.npy`` per array and ``entry.json``."""
     takes = Path(cache_dir) / TAKES_DIR
     takes.mkdir(parents=True, exist_ok=True)
     staging = takes / f"{_PARTIAL}{take_id}-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
-        for block in BLOCKS:
-            np.save(staging / f"{block}.npy", np.ascontiguousarray(arrays[block], dtype=np.float32))
+        for block, array in arrays.items():
+            np.save(staging / f"{block}.npy", np.ascontiguousarray(array, dtype=np.float32))
         (staging / ENTRY).write_text(json.dumps(entry, indent=1, sort_keys=True), encoding="utf-8")
         final = takes / take_id
         if final.exists():

@@ -1,10 +1,10 @@
-"""Turn one BEAT take into its cache entry — the unit of work of every executor (in-process,
-worker processes, Ray tasks).
+"""Turn one BEAT take into its cache entry — the unit of work of every executor (in-process, worker
+processes, Ray tasks). The arrays are the blocks of :mod:`motiongen.corpus.beat_format`.
 
 Streams per take, all at the motion frame rate ``fps`` (frame ``k`` at ``k / fps`` seconds):
 
 * ``gesture``: local rotations of the configured joints as axis-angle ``(N, 3K)`` radians, from the
-  BVH decimated to ``fps`` (:func:`motiongen.geometry.framerate.resample_motion`);
+  BVH decimated to ``fps`` (:func:`motiongen.core.framerate.resample_motion`);
 * ``expression``: the 52 ARKit weights ``(N, 52)`` from the face JSON, resampled by time stamp;
 * ``audio``: :func:`motiongen.features.pipeline.extract_audio_features`;
 * ``word``: :func:`motiongen.features.pipeline.extract_word_features` on the TextGrid ``words`` tier.
@@ -30,7 +30,8 @@ import numpy as np
 from motiongen import __version__
 from motiongen.cache.sources import fingerprint
 from motiongen.cache.store import CACHE_FORMAT, write_take
-from motiongen.errors import ConfigError, MotiongenError
+from motiongen.corpus.beat_format import AUDIO, EXPRESSION, GESTURE, WORDS
+from motiongen.core.errors import ConfigError, MotiongenError
 from motiongen.features.recipe import AudioRecipe
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def _word_table(path: str):
 def _gesture(job: TakeJob, warnings: list[str]) -> np.ndarray:
     from motiongen.formats.bvh import read_bvh
     from motiongen.formats.joint_sets import motion_to_axis_angle
-    from motiongen.geometry.framerate import resample_motion
+    from motiongen.core.framerate import resample_motion
 
     motion = read_bvh(job.files["bvh"], allow_truncated=job.settings.allow_truncated)
     warnings.extend(motion.warnings)
@@ -173,7 +174,7 @@ def _compute(job: TakeJob, warnings: list[str]) -> tuple[dict[str, np.ndarray], 
     expression = _expression(job, warnings)
     wave, rate = load_audio(job.files["wav"], target_sr=settings.recipe.sample_rate)
     audio_frames = num_frames_for(len(wave), rate, fps)
-    lengths = {"gesture": len(gesture), "expression": len(expression), "audio": audio_frames}
+    lengths = {GESTURE: len(gesture), EXPRESSION: len(expression), AUDIO: audio_frames}
     num_frames = min(lengths.values())
     if num_frames == 0:
         raise MotiongenError(f"no frames in common: {lengths}")
@@ -195,10 +196,10 @@ def _compute(job: TakeJob, warnings: list[str]) -> tuple[dict[str, np.ndarray], 
     if missing:
         warnings.append(f"{len(missing)} word(s) without a vector (zero features): {', '.join(missing[:20])}")
     arrays = {
-        "gesture": gesture[:num_frames],
-        "expression": expression[:num_frames],
-        "audio": extract_audio_features(wave, rate, num_frames, settings.recipe),
-        "word": extract_word_features(words, num_frames, fps, table),
+        GESTURE: gesture[:num_frames],
+        EXPRESSION: expression[:num_frames],
+        AUDIO: extract_audio_features(wave, rate, num_frames, settings.recipe),
+        WORDS: extract_word_features(words, num_frames, fps, table),
     }
     emotion = _emotion(job, warnings)
     return arrays, {"num_frames": num_frames, "lengths": lengths, "emotion": emotion}

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from motiongen.cache.store import WORDS_DIR, settings_hash, write_json_atomic
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.features.words import table_for_vocabulary, train_fallback_model, transcripts_digest
 
 log = logging.getLogger(__name__)

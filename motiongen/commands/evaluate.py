@@ -24,8 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _cache_dir(checkpoint: Path) -> str:
     import torch
 
-    from motiongen.errors import ConfigError, InputFileError
-    from motiongen.generation.bundle import BUNDLE_KEY
+    from motiongen.core.errors import ConfigError, InputFileError
+    from motiongen.training.bundle import BUNDLE_KEY
 
     try:
         payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from omegaconf import OmegaConf
 
     from motiongen.config import compose
-    from motiongen.errors import ConfigError
+    from motiongen.core.errors import ConfigError
     from motiongen.evaluation.run import EvaluationSettings, evaluate
     from motiongen.evaluation.table import markdown_table
     from motiongen.generation.pipeline import inference_threads

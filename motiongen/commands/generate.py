@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, help="DDIM steps (default 25)")
     parser.add_argument("--eta", type=float, help="DDIM eta in [0, 1] (default 0)")
     parser.add_argument("--guidance", type=float, help="classifier-free guidance scale (default 1 = conditional)")
-    parser.add_argument("--speaker", type=int, help="BEAT speaker id to imitate (default: the first training speaker)")
+    parser.add_argument("--speaker", help="speaker to imitate, as labelled in the training data (BEAT: the speaker id; "
+                        "default: the first training speaker)")
     parser.add_argument("--emotion", help="emotion condition: neutral, happiness, anger, sadness, contempt, "
                         "surprise, fear, disgust (default: estimated from --text, else neutral)")
     parser.add_argument("--fps", type=int, choices=(30, 120), help="output frame rate (default 30)")
@@ -60,22 +61,23 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     return out
 
 
-def _emotion_index(args: argparse.Namespace, num_emotions: int, text_emotion) -> tuple[int, str]:
-    """Emotion condition index and how it was chosen."""
-    from motiongen.corpus.emotions import EMOTIONS
-    from motiongen.errors import ConfigError
+def _emotion(args: argparse.Namespace, assets, text_emotion) -> tuple[str | None, str]:
+    """Emotion condition (a class name, or None for the model's default) and how it was chosen."""
+    from motiongen.core.errors import ConfigError
+    from motiongen.core.motion_format import ConditionKind
 
+    stream = assets.category_stream(ConditionKind.EMOTION)
     if args.emotion is not None:
-        if args.emotion not in EMOTIONS:
-            raise ConfigError(f"unknown emotion {args.emotion!r}; choose one of {', '.join(EMOTIONS)}")
-        if num_emotions == 0:
+        if stream is None:
             raise ConfigError("this checkpoint was trained without an emotion condition; drop --emotion")
-        return EMOTIONS.index(args.emotion), "command line"
-    if num_emotions and text_emotion is not None:
+        if args.emotion not in stream.labels:
+            raise ConfigError(f"unknown emotion {args.emotion!r}; choose one of {', '.join(stream.labels)}")
+        return args.emotion, "command line"
+    if stream is not None and text_emotion is not None:
         from motiongen.text.emotion import to_beat_emotion
 
-        return to_beat_emotion(text_emotion.label), f"estimated from the text ({text_emotion.label})"
-    return 0, "neutral (default)" if num_emotions else "model has no emotion condition"
+        return stream.labels[to_beat_emotion(text_emotion.label)], f"estimated from the text ({text_emotion.label})"
+    return None, f"{stream.labels[0]} (default)" if stream is not None else "model has no emotion condition"
 
 
 def _first_window(setting, assets) -> int | None:
@@ -87,7 +89,7 @@ def _first_window(setting, assets) -> int | None:
     try:
         return int(setting)
     except (TypeError, ValueError):
-        from motiongen.errors import ConfigError
+        from motiongen.core.errors import ConfigError
 
         raise ConfigError(f"stream_first_window must be min, full or a frame count, got {setting!r}") from None
 
@@ -101,13 +103,13 @@ def run(args: argparse.Namespace) -> int:
     from omegaconf import OmegaConf
 
     from motiongen.config import compose
+    from motiongen.core.errors import ConfigError
     from motiongen.diffusion.samplers import SamplerSettings
-    from motiongen.errors import ConfigError
     from motiongen.export.folder import check_destination
-    from motiongen.export.run import SUPPORTED_FPS, write_run
+    from motiongen.export.run import SUPPORTED_FPS, export_generation
     from motiongen.generation.checkpoint import load_assets
     from motiongen.generation.inputs import require_file, sha256_file, speech_from_audio, speech_from_text
-    from motiongen.generation.pipeline import generate_motion
+    from motiongen.generation.pipeline import GenerationRequest
 
     cfg = compose("generate", _overrides(args))
     settings = SamplerSettings(**OmegaConf.to_container(cfg.sampler))
@@ -139,13 +141,13 @@ def run(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(inference_threads(cfg.threads))
     assets = load_assets(checkpoint, precision=str(cfg.precision))
-    emotion, emotion_source = _emotion_index(args, assets.num_emotions, text_emotion)
-    init_gesture = None
+    emotion, emotion_source = _emotion(args, assets, text_emotion)
+    initial_motion = None
     inputs = dict(speech.description)
     if init_bvh is not None:
-        from motiongen.generation.checkpoint import gesture_from_bvh
+        from motiongen.generation.checkpoint import motion_from_bvh
 
-        init_gesture = gesture_from_bvh(init_bvh, assets)
+        initial_motion = motion_from_bvh(init_bvh, assets)
         inputs["init_bvh"] = {"path": str(init_bvh), "sha256": sha256_file(init_bvh)}
 
     def report(chunk) -> None:
@@ -153,19 +155,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"window {chunk.window_index}: frames {chunk.start_frame}-{end - 1} ready after "
               f"{chunk.seconds_since_start:.3f} s", flush=True)
 
-    generated = generate_motion(assets, speech, settings, cfg.seed, cfg.num_samples, args.speaker, emotion,
-                                init_gesture, on_chunk=report if args.stream else None,
-                                first_window_frames=_first_window(cfg.stream_first_window, assets) if args.stream else None)
+    request = GenerationRequest(
+        speech=speech, speaker=args.speaker, emotion=emotion, seed=int(cfg.seed), num_samples=int(cfg.num_samples),
+        sampler=settings, initial_motion=initial_motion,
+        first_window_frames=_first_window(cfg.stream_first_window, assets) if args.stream else None,
+    )
+    extra = {"emotion_source": emotion_source, "stream": bool(args.stream), "threads": torch.get_num_threads()}
+    if text_emotion is not None:
+        extra["text_emotion_scores"] = text_emotion.scores
+    generated, run_folder = export_generation(
+        assets, request, out_dir, out_fps=int(cfg.out_fps), inputs=inputs, metadata=extra,
+        config=OmegaConf.to_container(cfg, resolve=True), outputs=None if cfg.outputs is None else list(cfg.outputs),
+        preview=bool(cfg.preview), overwrite=args.overwrite, on_chunk=report if args.stream else None,
+    )
     if args.stream:
         print(f"streaming start-up latency (first window ready): {generated.metadata['first_window_seconds']:.3f} s")
-    generated.metadata.update({"emotion_source": emotion_source, "stream": bool(args.stream), "threads": torch.get_num_threads()})
-    if text_emotion is not None:
-        generated.metadata["text_emotion_scores"] = text_emotion.scores
-    run_folder = write_run(
-        out_dir, generated, assets.template, out_fps=int(cfg.out_fps), inputs=inputs, model=assets.source,
-        config={"generate": OmegaConf.to_container(cfg, resolve=True), "training": assets.config},
-        audio=(speech.wave, speech.sample_rate), preview=bool(cfg.preview), overwrite=args.overwrite,
-    )
     print(f"wrote {run_folder.folder} ({generated.num_frames} frames at {generated.fps:g} fps, "
           f"{cfg.num_samples} sample(s)): {', '.join(sorted(run_folder.files))}")
     for warning in run_folder.warnings:

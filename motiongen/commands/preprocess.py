@@ -62,7 +62,7 @@ def print_summary(summary) -> None:
 def run(args: argparse.Namespace) -> int:
     from motiongen.cache.build import SUMMARY, BuildSummary, build_cache
     from motiongen.config import compose
-    from motiongen.errors import MotiongenError
+    from motiongen.core.errors import MotiongenError
     from motiongen.log_setup import configure_logging
 
     configure_logging(logging.WARNING)

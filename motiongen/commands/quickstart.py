@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.log_setup import configure_logging
 
     configure_logging(logging.WARNING)
-    from motiongen.errors import ConfigError
+    from motiongen.core.errors import ConfigError
     from motiongen.quickstart.pipeline import QuickstartOptions, run_quickstart
     from motiongen.quickstart.script import UNSEEN_SENTENCE
     from motiongen.tts.espeak import VOICES

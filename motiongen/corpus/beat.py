@@ -31,7 +31,7 @@ from pathlib import Path
 from motiongen.corpus.emotions import read_emotion_labels
 from motiongen.corpus.semantic import read_semantic_labels
 from motiongen.corpus.splits import assign_splits
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 
 __all__ = [
     "MODALITIES",

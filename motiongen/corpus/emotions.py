@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from motiongen.corpus.labels import check_times, parse_number, read_segment_lines, warn_overlaps
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import logging
 import math
 from pathlib import Path
 
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 
 log = logging.getLogger(__name__)
 

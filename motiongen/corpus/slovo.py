@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 from motiongen.formats.video import VIDEO_SUFFIXES
 
 ANNOTATIONS = "annotations.csv"

@@ -26,7 +26,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 from motiongen.formats.tables import read_csv_rows
 
 log = logging.getLogger(__name__)

@@ -18,12 +18,13 @@ import torch
 from torch.utils.data import Dataset
 
 from motiongen.cache.info import CacheInfo
-from motiongen.cache.store import BLOCKS, open_block
-from motiongen.errors import ConfigError
+from motiongen.cache.store import open_block
+from motiongen.cache.writer import stored_names
+from motiongen.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-OPEN_TAKES = 8  # memory-mapped takes kept open per process (each maps its 4 block files)
+OPEN_TAKES = 8  # memory-mapped takes kept open per process (each maps its block files)
 
 
 class ClipDataset(Dataset):
@@ -34,13 +35,13 @@ class ClipDataset(Dataset):
         split: 'train', 'val' or 'test'.
         clip_frames: N, frames per clip (150 = 5 s at 30 fps).
         stride: frames between the starts of consecutive clips of a take.
-        seed_frames: S, the first S frames of each clip's gesture/expression are the seed motion.
+        seed_frames: S, the first S frames of each clip's motion blocks are the seed motion.
 
-    Items are dicts of tensors:
-        ``gesture (N, Dg)`` and ``expression (N, De)`` float32 normalised with the cache's train
-        statistics; ``audio (N, Da)`` float32 normalised likewise; ``word (N, Dw)`` float32 as
-        stored (fastText vector + silence flag); ``speaker`` int64 scalar (index into
-        ``CacheInfo.speakers``); ``emotion`` int64 scalar (BEAT class 0-7).
+    Items are dicts of tensors keyed by the names of the cache's motion format
+    (:attr:`CacheInfo.format`): every motion block ``(N, width)`` float32 normalised with the
+    cache's train statistics; every per-frame condition stream ``(N, width)`` float32 (normalised
+    when the format has statistics for it, e.g. audio; word vectors as stored); every category
+    stream an int64 scalar class index (e.g. ``speaker``).
     """
 
     def __init__(self, cache_dir: str | Path, split: str, clip_frames: int = 150, stride: int = 30, seed_frames: int = 30):
@@ -66,7 +67,13 @@ class ClipDataset(Dataset):
             starts.append(np.arange(count, dtype=np.int32) * self.stride)
         self._take_of_clip = np.concatenate(take_rows) if take_rows else np.zeros(0, np.int32)
         self._start_of_clip = np.concatenate(starts) if starts else np.zeros(0, np.int32)
-        self._speaker = np.array([self.info.speaker_index(t.speaker_id) for t in self.takes], dtype=np.int64)
+        motion_format = self.info.format
+        self._arrays = stored_names(motion_format)
+        self._normalised = set(motion_format.normalised_names())
+        self._categories = {
+            stream.name: np.array([self.info.category_index(t, stream.name) for t in self.takes], dtype=np.int64)
+            for stream in motion_format.conditions if not stream.per_frame
+        }
         self._open: OrderedDict[int, dict[str, np.ndarray]] = OrderedDict()
 
     def __len__(self) -> int:
@@ -80,7 +87,7 @@ class ClipDataset(Dataset):
         maps = self._open.get(row)
         if maps is None:
             take_id = self.takes[row].take_id
-            maps = {block: open_block(self.info.cache_dir, take_id, block) for block in BLOCKS}
+            maps = {name: open_block(self.info.cache_dir, take_id, name) for name in self._arrays}
             self._open[row] = maps
             while len(self._open) > OPEN_TAKES:
                 self._open.popitem(last=False)
@@ -96,13 +103,13 @@ class ClipDataset(Dataset):
         window = slice(start, start + self.clip_frames)
         maps = self._maps(row)
         item = {}
-        for block in BLOCKS:
-            values = np.array(maps[block][window], dtype=np.float32)
-            if block in self.info.normalised_blocks:
-                values = self.info.normalise(block, values)
-            item[block] = torch.from_numpy(values)
-        item["speaker"] = torch.tensor(self._speaker[row], dtype=torch.int64)
-        item["emotion"] = torch.tensor(self.takes[row].emotion, dtype=torch.int64)
+        for name in self._arrays:
+            values = np.array(maps[name][window], dtype=np.float32)
+            if name in self._normalised:
+                values = self.info.normalise(name, values)
+            item[name] = torch.from_numpy(values)
+        for name, indices in self._categories.items():
+            item[name] = torch.tensor(indices[row], dtype=torch.int64)
         return item
 
     def __getstate__(self):  # DataLoader workers open their own memory maps

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from motiongen.diffusion.schedule import NoiseSchedule
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 
 Denoise = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 MaskedDenoise = Callable[[torch.Tensor, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
@@ -177,3 +177,44 @@ def sample(
     if settings.kind == "ddpm":
         return ddpm_sample(guided, schedule, shape, generator, dtype=dtype, device=device)
     return ddim_sample(guided, schedule, shape, generator, settings.steps, settings.eta, dtype=dtype, device=device)
+
+
+def sample_network(
+    network: Callable[..., torch.Tensor],
+    schedule: NoiseSchedule,
+    cond: dict[str, torch.Tensor],
+    shape: tuple[int, int, int],
+    settings: SamplerSettings,
+    generator: torch.Generator,
+    dtype: torch.dtype = torch.float32,
+    device: str | torch.device = "cpu",
+) -> torch.Tensor:
+    """Sample ``(B, N, D)`` motion from ``network(x_t, t, cond, uncond)`` for a batch condition.
+
+    The one sampling path of generation, streaming and training previews: the condition is tiled
+    once for the doubled classifier-free-guidance batch (not per step), the network runs in
+    ``dtype`` (its weights' dtype; autocast covers the float32 tensors it makes itself, e.g. the
+    timestep embedding) while the sampler's arithmetic stays float32.
+
+    Args:
+        cond: tensors with the batch ``B`` as their first axis (per-frame streams ``(B, N, C)``,
+            categories ``(B,)``, ``seed (B, S, D)``), already on ``device``.
+    """
+    batch = shape[0]
+    single = {name: value.to(dtype) if value.is_floating_point() else value for name, value in cond.items()}
+    doubled = None
+    reduced = dtype != torch.float32
+    device_type = torch.device(device).type
+
+    def denoise(x_t: torch.Tensor, t: torch.Tensor, uncond: torch.Tensor | None) -> torch.Tensor:
+        nonlocal doubled
+        if x_t.shape[0] == batch:
+            rows = single
+        else:
+            if doubled is None:
+                doubled = {name: torch.cat([value, value]) for name, value in single.items()}
+            rows = doubled
+        with torch.autocast(device_type, dtype=dtype, enabled=reduced):
+            return network(x_t.to(dtype), t, rows, uncond).float()
+
+    return sample(denoise, schedule, shape, settings, generator, device=device)

@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 
 
 def make_betas(kind: str, num_steps: int, beta_start: float = 1e-4, beta_end: float = 0.02) -> torch.Tensor:

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from motiongen.cache.info import CacheInfo
-from motiongen.errors import ConfigError
+from motiongen.core.motion_format import Representation
+from motiongen.core.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,25 @@ class MotionRoles:
 
 
 def motion_roles(info: CacheInfo) -> MotionRoles:
-    """Find the gesture and face blocks of a cache from its declared channel names and widths."""
-    motion = [name for name in info.normalised_blocks if name in info.dims and name in info.manifest.get("dims", {})]
-    joints, shapes = tuple(info.joint_names), tuple(info.blendshape_names)
-    gesture = next((b for b in motion if joints and info.dims[b] == 3 * len(joints)), None)
-    face = next((b for b in motion if shapes and b != gesture and info.dims[b] == len(shapes)), None)
-    return MotionRoles(gesture, face, joints if gesture else (), shapes if face else ())
+    """Find the gesture and face blocks of a cache from its declared motion format: the first
+    axis-angle joint-rotation block and the first ARKit-weights block."""
+    fmt = info.format
+    gesture = next(iter(fmt.blocks_of(Representation.AXIS_ANGLE)), None)
+    face = next(iter(fmt.blocks_of(Representation.ARKIT_WEIGHTS)), None)
+    return MotionRoles(gesture.name if gesture else None, face.name if face else None,
+                       gesture.names if gesture else (), face.names if face else ())
+
+
+def require_skeleton(info: CacheInfo):
+    """The skeleton template of the cache's motion format (joint positions for the beat metrics).
+
+    Raises:
+        ConfigError: the format declares none.
+    """
+    if info.format.skeleton is None:
+        raise ConfigError(f"the motion format of {info.cache_dir} declares no skeleton template; the gesture "
+                          "metrics need joint positions")
+    return info.format.skeleton
 
 
 @dataclass(frozen=True)
@@ -49,15 +63,15 @@ class EvaluationTake:
     """A cached take and the source files evaluation needs.
 
     Attributes:
-        take_id / speaker_id / emotion / num_frames: as in the cache.
+        take_id / num_frames: as in the cache.
+        categories: the take's category labels (speaker, emotion, ...) as the cache declares them.
         audio: the take's speech file (from the cache's source fingerprints).
         transcript: its TextGrid, or None.
         semantic: BEAT semantic-relevance labels (``<take>.txt`` beside the audio), or None.
     """
 
     take_id: str
-    speaker_id: int
-    emotion: int
+    categories: dict[str, str]
     num_frames: int
     audio: Path
     transcript: Path | None
@@ -82,7 +96,7 @@ def evaluation_takes(info: CacheInfo, split: str, max_takes: int | None = None) 
                               "evaluation needs the corpus the cache was built from")
         transcript = Path(sources["TextGrid"]["path"]) if "TextGrid" in sources else None
         semantic = audio.with_suffix(".txt")
-        out.append(EvaluationTake(take.take_id, take.speaker_id, take.emotion, take.num_frames, audio,
+        out.append(EvaluationTake(take.take_id, dict(take.categories), take.num_frames, audio,
                                   transcript if transcript and transcript.is_file() else None,
                                   semantic if semantic.is_file() else None))
     return out

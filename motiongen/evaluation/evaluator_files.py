@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 
 EVALUATOR_FORMAT = 1
 EVALUATORS_DIR = "evaluators"  # inside the cache folder

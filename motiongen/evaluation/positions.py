@@ -13,9 +13,8 @@ def joint_positions(template, joint_names, axis_angle: np.ndarray) -> np.ndarray
         joint_names: the J joints, in the order of ``axis_angle``.
         axis_angle: ``(F, 3J)`` local rotations in radians, joint-major.
     """
-    from motiongen.export.bvh_export import full_skeleton_euler
-    from motiongen.export.preview import local_rotation_matrices
-    from motiongen.geometry.kinematics import forward_kinematics
+    from motiongen.core.kinematics import forward_kinematics, local_rotation_matrices
+    from motiongen.formats.joint_sets import full_skeleton_euler
 
     skeleton = template.skeleton
     euler, root = full_skeleton_euler(template, list(joint_names), np.asarray(axis_angle, dtype=np.float64))

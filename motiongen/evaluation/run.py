@@ -19,8 +19,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from motiongen.cache.info import CacheInfo
-from motiongen.errors import ConfigError
-from motiongen.evaluation.corpus import EvaluationTake, MotionRoles, evaluation_takes, motion_roles
+from motiongen.core.errors import ConfigError
+from motiongen.evaluation.corpus import EvaluationTake, MotionRoles, evaluation_takes, motion_roles, require_skeleton
 from motiongen.evaluation.evaluator_files import evaluator_dir, read_evaluator
 from motiongen.evaluation.scoring import (
     Evaluators,
@@ -208,29 +208,38 @@ def generate_takes(checkpoint: Path, takes: list[EvaluationTake], reference: Ref
     weights): lists of ``(K, F, ·)`` gesture and face arrays, and the model's source."""
     from dataclasses import replace
 
+    from motiongen.core.motion_format import ConditionKind
     from motiongen.diffusion.samplers import SamplerSettings
     from motiongen.generation.checkpoint import load_assets
-    from motiongen.generation.pipeline import generate_motion
+    from motiongen.generation.pipeline import GenerationRequest, generate
 
     assets = load_assets(checkpoint, precision=settings.precision)
-    if roles.gesture and tuple(assets.joint_names) != roles.joint_names:
-        raise ConfigError(f"{checkpoint} generates joints {assets.joint_names[:3]}..., the cache's gesture block has "
-                          f"{list(roles.joint_names[:3])}...: evaluate a checkpoint on the cache it was trained on")
+    fmt = assets.motion_format
+    for role, names in (("gesture", roles.joint_names), ("face", roles.face_channels)):
+        block = getattr(roles, role)
+        if block and block in fmt.block_names() and fmt.block(block).names != names:
+            raise ConfigError(f"{checkpoint}: its {block} block names {list(fmt.block(block).names[:3])}..., the cache's "
+                              f"{list(names[:3])}...: evaluate a checkpoint on the cache it was trained on")
+    speaker_stream = assets.category_stream(ConditionKind.SPEAKER)
+    emotion_stream = assets.category_stream(ConditionKind.EMOTION)
     if untrained:
         assets = replace(assets, model=untrained_network(assets))
     sampler = SamplerSettings(**settings.sampler)
     gestures, faces = [], []
     for index, (take, ref) in enumerate(tqdm(list(zip(takes, reference.takes)), desc=f"sampling {checkpoint.name}",
                                              disable=not progress, leave=False)):
-        speaker = take.speaker_id if take.speaker_id in assets.speakers else None
-        emotion = take.emotion if assets.num_emotions else 0
-        generated = generate_motion(assets, _speech(take, ref.frames, reference.fps), sampler, settings.seed + index,
-                                    settings.num_samples, speaker, emotion)
+        speaker = take.categories.get(speaker_stream.name) if speaker_stream is not None else None
+        if speaker is not None and speaker not in speaker_stream.labels:
+            speaker = None  # a speaker the model never saw: its first training speaker
+        emotion = take.categories.get(emotion_stream.name) if emotion_stream is not None else None
+        request = GenerationRequest(speech=_speech(take, ref.frames, reference.fps), speaker=speaker, emotion=emotion,
+                                    seed=settings.seed + index, num_samples=settings.num_samples, sampler=sampler)
+        generated = generate(assets, request)
         frames = min(generated.num_frames, ref.frames)
         if frames < ref.frames:
             raise ConfigError(f"take {take.take_id}: generated {generated.num_frames} frames for {ref.frames} of ground truth")
-        gestures.append(generated.gesture[:, :frames] if roles.gesture else None)
-        faces.append(generated.expression[:, :frames] if roles.face else None)
+        gestures.append(generated.blocks[roles.gesture][:, :frames] if roles.gesture in generated.blocks else None)
+        faces.append(generated.blocks[roles.face][:, :frames] if roles.face in generated.blocks else None)
     return gestures, faces, {**assets.source, "weights": "initial (untrained)" if untrained else "EMA"}
 
 
@@ -243,8 +252,6 @@ def checkpoint_label(path: Path) -> str:
 def evaluate(checkpoints: list[str | Path], cache_dir: str | Path, out_dir: str | Path,
              settings: EvaluationSettings, progress: bool = True) -> dict:
     """Evaluate ``checkpoints`` on ``settings.split`` of the cache; write and return the report."""
-    from motiongen.generation.bundle import template_for_cache
-
     if settings.num_samples < 1:
         raise ConfigError(f"num_samples must be >= 1, got {settings.num_samples}")
     timer = StageTimer()
@@ -257,7 +264,7 @@ def evaluate(checkpoints: list[str | Path], cache_dir: str | Path, out_dir: str 
         roles = motion_roles(info)
         evaluators = load_evaluators(Path(cache_dir), roles)
         takes = evaluation_takes(info, settings.split, settings.max_takes)
-        template, _ = template_for_cache(info)
+        template = require_skeleton(info) if roles.gesture else None
     with timer("ground truth"):
         reference = build_reference(info, roles, takes, evaluators, settings, template, progress)
         rows = ceiling_rows(reference, evaluators, template, roles.joint_names)

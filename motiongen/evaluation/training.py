@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from motiongen.cache.info import CacheInfo
-from motiongen.evaluation.corpus import block_sequences, evaluation_takes, motion_roles, require_role
+from motiongen.evaluation.corpus import block_sequences, evaluation_takes, motion_roles, require_role, require_skeleton
 from motiongen.evaluation.evaluator_files import evaluator_dir, save_evaluator
 from motiongen.evaluation.extractor import FACE_WINDOW_S, GESTURE_WINDOW_S
 from motiongen.evaluation.windows import window_frames
@@ -51,7 +51,6 @@ def train_feature_extractors(cache_dir: str | Path, settings: EvaluatorSettings,
     ``{role: {"path", "hash", "info"}}``."""
     from motiongen.evaluation.extractor_training import train_autoencoder
     from motiongen.evaluation.positions import mean_joint_speed
-    from motiongen.generation.bundle import template_for_cache
 
     info = CacheInfo.load(cache_dir)
     roles = motion_roles(info)
@@ -68,7 +67,7 @@ def train_feature_extractors(cache_dir: str | Path, settings: EvaluatorSettings,
                                          settings.seed, settings.feature_dim, progress=progress)
         facts.update(_provenance(info), role=role, block=block, window_seconds=window_s, window_frames=window)
         if role == "gesture":
-            template, _ = template_for_cache(info)
+            template = require_skeleton(info)
             facts["mean_joint_speed_cm_s"] = mean_joint_speed(template, roles.joint_names, sequences, info.fps).tolist()
         facts["train_seconds"] = time.perf_counter() - started
         path = evaluator_dir(cache_dir) / filename

@@ -44,7 +44,7 @@ class ValidationMetrics(pl.Callback):
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         from motiongen.cache.info import CacheInfo
-        from motiongen.errors import InputFileError
+        from motiongen.core.errors import InputFileError
         from motiongen.evaluation.corpus import motion_roles
         from motiongen.evaluation.run import load_evaluators
 

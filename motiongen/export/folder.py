@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.output_folders import make_folder, make_sibling, mark, require_owned
 
 

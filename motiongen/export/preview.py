@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from motiongen.formats.arkit import ARKIT_NAMES, NUM_BLENDSHAPES
-from motiongen.formats.bvh import Skeleton
+from motiongen.core.skeleton import Skeleton
 
 log = logging.getLogger(__name__)
 
@@ -51,19 +51,6 @@ class PreviewResult:
     fps: float
     audio_seconds: float | None
     warnings: list[str] = field(default_factory=list)
-
-
-def local_rotation_matrices(skeleton: Skeleton, euler_deg: np.ndarray) -> np.ndarray:
-    """(F, J, 3) degrees in each joint's own Euler order -> (F, J, 3, 3) local rotation matrices."""
-    from motiongen.geometry.rotations import euler_to_matrix
-
-    euler_deg = np.asarray(euler_deg, dtype=np.float64)
-    mats = np.empty(euler_deg.shape[:2] + (3, 3))
-    orders = np.array(skeleton.rotation_orders)
-    for order in np.unique(orders):
-        joints = np.flatnonzero(orders == order)
-        mats[:, joints] = euler_to_matrix(euler_deg[:, joints], str(order))
-    return mats
 
 
 def _weights_by_name(weights: np.ndarray) -> dict[str, np.ndarray]:
@@ -244,7 +231,7 @@ def write_preview(path: str | Path, skeleton: Skeleton, euler_deg: np.ndarray, r
     """
     import av
 
-    from motiongen.geometry.kinematics import forward_kinematics
+    from motiongen.core.kinematics import forward_kinematics, local_rotation_matrices
 
     path = Path(path)
     euler_deg = np.asarray(euler_deg, dtype=np.float64)

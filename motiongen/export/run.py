@@ -1,32 +1,48 @@
 """Write one generation run into its own folder, all files at once or none (see :mod:`.folder`).
 
-Folder layout (``K`` samples; with ``K > 1`` the per-sample files get a ``_<k>`` suffix)::
+Which files a run gets depends on its motion format (:mod:`motiongen.export.registry`); for BEAT
+(``K`` samples; with ``K > 1`` the per-sample files get a ``_<k>`` suffix)::
 
-    motion.bvh            full-hierarchy BVH at the requested fps (30 or 120)
-    face.json             BEAT-format ARKit blendshape JSON (time stamps in seconds)
-    face_livelink.csv     Live Link Face CSV (timecode, count, 52 blendshapes, head/eye rotations)
-    motion.npz            raw arrays + names, fps, input hashes, checkpoint, seed, config
-    metadata.json         the same provenance, human-readable
-    preview.mp4           stick figure + face with the speech (first sample, model fps; optional)
-    face_curves.png       main mouth/eye blendshape curves (first sample; optional)
+    motion.bvh            full-hierarchy BVH at the requested fps (30 or 120)     [bvh]
+    face.json             BEAT-format ARKit blendshape JSON (time stamps in seconds) [arkit]
+    face_livelink.csv     Live Link Face CSV (timecode, count, 52 blendshapes, head/eye rotations) [arkit]
+    preview.mp4           stick figure + face with the speech (first sample, model fps) [preview]
+    face_curves.png       main mouth/eye blendshape curves (first sample)        [preview]
+    motion.npz            every block in units + the motion format + provenance (always)
+    metadata.json         the same provenance, human-readable (always)
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from motiongen.errors import ConfigError
-from motiongen.export.bvh_export import SkeletonTemplate, full_skeleton_euler
+from motiongen.core.errors import ConfigError
+from motiongen.core.motion_file import write_motion_file
+from motiongen.core.motion_format import Representation
 from motiongen.export.folder import atomic_run_folder
-from motiongen.formats.arkit import ARKIT_NAMES, write_beat_face_json, write_live_link_csv
+from motiongen.export.registry import (
+    Exporter,
+    ExportJob,
+    arkit_curves,
+    needs_all,
+    needs_arkit,
+    needs_skeleton_rotations,
+    register,
+    select_exporters,
+    skeleton_blocks,
+)
+from motiongen.formats.arkit import write_beat_face_json, write_live_link_csv
 from motiongen.formats.bvh import write_bvh
-from motiongen.generation.pipeline import GeneratedMotion
+from motiongen.formats.joint_sets import full_skeleton_euler
+from motiongen.generation.pipeline import GeneratedMotion, GenerationAssets, GenerationRequest
+from motiongen.generation.windows import MotionChunk
 from motiongen.output_folders import MARKER_NAME
 
 log = logging.getLogger(__name__)
@@ -36,29 +52,81 @@ SUPPORTED_FPS = (30, 120)
 
 @dataclass
 class RunFolder:
-    """What :func:`write_run` produced: the folder and its files by file name."""
+    """What :func:`write_run` produced: the folder, its files by file name, and the warnings
+    (including the outputs the motion format did not allow, with the reason)."""
 
     folder: Path
     files: dict[str, Path]
     warnings: list[str] = field(default_factory=list)
 
 
-def arkit_order(blendshape_names: list[str], expression: np.ndarray) -> np.ndarray:
-    """Reorder ``(..., E)`` expression channels named ``blendshape_names`` into ``ARKIT_NAMES`` order."""
-    missing = [name for name in ARKIT_NAMES if name not in blendshape_names]
-    if missing:
-        raise ConfigError(f"model expression channels lack {len(missing)} ARKit blendshapes: {', '.join(missing)}")
-    return expression[..., [blendshape_names.index(name) for name in ARKIT_NAMES]]
+def skeleton_axis_angle(job: ExportJob, sample: int) -> tuple[list[str], np.ndarray]:
+    """Joint names and ``(F, 3J)`` axis-angle radians of every skeleton joint the motion rotates
+    (6-D rotations converted), for one sample."""
+    from motiongen.core.rotations import matrix_to_axis_angle, sixd_to_matrix
+
+    names, parts = [], []
+    for block in skeleton_blocks(job.motion_format):
+        values = job.blocks[block.name][sample]
+        if block.representation == Representation.ROT6D:
+            frames = len(values)
+            values = matrix_to_axis_angle(sixd_to_matrix(values.reshape(frames, -1, 6))).reshape(frames, -1)
+        names.extend(block.names)
+        parts.append(np.asarray(values, dtype=np.float64))
+    return names, np.concatenate(parts, axis=1)
 
 
-def resample_to(gesture_euler: np.ndarray, root: np.ndarray, face: np.ndarray, skeleton, fps: float, out_fps: int):
-    """Motion at ``fps`` → ``out_fps`` with issue 2's frame-rate converter (rotations by slerp)."""
-    if out_fps == fps:
-        return gesture_euler, root, face
-    from motiongen.geometry.framerate import resample_curves, resample_motion
+def arkit_weights(job: ExportJob, sample: int) -> np.ndarray:
+    """``(F, 52)`` ARKit weights in ``ARKIT_NAMES`` order, for one sample."""
+    return arkit_curves(job.motion_format, job.blocks)[sample]
 
-    euler, root = resample_motion(skeleton, gesture_euler, root, fps, out_fps)
-    return euler, root, resample_curves(face, fps, out_fps)
+
+def _write_bvh(job: ExportJob) -> None:
+    from motiongen.core.framerate import resample_motion
+
+    template = job.motion_format.skeleton
+    eulers, roots = [], []
+    for k, suffix in enumerate(job.suffixes):
+        names, axis_angle = skeleton_axis_angle(job, k)
+        euler, root = full_skeleton_euler(template, names, axis_angle)
+        if job.out_fps != job.fps:
+            euler, root = resample_motion(template.skeleton, euler, root, job.fps, job.out_fps)
+        write_bvh(job.staging / f"motion{suffix}.bvh", template.skeleton, euler, root, frame_time=1.0 / job.out_fps)
+        eulers.append(euler)
+        roots.append(root)
+    job.extras.update(euler_deg=np.stack(eulers).astype(np.float32), root_translation=np.stack(roots).astype(np.float32),
+                      bvh_joint_names=np.array(template.skeleton.names), out_fps=np.float64(job.out_fps))
+
+
+def _write_arkit(job: ExportJob) -> None:
+    from motiongen.core.framerate import resample_curves
+
+    faces = []
+    for k, suffix in enumerate(job.suffixes):
+        face = arkit_weights(job, k)
+        if job.out_fps != job.fps:
+            face = resample_curves(face, job.fps, job.out_fps)
+        write_beat_face_json(job.staging / f"face{suffix}.json", face, fps=job.out_fps)
+        write_live_link_csv(job.staging / f"face_livelink{suffix}.csv", face, fps=job.out_fps)
+        faces.append(face)
+    job.extras["face_weights_out_fps"] = np.stack(faces).astype(np.float32)
+
+
+def _write_preview(job: ExportJob) -> None:
+    from motiongen.export.preview import plot_face_curves, write_preview
+
+    template = job.motion_format.skeleton
+    names, axis_angle = skeleton_axis_angle(job, 0)
+    euler, root = full_skeleton_euler(template, names, axis_angle)
+    face = arkit_weights(job, 0)
+    write_preview(job.staging / "preview.mp4", template.skeleton, euler, root, face, job.fps, job.audio)
+    plot_face_curves(job.staging / "face_curves.png", face, job.fps)
+
+
+register(Exporter("bvh", ("motion.bvh",), "joint rotations on a skeleton template", needs_skeleton_rotations, _write_bvh))
+register(Exporter("arkit", ("face.json", "face_livelink.csv"), "the 52 ARKit weights", needs_arkit, _write_arkit))
+register(Exporter("preview", ("preview.mp4", "face_curves.png"), "joint rotations on a skeleton and the 52 ARKit weights",
+                  needs_all(needs_skeleton_rotations, needs_arkit), _write_preview))
 
 
 def _suffix(k: int, count: int) -> str:
@@ -68,81 +136,99 @@ def _suffix(k: int, count: int) -> str:
 def write_run(
     out_dir: str | Path,
     generated: GeneratedMotion,
-    template: SkeletonTemplate,
     out_fps: int = 30,
     inputs: dict[str, Any] | None = None,
     model: dict[str, Any] | None = None,
     config: dict[str, Any] | None = None,
     audio: tuple[np.ndarray, int] | None = None,
+    outputs: list[str] | None = None,
     preview: bool = True,
     overwrite: bool = False,
 ) -> RunFolder:
     """Export ``generated`` into ``out_dir`` atomically.
 
     Args:
-        template: skeleton and rest pose the generated joints are written onto.
-        out_fps: BVH/face frame rate: 30 (the model's) or 120 (BEAT capture rate, upsampled).
+        out_fps: frame rate of the exported files: 30 (the model's) or 120 (BEAT capture rate, upsampled).
         inputs: provenance of the inputs, e.g. ``{"audio": {"path": ..., "sha256": ...}}``.
         model: checkpoint provenance, e.g. ``{"checkpoint": path, "sha256": ...}``.
         config: resolved generation + training configuration (plain dict).
         audio: ``(wave, sample_rate)`` muxed into the preview.
-        preview: also render ``preview.mp4`` and ``face_curves.png`` for the first sample.
+        outputs: exporter names (``bvh``, ``arkit``, ``preview``, ...); None = every one the motion
+            format allows (the others are listed in the warnings with the reason).
+        preview: with ``outputs=None``, also the ``preview`` output.
 
     Raises:
-        ConfigError: unsupported fps or missing ARKit channels (before anything is written).
+        ConfigError: unsupported fps, an unknown or impossible requested output (before anything
+            is written).
     """
     if out_fps not in SUPPORTED_FPS:
         raise ConfigError(f"output fps must be one of {SUPPORTED_FPS}, got {out_fps}")
-    face_all = arkit_order(generated.blendshape_names, generated.expression)
-    count = generated.gesture.shape[0]
-    euler_all, root_all, face_out_all = [], [], []
+    fmt = generated.motion_format
+    exporters, skipped = select_exporters(fmt, outputs)
+    if outputs is None and not preview:
+        exporters = [e for e in exporters if e.name != "preview"]
+        skipped.pop("preview", None)
+    warnings = list(generated.warnings) + [f"no {name} output: {reason}" for name, reason in skipped.items()]
+    for warning in warnings[len(generated.warnings):]:
+        log.info(warning)
+    count = generated.num_samples
     with atomic_run_folder(out_dir, overwrite) as staging:
-        for k in range(count):
-            model_euler, model_root = full_skeleton_euler(template, generated.joint_names, generated.gesture[k])
-            if k == 0:
-                preview_motion = (model_euler, model_root, face_all[0])
-            euler, root, face = resample_to(model_euler, model_root, face_all[k], template.skeleton, generated.fps, out_fps)
-            suffix = _suffix(k, count)
-            write_bvh(staging / f"motion{suffix}.bvh", template.skeleton, euler, root, frame_time=1.0 / out_fps)
-            write_beat_face_json(staging / f"face{suffix}.json", face, fps=out_fps)
-            write_live_link_csv(staging / f"face_livelink{suffix}.csv", face, fps=out_fps)
-            euler_all.append(euler)
-            root_all.append(root)
-            face_out_all.append(face)
+        job = ExportJob(staging, generated.blocks, fmt, out_fps, audio, [_suffix(k, count) for k in range(count)])
+        for exporter in exporters:
+            exporter.write(job)
         provenance = {
             "inputs": inputs or {},
             "model": model or {},
             "generation": generated.metadata,
             "output_fps": out_fps,
-            "warnings": generated.warnings,
+            "outputs": [e.name for e in exporters],
+            "warnings": warnings + job.warnings,
             "config": config or {},
         }
-        np.savez_compressed(
-            staging / "motion.npz",
-            gesture_axis_angle=generated.gesture,
-            expression=face_all.astype(np.float32),
-            euler_deg=np.stack(euler_all).astype(np.float32),
-            root_translation=np.stack(root_all).astype(np.float32),
-            face_weights_out_fps=np.stack(face_out_all).astype(np.float32),
-            fps=np.float64(generated.fps),
-            out_fps=np.float64(out_fps),
-            joint_names=np.array(generated.joint_names),
-            bvh_joint_names=np.array(template.skeleton.names),
-            blendshape_names=np.array(ARKIT_NAMES),
-            seed=np.int64(generated.metadata.get("seed", 0)),
-            input_hashes=np.array(json.dumps({k: v.get("sha256") for k, v in (inputs or {}).items() if isinstance(v, dict)})),
-            checkpoint=np.array(str((model or {}).get("checkpoint", ""))),
-            checkpoint_sha256=np.array(str((model or {}).get("sha256", ""))),
-            config=np.array(json.dumps(config or {}, default=str)),
-            metadata=np.array(json.dumps(provenance, default=str)),
-        )
+        write_motion_file(staging / "motion.npz", fmt, generated.blocks, provenance, job.extras)
         (staging / "metadata.json").write_text(json.dumps(provenance, indent=2, default=str) + "\n", encoding="utf-8")
-        if preview:
-            from motiongen.export.preview import plot_face_curves, write_preview
-
-            euler, root, face = preview_motion
-            write_preview(staging / "preview.mp4", template.skeleton, euler, root, face, generated.fps, audio)
-            plot_face_curves(staging / "face_curves.png", face, generated.fps)
         names = sorted(path.name for path in staging.iterdir() if path.name != MARKER_NAME)
     folder = Path(out_dir).resolve()
-    return RunFolder(folder, {name: folder / name for name in names}, list(generated.warnings))
+    return RunFolder(folder, {name: folder / name for name in names}, warnings + job.warnings)
+
+
+def export_generation(
+    assets: GenerationAssets,
+    request: GenerationRequest,
+    out_dir: str | Path,
+    out_fps: int = 30,
+    inputs: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    config: dict[str, Any] | None = None,
+    outputs: list[str] | None = None,
+    preview: bool = True,
+    overwrite: bool = False,
+    on_chunk: Callable[[MotionChunk], None] | None = None,
+) -> tuple[GeneratedMotion, RunFolder]:
+    """Generate what ``request`` asks for and export it into ``out_dir`` (what ``motiongen generate``
+    and the quickstart run).
+
+    Args:
+        inputs: provenance of the inputs (default: the speech's description).
+        metadata: extra facts recorded with the generation metadata.
+        config: the generation configuration (recorded beside the checkpoint's training config).
+        outputs / preview / overwrite: as in :func:`write_run`.
+        on_chunk: called with each window as soon as it is ready (streaming).
+    """
+    from motiongen.export.folder import check_destination
+    from motiongen.generation.pipeline import generate
+
+    if out_fps not in SUPPORTED_FPS:
+        raise ConfigError(f"output fps must be one of {SUPPORTED_FPS}, got {out_fps}")
+    check_destination(out_dir, overwrite)
+    select_exporters(assets.motion_format, outputs)  # an impossible requested output fails before sampling
+    generated = generate(assets, request, on_chunk=on_chunk)
+    generated.metadata.update(metadata or {})
+    speech = request.speech
+    if inputs is None:
+        inputs = dict(speech.description) if speech is not None else {}
+    run = write_run(out_dir, generated, out_fps=out_fps, inputs=inputs, model=assets.source,
+                    config={"generate": config or {}, "training": assets.config},
+                    audio=(speech.wave, speech.sample_rate) if speech is not None else None,
+                    outputs=outputs, preview=preview, overwrite=overwrite)
+    return generated, run

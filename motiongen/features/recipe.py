@@ -1,7 +1,7 @@
 """The audio feature recipe: every number that decides what an audio feature row means.
 
 A recipe is built from the Hydra group ``data/features`` (``conf/data/features/*.yaml``) plus the
-motion frame rate, validated once (:class:`~motiongen.errors.ConfigError` naming the key), and then
+motion frame rate, validated once (:class:`~motiongen.core.errors.ConfigError` naming the key), and then
 passed around as a frozen dataclass. Its :meth:`AudioRecipe.to_dict` is what the cache manifest
 records and hashes.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 
 PROSODY_NAMES: tuple[str, ...] = ("f0_hz", "f0_delta_hz_per_s", "energy_db", "energy_delta_db_per_s")
 F0_METHODS: tuple[str, ...] = ("yin",)

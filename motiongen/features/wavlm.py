@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.features.recipe import WAVLM_SAMPLE_RATE, WavLMSpec
 
 log = logging.getLogger(__name__)

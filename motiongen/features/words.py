@@ -25,7 +25,7 @@ from typing import Iterable, Mapping, Protocol, Sequence
 
 import numpy as np
 
-from motiongen.errors import ConfigError, InputFileError
+from motiongen.core.errors import ConfigError, InputFileError
 
 log = logging.getLogger(__name__)
 

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 from scipy.interpolate import make_interp_spline
 
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 from motiongen.formats.tables import read_csv_rows
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 
 AUDIO_SUFFIXES: tuple[str, ...] = (".wav", ".flac", ".mp3")
 DEFAULT_SAMPLE_RATE = 16000

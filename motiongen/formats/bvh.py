@@ -4,7 +4,7 @@ Conventions (BEAT's, and those of Blender's importer and bvhio):
 
 * Units are whatever the file uses; BEAT uses centimetres and degrees.
 * A joint's rotation channels are intrinsic Euler angles in the listed order: ``Zrotation
-  Xrotation Yrotation`` means ``R = R_Z @ R_X @ R_Y`` (see :mod:`motiongen.geometry.rotations`).
+  Xrotation Yrotation`` means ``R = R_Z @ R_X @ R_Y`` (see :mod:`motiongen.core.rotations`).
 * Position channels give the joint's local translation and *replace* the ``OFFSET`` on the axes
   they cover (axes without a channel keep the offset value).
 * Joints are stored in file (depth-first) order, so a parent always precedes its children and the
@@ -25,70 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
+from motiongen.core.skeleton import POSITION_CHANNELS, Skeleton
 
 logger = logging.getLogger(__name__)
 
 ROTATION_CHANNELS = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
-POSITION_CHANNELS = {"Xposition": 0, "Yposition": 1, "Zposition": 2}
 # What np.loadtxt accepts as a float (Python's float() also takes "1_000" and non-ASCII digits).
 _NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf(?:inity)?)",
                      re.IGNORECASE | re.ASCII)
-
-
-@dataclass
-class Skeleton:
-    """A BVH hierarchy.
-
-    Attributes:
-        names: joint names, ``J`` of them, in file order (root first).
-        parents: ``(J,)`` int parent index per joint, ``-1`` for the root.
-        offsets: ``(J, 3)`` float64 offset of each joint from its parent (file units, cm for BEAT).
-        channels: per joint, its channel names in file order (e.g. ``("Xrotation", ...)``).
-        rotation_orders: per joint, a 3-letter intrinsic Euler order. Axes with a rotation channel
-            come first in channel order; axes without one follow in X, Y, Z order and always hold
-            a zero angle.
-        end_sites: ``{joint index: (3,) offset}`` for joints that end in an ``End Site``.
-    """
-
-    names: list[str]
-    parents: np.ndarray
-    offsets: np.ndarray
-    channels: list[tuple[str, ...]]
-    rotation_orders: list[str]
-    end_sites: dict[int, np.ndarray] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.parents = np.asarray(self.parents, dtype=np.int64)
-        self.offsets = np.asarray(self.offsets, dtype=np.float64).reshape(-1, 3)
-        count = len(self.names)
-        if not (len(self.parents) == len(self.offsets) == len(self.channels) == count
-                and len(self.rotation_orders) == count):
-            raise ValueError("names, parents, offsets, channels and rotation_orders differ in length")
-        if count and (self.parents[0] != -1 or np.any(self.parents[1:] < 0)
-                      or np.any(self.parents[1:] >= np.arange(1, count))):
-            raise ValueError("parents must list the root first (-1) and every parent before its children")
-
-    @property
-    def num_joints(self) -> int:
-        return len(self.names)
-
-    @property
-    def num_channels(self) -> int:
-        return sum(len(channels) for channels in self.channels)
-
-    def index_of(self, names) -> np.ndarray:
-        """Indices ``(K,)`` of the given joint names; raises ``KeyError`` naming all missing ones."""
-        lookup = {name: index for index, name in enumerate(self.names)}
-        missing = [name for name in names if name not in lookup]
-        if missing:
-            raise KeyError(f"skeleton lacks {len(missing)} joint(s): {', '.join(missing)}")
-        return np.array([lookup[name] for name in names], dtype=np.int64)
-
-    def translated_joints(self) -> list[int]:
-        """Indices of non-root joints that carry position channels."""
-        return [j for j in range(1, self.num_joints)
-                if any(name in POSITION_CHANNELS for name in self.channels[j])]
 
 
 @dataclass
@@ -137,13 +82,13 @@ class BvhMotion:
 
     def local_quaternions(self) -> np.ndarray:
         """``(F, J, 4)`` local joint rotations as unit quaternions (w, x, y, z)."""
-        from motiongen.geometry.rotations import joints_euler_to_quaternion  # numba: import on use
+        from motiongen.core.rotations import joints_euler_to_quaternion  # numba: import on use
 
         return joints_euler_to_quaternion(self.euler_deg, self.skeleton.rotation_orders)
 
     def local_rotations(self) -> np.ndarray:
         """``(F, J, 3, 3)`` local joint rotation matrices (parent-from-child)."""
-        from motiongen.geometry.rotations import quaternion_to_matrix
+        from motiongen.core.rotations import quaternion_to_matrix
 
         return quaternion_to_matrix(self.local_quaternions())
 

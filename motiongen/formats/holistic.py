@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from motiongen.core.holistic_layout import LANDMARK_COUNT, PART_SIZES, PART_SLICES, PARTS
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 from motiongen.formats.video import VideoInfo, iter_video_frames, prefetch, probe_video
 
 MODEL_COMPLEXITY = 1

@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from motiongen.config import conf_dir
-from motiongen.errors import ConfigError, InputFileError
-from motiongen.formats.bvh import BvhMotion, Skeleton
-from motiongen.geometry.rotations import (
+from motiongen.core.errors import ConfigError, InputFileError
+from motiongen.core.skeleton import Skeleton, SkeletonTemplate
+from motiongen.formats.bvh import BvhMotion
+from motiongen.core.rotations import (
     axis_angle_to_quaternion,
     joints_euler_to_quaternion,
     joints_quaternion_to_euler,
@@ -89,3 +90,12 @@ def axis_angle_to_euler(skeleton: Skeleton, axis_angle, joint_names, rest_euler_
     orders = [skeleton.rotation_orders[i] for i in indices]
     euler[:, indices] = joints_quaternion_to_euler(quat, orders)
     return euler
+
+
+def full_skeleton_euler(template: SkeletonTemplate, joint_names, axis_angle) -> tuple[np.ndarray, np.ndarray]:
+    """Euler angles ``(F, J, 3)`` degrees and root translation ``(F, 3)`` cm for the whole skeleton of
+    ``template`` from axis-angle rotations ``(F, 3K)`` radians of the ``K`` joints ``joint_names``;
+    the other joints and the root translation keep the template's rest values."""
+    euler = axis_angle_to_euler(template.skeleton, axis_angle, joint_names, template.rest_euler_deg)
+    root = np.repeat(template.rest_root_translation[None], len(euler), axis=0)
+    return euler, root

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 
 
 def read_csv_rows(path: str | Path) -> list[list[str]]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import textgrids
 
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 
 VIDEO_SUFFIXES: tuple[str, ...] = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")
 

@@ -1,7 +1,7 @@
 """Load everything generation needs from one training checkpoint.
 
 The checkpoint holds the Lightning module's hyper-parameters and weights (the EMA network is used
-for sampling) and the :mod:`~motiongen.generation.bundle` payload written by the training run.
+for sampling) and the :mod:`~motiongen.training.bundle` payload written by the training run.
 Anything unreadable or inconsistent is reported as :class:`InputFileError` naming the file.
 """
 
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from motiongen.errors import ConfigError, InputFileError
-from motiongen.generation.bundle import BUNDLE_KEY, BUNDLE_VERSION, BlockStats, template_from_payload
+from motiongen.core.errors import ConfigError, InputFileError
+from motiongen.core.motion_format import JOINT_ROTATIONS, ConditionKind, FormatError, MotionFormat
+from motiongen.training.bundle import BUNDLE_KEY, BUNDLE_VERSION
 from motiongen.generation.pipeline import GenerationAssets, set_precision
 
 log = logging.getLogger(__name__)
@@ -76,37 +77,60 @@ def load_assets(path: str | Path, precision: str = "float32") -> GenerationAsset
         raise InputFileError(path, "checkpoint has no generation bundle (data recipe, statistics, skeleton); "
                                    "it was not written by `motiongen train`")
     if bundle.get("version") != BUNDLE_VERSION:
-        raise InputFileError(path, f"generation bundle version {bundle.get('version')} is not {BUNDLE_VERSION}")
+        raise InputFileError(path, f"generation bundle version {bundle.get('version')}: this motiongen reads version "
+                                   f"{BUNDLE_VERSION} (checkpoints that declare their motion format); retrain the "
+                                   "model with this version")
+    try:
+        motion_format = MotionFormat.from_dict(bundle["motion_format"])
+    except FormatError as err:
+        raise InputFileError(path, f"generation bundle: {err}") from None
     network, schedule = _ema_network(path, checkpoint)
     cfg = network.cfg
-    fps = float(bundle["fps"])
-    stats = {block: (v["mean"].numpy(), v["std"].numpy()) for block, v in bundle["stats"].items()}
-    words = bundle["word_vectors"]
+    problems = _mismatches(motion_format, cfg, bundle)
+    if problems:
+        raise InputFileError(path, "generation bundle does not match the network: " + "; ".join(problems))
+    fps = motion_format.fps
+    uses = {motion_format.condition(name).kind for name in cfg.frame_conditions}
     assets = GenerationAssets(
         model=network,
         schedule=schedule,
+        motion_format=motion_format.select(cfg.blocks),
         window_frames=int(bundle["window_frames"]),
         seed_frames=int(bundle["seed_frames"]),
-        fps=fps,
-        gesture_dim=int(cfg.task_dims.get("gesture", 0)),
-        expression_dim=int(cfg.task_dims.get("expression", 0)),
-        normaliser=BlockStats(stats),
-        normalised_blocks=tuple(stats),
-        joint_names=list(bundle["joint_names"]),
-        blendshape_names=list(bundle["blendshape_names"]),
-        speakers=[int(s) for s in bundle["speakers"]],
-        num_emotions=int(cfg.num_emotions),
-        audio_recipe=recipe_from_config(bundle["audio_features"], fps),
-        word_vectors=word_vectors(words),
-        template=template_from_payload(bundle["template"]),
+        audio_recipe=recipe_from_config(bundle["audio_features"], fps) if ConditionKind.AUDIO in uses else None,
+        word_vectors=word_vectors(bundle["word_vectors"]) if ConditionKind.WORDS in uses else None,
         config=dict(bundle.get("config", {})),
         source={"checkpoint": str(path.resolve()), "sha256": sha256_file(path),
                 "global_step": str(checkpoint.get("global_step", ""))},
-        warnings=[str(w) for w in bundle.get("warnings", [])],
     )
-    _check_consistency(path, assets, cfg)
+    if assets.word_vectors is not None:
+        word_dim = next(motion_format.condition(n).width for n in cfg.frame_conditions
+                        if motion_format.condition(n).kind == ConditionKind.WORDS)
+        if assets.word_vectors.dim + 1 != word_dim:
+            raise InputFileError(path, f"generation bundle does not match the network: {assets.word_vectors.dim}-d "
+                                       f"word vectors for {word_dim}-d word features")
     set_precision(assets, precision)
     return assets
+
+
+def _mismatches(motion_format: MotionFormat, cfg, bundle: dict) -> list[str]:
+    """What in the bundle's motion format disagrees with the network's configuration."""
+    problems = []
+    for name, width in cfg.blocks.items():
+        if name not in motion_format.block_names():
+            problems.append(f"the network predicts {name!r}, the format has no such block")
+        elif motion_format.block(name).width != width:
+            problems.append(f"block {name}: {motion_format.block(name).width} channels, the network {width}")
+        elif motion_format.block(name).normalisation is None:
+            problems.append(f"block {name} has no normalisation statistics")
+    for name, width in {**cfg.frame_conditions, **cfg.category_conditions}.items():
+        if not motion_format.has_condition(name):
+            problems.append(f"the network reads {name!r}, the format has no such stream")
+        elif motion_format.condition(name).width != width:
+            problems.append(f"stream {name}: width {motion_format.condition(name).width}, the network {width}")
+    if cfg.seed_frames != int(bundle["seed_frames"]):
+        problems.append(f"seed of {bundle['seed_frames']} frames, the network expects {cfg.seed_frames}")
+    return problems
 
 
 EMA_PREFIX = "ema_model.module."
@@ -150,35 +174,25 @@ def word_vectors(payload: dict):
     return WordTable(list(payload["words"]), payload["vectors"].numpy(), str(payload["source"]))
 
 
-def _check_consistency(path: Path, assets: GenerationAssets, cfg) -> None:
-    if list(cfg.task_dims) != ["gesture", "expression"]:
-        raise InputFileError(path, f"generation needs a holistic model (tasks gesture + expression), this one "
-                                   f"predicts {list(cfg.task_dims)}")
-    problems = []
-    if 3 * len(assets.joint_names) != assets.gesture_dim:
-        problems.append(f"{len(assets.joint_names)} joint names for {assets.gesture_dim} gesture channels")
-    if len(assets.blendshape_names) != assets.expression_dim:
-        problems.append(f"{len(assets.blendshape_names)} blendshape names for {assets.expression_dim} channels")
-    if cfg.seed_frames != assets.seed_frames:
-        problems.append(f"seed of {assets.seed_frames} frames, the network expects {cfg.seed_frames}")
-    if len(assets.speakers) != cfg.num_speakers:
-        problems.append(f"{len(assets.speakers)} speakers for a {cfg.num_speakers}-speaker embedding")
-    if assets.word_vectors.dim + 1 != cfg.word_dim:
-        problems.append(f"{assets.word_vectors.dim}-d word vectors for {cfg.word_dim}-d word features")
-    if problems:
-        raise InputFileError(path, "generation bundle does not match the network: " + "; ".join(problems))
-
-
-def gesture_from_bvh(path: str | Path, assets: GenerationAssets) -> np.ndarray:
-    """Rotations ``(F, 3J)`` radians of the model's joints from a user's BVH, at the model fps.
+def motion_from_bvh(path: str | Path, assets: GenerationAssets) -> dict[str, np.ndarray]:
+    """Initial motion from a user's BVH, at the model fps: ``{block: (F, width)}`` for every joint-rotation
+    block the model generates (axis-angle radians, or 6-D rotations), read from the BVH's joints of
+    those names.
 
     Raises:
-        InputFileError: unreadable BVH, or it lacks some of the model's joints.
+        InputFileError: unreadable BVH, no frames, the model generates no joint rotations, or the
+            BVH lacks some of a block's joints (all named).
     """
+    from motiongen.core.framerate import resample_motion
+    from motiongen.core.motion_format import Representation
+    from motiongen.core.rotations import axis_angle_to_matrix, matrix_to_6d
     from motiongen.formats.bvh import read_bvh
     from motiongen.formats.joint_sets import motion_to_axis_angle
-    from motiongen.geometry.framerate import resample_motion
 
+    blocks = assets.motion_format.blocks_of(*JOINT_ROTATIONS)
+    if not blocks:
+        raise InputFileError(path, f"this model generates no joint rotations ({assets.motion_format.describe()}); "
+                                   "an initial pose BVH cannot seed it")
     motion = read_bvh(path)
     if motion.num_frames == 0:
         raise InputFileError(path, "BVH has no frames")
@@ -186,4 +200,13 @@ def gesture_from_bvh(path: str | Path, assets: GenerationAssets) -> np.ndarray:
         euler, root = resample_motion(motion.skeleton, motion.euler_deg, motion.root_translation, motion.fps, assets.fps)
         motion = replace(motion, euler_deg=euler, root_translation=root, frame_time=1.0 / assets.fps,
                          joint_translations={})
-    return motion_to_axis_angle(motion, assets.joint_names)
+    initial = {}
+    for block in blocks:
+        axis_angle = motion_to_axis_angle(motion, list(block.names))
+        if block.representation == Representation.ROT6D:
+            frames = len(axis_angle)
+            sixd = matrix_to_6d(axis_angle_to_matrix(axis_angle.reshape(frames, -1, 3)))
+            initial[block.name] = sixd.reshape(frames, -1).astype(np.float32)
+        else:
+            initial[block.name] = axis_angle
+    return initial

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 from motiongen.formats.textgrid import Interval
 from motiongen.generation.pipeline import SpeechInput
 

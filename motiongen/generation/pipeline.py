@@ -1,13 +1,16 @@
-"""Speech → holistic motion with a trained denoiser: conditioning, windowed sampling, denormalising.
+"""Speech (or a length and labels) → motion with a trained denoiser: one request, windowed sampling.
 
 The pieces a trained model brings are gathered in :class:`GenerationAssets` (see
-:mod:`motiongen.generation.checkpoint` for loading them from a Lightning checkpoint). Given a
-:class:`SpeechInput`, :func:`build_condition` computes the per-frame audio and word features with
-the same code the cache used (:mod:`motiongen.features.pipeline`), :func:`stream_motion` samples
-the windows lazily and :func:`generate_motion` returns the whole take.
+:mod:`motiongen.generation.checkpoint` for loading them from a checkpoint). One library call,
+:func:`generate` (or :func:`stream_motion` for the windows as they finish), takes one
+:class:`GenerationRequest` — speech with an optional transcript, or a length; speaker, emotion and
+text label; seed, sampler settings, initial motion, first-window length — and is what the CLI,
+the quickstart and the streaming mode use. Per-frame conditions are computed with the same code
+the cache used (:mod:`motiongen.features.pipeline`); which ones, and which category streams, the
+model reads is declared by its motion format.
 
 Frames are at the model's rate (``assets.fps``, 30 for BEAT); motion arrays are ``(K, F, ...)`` for
-``K`` samples of the same input.
+``K`` samples of the same request.
 """
 
 from __future__ import annotations
@@ -15,15 +18,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import torch
 
-from motiongen.diffusion.samplers import SamplerSettings, sample
+from motiongen.core.errors import ConfigError
+from motiongen.core.motion_format import ConditionKind, ConditionStream, MotionFormat, Representation
+from motiongen.diffusion.samplers import SamplerSettings, sample_network
 from motiongen.diffusion.schedule import NoiseSchedule
-from motiongen.errors import ConfigError
-from motiongen.export.bvh_export import SkeletonTemplate
 from motiongen.features.pipeline import extract_audio_features, extract_word_features
 from motiongen.features.recipe import AudioRecipe
 from motiongen.features.words import WordVectors
@@ -33,34 +36,19 @@ from motiongen.generation.windows import MotionChunk, WindowPlan, stream_windows
 log = logging.getLogger(__name__)
 
 
-class Normaliser(Protocol):
-    """Per-block feature normalisation (what :class:`motiongen.cache.CacheInfo` provides)."""
-
-    def normalise(self, block: str, array: np.ndarray) -> np.ndarray: ...
-
-    def denormalise(self, block: str, array: np.ndarray) -> np.ndarray: ...
-
-
 @dataclass
 class GenerationAssets:
-    """Everything generation needs from a trained model and its data cache.
+    """Everything generation needs from a trained model and its data.
 
     Attributes:
-        model: denoiser ``model(x_t (B,N,D), t (B,), cond, uncond) -> x0_hat (B,N,D)``.
+        model: denoiser ``model(x_t (B,N,D), t (B,), cond, uncond) -> x0_hat (B,N,D)`` with
+            ``model.cfg.frame_conditions`` / ``category_conditions`` naming the streams it reads.
         schedule: the diffusion schedule it was trained with.
+        motion_format: the data's declared format, reduced to the blocks the model predicts (in
+            its order), with statistics, condition streams and skeleton template.
         window_frames / seed_frames: training clip length ``N`` and seed length ``S`` (frames).
-        fps: model frame rate.
-        gesture_dim / expression_dim: ``Dg`` and ``De``; x = [gesture ‖ expression].
-        normaliser: block normalisation of the training cache (blocks ``gesture``,
-            ``expression`` and, when the cache normalised them, ``audio`` and ``word``).
-        normalised_blocks: blocks the normaliser knows.
-        joint_names: the ``Dg / 3`` generated joints (axis-angle, joint-major).
-        blendshape_names: the ``De`` expression channels (ARKit names).
-        speakers: dataset speaker ids; model speaker index = position in this list.
-        num_emotions: emotion classes of the model (0 = no emotion condition).
-        audio_recipe: the audio feature recipe of the cache.
-        word_vectors: word vectors of the cache (fastText model or the cache's word table).
-        template: skeleton and rest pose for BVH export.
+        audio_recipe: the audio feature recipe of the cache (None: the model reads no audio).
+        word_vectors: word vectors of the cache (None: the model reads no words).
         config: the resolved training configuration (plain dict).
         source: where the assets came from (checkpoint path and SHA-256).
         dtype: the dtype the model's weights are in (see :func:`set_precision`); the sampler's
@@ -70,28 +58,35 @@ class GenerationAssets:
 
     model: torch.nn.Module
     schedule: NoiseSchedule
+    motion_format: MotionFormat
     window_frames: int
     seed_frames: int
-    fps: float
-    gesture_dim: int
-    expression_dim: int
-    normaliser: Normaliser
-    normalised_blocks: tuple[str, ...]
-    joint_names: list[str]
-    blendshape_names: list[str]
-    speakers: list[int]
-    num_emotions: int
-    audio_recipe: AudioRecipe
-    word_vectors: WordVectors
-    template: SkeletonTemplate
+    audio_recipe: AudioRecipe | None = None
+    word_vectors: WordVectors | None = None
     config: dict[str, Any] = field(default_factory=dict)
     source: dict[str, str] = field(default_factory=dict)
     dtype: torch.dtype = torch.float32
     warnings: list[str] = field(default_factory=list)
 
     @property
+    def fps(self) -> float:
+        return self.motion_format.fps
+
+    @property
     def motion_dim(self) -> int:
-        return self.gesture_dim + self.expression_dim
+        return self.motion_format.width
+
+    def frame_streams(self) -> list[ConditionStream]:
+        """The per-frame condition streams the model reads, in its order."""
+        return [self.motion_format.condition(name) for name in self.model.cfg.frame_conditions]
+
+    def category_streams(self) -> list[ConditionStream]:
+        """The category condition streams the model reads (speaker, emotion, text label), in its order."""
+        return [self.motion_format.condition(name) for name in self.model.cfg.category_conditions]
+
+    def category_stream(self, kind: ConditionKind) -> ConditionStream | None:
+        """The model's category stream of ``kind``, or None when it reads none."""
+        return next((s for s in self.category_streams() if s.kind == kind), None)
 
 
 @dataclass
@@ -120,44 +115,84 @@ class SpeechInput:
 
 
 @dataclass
+class GenerationRequest:
+    """What to generate.
+
+    Attributes:
+        speech: the utterance to animate (its length sets the motion's); None for models without
+            speech conditions, which then need ``seconds``.
+        seconds: length of the motion when there is no speech.
+        speaker: dataset speaker label (e.g. BEAT id ``2``); None = the first training speaker.
+        emotion: emotion class name or index; None = the first class (BEAT: neutral). Only for
+            models with an emotion condition.
+        text_label: the label of a model with a text-label condition (e.g. a sign's gloss).
+        seed: seed of every random draw; the same request and checkpoint give the same motion.
+        num_samples: ``K`` diverse samples, sampled as one batch.
+        sampler: reverse-process settings (DDIM/DDPM, steps, eta, guidance).
+        initial_motion: ``{block: (F0, width)}`` in the block's units; its last ``S`` frames seed
+            the first window (blocks not given start from the dataset mean).
+        first_window_frames: ``N0`` of the first window (``2S <= N0 <= N``, default ``N``); shorter
+            starts a stream sooner.
+    """
+
+    speech: SpeechInput | None = None
+    seconds: float | None = None
+    speaker: str | int | None = None
+    emotion: str | int | None = None
+    text_label: str | None = None
+    seed: int = 0
+    num_samples: int = 1
+    sampler: SamplerSettings = field(default_factory=SamplerSettings)
+    initial_motion: dict[str, np.ndarray] | None = None
+    first_window_frames: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.num_samples < 1:
+            raise ConfigError(f"num_samples must be >= 1, got {self.num_samples}")
+        if self.speech is None and (self.seconds is None or self.seconds <= 0):
+            raise ConfigError("a generation request needs speech or a positive length in seconds")
+
+
+@dataclass
 class Condition:
     """Per-frame conditioning for the padded timeline.
 
     Attributes:
-        audio: ``(P, Da)`` float32, P = the plan's padded frame count.
-        word: ``(P, Dw)`` float32.
+        frames: ``{stream: (P, C)}`` float32, P = the plan's padded frame count.
         transcript_used: False when the word features are the silence/unknown vector.
     """
 
-    audio: np.ndarray
-    word: np.ndarray
+    frames: dict[str, np.ndarray]
     transcript_used: bool
 
 
 @dataclass
 class GeneratedMotion:
-    """Generated holistic motion.
+    """Generated motion.
 
     Attributes:
-        gesture: ``(K, F, 3J)`` float32 axis-angle radians of ``joint_names`` (joint-major).
-        expression: ``(K, F, E)`` float32 ARKit weights in [0, 1] of ``blendshape_names``.
-        fps: frames per second.
-        joint_names / blendshape_names: channel names.
-        metadata: how it was made (sampler, seed, speaker, emotion, transcript use, timing).
+        blocks: ``{block: (K, F, width)}`` float32 in the block's units (ARKit weights in [0, 1]).
+        motion_format: the declared format of the blocks (names, statistics, skeleton).
+        metadata: how it was made (sampler, seed, categories, transcript use, timing).
         warnings: non-fatal problems.
     """
 
-    gesture: np.ndarray
-    expression: np.ndarray
-    fps: float
-    joint_names: list[str]
-    blendshape_names: list[str]
+    blocks: dict[str, np.ndarray]
+    motion_format: MotionFormat
     metadata: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @property
+    def fps(self) -> float:
+        return self.motion_format.fps
+
+    @property
+    def num_samples(self) -> int:
+        return int(next(iter(self.blocks.values())).shape[0])
+
+    @property
     def num_frames(self) -> int:
-        return int(self.gesture.shape[1])
+        return int(next(iter(self.blocks.values())).shape[1])
 
 
 PRECISIONS = ("auto", "float32", "bfloat16")
@@ -210,191 +245,200 @@ def inference_threads(setting: int | str | None) -> int:
 
 
 def frames_for(duration_s: float, fps: float) -> int:
-    """Output frames for ``duration_s`` seconds of speech: ``round(duration · fps)``."""
+    """Output frames for ``duration_s`` seconds: ``round(duration · fps)``."""
     return int(round(duration_s * fps))
 
 
-def build_condition(assets: GenerationAssets, speech: SpeechInput, plan: WindowPlan) -> Condition:
-    """Audio and word features for the padded timeline (frames past the speech see silence)."""
+def build_condition(assets: GenerationAssets, speech: SpeechInput | None, plan: WindowPlan) -> Condition:
+    """The model's per-frame streams for the padded timeline (frames past the speech see silence).
+
+    Raises:
+        ConfigError: the model reads speech features and no speech was given.
+    """
     frames = plan.padded_frames
-    audio = extract_audio_features(speech.wave, speech.sample_rate, frames, assets.audio_recipe)
-    transcript_used = speech.words is not None
-    word = extract_word_features(speech.words or [], frames, assets.fps, assets.word_vectors)
-    if "audio" in assets.normalised_blocks:
-        audio = assets.normaliser.normalise("audio", audio)
-    if "word" in assets.normalised_blocks:
-        word = assets.normaliser.normalise("word", word)
-    return Condition(np.asarray(audio, dtype=np.float32), np.asarray(word, dtype=np.float32), transcript_used)
+    arrays = {}
+    for stream in assets.frame_streams():
+        if speech is None:
+            raise ConfigError(f"this model is conditioned on {stream.kind.value} ({stream.name}); give speech")
+        if stream.kind == ConditionKind.AUDIO:
+            values = extract_audio_features(speech.wave, speech.sample_rate, frames, assets.audio_recipe)
+        else:
+            values = extract_word_features(speech.words or [], frames, assets.fps, assets.word_vectors)
+        if stream.normalisation is not None:
+            values = stream.normalisation.normalise(np.asarray(values, dtype=np.float32))
+        arrays[stream.name] = np.asarray(values, dtype=np.float32)
+    return Condition(arrays, speech is not None and speech.words is not None)
 
 
-def speaker_index(assets: GenerationAssets, speaker_id: int | None) -> int:
-    """Model index of dataset speaker ``speaker_id`` (None: the first training speaker)."""
-    if speaker_id is None:
-        return 0
-    if speaker_id not in assets.speakers:
-        raise ConfigError(f"speaker {speaker_id} was not in the training data; known speakers: {assets.speakers}")
-    return assets.speakers.index(speaker_id)
+def _category_value(stream: ConditionStream, request: GenerationRequest):
+    return {ConditionKind.SPEAKER: request.speaker, ConditionKind.EMOTION: request.emotion,
+            ConditionKind.TEXT_LABEL: request.text_label}[stream.kind]
 
 
-def initial_seed(assets: GenerationAssets, gesture_axis_angle: np.ndarray | None = None) -> np.ndarray:
+def category_indices(assets: GenerationAssets, request: GenerationRequest) -> dict[str, int]:
+    """Class index of every category stream the model reads, from the request.
+
+    Speakers and text labels are matched as labels; emotions as a name or an index. A missing
+    speaker or emotion is the first class; a missing text label is an error.
+
+    Raises:
+        ConfigError: an unknown label (the known ones are listed), a label for a condition the
+            model does not have, or a missing text label.
+    """
+    indices = {}
+    for stream in assets.category_streams():
+        value = _category_value(stream, request)
+        if value is None:
+            if stream.kind == ConditionKind.TEXT_LABEL:
+                raise ConfigError(f"this model is conditioned on a text label ({stream.name}); give one of "
+                                  f"{', '.join(stream.labels[:30])}")
+            indices[stream.name] = 0
+        elif stream.kind == ConditionKind.EMOTION and isinstance(value, (int, np.integer)):
+            if not 0 <= value < stream.width:
+                raise ConfigError(f"emotion index {value} outside the model's {stream.width} classes")
+            indices[stream.name] = int(value)
+        else:
+            try:
+                indices[stream.name] = stream.index_of(value)
+            except KeyError as err:
+                raise ConfigError(f"{err.args[0]} (it was not in the training data)") from None
+    read = {s.kind for s in assets.category_streams()}
+    for kind, value in ((ConditionKind.EMOTION, request.emotion), (ConditionKind.TEXT_LABEL, request.text_label)):
+        if value is not None and kind not in read:
+            raise ConfigError(f"this model has no {kind.value} condition; leave the {kind.value} unset")
+    return indices
+
+
+def initial_seed(assets: GenerationAssets, initial_motion: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Normalised seed ``(S, D)`` for the first window.
 
     Args:
-        gesture_axis_angle: optional ``(F0, 3J)`` radians of the generated joints (e.g. read from a
-            user's BVH at the model fps); its last ``S`` frames (the first frame repeated in front
-            when shorter) become the gesture seed. None: the dataset mean pose (zeros after
-            normalisation). The expression seed is always the dataset mean.
+        initial_motion: optional ``{block: (F0, width)}`` in units (e.g. joint rotations read from a
+            user's BVH at the model fps); the last ``S`` frames of each (the first frame repeated
+            in front when shorter) seed that block. Blocks not given: the dataset mean (zeros
+            after normalisation).
     """
+    fmt = assets.motion_format
     seed = np.zeros((assets.seed_frames, assets.motion_dim), dtype=np.float32)
-    if gesture_axis_angle is not None:
-        gesture = np.asarray(gesture_axis_angle, dtype=np.float32)
-        if gesture.ndim != 2 or gesture.shape[1] != assets.gesture_dim or len(gesture) == 0:
-            raise ConfigError(f"initial gesture must be (frames, {assets.gesture_dim}), got {gesture.shape}")
-        tail = gesture[-assets.seed_frames :]
+    slices = fmt.slices()
+    for name, values in (initial_motion or {}).items():
+        if name not in slices:
+            raise ConfigError(f"initial motion for {name!r}, which this model does not generate ({', '.join(slices)})")
+        width = fmt.block(name).width
+        values = np.asarray(values, dtype=np.float32)
+        if values.ndim != 2 or values.shape[1] != width or len(values) == 0:
+            raise ConfigError(f"initial {name} must be (frames, {width}), got {values.shape}")
+        tail = values[-assets.seed_frames :]
         tail = np.concatenate([np.repeat(tail[:1], assets.seed_frames - len(tail), axis=0), tail])
-        seed[:, : assets.gesture_dim] = assets.normaliser.normalise("gesture", tail)
+        seed[:, slices[name]] = fmt.normalise(name, tail)
     return seed
 
 
 class WindowSampler:
-    """``sampler(index, seed (K,S,D)) -> (K,N,D)``: one diffusion run per window.
-
-    The condition of each window is built once (and tiled once for classifier-free guidance),
-    not per denoising step. All noise comes from one ``torch.Generator`` seeded with ``seed``.
-    """
+    """``sampler(index, seed (K,S,D)) -> (K,N,D)``: one diffusion run per window through
+    :func:`~motiongen.diffusion.samplers.sample_network`. All noise comes from one
+    ``torch.Generator`` seeded with ``seed``."""
 
     def __init__(self, assets: GenerationAssets, condition: Condition, plan: WindowPlan, settings: SamplerSettings,
-                 speaker: int, emotion: int, num_samples: int, seed: int):
+                 categories: dict[str, int], num_samples: int, seed: int):
         self.assets, self.plan, self.settings = assets, plan, settings
-        self.audio = torch.from_numpy(condition.audio)
-        self.word = torch.from_numpy(condition.word)
+        self.frames = {name: torch.from_numpy(values) for name, values in condition.frames.items()}
         self.num_samples = num_samples
-        self.speaker = torch.full((num_samples,), speaker, dtype=torch.long)
-        self.emotion = torch.full((num_samples,), emotion, dtype=torch.long)
+        self.categories = {name: torch.full((num_samples,), index, dtype=torch.long) for name, index in categories.items()}
         self.generator = torch.Generator().manual_seed(seed)
 
-    def _cond(self, index: int, seed_motion: torch.Tensor) -> dict[str, torch.Tensor]:
+    def __call__(self, index: int, seed_motion: torch.Tensor) -> torch.Tensor:
         window = self.plan.window_slice(index)
         k = self.num_samples
-        return {
-            "audio": self.audio[window].unsqueeze(0).expand(k, -1, -1),
-            "word": self.word[window].unsqueeze(0).expand(k, -1, -1),
-            "speaker": self.speaker,
-            "emotion": self.emotion,
-            "seed": seed_motion,
-        }
-
-    def __call__(self, index: int, seed_motion: torch.Tensor) -> torch.Tensor:
-        dtype = self.assets.dtype
-        single = {name: value.to(dtype) if value.is_floating_point() else value
-                  for name, value in self._cond(index, seed_motion).items()}
-        doubled = {name: torch.cat([value, value]) for name, value in single.items()}
-        model = self.assets.model
-        reduced = dtype != torch.float32
-
-        def denoise(x_t: torch.Tensor, t: torch.Tensor, uncond: torch.Tensor | None) -> torch.Tensor:
-            cond = single if x_t.shape[0] == self.num_samples else doubled
-            # autocast covers the float32 tensors the model makes itself (timestep embedding)
-            with torch.autocast("cpu", dtype=dtype, enabled=reduced):
-                return model(x_t.to(dtype), t, cond, uncond).float()
-
-        span = self.plan.window_slice(index)
-        shape = (self.num_samples, span.stop - span.start, self.assets.motion_dim)
+        cond = {name: values[window].unsqueeze(0).expand(k, -1, -1) for name, values in self.frames.items()}
+        cond.update(self.categories)
+        cond["seed"] = seed_motion
+        shape = (k, window.stop - window.start, self.assets.motion_dim)
         with torch.inference_mode():
-            return sample(denoise, self.assets.schedule, shape, self.settings, self.generator)
+            return sample_network(self.assets.model, self.assets.schedule, cond, shape, self.settings, self.generator,
+                                  dtype=self.assets.dtype)
 
 
-def stream_motion(
-    assets: GenerationAssets,
-    speech: SpeechInput,
-    settings: SamplerSettings,
-    seed: int = 0,
-    num_samples: int = 1,
-    speaker_id: int | None = None,
-    emotion: int = 0,
-    init_gesture: np.ndarray | None = None,
-    first_window_frames: int | None = None,
-) -> Iterator[MotionChunk]:
+def _plan(assets: GenerationAssets, request: GenerationRequest) -> WindowPlan:
+    seconds = request.speech.duration if request.speech is not None else float(request.seconds)
+    return WindowPlan(frames_for(seconds, assets.fps), assets.window_frames, assets.seed_frames,
+                      request.first_window_frames)
+
+
+def stream_motion(assets: GenerationAssets, request: GenerationRequest) -> Iterator[MotionChunk]:
     """Yield finished stretches of normalised motion ``(K, L, D)`` window by window.
 
     The first chunk is ready after one window's diffusion run; ``MotionChunk.seconds_since_start``
     records when each became available (the first one is the streaming start-up latency, not
-    counting feature extraction, which happens before the first window). ``first_window_frames``
-    (``2S <= N0 <= N``, default ``N``) shortens the first window so the stream starts sooner.
+    counting feature extraction, which happens before the first window).
     """
-    if num_samples < 1:
-        raise ConfigError(f"num_samples must be >= 1, got {num_samples}")
-    if assets.num_emotions == 0 and emotion != 0:
-        raise ConfigError("this model has no emotion condition; leave the emotion unset")
-    if assets.num_emotions and not 0 <= emotion < assets.num_emotions:
-        raise ConfigError(f"emotion index {emotion} outside the model's {assets.num_emotions} classes")
-    plan = WindowPlan(frames_for(speech.duration, assets.fps), assets.window_frames, assets.seed_frames,
-                      first_window_frames)
-    condition = build_condition(assets, speech, plan)
-    sampler = WindowSampler(assets, condition, plan, settings, speaker_index(assets, speaker_id), emotion, num_samples, seed)
-    first_seed = torch.from_numpy(initial_seed(assets, init_gesture)).unsqueeze(0).repeat(num_samples, 1, 1)
+    categories = category_indices(assets, request)
+    plan = _plan(assets, request)
+    condition = build_condition(assets, request.speech, plan)
+    sampler = WindowSampler(assets, condition, plan, request.sampler, categories, request.num_samples, request.seed)
+    first_seed = torch.from_numpy(initial_seed(assets, request.initial_motion)).unsqueeze(0)
     assets.model.eval()
-    yield from stream_windows(sampler, plan, first_seed)
+    yield from stream_windows(sampler, plan, first_seed.repeat(request.num_samples, 1, 1))
 
 
-def denormalise(assets: GenerationAssets, motion: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Split normalised ``(K, L, D)`` motion into gesture ``(K,L,Dg)`` radians and expression ``(K,L,De)`` in [0, 1]."""
+def denormalise(assets: GenerationAssets, motion: torch.Tensor | np.ndarray) -> dict[str, np.ndarray]:
+    """Normalised ``(K, L, D)`` motion → ``{block: (K, L, width)}`` in units (ARKit weights clipped to [0, 1])."""
+    fmt = assets.motion_format
     motion = np.asarray(motion, dtype=np.float32)
-    gesture = assets.normaliser.denormalise("gesture", motion[..., : assets.gesture_dim])
-    expression = assets.normaliser.denormalise("expression", motion[..., assets.gesture_dim :])
-    return np.asarray(gesture, dtype=np.float32), np.clip(np.asarray(expression, dtype=np.float32), 0.0, 1.0)
+    blocks = {}
+    for block in fmt.blocks:
+        values = np.asarray(fmt.denormalise(block.name, motion[..., fmt.slices()[block.name]]), dtype=np.float32)
+        if block.representation == Representation.ARKIT_WEIGHTS:
+            values = np.clip(values, 0.0, 1.0)
+        blocks[block.name] = values
+    return blocks
 
 
-def generate_motion(
-    assets: GenerationAssets,
-    speech: SpeechInput,
-    settings: SamplerSettings,
-    seed: int = 0,
-    num_samples: int = 1,
-    speaker_id: int | None = None,
-    emotion: int = 0,
-    init_gesture: np.ndarray | None = None,
-    on_chunk: Callable[[MotionChunk], None] | None = None,
-    first_window_frames: int | None = None,
-) -> GeneratedMotion:
-    """Generate motion for the whole of ``speech`` (``F = round(duration · fps)`` frames).
+def _labels(assets: GenerationAssets, categories: dict[str, int]) -> dict[str, str]:
+    return {name: assets.motion_format.condition(name).labels[index] for name, index in categories.items()}
+
+
+def generate(assets: GenerationAssets, request: GenerationRequest,
+             on_chunk: Callable[[MotionChunk], None] | None = None) -> GeneratedMotion:
+    """Generate the motion ``request`` asks for (``F = round(seconds · fps)`` frames).
 
     ``on_chunk`` is called with each :class:`MotionChunk` as soon as it is ready (streaming
-    clients that also want the finished take); ``first_window_frames`` as in :func:`stream_motion`.
+    clients that also want the finished take).
     """
     chunks = []
-    for chunk in stream_motion(assets, speech, settings, seed, num_samples, speaker_id, emotion, init_gesture,
-                               first_window_frames):
+    for chunk in stream_motion(assets, request):
         chunks.append(chunk)
         if on_chunk is not None:
             on_chunk(chunk)
     motion = torch.cat([chunk.motion for chunk in chunks], dim=1)
-    gesture, expression = denormalise(assets, motion)
-    transcript_used = speech.words is not None
-    warnings = list(assets.warnings) + list(speech.warnings)
-    if not transcript_used:
+    warnings = list(assets.warnings)
+    speech = request.speech
+    if speech is not None:
+        warnings += list(speech.warnings)
+    transcript_used = speech is not None and speech.words is not None
+    reads_words = any(s.kind == ConditionKind.WORDS for s in assets.frame_streams())
+    if reads_words and not transcript_used:
         warnings.append("no transcript: word features are the silence/unknown vector for every frame")
         log.info(warnings[-1])
+    settings = request.sampler
     metadata = {
         "frames": int(motion.shape[1]),
         "fps": assets.fps,
         "seconds": motion.shape[1] / assets.fps,
         "windows": len(chunks),
         "window_frames": assets.window_frames,
-        "first_window_frames": first_window_frames or assets.window_frames,
+        "first_window_frames": request.first_window_frames or assets.window_frames,
         "seed_frames": assets.seed_frames,
         "sampler": {"kind": settings.kind, "steps": settings.steps, "eta": settings.eta, "guidance": settings.guidance},
-        "seed": seed,
-        "num_samples": num_samples,
-        "speaker_id": assets.speakers[speaker_index(assets, speaker_id)],
-        "emotion": emotion,
-        "word_features": "transcript" if transcript_used else "silence/unknown vector (no transcript)",
-        "word_vectors": str(getattr(assets.word_vectors, "path", None) or getattr(assets.word_vectors, "source", "")),
-        "initial_pose": "user motion" if init_gesture is not None else "dataset mean pose",
+        "seed": request.seed,
+        "num_samples": request.num_samples,
+        "categories": _labels(assets, category_indices(assets, request)),
+        "word_features": ("transcript" if transcript_used else "silence/unknown vector (no transcript)")
+        if reads_words else "none (the model reads no words)",
+        "initial_motion": sorted(request.initial_motion) if request.initial_motion else "dataset mean",
         "precision": str(assets.dtype).replace("torch.", ""),
         "first_window_seconds": chunks[0].seconds_since_start,
         "sampling_seconds": chunks[-1].seconds_since_start,
-        "input": speech.description,
+        "input": speech.description if speech is not None else {"seconds": request.seconds},
     }
-    return GeneratedMotion(gesture, expression, assets.fps, list(assets.joint_names), list(assets.blendshape_names),
-                           metadata, warnings)
+    return GeneratedMotion(denormalise(assets, motion), assets.motion_format, metadata, warnings)

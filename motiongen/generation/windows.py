@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 
 SampleWindow = Callable[[int, torch.Tensor], torch.Tensor]
 

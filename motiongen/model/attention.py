@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.model.dropout import ByteDropout
 from motiongen.model.feedforward import FeedForward
 

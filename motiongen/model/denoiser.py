@@ -1,30 +1,33 @@
-"""The UWP denoiser: predicts clean holistic motion x̂0 = [gesture ‖ expression] from noisy motion.
+"""The UWP denoiser: predicts clean motion x̂0 = [block_1 ‖ ... ‖ block_K] from noisy motion.
 
-Architecture (Xuan et al., "Adaptive Diffusion Model for Co-speech Holistic Motion Generation",
-Sec. 1.3-1.4), per clip of ``N`` frames at the model frame rate (30 fps):
+The motion blocks ("tasks") and the conditioning streams come from the declared motion format
+(:mod:`motiongen.core.motion_format`); for BEAT the tasks are gesture and expression and the
+streams audio, word, speaker (and emotion). Architecture (Xuan et al., "Adaptive Diffusion Model
+for Co-speech Holistic Motion Generation", Sec. 1.3-1.4), per clip of ``N`` frames:
 
 Shared features
-    Z_f  = Linear([audio ‖ word]) per frame                        (B, N, feature_dim=96)
-    Z_id = speaker embedding (≡ one-hot @ W)                       (B, latent_dim=384)
-    Z_t  = MLP(sinusoidal(t))                                      (B, 384)
-    Z_s  = Z_t + Z_id (+ emotion embedding when enabled)           (B, 384)
-Task-specific features, for each task k (gesture, expression)
-    Z_k_noise = Linear(x_t[..., k])                                (B, N, 384)
-    Z_k       = Linear(flattened seed frames of task k)            (B, seed_dim=96)
-Per task, the per-frame token [Z_s, Z_f, Z_k, Z_k_noise] (384+96+96+384 = 960 channels) goes
-through cross-local attention (rotary, block-local). Then
+    Z_f  = Linear([per-frame streams, e.g. audio ‖ word]) per frame (B, N, feature_dim=96);
+           absent when the format has no per-frame stream (e.g. sign language without audio)
+    Z_id = sum of the category embeddings (speaker, emotion, text label) (B, latent_dim=384)
+    Z_t  = MLP(sinusoidal(t))                                       (B, 384)
+    Z_s  = Z_t + Z_id                                               (B, 384)
+Task-specific features, for each block k
+    Z_k_noise = Linear(x_t[..., k])                                 (B, N, 384)
+    Z_k       = Linear(flattened seed frames of block k)            (B, seed_dim=96)
+Per task, the per-frame token [Z_s, Z_f, Z_k, Z_k_noise] (384+96+96+384 = 960 channels for BEAT)
+goes through cross-local attention (rotary, block-local). Then
 
 - ``fusion="joint"`` (the paper): the tasks' tokens are concatenated per frame, projected to
-  ``latent_dim`` and refined by ``num_layers`` self-attention layers shared by both tasks; one
+  ``latent_dim`` and refined by ``num_layers`` self-attention layers shared by all tasks; one
   decoder per task maps the refined features to x̂0 of that task. The tasks only interact through
   shared features and the shared trunk; no fixed direction is imposed.
-- ``fusion="oneway"`` (DiffSHEG-style ablation): each task has its own trunk; the gesture trunk
-  additionally receives the expression trunk's output features, detached, so information flows only
-  expression → gesture.
+- ``fusion="oneway"`` (DiffSHEG-style ablation): each task has its own trunk; every other task's
+  trunk additionally receives the ``oneway_source`` task's trunk output, detached, so information
+  flows only from that task (BEAT: expression → gesture).
 
-Classifier-free guidance: rows with ``uncond=True`` have their condition dropped — audio/word
-features, speaker and emotion embeddings are zeroed (timestep and seed motion are kept, since the
-sampler always knows them).
+Classifier-free guidance: rows with ``uncond=True`` have their condition dropped — per-frame
+features and category embeddings are zeroed (timestep and seed motion are kept, since the sampler
+always knows them).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.model.attention import CrossLocalAttention, LocalWindow, TransformerBlock
 
 FUSIONS = ("joint", "oneway")
@@ -47,23 +50,21 @@ class DenoiserConfig:
     """Dimensions and hyper-parameters of :class:`UWPDenoiser` (defaults = the paper's BEAT model).
 
     Attributes:
-        task_dims: ordered task name → motion channels; x_t's D is their sum in this order.
-        audio_dim / word_dim: per-frame audio and word feature channels (WavLM+acoustic, fastText+1).
-        num_speakers: size of the speaker vocabulary (index = CacheInfo.speakers position).
-        num_emotions: emotion classes; 0 disables the emotion condition.
+        blocks: ordered block name → motion channels; x_t's D is their sum in this order.
+        frame_conditions: per-frame condition stream → channels (BEAT: audio 1133, word 301); may be empty.
+        category_conditions: category stream → number of classes (speaker, emotion, text label).
         seed_frames: leading frames of ground truth given as the seed (S).
         latent_dim: trunk width (Z_s, Z_noise are this wide).
         feature_dim: Z_f width; seed_dim: Z_k width.
         num_layers / num_heads / ff_dim / dropout: self-attention trunk.
         local_heads / window / look_backward / look_forward: cross-local attention.
-        fusion: ``"joint"`` or ``"oneway"`` (see module docstring).
+        fusion: ``"joint"`` or ``"oneway"`` (see module docstring); oneway_source: the block whose
+            trunk feeds the others under ``"oneway"``.
     """
 
-    task_dims: dict[str, int] = field(default_factory=lambda: {"gesture": 141, "expression": 52})
-    audio_dim: int = 1133
-    word_dim: int = 301
-    num_speakers: int = 30
-    num_emotions: int = 0
+    blocks: dict[str, int] = field(default_factory=lambda: {"gesture": 141, "expression": 52})
+    frame_conditions: dict[str, int] = field(default_factory=lambda: {"audio": 1133, "word": 301})
+    category_conditions: dict[str, int] = field(default_factory=lambda: {"speaker": 30})
     seed_frames: int = 30
     latent_dim: int = 384
     feature_dim: int = 96
@@ -77,29 +78,34 @@ class DenoiserConfig:
     look_backward: int = 1
     look_forward: int = 1
     fusion: str = "joint"
+    oneway_source: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.task_dims or any(d < 1 for d in self.task_dims.values()):
-            raise ConfigError(f"model task_dims must name at least one task with positive width, got {self.task_dims}")
+        if not self.blocks or any(d < 1 for d in self.blocks.values()):
+            raise ConfigError(f"model blocks must name at least one block with positive width, got {self.blocks}")
+        if any(d < 1 for d in (*self.frame_conditions.values(), *self.category_conditions.values())):
+            raise ConfigError(f"condition widths must be >= 1, got {self.frame_conditions}, {self.category_conditions}")
         if self.fusion not in FUSIONS:
             raise ConfigError(f"model fusion must be one of {FUSIONS}, got {self.fusion!r}")
-        if self.fusion == "oneway" and set(self.task_dims) != {"gesture", "expression"}:
-            raise ConfigError("fusion='oneway' (expression → gesture) needs exactly the tasks gesture and expression")
-        if self.seed_frames < 1 or self.num_speakers < 1:
-            raise ConfigError(f"seed_frames and num_speakers must be >= 1, got {self.seed_frames}, {self.num_speakers}")
+        if self.fusion == "oneway" and (len(self.blocks) < 2 or self.oneway_source not in self.blocks):
+            raise ConfigError(f"fusion='oneway' needs at least two blocks and oneway_source among them; "
+                              f"blocks {list(self.blocks)}, oneway_source {self.oneway_source!r}")
+        if self.seed_frames < 1:
+            raise ConfigError(f"seed_frames must be >= 1, got {self.seed_frames}")
 
     @property
     def motion_dim(self) -> int:
-        return sum(self.task_dims.values())
+        return sum(self.blocks.values())
 
     @property
     def token_dim(self) -> int:
-        return 2 * self.latent_dim + self.feature_dim + self.seed_dim
+        """Channels of a cross-local token [Z_s, Z_f (when there are per-frame streams), Z_k, Z_noise]."""
+        return 2 * self.latent_dim + (self.feature_dim if self.frame_conditions else 0) + self.seed_dim
 
-    def task_slices(self) -> dict[str, slice]:
-        """Task name → channel slice of the concatenated motion (B, N, D)."""
+    def block_slices(self) -> dict[str, slice]:
+        """Block name → channel slice of the concatenated motion (B, N, D)."""
         slices, start = {}, 0
-        for name, width in self.task_dims.items():
+        for name, width in self.blocks.items():
             slices[name] = slice(start, start + width)
             start += width
         return slices
@@ -138,45 +144,41 @@ class UWPDenoiser(nn.Module):
     """x0-predicting denoiser. See the module docstring for the architecture.
 
     ``forward(x_t (B,N,D), t (B,) long, cond, uncond (B,) bool | None) -> x0_hat (B,N,D)`` with
-    ``cond = {audio (B,N,Da), word (B,N,Dw), speaker (B,) long, emotion (B,) long, seed (B,S,D)}``
-    (``emotion`` is only read when ``num_emotions > 0``).
+    ``cond`` = ``{frame stream: (B,N,C)}`` for every ``frame_conditions`` entry, ``{category:
+    (B,) long}`` for every ``category_conditions`` entry and ``seed (B,S,D)`` (BEAT: audio, word,
+    speaker, seed).
     """
 
     def __init__(self, cfg: DenoiserConfig):
         super().__init__()
         self.cfg = cfg
         latent = cfg.latent_dim
-        self.slices = cfg.task_slices()
+        self.slices = cfg.block_slices()
         self.time_mlp = nn.Sequential(nn.Linear(latent, latent), nn.SiLU(), nn.Linear(latent, latent))
-        self.speaker = nn.Embedding(cfg.num_speakers, latent)
-        self.emotion = nn.Embedding(cfg.num_emotions, latent) if cfg.num_emotions > 0 else None
-        self.features = nn.Linear(cfg.audio_dim + cfg.word_dim, cfg.feature_dim)
-        self.noise_in = nn.ModuleDict({k: nn.Linear(d, latent) for k, d in cfg.task_dims.items()})
-        self.seed_in = nn.ModuleDict({k: nn.Linear(cfg.seed_frames * d, cfg.seed_dim) for k, d in cfg.task_dims.items()})
+        self.categories = nn.ModuleDict({name: nn.Embedding(size, latent) for name, size in cfg.category_conditions.items()})
+        frame_width = sum(cfg.frame_conditions.values())
+        self.features = nn.Linear(frame_width, cfg.feature_dim) if frame_width else None
+        self.noise_in = nn.ModuleDict({k: nn.Linear(d, latent) for k, d in cfg.blocks.items()})
+        self.seed_in = nn.ModuleDict({k: nn.Linear(cfg.seed_frames * d, cfg.seed_dim) for k, d in cfg.blocks.items()})
         local = LocalWindow(cfg.window, cfg.look_backward, cfg.look_forward)
         self.cross_local = CrossLocalAttention(cfg.token_dim, cfg.local_heads, local)
         if cfg.fusion == "joint":
-            self.fuse = nn.Linear(cfg.token_dim * len(cfg.task_dims), latent)
+            self.fuse = nn.Linear(cfg.token_dim * len(cfg.blocks), latent)
             self.trunk = Trunk(cfg)
         else:
-            self.task_in = nn.ModuleDict({k: nn.Linear(cfg.token_dim, latent) for k in cfg.task_dims})
-            self.task_trunks = nn.ModuleDict({k: Trunk(cfg) for k in cfg.task_dims})
-            self.expression_to_gesture = nn.Linear(latent, latent)
-        self.decoders = nn.ModuleDict({k: task_decoder(latent, d) for k, d in cfg.task_dims.items()})
+            self.task_in = nn.ModuleDict({k: nn.Linear(cfg.token_dim, latent) for k in cfg.blocks})
+            self.task_trunks = nn.ModuleDict({k: Trunk(cfg) for k in cfg.blocks})
+            self.from_source = nn.ModuleDict({k: nn.Linear(latent, latent) for k in cfg.blocks if k != cfg.oneway_source})
+        self.decoders = nn.ModuleDict({k: task_decoder(latent, d) for k, d in cfg.blocks.items()})
 
     def _check(self, x_t: torch.Tensor, t: torch.Tensor, cond: dict) -> None:
         batch, frames, dim = x_t.shape
         cfg = self.cfg
-        expected = {
-            "audio": (batch, frames, cfg.audio_dim),
-            "word": (batch, frames, cfg.word_dim),
-            "speaker": (batch,),
-            "seed": (batch, cfg.seed_frames, cfg.motion_dim),
-        }
-        if cfg.num_emotions > 0:
-            expected["emotion"] = (batch,)
+        expected = {name: (batch, frames, width) for name, width in cfg.frame_conditions.items()}
+        expected.update({name: (batch,) for name in cfg.category_conditions})
+        expected["seed"] = (batch, cfg.seed_frames, cfg.motion_dim)
         if dim != cfg.motion_dim:
-            raise ValueError(f"x_t has {dim} channels, the model expects {cfg.motion_dim} ({cfg.task_dims})")
+            raise ValueError(f"x_t has {dim} channels, the model expects {cfg.motion_dim} ({cfg.blocks})")
         if t.shape != (batch,):
             raise ValueError(f"t must have shape ({batch},), got {tuple(t.shape)}")
         for name, shape in expected.items():
@@ -186,20 +188,24 @@ class UWPDenoiser(nn.Module):
                 raise ValueError(f"condition {name!r} has shape {tuple(cond[name].shape)}, expected {shape}")
 
     def _style(self, t: torch.Tensor, cond: dict, keep: torch.Tensor | None) -> torch.Tensor:
-        """Z_s = Z_t + Z_id (+ emotion), (B, latent); identity/emotion zeroed for dropped rows."""
-        identity = self.speaker(cond["speaker"])
-        if self.emotion is not None:
-            identity = identity + self.emotion(cond["emotion"])
+        """Z_s = Z_t + Σ category embeddings, (B, latent); the embeddings are zeroed for dropped rows."""
+        style = self.time_mlp(timestep_embedding(t, self.cfg.latent_dim))
+        if not self.categories:
+            return style
+        identity = sum(embedding(cond[name]) for name, embedding in self.categories.items())
         if keep is not None:
             identity = identity * keep[:, None]
-        return self.time_mlp(timestep_embedding(t, self.cfg.latent_dim)) + identity
+        return style + identity
 
-    def _features(self, audio: torch.Tensor, word: torch.Tensor) -> torch.Tensor:
-        """Z_f = W·[audio ‖ word] + b, (B, N, feature_dim), as two products on the column blocks of W
-        (no concatenated copy of the float32 inputs, which are the widest tensors of a batch)."""
-        split = self.cfg.audio_dim
-        weight = self.features.weight
-        return F.linear(audio, weight[:, :split]) + F.linear(word, weight[:, split:], self.features.bias)
+    def _features(self, cond: dict) -> torch.Tensor:
+        """Z_f = W·[stream_1 ‖ stream_2 ‖ ...] + b, (B, N, feature_dim), as one product per stream on
+        the column blocks of W (no concatenated copy of the float32 inputs, the widest tensors of a batch)."""
+        weight, out, start = self.features.weight, None, 0
+        for name, width in self.cfg.frame_conditions.items():
+            part = F.linear(cond[name], weight[:, start : start + width], None if out is not None else self.features.bias)
+            out = part if out is None else out + part
+            start += width
+        return out
 
     def _fuse(self, mixed: tuple[torch.Tensor, ...]) -> torch.Tensor:
         """``fuse`` applied to the per-frame concatenation of the tasks' tokens, one product per task's
@@ -218,35 +224,36 @@ class UWPDenoiser(nn.Module):
         batch, frames, _ = x_t.shape
         keep = None if uncond is None else (~uncond).to(x_t.dtype)
         style = self._style(t, cond, keep)
-        features = self._features(cond["audio"], cond["word"])
-        if keep is not None:
-            features = features * keep[:, None, None].to(features.dtype)
-        # the tokens take the projections' dtype (bf16 under autocast): the 960-channel cross-local
-        # path is memory-bound, and a float32 style block would promote every token to float32
-        style = style.to(features.dtype)
         seed = cond["seed"].to(x_t.dtype)
         tasks = len(self.slices)
         seed_codes = torch.stack([self.seed_in[name](seed[..., cut].flatten(1)) for name, cut in self.slices.items()])
         noise_codes = torch.stack([self.noise_in[name](x_t[..., cut]) for name, cut in self.slices.items()])
+        # the tokens take the projections' dtype (bf16 under autocast): the 960-channel cross-local
+        # path is memory-bound, and a float32 style block would promote every token to float32
+        style = style.to(noise_codes.dtype)
+        parts = [style[None, :, None, :].expand(tasks, batch, frames, -1)]
+        if self.features is not None:
+            features = self._features(cond)
+            if keep is not None:
+                features = features * keep[:, None, None].to(features.dtype)
+            parts.append(features[None].expand(tasks, -1, -1, -1))
         # per task the token is [Z_s, Z_f, Z_k, Z_k_noise]; one concatenation of broadcast views builds
         # all tasks' tokens (T·B, N, token_dim) in a single copy
-        tokens = torch.cat(
-            [
-                style[None, :, None, :].expand(tasks, batch, frames, -1),
-                features[None].expand(tasks, -1, -1, -1),
-                seed_codes[:, :, None, :].expand(-1, -1, frames, -1),
-                noise_codes,
-            ],
-            dim=-1,
-        ).flatten(0, 1)
+        parts.append(seed_codes[:, :, None, :].expand(-1, -1, frames, -1))
+        parts.append(noise_codes)
+        tokens = torch.cat(parts, dim=-1).flatten(0, 1)
         mixed = self.cross_local(tokens).split(batch, dim=0)
         if self.cfg.fusion == "joint":
             refined = self.trunk(self._fuse(mixed))
             outputs = [self.decoders[name](refined) for name in self.slices]
         else:
             by_task = dict(zip(self.slices, mixed))
-            expression = self.task_trunks["expression"](self.task_in["expression"](by_task["expression"]))
-            gesture_in = self.task_in["gesture"](by_task["gesture"]) + self.expression_to_gesture(expression.detach())
-            refined = {"expression": expression, "gesture": self.task_trunks["gesture"](gesture_in)}
+            source = self.cfg.oneway_source
+            source_out = self.task_trunks[source](self.task_in[source](by_task[source]))
+            refined = {source: source_out}
+            for name in self.slices:
+                if name != source:
+                    inputs = self.task_in[name](by_task[name]) + self.from_source[name](source_out.detach())
+                    refined[name] = self.task_trunks[name](inputs)
             outputs = [self.decoders[name](refined[name]) for name in self.slices]
         return torch.cat(outputs, dim=-1)

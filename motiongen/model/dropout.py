@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 
 
 class ByteDropout(nn.Module):

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 
 WEIGHTINGS = ("uwp", "fixed")
 
@@ -46,7 +46,8 @@ class TaskWeighting(nn.Module):
     Args:
         tasks: task names, in model order.
         mode: ``"uwp"`` (learned log σ² per task) or ``"fixed"``.
-        fixed_weights: task → weight, required for ``"fixed"`` (e.g. ½/½, or 1 for a single task).
+        fixed_weights: task → weight for ``"fixed"`` (e.g. ½/½, or 1 for a single task); None gives
+            every task the weight 1/K.
         init_log_var: initial s = log σ² for ``"uwp"`` (0 → weight ½ each).
 
     ``forward(losses: {task: scalar}) -> scalar``.
@@ -67,7 +68,9 @@ class TaskWeighting(nn.Module):
         if mode == "uwp":
             self.log_var = nn.Parameter(torch.full((len(self.tasks),), float(init_log_var)))
         else:
-            missing = [t for t in self.tasks if t not in (fixed_weights or {})]
+            if fixed_weights is None:
+                fixed_weights = {t: 1.0 / len(self.tasks) for t in self.tasks}
+            missing = [t for t in self.tasks if t not in fixed_weights]
             if missing:
                 raise ConfigError(f"loss.fixed_weights lacks a weight for task(s) {missing}")
             weights = torch.tensor([float(fixed_weights[t]) for t in self.tasks])

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from motiongen.corpus.emotions import EMOTIONS, emotion_of_take
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.formats.textgrid import Interval
 from motiongen.quickstart.script import SPEAKERS, TAKES, ScriptTake, Speaker
 

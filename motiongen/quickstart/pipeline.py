@@ -17,7 +17,6 @@ The output folder must be new, empty or an earlier quickstart's (it carries moti
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import logging
@@ -97,43 +96,49 @@ def _steps(options: QuickstartOptions) -> int:
     return FAST_STEPS if options.fast else DEFAULT_STEPS
 
 
-def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path) -> None:
-    """Run ``motiongen generate --text`` (the real command) into ``folder``."""
-    from motiongen.commands import generate
-
-    parser = argparse.ArgumentParser()
-    generate.add_arguments(parser)
-    args = parser.parse_args([
-        "--text", options.text, "--voice", options.voice, "--checkpoint", str(checkpoint),
-        "--out", str(folder), "--overwrite", "--seed", str(options.seed),
-    ])
-    generate.run(args)
-
-
-def _untrained_face(checkpoint: Path, initial_state: dict, options: QuickstartOptions, emotion: int) -> np.ndarray:
-    """ARKit weights (F, 52) generated for the same input and seed by the network before training."""
+def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path):
+    """Animate the sentence into ``folder`` through the library call ``motiongen generate --text``
+    uses; returns ``(generated motion, request, assets)``."""
     from omegaconf import OmegaConf
 
     from motiongen.config import compose
+    from motiongen.core.motion_format import ConditionKind
     from motiongen.diffusion.samplers import SamplerSettings
-    from motiongen.export.run import arkit_order
+    from motiongen.export.run import export_generation
     from motiongen.generation.checkpoint import load_assets
     from motiongen.generation.inputs import speech_from_text
-    from motiongen.generation.pipeline import generate_motion
+    from motiongen.generation.pipeline import GenerationRequest
+    from motiongen.text.emotion import estimate_emotion, to_beat_emotion
 
     cfg = compose("generate", [f"seed={options.seed}"])
     assets = load_assets(checkpoint)
+    speech = speech_from_text(options.text, options.voice, cfg.min_speech_seconds, cfg.silence_dbfs)
+    text_emotion = estimate_emotion(options.text)
+    stream = assets.category_stream(ConditionKind.EMOTION)
+    emotion = stream.labels[to_beat_emotion(text_emotion.label)] if stream is not None else None
+    request = GenerationRequest(speech=speech, emotion=emotion, seed=options.seed,
+                                sampler=SamplerSettings(**OmegaConf.to_container(cfg.sampler)))
+    source = f"estimated from the text ({text_emotion.label})" if stream is not None else "model has no emotion condition"
+    generated, _ = export_generation(assets, request, folder, config=OmegaConf.to_container(cfg, resolve=True),
+                                     metadata={"emotion_source": source}, overwrite=True)
+    return generated, request, assets
+
+
+def _untrained_face(assets, initial_state: dict, request) -> np.ndarray:
+    """ARKit weights (F, 52) generated for the same request by the network before training."""
+    from motiongen.export.registry import arkit_curves
+    from motiongen.generation.pipeline import generate
+
     untrained = copy.deepcopy(assets.model)
     untrained.load_state_dict(initial_state)
-    speech = speech_from_text(options.text, options.voice, cfg.min_speech_seconds, cfg.silence_dbfs)
-    settings = SamplerSettings(**OmegaConf.to_container(cfg.sampler))
-    generated = generate_motion(replace(assets, model=untrained), speech, settings, options.seed, 1, None, emotion)
-    return arkit_order(generated.blendshape_names, generated.expression)[0]
+    generated = generate(replace(assets, model=untrained), request)
+    return arkit_curves(generated.motion_format, generated.blocks)[0]
 
 
 def run_quickstart(options: QuickstartOptions):
     """Run every stage; returns the :class:`~motiongen.quickstart.report.QuickstartReport`."""
     from motiongen.cache.build import build_cache
+    from motiongen.export.registry import arkit_curves
     from motiongen.quickstart.corpus import build_corpus
     from motiongen.quickstart.history import TrainingHistory
     from motiongen.quickstart.report import (
@@ -183,12 +188,10 @@ def run_quickstart(options: QuickstartOptions):
 
     t = _stage("4/5 generating motion for an unseen sentence")
     generated_dir = out / "generated"
-    _generate(checkpoint, options, generated_dir)
+    generated, request, assets = _generate(checkpoint, options, generated_dir)
     metadata = json.loads((generated_dir / "metadata.json").read_text(encoding="utf-8"))
-    emotion_index = int(metadata["generation"]["emotion"])
-    arrays = np.load(generated_dir / "motion.npz")
-    trained_face, fps = arrays["expression"][0], float(arrays["fps"])
-    untrained_face = _untrained_face(checkpoint, history.initial_state, options, emotion_index)
+    trained_face, fps = arkit_curves(generated.motion_format, generated.blocks)[0], generated.fps
+    untrained_face = _untrained_face(assets, history.initial_state, request)
     print(f"generated {len(trained_face)} frames in {time.perf_counter() - t:.0f} s")
 
     _stage("5/5 report")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 
 CLASSES: tuple[str, ...] = ("happiness", "surprise", "neutral", "anger", "sadness", "fear", "disgust")
 NRC_TO_CLASS: dict[str, str] = {

@@ -19,7 +19,7 @@ from pathlib import Path
 import lightning.pytorch as pl
 from lightning.pytorch.callbacks import Callback
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import torch
 from torch.utils.data import Sampler
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 
 
 class StepSampler(Sampler[int]):

@@ -1,8 +1,8 @@
 """LightningDataModule over the clip cache (``motiongen.data.clips.ClipDataset``).
 
-Items are dicts of tensors (the cache contract): ``gesture (N, Dg)``, ``expression (N, De)`` —
-normalised —, ``audio (N, Da)``, ``word (N, Dw)``, ``speaker`` and ``emotion`` int64 scalars, with
-``N = clip_frames`` at 30 fps. Training batches follow :class:`StepSampler` (resumable, sharded by
+Items are dicts of tensors keyed by the cache's motion format (the cache contract, see
+:class:`~motiongen.data.clips.ClipDataset`): every motion block and per-frame stream ``(N, width)``,
+every category stream an int64 scalar, with ``N = clip_frames`` at the format's fps. Training batches follow :class:`StepSampler` (resumable, sharded by
 rank); validation is read in order, split across ranks.
 """
 
@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.data.distributed import DistributedSampler
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.training.data_order import StepSampler
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 
 
 def warmup_cosine(step: int, warmup_steps: int, total_steps: int, min_ratio: float = 0.0) -> float:

@@ -2,7 +2,8 @@
 
 One training step, for a batch of clips (B clips × N frames at 30 fps):
 
-1. x0 = [gesture ‖ expression] (B, N, D) normalised; seed = x0[:, :S] (the first S frames);
+1. x0 = the concatenation of the motion blocks (B, N, D), normalised (BEAT: [gesture ‖ expression]);
+   seed = x0[:, :S] (the first S frames);
 2. t ~ U{0..T-1}, ε ~ N(0, I), x_t = sqrt(ᾱ_t)·x0 + sqrt(1-ᾱ_t)·ε;
 3. the condition of each clip is dropped with probability ``cond_drop_prob`` (classifier-free
    guidance);
@@ -23,9 +24,9 @@ import lightning.pytorch as pl
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from motiongen.diffusion.samplers import SamplerSettings, sample
+from motiongen.diffusion.samplers import SamplerSettings, sample_network
 from motiongen.diffusion.schedule import NoiseSchedule
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
 from motiongen.model.uncertainty import TaskWeighting, task_losses
 from motiongen.training.lr_schedule import warmup_cosine
@@ -42,7 +43,7 @@ class UWPLightningModule(pl.LightningModule):
     """Trainer-facing wrapper of :class:`UWPDenoiser`.
 
     Args:
-        network: :class:`DenoiserConfig` fields (task_dims, audio_dim, word_dim, num_speakers, ...).
+        network: :class:`DenoiserConfig` fields (blocks, frame_conditions, category_conditions, ...).
         diffusion: :class:`NoiseSchedule` arguments (kind, num_steps, beta_start, beta_end).
         loss: ``weighting`` (uwp | fixed), ``fixed_weights`` {task: w}, ``init_log_var``,
             ``huber_delta``.
@@ -78,30 +79,33 @@ class UWPLightningModule(pl.LightningModule):
         self.ema_model.requires_grad_(False)
         self.schedule = NoiseSchedule(**diffusion)
         self.uncertainty = TaskWeighting(
-            list(self.network_cfg.task_dims),
+            list(self.network_cfg.blocks),
             loss["weighting"],
             loss.get("fixed_weights"),
             loss.get("init_log_var", 0.0),
         )
-        self.slices = self.network_cfg.task_slices()
+        self.slices = self.network_cfg.block_slices()
         self.huber_delta = float(loss.get("huber_delta", 1.0))
         self.cond_drop_prob = cond_drop_prob
         self.seed = seed
 
     # ------------------------------------------------------------------ batches
     def motion(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """x0 = concatenation of the model's task blocks, (B, N, D)."""
+        """x0 = concatenation of the model's motion blocks, (B, N, D)."""
         missing = [name for name in self.slices if name not in batch]
         if missing:
             raise ValueError(f"batch lacks motion block(s) {missing}; it has {sorted(batch)}")
         return torch.cat([batch[name] for name in self.slices], dim=-1)
 
     def condition(self, batch: dict[str, torch.Tensor], x0: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Model condition of a batch: audio, word, speaker, emotion and the seed = x0[:, :S]."""
-        cond = {name: batch[name] for name in ("audio", "word", "speaker")}
-        if self.network_cfg.num_emotions > 0:
-            cond["emotion"] = batch["emotion"]
-        cond["seed"] = x0[:, : self.network_cfg.seed_frames]
+        """Model condition of a batch: the network's condition streams and the seed = x0[:, :S]."""
+        cfg = self.network_cfg
+        names = [*cfg.frame_conditions, *cfg.category_conditions]
+        missing = [name for name in names if name not in batch]
+        if missing:
+            raise ValueError(f"batch lacks condition stream(s) {missing}; it has {sorted(batch)}")
+        cond = {name: batch[name] for name in names}
+        cond["seed"] = x0[:, : cfg.seed_frames]
         return cond
 
     def _generator(self, seed: int) -> torch.Generator:
@@ -167,7 +171,7 @@ class UWPLightningModule(pl.LightningModule):
         optim = self.hparams.optim
         decay, no_decay = [], []
         for name, parameter in self.model.named_parameters():
-            (decay if parameter.ndim >= 2 and "speaker" not in name and "emotion" not in name else no_decay).append(parameter)
+            (decay if parameter.ndim >= 2 and not name.startswith("categories.") else no_decay).append(parameter)
         groups = [
             {"params": decay, "weight_decay": float(optim["weight_decay"])},
             {"params": no_decay + list(self.uncertainty.parameters()), "weight_decay": 0.0},
@@ -191,20 +195,14 @@ class UWPLightningModule(pl.LightningModule):
     ) -> torch.Tensor:
         """Sample motion (B, num_frames, D) for a batch condition with the EMA (or raw) network.
 
-        ``cond`` holds audio (B, N, Da), word (B, N, Dw), speaker (B,), emotion (B,) when the model
-        uses emotions, and seed (B, S, D) normalised motion.
+        ``cond`` holds the network's condition streams (per-frame ``(B, N, C)``, categories
+        ``(B,)``) and ``seed (B, S, D)`` normalised motion (see :meth:`condition`).
         """
         network = self.ema_model.module if use_ema else self.model
         was_training = network.training
         network.eval()
-        batch = cond["speaker"].shape[0]
-
-        def denoise(x_t: torch.Tensor, t: torch.Tensor, uncond: torch.Tensor | None) -> torch.Tensor:
-            repeat = x_t.shape[0] // batch
-            tiled = {name: value.repeat(repeat, *([1] * (value.dim() - 1))) for name, value in cond.items()}
-            return network(x_t, t, tiled, uncond)
-
+        batch = cond["seed"].shape[0]
         shape = (batch, num_frames, self.network_cfg.motion_dim)
-        motion = sample(denoise, self.schedule, shape, settings, generator, device=self.device)
+        motion = sample_network(network, self.schedule, cond, shape, settings, generator, device=self.device)
         network.train(was_training)
         return motion

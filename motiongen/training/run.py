@@ -8,88 +8,55 @@ That folder must be new, empty or an earlier motiongen run (:mod:`motiongen.outp
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
+from motiongen.core.motion_format import ConditionKind, MotionFormat
 from motiongen.output_folders import owned_or_new
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class DataDescription:
-    """What the model needs to know about the data it trains on.
+def network_kwargs(network: DictConfig | dict, motion_format: MotionFormat) -> dict:
+    """:class:`DenoiserConfig` keyword arguments from ``model.network`` and the data's motion format.
 
-    Attributes:
-        dims: channel widths {'gesture', 'expression', 'audio', 'word'}.
-        speakers: dataset speaker ids (model speaker index = position).
-        num_emotions: emotion classes present in the labels.
-        joint_names: joints of the gesture block (3 axis-angle channels each).
-        blendshape_names: names of the expression channels.
-        denormalise: ``denormalise(block, array)`` back to units, or None.
-    """
-
-    dims: dict[str, int]
-    speakers: list[int]
-    num_emotions: int
-    joint_names: list[str] = field(default_factory=list)
-    blendshape_names: list[str] = field(default_factory=list)
-    denormalise: Callable[[str, np.ndarray], np.ndarray] | None = None
-
-    @classmethod
-    def from_cache(cls, cache_dir: str | Path) -> DataDescription:
-        """Read ``CacheInfo`` of a feature cache built by ``motiongen preprocess``."""
-        from motiongen.cache import CacheInfo
-
-        info = CacheInfo.load(cache_dir)
-        return cls(
-            dims=dict(info.dims),
-            speakers=list(info.speakers),
-            num_emotions=int(info.num_emotions),
-            joint_names=list(info.joint_names),
-            blendshape_names=list(info.blendshape_names),
-            denormalise=info.denormalise,
-        )
-
-
-def network_kwargs(network: DictConfig | dict, data: DataDescription | None) -> dict:
-    """:class:`DenoiserConfig` keyword arguments from ``model.network``, widths taken from ``data``.
-
-    The config's ``tasks`` list chooses the predicted blocks; their widths, the feature widths,
-    the speaker count and (when ``emotion_condition``) the emotion count come from the data when
-    given, else from ``model.network.dims`` / ``num_speakers``.
+    ``model.network.tasks`` chooses the predicted blocks (null: every block of the format, in its
+    order); the per-frame condition streams of the format feed Z_f, its category streams become
+    embeddings — emotion streams only when ``model.network.emotion_condition`` is true.
     """
     net = OmegaConf.to_container(network, resolve=True) if isinstance(network, DictConfig) else dict(network)
-    dims = dict(net.pop("dims"))
-    tasks = list(net.pop("tasks"))
+    tasks = net.pop("tasks")
     emotion_condition = bool(net.pop("emotion_condition"))
-    if data is not None:
-        dims.update(data.dims)
-        net["num_speakers"] = len(data.speakers)
-    unknown = [task for task in tasks if task not in ("gesture", "expression")]
+    names = motion_format.block_names()
+    tasks = list(names) if tasks is None else list(tasks)
+    unknown = [task for task in tasks if task not in names]
     if unknown or not tasks:
-        raise ConfigError(f"model.network.tasks must be a non-empty subset of [gesture, expression], got {tasks}")
-    if emotion_condition and (data is None or data.num_emotions < 1):
-        raise ConfigError("model.network.emotion_condition=true needs emotion labels in the cache")
-    net["task_dims"] = {task: int(dims[task]) for task in tasks}
-    net["audio_dim"] = int(dims["audio"])
-    net["word_dim"] = int(dims["word"])
-    net["num_emotions"] = data.num_emotions if emotion_condition else 0
+        raise ConfigError(f"model.network.tasks must be null or a non-empty subset of the data's motion blocks "
+                          f"{list(names)}, got {tasks}")
+    emotions = motion_format.conditions_of(ConditionKind.EMOTION)
+    if emotion_condition and not emotions:
+        raise ConfigError("model.network.emotion_condition=true needs an emotion stream in the data's motion format")
+    net["blocks"] = {task: motion_format.block(task).width for task in tasks}
+    net["frame_conditions"] = {c.name: c.width for c in motion_format.conditions if c.per_frame}
+    net["category_conditions"] = {
+        c.name: c.width for c in motion_format.conditions
+        if not c.per_frame and (c.kind != ConditionKind.EMOTION or emotion_condition)
+    }
     return net
 
 
-def build_module(cfg: DictConfig, data: DataDescription | None):
-    """The :class:`UWPLightningModule` described by ``cfg.model`` (seeded with ``cfg.seed``)."""
+def build_module(cfg: DictConfig, motion_format: MotionFormat):
+    """The :class:`UWPLightningModule` described by ``cfg.model`` for data of ``motion_format``
+    (seeded with ``cfg.seed``)."""
     from motiongen.training.module import UWPLightningModule
 
     model = OmegaConf.to_container(cfg.model, resolve=True)
     return UWPLightningModule(
-        network=network_kwargs(cfg.model.network, data),
+        network=network_kwargs(cfg.model.network, motion_format),
         diffusion=model["diffusion"],
         loss=model["loss"],
         optim=model["optim"],
@@ -141,12 +108,13 @@ class TrainingRun:
     trainer: object
 
 
-def train(cfg: DictConfig, data: DataDescription | None = None, datasets: dict | None = None, extra_callbacks: Sequence = ()):
+def train(cfg: DictConfig, motion_format: MotionFormat | None = None, datasets: dict | None = None,
+          extra_callbacks: Sequence = ()):
     """Train (or resume, when ``cfg.resume`` names a checkpoint) and return the :class:`TrainingRun`.
 
     Args:
         cfg: composed config (``motiongen.config.compose``).
-        data: data description; read from ``cfg.data.cache_dir`` when None.
+        motion_format: the data's declared format (with statistics); read from ``cfg.data.cache_dir`` when None.
         datasets: ready-made ``{"train", "val"}`` datasets instead of the cache's ``ClipDataset``.
         extra_callbacks: more Lightning callbacks (tests use them to stop a run).
     """
@@ -155,25 +123,18 @@ def train(cfg: DictConfig, data: DataDescription | None = None, datasets: dict |
 
     from motiongen.training.checkpointing import AtomicCheckpoint
     from motiongen.training.monitoring import SamplesPerSecond
+    from motiongen.training.bundle import bundle_from_cache
     from motiongen.training.previews import MotionPreview
 
-    from motiongen.generation.bundle import bundle_from_cache, template_from_payload
-
-    if data is None:
+    if motion_format is None:
         if datasets is not None:
-            raise ConfigError("pass a DataDescription together with ready-made datasets")
-        data = DataDescription.from_cache(cfg.data.cache_dir)
-        from motiongen.generation.bundle_callback import GenerationBundle
+            raise ConfigError("pass the data's motion format together with ready-made datasets")
+        from motiongen.training.bundle_callback import GenerationBundle
 
-        # checkpoints carry the cache's recipe, statistics and skeleton so `motiongen generate` needs only them
+        # checkpoints carry the cache's motion format and recipe so `motiongen generate` needs only them
         bundle = bundle_from_cache(cfg, cfg.data.cache_dir)
-        preview_template = template_from_payload(bundle["template"])
+        motion_format = MotionFormat.from_dict(bundle["motion_format"])
         extra_callbacks = [GenerationBundle(bundle), *extra_callbacks]
-    else:
-        from motiongen.export.bvh_export import SkeletonTemplate
-        from motiongen.skeletons import load_beat75_template
-
-        preview_template = SkeletonTemplate.from_motion(load_beat75_template(), frame=0)
     loop = cfg.trainer.loop
     if loop.num_threads is not None:
         torch.set_num_threads(int(loop.num_threads))
@@ -181,7 +142,7 @@ def train(cfg: DictConfig, data: DataDescription | None = None, datasets: dict |
     if resume is not None and not Path(resume).is_file():
         raise ConfigError(f"resume={resume}: no such checkpoint file")
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
-    module = build_module(cfg, data)
+    module = build_module(cfg, motion_format)
     datamodule = build_datamodule(cfg, datasets)
     datamodule.setup("fit")
     for split in ("train", "val"):
@@ -200,11 +161,8 @@ def train(cfg: DictConfig, data: DataDescription | None = None, datasets: dict |
             datamodule.datasets["val"][0],
             int(loop.figure_every_n_steps),
             int(loop.figure_ddim_steps),
-            data.blendshape_names,
-            data.joint_names,
-            data.denormalise,
+            motion_format,
             seed=int(cfg.seed),
-            template=preview_template,
         ),
         *extra_callbacks,
     ]

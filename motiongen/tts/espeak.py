@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.formats.textgrid import Interval
 
 log = logging.getLogger(__name__)

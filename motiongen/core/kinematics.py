@@ -11,7 +11,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from motiongen.formats.bvh import Skeleton
+from motiongen.core.rotations import euler_to_matrix
+from motiongen.core.skeleton import Skeleton
 
 
 @numba.njit(cache=True, nogil=True)
@@ -84,3 +85,14 @@ def forward_kinematics(skeleton: Skeleton, local_rotmats, root_translation,
     if return_rotations:
         return global_pos, global_rot
     return global_pos
+
+
+def local_rotation_matrices(skeleton: Skeleton, euler_deg: np.ndarray) -> np.ndarray:
+    """(F, J, 3) degrees in each joint's own Euler order -> (F, J, 3, 3) local rotation matrices."""
+    euler_deg = np.asarray(euler_deg, dtype=np.float64)
+    mats = np.empty(euler_deg.shape[:2] + (3, 3))
+    orders = np.array(skeleton.rotation_orders)
+    for order in np.unique(orders):
+        joints = np.flatnonzero(orders == order)
+        mats[:, joints] = euler_to_matrix(euler_deg[:, joints], str(order))
+    return mats

@@ -1,6 +1,6 @@
 """The Lightning callback that writes the generation bundle into every training checkpoint.
 
-Kept apart from :mod:`motiongen.generation.bundle` so that generation (which reads bundles) never
+Kept apart from :mod:`motiongen.training.bundle` so that generation (which reads bundles) never
 imports Lightning.
 """
 
@@ -10,11 +10,11 @@ from typing import Any
 
 from lightning.pytorch.callbacks import Callback
 
-from motiongen.generation.bundle import BUNDLE_KEY
+from motiongen.training.bundle import BUNDLE_KEY
 
 
 class GenerationBundle(Callback):
-    """Lightning callback: put ``bundle`` (from :func:`~motiongen.generation.bundle.make_bundle`) into every saved checkpoint."""
+    """Lightning callback: put ``bundle`` (from :func:`~motiongen.training.bundle.make_bundle`) into every saved checkpoint."""
 
     def __init__(self, bundle: dict[str, Any]):
         self.bundle = bundle

@@ -10,7 +10,7 @@ Method:
   rotations by quaternion slerp (shortest arc), translations and curves linearly. Times past the
   last source frame hold the last frame.
 
-Slerp is the vectorised :func:`~motiongen.geometry.rotations.quaternion_slerp` over all frames and
+Slerp is the vectorised :func:`~motiongen.core.rotations.quaternion_slerp` over all frames and
 joints at once rather than scipy's ``Slerp``, which takes one rotation sequence per object: on the
 BEAT sample at 30 -> 120 fps (240 -> 960 frames x 75 joints) 75 ``Slerp`` objects took 152 ms for
 the interpolation alone, the whole conversion here 38 ms (results agree to 1e-14).
@@ -25,8 +25,8 @@ import math
 
 import numpy as np
 
-from motiongen.formats.bvh import Skeleton
-from motiongen.geometry.rotations import (
+from motiongen.core.skeleton import Skeleton
+from motiongen.core.rotations import (
     joints_euler_to_quaternion,
     joints_quaternion_to_euler,
     quaternion_slerp,
