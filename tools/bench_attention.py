@@ -2,7 +2,7 @@
 
 Times forward + backward under bf16 autocast (what a training step runs) for
 - the trunk's global attention: 32 clips × 4 heads × 150 frames × 96 channels, no mask;
-- the cross-local attention: 64 token sets (2 tasks × 32 clips) × 4 heads × 150 frames × 240
+- the cross-local attention: 64 token sets (2 tasks × 32 clips) × 4 heads × 150 frames × 96
   channels with the block-local mask (window 15, one block back and forward).
 
 "fused fp32 flash" is ``scaled_dot_product_attention`` on float32 copies (its fastest CPU path for
@@ -59,7 +59,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     window = LocalWindow(15, 1, 1)
-    cases = [("trunk global", (32, 4, 150, 96), False), ("cross-local masked", (64, 4, 150, 240), True)]
+    cases = [("trunk global", (32, 4, 150, 96), False), ("cross-local masked", (64, 4, 150, 96), True)]
     print(f"torch {torch.__version__}, {args.threads} threads, forward + backward under bf16 autocast, median of {args.repeats}")
     for name, shape, masked in cases:
         q, k, v = (torch.randn(shape, dtype=torch.bfloat16, requires_grad=True) for _ in range(3))

@@ -21,6 +21,7 @@ from torch import nn
 from motiongen.core.errors import ConfigError
 from motiongen.model.dropout import ByteDropout
 from motiongen.model.feedforward import FeedForward
+from motiongen.model.kernels import use_reference
 
 
 def attend(
@@ -40,7 +41,7 @@ def attend(
     model's sizes the (N, N) scores are small (150 × 150 per head) and this beat PyTorch's fused
     CPU kernels, which have no bf16 AMX path. ``python tools/bench_attention.py`` (forward +
     backward, 2 threads, bf16 autocast): trunk layer (32 clips × 4 heads × 150 frames × 96) fused
-    fp32 flash 61 ms, fused bf16 95 ms, this 25 ms; masked cross-local (64 × 4 × 150 × 240) 313,
+    fp32 flash 61 ms, fused bf16 95 ms, this 25 ms; masked cross-local (64 × 4 × 150 × 240, the head width before the token projection) 313,
     251 and 91 ms. A block-gathered variant (``unfold`` of the neighbouring windows, 3.3× fewer
     products) measured 396 ms for the cross-local case: its strided backward dominates, so the mask
     stays dense. Elsewhere (CUDA) the
@@ -166,7 +167,7 @@ class _SelfSimilarityAttention(torch.autograd.Function):
     - the rotation's backward is accumulated in place into the values' gradient.
 
     Autograd's version of the same graph spent two extra full-size additions and a product per step
-    (profiled at 64 × 4 × 150 × 240).
+    (profiled at 64 × 4 × 150 × 240, the head width before the token projection).
     """
 
     @staticmethod
@@ -240,18 +241,22 @@ class RotaryAttention(nn.Module):
     Args:
         dim: channels of the input and output.
         num_heads: heads; ``dim / num_heads`` must be an even integer.
+        kernels: ``fast`` (hand-written rotation backward, :func:`attend`), ``reference`` (plain
+            autograd rotation and :func:`torch.nn.functional.scaled_dot_product_attention`) or
+            ``auto`` (fast on CPU, reference elsewhere); see :mod:`motiongen.model.kernels`.
 
     ``forward(x (B, N, dim)) -> (B, N, dim)``. There is no dropout on attention probabilities:
     it would force PyTorch's unfused (math) attention path, which materialises the (B, H, N, N)
     probabilities; regularisation comes from the residual/FFN dropout of :class:`TransformerBlock`.
     """
 
-    def __init__(self, dim: int, num_heads: int):
+    def __init__(self, dim: int, num_heads: int, kernels: str = "auto"):
         super().__init__()
         if dim % num_heads:
             raise ConfigError(f"attention width {dim} is not divisible by {num_heads} heads")
         self.num_heads = num_heads
         self.head_dim = dim // num_heads
+        self.kernels = kernels
         self.qkv = nn.Linear(dim, 3 * dim)
         self.out = nn.Linear(dim, dim)
         self.rotary = RotaryEmbedding(self.head_dim, scale=self.head_dim**-0.25)
@@ -259,7 +264,13 @@ class RotaryAttention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, frames, dim = x.shape
         qkv = self.qkv(x).view(batch, frames, 3, self.num_heads, self.head_dim)
-        attended = attend(*self.rotary.rotate_qkv(qkv), scale=1.0)  # 1/√head_dim is in the rotation
+        if use_reference(self.kernels, x.device):
+            query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+            cos, signed_sin, _ = self.rotary.tables(frames, x.device, qkv.dtype)
+            query, key = _rotate(query, cos, signed_sin), _rotate(key, cos, signed_sin)
+            attended = F.scaled_dot_product_attention(query, key, value, scale=1.0)
+        else:
+            attended = attend(*self.rotary.rotate_qkv(qkv), scale=1.0)  # 1/√head_dim is in the rotation
         return self.out(attended.transpose(1, 2).reshape(batch, frames, dim))
 
 
@@ -269,16 +280,17 @@ class TransformerBlock(nn.Module):
     Dropout sits only on the two residual branches (``dim`` wide), not inside the FFN: on CPU each
     dropout mask costs an RNG pass, and the ``ff_dim``-wide one was the most expensive op of a
     training step after the matrix products (profiled with torch.profiler). The residual-branch
-    masks use :class:`~motiongen.model.dropout.ByteDropout` (4x cheaper masks on CPU).
+    masks use :class:`~motiongen.model.dropout.ByteDropout` (4x cheaper masks on CPU). ``kernels``
+    selects the fast or the plain-PyTorch path of every part (:mod:`motiongen.model.kernels`).
     """
 
-    def __init__(self, dim: int, num_heads: int, ff_dim: int, dropout: float = 0.0):
+    def __init__(self, dim: int, num_heads: int, ff_dim: int, dropout: float = 0.0, kernels: str = "auto"):
         super().__init__()
         self.attn_norm = nn.LayerNorm(dim)
-        self.attn = RotaryAttention(dim, num_heads)
+        self.attn = RotaryAttention(dim, num_heads, kernels)
         self.ff_norm = nn.LayerNorm(dim)
-        self.ff = FeedForward(dim, ff_dim)
-        self.drop = ByteDropout(dropout)
+        self.ff = FeedForward(dim, ff_dim, kernels)
+        self.drop = ByteDropout(dropout, kernels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.drop.residual_add(x, self.attn(self.attn_norm(x)))
@@ -286,25 +298,28 @@ class TransformerBlock(nn.Module):
 
 
 class CrossLocalAttention(nn.Module):
-    """Cross-local attention over per-frame concatenated multi-modal features.
+    """Cross-local attention over per-frame multi-modal tokens that are already mixed.
 
-    Each frame's token is the concatenation of several learned feature blocks (speaker/timestep,
-    audio+word, seed, noisy motion). Like the ``local-attention`` module used by
-    DiffuseStyleGesture, queries, keys and values are the (normalised) tokens themselves, with no
-    extra projection: the feature blocks are already learned projections, and a 960-channel
-    Q/K/V/out projection would cost more than the whole 8-layer trunk. The heads split the token
-    channels; rotary encoding makes the scores depend on the frame offset; the block-local mask
-    limits each frame to its neighbouring windows. Residual: ``x + Attn_local(LN(x))``, shapes
-    ``(B, N, dim)``.
+    The denoiser projects each frame's concatenated token [Z_s, Z_f, Z_k, Z_noise] to ``dim``
+    channels first (as DiffuseStyleGesture+'s ``input_process2``), so every head sees all
+    modalities. Like the ``local-attention`` module DSG+ uses, queries, keys and values are the
+    (normalised) tokens themselves, with no further projection; rotary encoding makes the scores
+    depend on the frame offset; the block-local mask limits each frame to its neighbouring windows.
+    Residual (ours): ``h + Attn_local(LN(h))``, shapes ``(B, N, dim)``.
+
+    ``kernels``: ``fast`` runs the hand-written attention (:class:`_SelfSimilarityAttention`),
+    ``reference`` plain autograd rotation + :func:`torch.nn.functional.scaled_dot_product_attention`,
+    ``auto`` the fast one on CPU and the reference elsewhere (:mod:`motiongen.model.kernels`).
     """
 
-    def __init__(self, dim: int, num_heads: int, local: LocalWindow):
+    def __init__(self, dim: int, num_heads: int, local: LocalWindow, kernels: str = "auto"):
         super().__init__()
         if dim % num_heads:
-            raise ConfigError(f"cross-local token width {dim} is not divisible by {num_heads} heads")
+            raise ConfigError(f"cross-local attention width {dim} is not divisible by {num_heads} heads")
         self.num_heads = num_heads
         self.head_dim = dim // num_heads
         self.local = local
+        self.kernels = kernels
         self.norm = nn.LayerNorm(dim)
         self.rotary = RotaryEmbedding(self.head_dim, scale=self.head_dim**-0.25)
         self._biases: dict[tuple, torch.Tensor] = {}
@@ -320,10 +335,10 @@ class CrossLocalAttention(nn.Module):
         # one head-major copy serves as the values and as the rotation's (already dense) input
         heads = self.norm(x).view(batch, frames, self.num_heads, self.head_dim).transpose(1, 2).contiguous()
         bias = self._bias(frames, x.device, heads.dtype)
-        if x.device.type == "cpu":
-            tables = self.rotary.tables(frames, x.device, heads.dtype)
-            attended = _SelfSimilarityAttention.apply(heads, *tables, bias)
+        tables = self.rotary.tables(frames, x.device, heads.dtype)
+        if use_reference(self.kernels, x.device):
+            rotated = _rotate(heads, tables[0], tables[1])
+            attended = F.scaled_dot_product_attention(rotated, rotated, heads, attn_mask=bias, scale=1.0)
         else:
-            rotated = self.rotary(heads)
-            attended = attend(rotated, rotated, heads, bias, scale=1.0)
+            attended = _SelfSimilarityAttention.apply(heads, *tables, bias)
         return x + attended.transpose(1, 2).reshape(batch, frames, dim)

@@ -15,9 +15,10 @@ Task-specific features, for each block k
     Z_k_noise = Linear(x_t[..., k])                                 (B, N, 384)
     Z_k       = Linear(flattened seed frames of block k)            (B, seed_dim=96)
 Per task, the per-frame token [Z_s, Z_f, Z_k, Z_k_noise] (384+96+96+384 = 960 channels for BEAT)
-goes through cross-local attention (rotary, block-local). Then
+is projected to ``latent_dim`` (so every attention head mixes all modalities, as DSG+'s
+``input_process2``) and goes through cross-local attention (rotary, block-local). Then
 
-- ``fusion="joint"`` (the paper): the tasks' tokens are concatenated per frame, projected to
+- ``fusion="joint"`` (the paper): the tasks' cross-local outputs are concatenated per frame, projected to
   ``latent_dim`` and refined by ``num_layers`` self-attention layers shared by all tasks; one
   decoder per task maps the refined features to x̂0 of that task. The tasks only interact through
   shared features and the shared trunk; no fixed direction is imposed.
@@ -41,6 +42,7 @@ from torch import nn
 
 from motiongen.core.errors import ConfigError
 from motiongen.model.attention import CrossLocalAttention, LocalWindow, TransformerBlock
+from motiongen.model.kernels import check_kernels
 
 FUSIONS = ("joint", "oneway")
 
@@ -60,6 +62,7 @@ class DenoiserConfig:
         local_heads / window / look_backward / look_forward: cross-local attention.
         fusion: ``"joint"`` or ``"oneway"`` (see module docstring); oneway_source: the block whose
             trunk feeds the others under ``"oneway"``.
+        kernels: ``auto`` | ``fast`` | ``reference`` (:mod:`motiongen.model.kernels`).
     """
 
     blocks: dict[str, int] = field(default_factory=lambda: {"gesture": 141, "expression": 52})
@@ -79,6 +82,7 @@ class DenoiserConfig:
     look_forward: int = 1
     fusion: str = "joint"
     oneway_source: str | None = None
+    kernels: str = "auto"
 
     def __post_init__(self) -> None:
         if not self.blocks or any(d < 1 for d in self.blocks.values()):
@@ -92,6 +96,7 @@ class DenoiserConfig:
                               f"blocks {list(self.blocks)}, oneway_source {self.oneway_source!r}")
         if self.seed_frames < 1:
             raise ConfigError(f"seed_frames must be >= 1, got {self.seed_frames}")
+        check_kernels(self.kernels)
 
     @property
     def motion_dim(self) -> int:
@@ -125,7 +130,8 @@ class Trunk(nn.Module):
     def __init__(self, cfg: DenoiserConfig):
         super().__init__()
         self.layers = nn.ModuleList(
-            TransformerBlock(cfg.latent_dim, cfg.num_heads, cfg.ff_dim, cfg.dropout) for _ in range(cfg.num_layers)
+            TransformerBlock(cfg.latent_dim, cfg.num_heads, cfg.ff_dim, cfg.dropout, cfg.kernels)
+            for _ in range(cfg.num_layers)
         )
         self.norm = nn.LayerNorm(cfg.latent_dim)
 
@@ -161,12 +167,13 @@ class UWPDenoiser(nn.Module):
         self.noise_in = nn.ModuleDict({k: nn.Linear(d, latent) for k, d in cfg.blocks.items()})
         self.seed_in = nn.ModuleDict({k: nn.Linear(cfg.seed_frames * d, cfg.seed_dim) for k, d in cfg.blocks.items()})
         local = LocalWindow(cfg.window, cfg.look_backward, cfg.look_forward)
-        self.cross_local = CrossLocalAttention(cfg.token_dim, cfg.local_heads, local)
+        self.token_in = nn.Linear(cfg.token_dim, latent)
+        self.cross_local = CrossLocalAttention(latent, cfg.local_heads, local, cfg.kernels)
         if cfg.fusion == "joint":
-            self.fuse = nn.Linear(cfg.token_dim * len(cfg.blocks), latent)
+            self.fuse = nn.Linear(latent * len(cfg.blocks), latent)
             self.trunk = Trunk(cfg)
         else:
-            self.task_in = nn.ModuleDict({k: nn.Linear(cfg.token_dim, latent) for k in cfg.blocks})
+            self.task_in = nn.ModuleDict({k: nn.Linear(latent, latent) for k in cfg.blocks})
             self.task_trunks = nn.ModuleDict({k: Trunk(cfg) for k in cfg.blocks})
             self.from_source = nn.ModuleDict({k: nn.Linear(latent, latent) for k in cfg.blocks if k != cfg.oneway_source})
         self.decoders = nn.ModuleDict({k: task_decoder(latent, d) for k, d in cfg.blocks.items()})
@@ -189,7 +196,8 @@ class UWPDenoiser(nn.Module):
 
     def _style(self, t: torch.Tensor, cond: dict, keep: torch.Tensor | None) -> torch.Tensor:
         """Z_s = Z_t + Σ category embeddings, (B, latent); the embeddings are zeroed for dropped rows."""
-        style = self.time_mlp(timestep_embedding(t, self.cfg.latent_dim))
+        steps = timestep_embedding(t, self.cfg.latent_dim).to(self.time_mlp[0].weight.dtype)
+        style = self.time_mlp(steps)
         if not self.categories:
             return style
         identity = sum(embedding(cond[name]) for name, embedding in self.categories.items())
@@ -207,10 +215,33 @@ class UWPDenoiser(nn.Module):
             start += width
         return out
 
+    def _tokens(self, style: torch.Tensor, features: torch.Tensor | None, seed_codes: torch.Tensor,
+                noise_codes: torch.Tensor) -> torch.Tensor:
+        """Every task's projected token ``W·[Z_s ‖ Z_f ‖ Z_k ‖ Z_k_noise] + b``, (T, B, N, latent).
+
+        Computed as one product per column block of ``W`` on each part at its own size — Z_s per
+        clip, Z_f per frame (shared by the tasks), Z_k per clip and task, Z_noise per frame and
+        task — and summed by broadcasting: the same values as projecting the concatenated
+        (T·B, N, token_dim) tokens, without building them (the concatenation was the largest
+        tensor of the step).
+        """
+        cfg = self.cfg
+        weight, start = self.token_in.weight, cfg.latent_dim
+        per_clip = F.linear(style, weight[:, :start], self.token_in.bias)[None]
+        if features is not None:
+            shared = F.linear(features, weight[:, start : start + cfg.feature_dim])[None]
+            start += cfg.feature_dim
+        else:
+            shared = None
+        per_clip = per_clip + F.linear(seed_codes, weight[:, start : start + cfg.seed_dim])
+        start += cfg.seed_dim
+        tokens = F.linear(noise_codes, weight[:, start:]) + per_clip[:, :, None, :]
+        return tokens if shared is None else tokens + shared
+
     def _fuse(self, mixed: tuple[torch.Tensor, ...]) -> torch.Tensor:
         """``fuse`` applied to the per-frame concatenation of the tasks' tokens, one product per task's
         column block of the weight, (B, N, latent)."""
-        width = self.cfg.token_dim
+        width = self.cfg.latent_dim
         weight = self.fuse.weight
         out = F.linear(mixed[0], weight[:, :width], self.fuse.bias)
         for index, tokens in enumerate(mixed[1:], start=1):
@@ -221,27 +252,18 @@ class UWPDenoiser(nn.Module):
         self, x_t: torch.Tensor, t: torch.Tensor, cond: dict[str, torch.Tensor], uncond: torch.Tensor | None = None
     ) -> torch.Tensor:
         self._check(x_t, t, cond)
-        batch, frames, _ = x_t.shape
+        batch = x_t.shape[0]
         keep = None if uncond is None else (~uncond).to(x_t.dtype)
         style = self._style(t, cond, keep)
         seed = cond["seed"].to(x_t.dtype)
-        tasks = len(self.slices)
         seed_codes = torch.stack([self.seed_in[name](seed[..., cut].flatten(1)) for name, cut in self.slices.items()])
         noise_codes = torch.stack([self.noise_in[name](x_t[..., cut]) for name, cut in self.slices.items()])
-        # the tokens take the projections' dtype (bf16 under autocast): the 960-channel cross-local
-        # path is memory-bound, and a float32 style block would promote every token to float32
-        style = style.to(noise_codes.dtype)
-        parts = [style[None, :, None, :].expand(tasks, batch, frames, -1)]
+        features = None
         if self.features is not None:
             features = self._features(cond)
             if keep is not None:
                 features = features * keep[:, None, None].to(features.dtype)
-            parts.append(features[None].expand(tasks, -1, -1, -1))
-        # per task the token is [Z_s, Z_f, Z_k, Z_k_noise]; one concatenation of broadcast views builds
-        # all tasks' tokens (T·B, N, token_dim) in a single copy
-        parts.append(seed_codes[:, :, None, :].expand(-1, -1, frames, -1))
-        parts.append(noise_codes)
-        tokens = torch.cat(parts, dim=-1).flatten(0, 1)
+        tokens = self._tokens(style, features, seed_codes, noise_codes).flatten(0, 1)
         mixed = self.cross_local(tokens).split(batch, dim=0)
         if self.cfg.fusion == "joint":
             refined = self.trunk(self._fuse(mixed))

@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from motiongen.model.kernels import check_kernels, use_reference
+
 
 class _GeluFeedForward(torch.autograd.Function):
     """``y = W2 · gelu(W1 · x + b1) + b2`` over ``x (..., dim)``; saves ``x`` and the pre-activation only.
@@ -52,14 +54,16 @@ class FeedForward(nn.Sequential):
     """``Linear(dim, ff_dim) → GELU → Linear(ff_dim, dim)`` on ``(..., dim)``.
 
     A ``Sequential`` so the parameters keep the names ``0.weight``, ``0.bias``, ``2.weight``,
-    ``2.bias``; with gradients enabled it runs :class:`_GeluFeedForward`, otherwise the plain layers.
+    ``2.bias``; with gradients enabled and the fast kernels (:mod:`motiongen.model.kernels`) it runs
+    :class:`_GeluFeedForward`, otherwise the plain layers with autograd's GELU.
     """
 
-    def __init__(self, dim: int, ff_dim: int):
+    def __init__(self, dim: int, ff_dim: int, kernels: str = "auto"):
         super().__init__(nn.Linear(dim, ff_dim), nn.GELU(), nn.Linear(ff_dim, dim))
+        self.kernels = check_kernels(kernels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not torch.is_grad_enabled():
+        if not torch.is_grad_enabled() or use_reference(self.kernels, x.device):
             return super().forward(x)
         inner, _, outer = self
         return _GeluFeedForward.apply(x, inner.weight, inner.bias, outer.weight, outer.bias)
