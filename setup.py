@@ -10,6 +10,6 @@ package discovery with that mapping, hence this file.
 from setuptools import find_packages, setup
 
 setup(
-    packages=[*find_packages(include=["motiongen", "motiongen.*"]), "motiongen.conf"],
+    packages=[*find_packages(include=["motiongen", "motiongen.*", "render", "render.*"]), "motiongen.conf"],
     package_dir={"motiongen.conf": "conf"},
 )

@@ -1,0 +1,1 @@
+"""Renderer networks: the keypoint renderer and the diffusion renderer."""

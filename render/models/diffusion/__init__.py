@@ -1,0 +1,1 @@
+"""Diffusion renderer from diffusers blocks: ReferenceNet, pose guider, temporal modules."""

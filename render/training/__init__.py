@@ -1,0 +1,1 @@
+"""Lightning training of the renderers (checkpoints, exact resume, TensorBoard frames)."""

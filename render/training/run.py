@@ -1,0 +1,87 @@
+"""``render train``: prepare the videos, build the renderer's Lightning module, fit, summarise.
+
+Checkpoints (``<out_dir>/checkpoints/stepNNNNNNNN.ckpt`` and ``last.ckpt``) hold the network,
+optimiser and step; batches and noise are functions of (seed, step), so ``resume=<ckpt>``
+continues exactly as an uninterrupted run. TensorBoard (``<out_dir>/tensorboard``) gets the
+losses, held-out scores and sample frames. ``<out_dir>/summary.json`` holds the final held-out
+scores.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import TensorBoardLogger
+from omegaconf import DictConfig, OmegaConf
+from torch.utils.data import DataLoader
+
+from render.data.batches import FramePairs, StepBatches
+from render.data.videos import find_videos, prepare_video
+from render.errors import RenderError
+
+log = logging.getLogger(__name__)
+
+
+def load_pairs(cfg: DictConfig) -> FramePairs:
+    height, width = cfg.data.image_size
+    cache_dir = Path(cfg.data.cache_dir)
+    clips = [prepare_video(path, cache_dir, height, width) for path in find_videos(cfg.data.videos)]
+    return FramePairs(clips, cfg.data.holdout_every, cfg.model.keypoint_dropout, cfg.data.face_stride)
+
+
+def renderer_info(cfg: DictConfig, pairs: FramePairs) -> dict:
+    """What ``render animate`` needs besides the weights: kind, frame size, keypoint subset."""
+    return {"kind": cfg.model.name, "image_size": [pairs.height, pairs.width], "face_stride": cfg.data.face_stride,
+            "model": OmegaConf.to_container(cfg.model, resolve=True)}
+
+
+def build_module(cfg: DictConfig, pairs: FramePairs, held_out) -> L.LightningModule:
+    info = renderer_info(cfg, pairs)
+    if cfg.model.name == "keypoint":
+        from render.training.keypoint_module import KeypointModule
+
+        network = dict(OmegaConf.to_container(cfg.model.network, resolve=True), num_keypoints=pairs.num_keypoints)
+        return KeypointModule(network, cfg.model.lr, cfg.model.ssim_weight, held_out, cfg.trainer.eval_every, info=info)
+    if cfg.model.name == "diffusion":
+        from render.training.diffusion_module import DiffusionModule
+
+        return DiffusionModule(OmegaConf.to_container(cfg.model, resolve=True), held_out, cfg.trainer.eval_every,
+                               seed=cfg.seed, info=info)
+    raise RenderError(f"unknown renderer model.name={cfg.model.name!r} (keypoint or diffusion)")
+
+
+def train(cfg: DictConfig) -> dict:
+    """Train the configured renderer; returns the summary written to ``<out_dir>/summary.json``."""
+    out_dir = Path(cfg.out_dir)
+    if cfg.trainer.threads:
+        torch.set_num_threads(int(cfg.trainer.threads))
+    L.seed_everything(cfg.seed, workers=True)
+    pairs = load_pairs(cfg)
+    held_out = pairs.held_out() if cfg.data.holdout_every else None
+    module = build_module(cfg, pairs, held_out)
+    checkpoints = ModelCheckpoint(dirpath=out_dir / "checkpoints", filename="step{step:08d}", auto_insert_metric_name=False,
+                                  every_n_train_steps=cfg.trainer.checkpoint_every, save_top_k=-1, save_last=True,
+                                  save_on_train_epoch_end=False)
+    max_time = timedelta(minutes=cfg.trainer.max_minutes) if cfg.trainer.max_minutes else None
+    trainer = L.Trainer(accelerator=cfg.trainer.accelerator, devices=cfg.trainer.devices, precision=cfg.trainer.precision,
+                        max_steps=cfg.trainer.max_steps, max_time=max_time, logger=TensorBoardLogger(out_dir, name="tensorboard", version=""),
+                        callbacks=[checkpoints], log_every_n_steps=cfg.trainer.log_every, enable_model_summary=False,
+                        num_sanity_val_steps=0, limit_val_batches=0, deterministic=False)
+    batches = StepBatches(pairs, cfg.seed, cfg.model.batch_size, lambda: trainer.global_step,
+                          cfg.model.get("num_frames", 0) if cfg.model.name == "diffusion" else 0)
+    trainer.fit(module, DataLoader(batches, batch_size=None), ckpt_path=cfg.resume)
+    if trainer.global_step % cfg.trainer.checkpoint_every:
+        trainer.save_checkpoint(out_dir / "checkpoints" / "last.ckpt")
+    summary = {"steps": trainer.global_step, "renderer": cfg.model.name}
+    if held_out is not None:
+        module.eval()
+        summary["held_out"] = module.evaluate_held_out()
+        summary["held_out_frames"] = int(held_out["target"].shape[0])
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary
