@@ -48,12 +48,7 @@ def build_module(cfg: DictConfig, pairs: FramePairs, held_out) -> L.LightningMod
 
         network = dict(OmegaConf.to_container(cfg.model.network, resolve=True), num_keypoints=pairs.num_keypoints)
         return KeypointModule(network, cfg.model.lr, cfg.model.ssim_weight, held_out, cfg.trainer.eval_every, info=info)
-    if cfg.model.name == "diffusion":
-        from render.training.diffusion_module import DiffusionModule
-
-        return DiffusionModule(OmegaConf.to_container(cfg.model, resolve=True), held_out, cfg.trainer.eval_every,
-                               seed=cfg.seed, info=info)
-    raise RenderError(f"unknown renderer model.name={cfg.model.name!r} (keypoint or diffusion)")
+    raise RenderError(f"unknown renderer model.name={cfg.model.name!r} (keypoint)")
 
 
 def train(cfg: DictConfig) -> dict:
