@@ -1,7 +1,8 @@
-"""The ``render`` console entry point: ``render train``.
+"""The ``render`` console entry point: ``render train|animate|evaluate``.
 
 ``render train [Hydra overrides]`` (config in ``render/conf``), e.g.
-``render train model=keypoint data.videos=my_videos/``.
+``render train model=keypoint data.videos=my_videos/``; ``render animate`` and ``render
+evaluate`` take ordinary options (``--help``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from render.errors import RenderError
 
 COMMANDS = {
     "train": "Train a renderer on a video or folder of videos (Hydra overrides, e.g. model=keypoint data.videos=DIR).",
+    "animate": "Reference image + motion (motiongen output folder or landmark file) -> MP4 with the speech.",
+    "evaluate": "Score a trained renderer on the held-out frames of videos (PSNR, SSIM, L1, flicker, landmarks).",
 }
 
 
@@ -22,6 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     train = sub.add_parser("train", help=COMMANDS["train"], description=COMMANDS["train"])
     train.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model=diffusion data.videos=videos/ trainer.max_steps=500")
+    animate = sub.add_parser("animate", help=COMMANDS["animate"], description=COMMANDS["animate"])
+    from render.commands import animate_arguments, evaluate_arguments
+
+    animate_arguments(animate)
+    evaluate = sub.add_parser("evaluate", help=COMMANDS["evaluate"], description=COMMANDS["evaluate"])
+    evaluate_arguments(evaluate)
     return parser
 
 

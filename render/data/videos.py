@@ -56,7 +56,8 @@ def find_videos(path: str | Path) -> list[Path]:
     return videos
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes (names the video's cache entry)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -80,10 +81,15 @@ def reference_index(landmarks: np.ndarray, path: Path) -> int:
     return int(np.argmax(found))
 
 
+def cache_path(path: Path, cache_dir: Path, height: int, width: int) -> Path:
+    """Cache entry of video ``path`` at ``height x width``."""
+    return cache_dir / f"{path.stem}-{file_sha256(path)[:12]}-{height}x{width}.npz"
+
+
 def prepare_video(path: Path, cache_dir: Path, height: int, width: int) -> VideoClip:
     """Frames and landmarks of ``path`` at ``height x width``, from the cache or computed once."""
     cache_dir.mkdir(parents=True, exist_ok=True)
-    cached = cache_dir / f"{path.stem}-{_sha256(path)[:12]}-{height}x{width}.npz"
+    cached = cache_path(path, cache_dir, height, width)
     if cached.is_file():
         with np.load(cached) as data:
             return VideoClip(path.stem, data["frames"], data["landmarks"], int(data["reference"]))

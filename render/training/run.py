@@ -48,7 +48,12 @@ def build_module(cfg: DictConfig, pairs: FramePairs, held_out) -> L.LightningMod
 
         network = dict(OmegaConf.to_container(cfg.model.network, resolve=True), num_keypoints=pairs.num_keypoints)
         return KeypointModule(network, cfg.model.lr, cfg.model.ssim_weight, held_out, cfg.trainer.eval_every, info=info)
-    raise RenderError(f"unknown renderer model.name={cfg.model.name!r} (keypoint)")
+    if cfg.model.name == "diffusion":
+        from render.training.diffusion_module import DiffusionModule
+
+        return DiffusionModule(OmegaConf.to_container(cfg.model, resolve=True), held_out, cfg.trainer.eval_every,
+                               seed=cfg.seed, info=info)
+    raise RenderError(f"unknown renderer model.name={cfg.model.name!r} (keypoint or diffusion)")
 
 
 def train(cfg: DictConfig) -> dict:
@@ -68,8 +73,8 @@ def train(cfg: DictConfig) -> dict:
                         max_steps=cfg.trainer.max_steps, max_time=max_time, logger=TensorBoardLogger(out_dir, name="tensorboard", version=""),
                         callbacks=[checkpoints], log_every_n_steps=cfg.trainer.log_every, enable_model_summary=False,
                         num_sanity_val_steps=0, limit_val_batches=0, deterministic=False)
-    batches = StepBatches(pairs, cfg.seed, cfg.model.batch_size, lambda: trainer.global_step,
-                          cfg.model.get("num_frames", 0) if cfg.model.name == "diffusion" else 0)
+    num_frames = cfg.model.num_frames if cfg.model.name == "diffusion" and cfg.model.stage == 2 else 0
+    batches = StepBatches(pairs, cfg.seed, cfg.model.batch_size, lambda: trainer.global_step, num_frames)
     trainer.fit(module, DataLoader(batches, batch_size=None), ckpt_path=cfg.resume)
     if trainer.global_step % cfg.trainer.checkpoint_every:
         trainer.save_checkpoint(out_dir / "checkpoints" / "last.ckpt")

@@ -1,0 +1,98 @@
+"""Generated motion → ``(F, 543, 2)`` Holistic landmarks in a reference image's pixels.
+
+1. **View.** Joint positions are projected orthographically onto a camera facing the character
+   at the first frame: x along the shoulder line (towards the person's left shoulder, which is
+   image-right for a person facing the camera), y down.
+2. **Camera.** A similarity (scale, rotation, translation) maps the first frame's projected body
+   joints onto the reference image's detected pose landmarks (least squares over the table's
+   pose landmarks MediaPipe found).
+3. **Relative motion.** Every mapped landmark is the reference's own landmark plus the camera-
+   mapped displacement of its joint since the first frame, so the reference person's
+   proportions stay. Landmarks missing in the reference (e.g. an undetected hand) use the
+   camera-mapped joint position itself.
+4. **Head.** The face (and the head's pose landmarks) is the reference face deformed by the ARKit
+   weights (:mod:`.face`), rotated in 3-D about its centre by the head joint's rotation since the
+   first frame (in camera axes, using MediaPipe's relative depth) and moved with the head joint.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import torch
+
+from motiongen.core.holistic_layout import LANDMARK_COUNT, PART_SLICES, landmark_index
+from render.errors import RenderError
+from render.geometry import fit_similarity
+from render.retarget.face import deform_face
+from render.retarget.joint_table import HEAD_JOINT, SHOULDER_JOINTS, beat_to_holistic
+from render.retarget.motion import RenderMotion
+
+HEAD_POSE_LANDMARKS = np.arange(0, 11)   # nose, eyes, ears, mouth corners of the pose part
+
+
+def camera_axes(positions: np.ndarray, joint_names: list[str]) -> np.ndarray:
+    """``(3, 3)`` rows: image x (shoulder line, horizontal), image y (down), depth (away)."""
+    left, right = (positions[0, joint_names.index(name)] for name in SHOULDER_JOINTS)
+    up = np.array([0.0, 1.0, 0.0])
+    across = (left - right) - np.dot(left - right, up) * up
+    norm = np.linalg.norm(across)
+    if norm < 1e-6:
+        raise RenderError("the motion's shoulders coincide at the first frame; cannot place a camera")
+    x_axis = across / norm
+    y_axis = -up
+    return np.stack([x_axis, y_axis, np.cross(x_axis, y_axis)])
+
+
+def retarget(motion: RenderMotion, reference: np.ndarray, basis: np.ndarray | None = None) -> np.ndarray:
+    """Landmarks of every motion frame in the reference image.
+
+    Args:
+        motion: joint positions/rotations and ARKit weights (:func:`read_generation_folder`).
+        reference: ``(543, 3)`` reference landmarks in pixels (x, y, depth in x's scale), NaN where
+            MediaPipe found nothing; pose and face are required.
+        basis: ``(52, 468, 2)`` blendshape offsets (default: :func:`face.default_basis`).
+
+    Returns:
+        ``(F, 543, 2)`` pixel positions (NaN where neither the reference nor the table gives one).
+    """
+    face_slice = PART_SLICES["face"]
+    if not np.isfinite(reference[PART_SLICES["pose"], :2]).any():
+        raise RenderError("no person found in the reference image")
+    if not np.isfinite(reference[face_slice, :2]).all():
+        raise RenderError("no face found in the reference image")
+    names = motion.joint_names
+    table = beat_to_holistic()
+    missing = sorted({joint for joint in table.values() if joint not in names} | ({HEAD_JOINT} - set(names)))
+    if missing:
+        raise RenderError(f"the motion's skeleton lacks joints the renderer maps: {', '.join(missing)}")
+    axes = camera_axes(motion.positions, names)
+    projected = motion.positions @ axes.T                                   # (F, J, 3) camera axes
+    targets = np.array([landmark_index(name) for name in table])
+    joints = np.array([names.index(joint) for joint in table.values()])
+    body = projected[:, joints, :2]                                         # (F, N, 2)
+    anchor = reference[targets, :2]
+    weights = np.isfinite(anchor).all(-1) & np.array([name.startswith("pose.") for name in table])
+    matrix, translation = (t[0].numpy() for t in fit_similarity(torch.from_numpy(body[:1]), torch.from_numpy(anchor[None]),
+                                                               torch.from_numpy(weights[None].astype(np.float64))))
+    if weights.sum() < 2:
+        raise RenderError("the reference image shows too few body landmarks (need two of shoulders/elbows/wrists/hips)")
+    mapped = body @ matrix.T + translation                                  # (F, N, 2) camera-mapped joints
+    start = np.where(np.isfinite(anchor).all(-1, keepdims=True), anchor, mapped[0])
+    out = np.full((len(body), LANDMARK_COUNT, 2), np.nan)
+    out[:, targets] = start + (mapped - mapped[:1])
+
+    head = names.index(HEAD_JOINT)
+    relative = motion.rotations[:, head] @ motion.rotations[0, head].T    # (F, 3, 3) world
+    in_camera = axes @ relative @ axes.T
+    head_shift = (projected[:, head, :2] - projected[0, head, :2]) @ matrix.T
+    faces = deform_face(reference[face_slice, :2], motion.weights, basis)   # (F, 468, 2)
+    head_points = np.concatenate([faces, np.broadcast_to(reference[HEAD_POSE_LANDMARKS, :2], (len(faces), 11, 2))], 1)
+    depth = np.concatenate([reference[face_slice, 2], np.zeros(11)])
+    depth = np.nan_to_num(depth - np.nanmean(depth[:468]))
+    centre = reference[face_slice, :2].mean(0)
+    local = np.concatenate([head_points - centre, np.broadcast_to(depth[None, :, None], (len(faces), len(depth), 1))], -1)
+    rotated = np.einsum("fij,fnj->fni", in_camera, local)[..., :2] + centre + head_shift[:, None]
+    out[:, face_slice] = rotated[:, :468]
+    out[:, HEAD_POSE_LANDMARKS] = np.where(np.isfinite(reference[HEAD_POSE_LANDMARKS, :2]), rotated[:, 468:], np.nan)
+    return out

@@ -1,0 +1,71 @@
+"""Small real inputs for the renderer tests: an MP4 written with PyAV and its landmark cache entry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+
+from motiongen.core.holistic_layout import LANDMARK_COUNT
+from render.data.videos import cache_path, resize_frames
+
+
+def write_video(path: Path, frames: np.ndarray, fps: int = 30) -> Path:
+    """Encode ``(T, H, W, 3)`` uint8 frames as H.264 MP4."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.height, stream.width = frames.shape[1:3]
+        stream.pix_fmt = "yuv420p"
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode())
+    return path
+
+
+def moving_square_video(folder: Path, frames: int = 24, size: tuple[int, int] = (32, 32)) -> tuple[Path, np.ndarray]:
+    """A square walking across a grey frame, with landmarks that follow it (all 543 points spread
+    around the square's centre). Returns the video path and the ``(T, 543, 3)`` landmarks."""
+    height, width = size
+    rng = np.random.default_rng(0)
+    offsets = rng.uniform(-0.15, 0.15, size=(LANDMARK_COUNT, 2))
+    images = np.full((frames, height, width, 3), 90, np.uint8)
+    landmarks = np.zeros((frames, LANDMARK_COUNT, 3), np.float32)
+    for t in range(frames):
+        cx, cy = 0.3 + 0.4 * t / frames, 0.5
+        x0, y0 = int(cx * width) - 4, int(cy * height) - 4
+        images[t, y0:y0 + 8, x0:x0 + 8] = (220, 60, 40)
+        landmarks[t, :, :2] = np.array([cx, cy]) + offsets
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_video(folder / "square.mp4", images), landmarks
+
+
+def cache_landmarks(video: Path, landmarks: np.ndarray, cache_dir: Path, height: int, width: int) -> None:
+    """Write the renderer's cache entry for ``video`` (skips MediaPipe, which finds no person in a square)."""
+    with av.open(str(video)) as container:
+        frames = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    np.savez(cache_path(video, cache_dir, height, width), frames=resize_frames(frames, height, width),
+             landmarks=landmarks, reference=0)
+
+
+def generation_folder(folder: Path, frames: int = 10, weights: np.ndarray | None = None,
+                      arm_swing_deg: float = 30.0) -> Path:
+    """A motiongen-style output folder (``motion.bvh`` + ``motion.npz``) on the shipped BEAT
+    75-joint template: the right arm swings, the face follows ``weights`` ``(frames, 52)``."""
+    from importlib.resources import files
+
+    from motiongen.formats.arkit import ARKIT_NAMES
+    from motiongen.formats.bvh import read_bvh, write_bvh
+
+    template = read_bvh(Path(str(files("motiongen.skeletons") / "beat75_template.bvh")))
+    euler = np.repeat(template.euler_deg[:1], frames, 0).copy()
+    arm = template.skeleton.names.index("RightArm")
+    euler[:, arm, 0] += np.linspace(0, arm_swing_deg, frames)
+    root = np.repeat(template.root_translation[:1], frames, 0)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_bvh(folder / "motion.bvh", template.skeleton, euler, root, frame_time=1 / 30)
+    face = np.zeros((frames, len(ARKIT_NAMES)), np.float32) if weights is None else weights.astype(np.float32)
+    np.savez_compressed(folder / "motion.npz", face_weights_out_fps=face[None], blendshape_names=np.array(ARKIT_NAMES),
+                        out_fps=np.float64(30))
+    return folder

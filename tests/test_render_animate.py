@@ -1,0 +1,104 @@
+"""`render animate` / `render evaluate`: real checkpoint, real reference frame, MP4 with speech, bad inputs."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+import soundfile
+
+from motiongen.formats.arkit import ARKIT_NAMES
+from render.cli import main
+from render.config import compose
+from render.evaluate import evaluate
+from render.training.run import train
+from tests.render_helpers import cache_landmarks, generation_folder, moving_square_video
+
+SLOVO = "slovo/f17a6060-6ced-4bd1-9886-8578cfbb864f.mp4"
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """A keypoint renderer trained for two steps on a small real video (32 x 32 frames)."""
+    root = tmp_path_factory.mktemp("render_ckpt")
+    video, landmarks = moving_square_video(root / "videos")
+    cache_landmarks(video, landmarks, root / "cache", 32, 32)
+    cfg = compose("train", [f"data.videos={video}", f"data.cache_dir={root / 'cache'}", "data.image_size=[32,32]",
+                            f"out_dir={root / 'run'}", "model.network.base_channels=8", "model.network.num_down=2",
+                            "model.network.motion_channels=8", "model.network.motion_blocks=2", "model.batch_size=2",
+                            "trainer.max_steps=2", "trainer.checkpoint_every=2", "trainer.eval_every=2"])
+    train(cfg)
+    return root / "run/checkpoints/last.ckpt", video, root / "cache"
+
+
+@pytest.fixture(scope="module")
+def reference_frame(sample_file, tmp_path_factory):
+    """Frame 0 of the Slovo sample as a PNG."""
+    from PIL import Image
+
+    with av.open(str(sample_file(SLOVO))) as container:
+        rgb = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    path = tmp_path_factory.mktemp("render_ref") / "reference.png"
+    Image.fromarray(rgb).save(path)
+    return path
+
+
+def _speech(path, seconds: float = 1.0, rate: int = 16000):
+    t = np.arange(int(seconds * rate)) / rate
+    soundfile.write(path, (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate)
+    return path
+
+
+def test_animate_writes_an_mp4_with_the_speech(tmp_path, checkpoint, reference_frame):
+    weights = np.zeros((12, len(ARKIT_NAMES)))
+    weights[:, ARKIT_NAMES.index("jawOpen")] = np.linspace(0, 1, 12)
+    motion = generation_folder(tmp_path / "gen", frames=12, weights=weights)
+    out = tmp_path / "avatar.mp4"
+    code = main(["animate", "--image", str(reference_frame), "--motion", str(motion), "--checkpoint", str(checkpoint[0]),
+                 "--audio", str(_speech(tmp_path / "speech.wav")), "--out", str(out)])
+    assert code == 0
+    with av.open(str(out)) as container:
+        assert container.streams.audio and container.streams.audio[0].codec_context.name == "aac"
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(frames) == 12 and frames[0].shape == (32, 32, 3)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_reference_without_a_person_writes_nothing(tmp_path, checkpoint, capsys):
+    from PIL import Image
+
+    blank = tmp_path / "wall.png"
+    Image.fromarray(np.full((64, 64, 3), 128, np.uint8)).save(blank)
+    out = tmp_path / "avatar.mp4"
+    code = main(["animate", "--image", str(blank), "--motion", str(generation_folder(tmp_path / "gen")),
+                 "--checkpoint", str(checkpoint[0]), "--out", str(out)])
+    assert code == 2
+    assert "no person found in the reference image" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gen", "wall.png"]
+
+
+def test_motion_without_the_face_block_writes_nothing(tmp_path, checkpoint, reference_frame, capsys):
+    motion = generation_folder(tmp_path / "gen")
+    np.savez(motion / "motion.npz", out_fps=np.float64(30))
+    out = tmp_path / "avatar.mp4"
+    assert main(["animate", "--image", str(reference_frame), "--motion", str(motion), "--checkpoint", str(checkpoint[0]),
+                 "--out", str(out)]) == 2
+    assert "face_weights_out_fps" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_existing_output_and_missing_checkpoint_are_refused(tmp_path, checkpoint, capsys):
+    out = tmp_path / "avatar.mp4"
+    out.write_bytes(b"keep me")
+    args = ["animate", "--image", "x.png", "--motion", str(generation_folder(tmp_path / "gen")), "--out", str(out)]
+    assert main(args + ["--checkpoint", str(checkpoint[0])]) == 2
+    assert out.read_bytes() == b"keep me"
+    assert main(args[:-1] + [str(tmp_path / "new.mp4"), "--checkpoint", str(tmp_path / "none.ckpt")]) == 2
+    assert "none.ckpt does not exist" in capsys.readouterr().err
+
+
+def test_evaluate_scores_held_out_frames_against_the_baseline(checkpoint):
+    ckpt, video, cache = checkpoint
+    scores = evaluate(ckpt, video, holdout_every=8, cache_dir=cache)
+    assert scores["videos"]["square.mp4"]["held_out_frames"] == 3
+    assert {"psnr", "ssim", "l1", "baseline_psnr", "flicker"} <= set(scores["mean"])

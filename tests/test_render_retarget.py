@@ -1,0 +1,126 @@
+"""Retargeting generated motion to Holistic landmarks: joint table, camera fit, face blendshapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from motiongen.core.holistic_layout import LANDMARK_COUNT, PART_SLICES, landmark_index, landmark_names
+from motiongen.formats.arkit import ARKIT_NAMES
+from render.errors import RenderError
+from render.retarget.face import default_basis, deform_face, face_frame, fit_basis
+from render.retarget.holistic import retarget
+from render.retarget.joint_table import beat_to_holistic
+from render.retarget.motion import read_generation_folder
+from tests.render_helpers import generation_folder
+
+FACE = PART_SLICES["face"]
+
+
+@pytest.fixture(scope="module")
+def reference() -> np.ndarray:
+    """A plausible frontal person in a 720 x 1280 image: the retargeted first frame of the
+    template, with a face mesh made of the Slovo-like unit layout (eyes 60 px apart)."""
+    rng = np.random.default_rng(0)
+    points = np.full((LANDMARK_COUNT, 3), np.nan)
+    face = np.stack([rng.uniform(320, 400, 468), rng.uniform(180, 290, 468), rng.uniform(-10, 10, 468)], -1)
+    from render.retarget.face import _face_points
+
+    face[_face_points("left_eye"), :2] = [390, 220] + rng.normal(0, 3, (len(_face_points("left_eye")), 2))
+    face[_face_points("right_eye"), :2] = [330, 220] + rng.normal(0, 3, (len(_face_points("right_eye")), 2))
+    for index, xy in {13: (360, 262), 14: (360, 263), 61: (335, 262), 291: (385, 262), 152: (360, 300)}.items():
+        face[index, :2] = xy   # closed mouth: inner lip centres, corners, chin
+    points[FACE] = face
+    for name, xy in {"pose.left_shoulder": (440, 350), "pose.right_shoulder": (280, 350), "pose.left_elbow": (460, 500),
+                     "pose.right_elbow": (260, 500), "pose.left_hip": (410, 650), "pose.right_hip": (310, 650),
+                     "pose.nose": (360, 250)}.items():
+        points[landmark_index(name), :2] = xy
+        points[landmark_index(name), 2] = 0
+    return points
+
+
+def test_every_table_landmark_is_a_holistic_landmark_and_a_beat_joint(tmp_path):
+    motion = read_generation_folder(generation_folder(tmp_path / "gen"))
+    table = beat_to_holistic()
+    assert set(table) <= set(landmark_names())
+    assert set(table.values()) <= set(motion.joint_names)
+    assert sum(name.startswith(("left_hand.", "right_hand.")) for name in table) == 42
+    assert sum(name.startswith("pose.") for name in table) == 22
+
+
+def test_every_table_landmark_is_mapped(tmp_path, reference):
+    motion = read_generation_folder(generation_folder(tmp_path / "gen"))
+    out = retarget(motion, reference)
+    assert out.shape == (10, LANDMARK_COUNT, 2)
+    mapped = [landmark_index(name) for name in beat_to_holistic()]
+    assert np.isfinite(out[:, mapped]).all()
+    assert np.isfinite(out[:, FACE]).all()
+
+
+def test_first_frame_keeps_the_reference_and_the_swinging_arm_moves(tmp_path, reference):
+    motion = read_generation_folder(generation_folder(tmp_path / "gen"))
+    out = retarget(motion, reference)
+    known = np.isfinite(reference[:, 0])
+    assert np.allclose(out[0, known], reference[known, :2], atol=1e-6)
+    wrist = landmark_index("pose.right_wrist")
+    elbow = landmark_index("pose.right_elbow")
+    assert np.linalg.norm(out[-1, wrist] - out[0, wrist]) > 5
+    left_wrist = landmark_index("pose.left_wrist")
+    assert np.linalg.norm(out[-1, left_wrist] - out[0, left_wrist]) < 1e-6
+    assert np.linalg.norm(out[-1, elbow] - out[0, elbow]) > 5
+    shoulder = landmark_index("pose.right_shoulder")   # the rotating joint itself stays put
+    assert np.linalg.norm(out[-1, shoulder] - out[0, shoulder]) < 1e-6
+
+
+def test_zero_blendshapes_reproduce_the_reference_face(reference):
+    faces = deform_face(reference[FACE, :2], np.zeros((3, len(ARKIT_NAMES))))
+    assert np.allclose(faces, reference[FACE, :2], atol=1e-9)
+
+
+def test_jaw_open_widens_the_lip_gap_monotonically(reference):
+    weights = np.zeros((6, len(ARKIT_NAMES)))
+    weights[:, ARKIT_NAMES.index("jawOpen")] = np.linspace(0, 1, 6)
+    faces = deform_face(reference[FACE, :2], weights)
+    gap = np.linalg.norm(faces[:, 14] - faces[:, 13], axis=-1)   # inner lower vs upper lip centre
+    assert np.all(np.diff(gap) > 0)
+
+
+def test_blink_closes_the_eye():
+    rng = np.random.default_rng(1)
+    face = rng.uniform(0, 100, (468, 2))
+    weights = np.zeros((1, len(ARKIT_NAMES)))
+    weights[0, ARKIT_NAMES.index("eyeBlinkLeft")] = 1
+    from render.retarget.face import _face_points
+
+    eye = _face_points("left_eye")
+    closed = face_frame(face).to_face(deform_face(face, weights)[0])[eye]
+    assert np.ptp(closed[:, 1]) < 1e-9
+
+
+def test_fitted_basis_recovers_offsets_from_a_video():
+    rng = np.random.default_rng(2)
+    neutral = rng.normal(size=(468, 2))
+    truth = default_basis(neutral) + rng.normal(0, 0.01, (52, 468, 2))
+    weights = rng.uniform(0, 1, (200, 52))
+    faces = neutral + np.einsum("tb,bnc->tnc", weights, truth)
+    assert np.allclose(fit_basis(neutral, faces, weights, ridge=1e-9), truth, atol=1e-6)
+
+
+def test_reference_without_a_person_or_face_is_refused(tmp_path, reference):
+    motion = read_generation_folder(generation_folder(tmp_path / "gen"))
+    with pytest.raises(RenderError, match="no person"):
+        retarget(motion, np.full((LANDMARK_COUNT, 3), np.nan))
+    no_face = reference.copy()
+    no_face[FACE] = np.nan
+    with pytest.raises(RenderError, match="no face"):
+        retarget(motion, no_face)
+
+
+def test_motion_folder_without_the_face_block_is_refused(tmp_path):
+    folder = generation_folder(tmp_path / "gen")
+    np.savez(folder / "motion.npz", out_fps=np.float64(30))
+    with pytest.raises(RenderError, match="motion.npz.*face_weights_out_fps"):
+        read_generation_folder(folder)
+    (folder / "motion.bvh").unlink()
+    with pytest.raises(RenderError, match="lacks motion.bvh"):
+        read_generation_folder(folder)
