@@ -63,10 +63,15 @@ def load_driving_landmarks(motion: Path, reference_px: np.ndarray, height: int, 
     return landmarks, fps, None
 
 
-def _load_speech(path: Path) -> tuple[np.ndarray, int]:
+def _load_speech(path: Path) -> tuple[np.ndarray, int] | None:
+    """Speech samples of an audio file, or of a video's audio track (None if it has none)."""
     from motiongen.errors import MotiongenError
     from motiongen.formats.audio import load_audio
 
+    if path.suffix.lower() in (".mp4", ".mov", ".mkv", ".webm"):
+        from render.video_io import read_audio_track
+
+        return read_audio_track(path)
     try:
         return load_audio(path, target_sr=None)
     except MotiongenError as error:

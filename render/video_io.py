@@ -39,6 +39,24 @@ def read_reference(path: str | Path, frame: int = 0) -> np.ndarray:
     raise RenderError(f"reference video {path} has no frame {frame}")
 
 
+def read_audio_track(path: str | Path) -> tuple[np.ndarray, int] | None:
+    """Mono float32 samples and rate of a video file's first audio track (None without one)."""
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            return None
+        stream = container.streams.audio[0]
+        chunks = [frame.to_ndarray() for frame in container.decode(stream)]
+        rate = stream.codec_context.sample_rate
+    if not chunks:
+        return None
+    # Planar frames are (channels, samples); packed ones (1, samples * channels).
+    channels = stream.codec_context.channels
+    samples = np.concatenate([chunk if chunk.shape[0] == channels else chunk.reshape(-1, channels).T for chunk in chunks], 1)
+    if np.issubdtype(samples.dtype, np.integer):
+        samples = samples / np.iinfo(samples.dtype).max
+    return samples.mean(0).astype(np.float32), int(rate)
+
+
 def _audio_frames(wave: np.ndarray, sample_rate: int, frame_size: int):
     samples = np.ascontiguousarray(wave, dtype=np.float32)
     for start in range(0, len(samples), frame_size):

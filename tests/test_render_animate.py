@@ -102,3 +102,16 @@ def test_evaluate_scores_held_out_frames_against_the_baseline(checkpoint):
     scores = evaluate(ckpt, video, holdout_every=8, cache_dir=cache)
     assert scores["videos"]["square.mp4"]["held_out_frames"] == 3
     assert {"psnr", "ssim", "l1", "baseline_psnr", "flicker"} <= set(scores["mean"])
+
+
+def test_speech_defaults_to_the_generation_folders_preview_track(tmp_path, checkpoint, reference_frame):
+    from render.video_io import write_mp4
+
+    motion = generation_folder(tmp_path / "gen", frames=6)
+    wave = (0.2 * np.sin(np.arange(8000) / 10)).astype(np.float32)
+    write_mp4(motion / "preview.mp4", np.zeros((6, 16, 16, 3), np.uint8), 30, (wave, 16000))
+    out = tmp_path / "avatar.mp4"
+    assert main(["animate", "--image", str(reference_frame), "--motion", str(motion), "--checkpoint", str(checkpoint[0]),
+                 "--out", str(out)]) == 0
+    with av.open(str(out)) as container:
+        assert container.streams.audio

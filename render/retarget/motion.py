@@ -27,7 +27,9 @@ class RenderMotion:
         joint_names: the ``J`` joint names.
         weights: ``(F, 52)`` ARKit weights in ``ARKIT_NAMES`` order.
         fps: frames per second.
-        audio: the speech the motion was generated from, when the folder names an existing file.
+        audio: the speech the motion was generated from: the input file named in
+            ``metadata.json`` when it exists, else the folder's ``preview.mp4`` (which carries the
+            speech as its audio track, e.g. synthesised speech), else None.
     """
 
     positions: np.ndarray
@@ -40,11 +42,13 @@ class RenderMotion:
 
 def _speech_path(folder: Path) -> Path | None:
     metadata = folder / "metadata.json"
-    if not metadata.is_file():
-        return None
-    audio = json.loads(metadata.read_text(encoding="utf-8")).get("inputs", {}).get("audio", {})
+    inputs = json.loads(metadata.read_text(encoding="utf-8")).get("inputs", {}) if metadata.is_file() else {}
+    audio = inputs.get("audio", {})
     path = Path(audio.get("path", "")) if isinstance(audio, dict) and audio.get("path") else None
-    return path if path is not None and path.is_file() else None
+    if path is not None and path.is_file():
+        return path
+    preview = folder / "preview.mp4"
+    return preview if preview.is_file() else None
 
 
 def read_generation_folder(folder: str | Path) -> RenderMotion:
