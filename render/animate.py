@@ -65,7 +65,7 @@ def load_driving_landmarks(motion: Path, reference_px: np.ndarray, height: int, 
 
 def _load_speech(path: Path) -> tuple[np.ndarray, int] | None:
     """Speech samples of an audio file, or of a video's audio track (None if it has none)."""
-    from motiongen.errors import MotiongenError
+    from motiongen.core.errors import MotiongenError
     from motiongen.formats.audio import load_audio
 
     if path.suffix.lower() in (".mp4", ".mov", ".mkv", ".webm"):

@@ -51,10 +51,12 @@ def cache_landmarks(video: Path, landmarks: np.ndarray, cache_dir: Path, height:
 
 def generation_folder(folder: Path, frames: int = 10, weights: np.ndarray | None = None,
                       arm_swing_deg: float = 30.0) -> Path:
-    """A motiongen-style output folder (``motion.bvh`` + ``motion.npz``) on the shipped BEAT
-    75-joint template: the right arm swings, the face follows ``weights`` ``(frames, 52)``."""
+    """A motiongen-style output folder (``motion.bvh`` + a ``motion.npz`` motion file with an
+    ARKit block) on the shipped BEAT 75-joint template: the right arm swings, the face follows
+    ``weights`` ``(frames, 52)``."""
     from importlib.resources import files
 
+    from motiongen.core.motion_file import write_motion_file
     from motiongen.formats.arkit import ARKIT_NAMES
     from motiongen.formats.bvh import read_bvh, write_bvh
 
@@ -66,6 +68,14 @@ def generation_folder(folder: Path, frames: int = 10, weights: np.ndarray | None
     folder.mkdir(parents=True, exist_ok=True)
     write_bvh(folder / "motion.bvh", template.skeleton, euler, root, frame_time=1 / 30)
     face = np.zeros((frames, len(ARKIT_NAMES)), np.float32) if weights is None else weights.astype(np.float32)
-    np.savez_compressed(folder / "motion.npz", face_weights_out_fps=face[None], blendshape_names=np.array(ARKIT_NAMES),
-                        out_fps=np.float64(30))
+    write_motion_file(folder / "motion.npz", face_format(), {"face": face[None]}, {"generation": {"frames": frames}})
     return folder
+
+
+def face_format(representation=None):
+    """A motion format with one 52-channel block (ARKit weights unless told otherwise)."""
+    from motiongen.core.motion_format import MotionBlock, MotionFormat, Representation
+    from motiongen.formats.arkit import ARKIT_NAMES
+
+    block = MotionBlock("face", representation or Representation.ARKIT_WEIGHTS, tuple(ARKIT_NAMES), "weight")
+    return MotionFormat(fps=30.0, blocks=(block,))

@@ -83,7 +83,7 @@ def test_motion_without_the_face_block_writes_nothing(tmp_path, checkpoint, refe
     out = tmp_path / "avatar.mp4"
     assert main(["animate", "--image", str(reference_frame), "--motion", str(motion), "--checkpoint", str(checkpoint[0]),
                  "--out", str(out)]) == 2
-    assert "face_weights_out_fps" in capsys.readouterr().err
+    assert "not a motiongen motion file" in capsys.readouterr().err
     assert not out.exists()
 
 

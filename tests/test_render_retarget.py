@@ -117,10 +117,24 @@ def test_reference_without_a_person_or_face_is_refused(tmp_path, reference):
 
 
 def test_motion_folder_without_the_face_block_is_refused(tmp_path):
+    from motiongen.core.motion_file import write_motion_file
+    from motiongen.core.motion_format import Representation
+    from tests.render_helpers import face_format
+
     folder = generation_folder(tmp_path / "gen")
+    write_motion_file(folder / "motion.npz", face_format(Representation.COEFFICIENTS), {"face": np.zeros((1, 10, 52))})
+    with pytest.raises(RenderError, match="motion.npz: motion file has no ARKit blendshape block.*face \\(coefficients\\)"):
+        read_generation_folder(folder)
     np.savez(folder / "motion.npz", out_fps=np.float64(30))
-    with pytest.raises(RenderError, match="motion.npz.*face_weights_out_fps"):
+    with pytest.raises(RenderError, match="motion.npz.*not a motiongen motion file"):
         read_generation_folder(folder)
     (folder / "motion.bvh").unlink()
     with pytest.raises(RenderError, match="lacks motion.bvh"):
         read_generation_folder(folder)
+
+
+def test_face_curves_are_resampled_to_the_bvh_rate():
+    from render.retarget.motion import _resample
+
+    curve = np.arange(4, dtype=float)[:, None]
+    assert np.allclose(_resample(curve, 30, 13, 120)[:, 0], np.minimum(np.arange(13) / 4, 3))

@@ -1,8 +1,8 @@
 """Reading a motiongen generation folder for rendering: joint positions, head rotation, ARKit weights.
 
-A generation folder holds ``motion.bvh`` (the BEAT skeleton with the generated rotations) and
-``motion.npz`` (``face_weights_out_fps`` ``(K, F, 52)`` in the order of ``blendshape_names``, at
-``out_fps``, the same rate as the BVH). The first sample (K = 0) is rendered.
+A generation folder holds ``motion.bvh`` (the full skeleton with the generated rotations, at the
+output frame rate) and ``motion.npz`` (a motion file of the declared format: blocks by
+representation). The first sample is rendered.
 """
 
 from __future__ import annotations
@@ -51,11 +51,51 @@ def _speech_path(folder: Path) -> Path | None:
     return preview if preview.is_file() else None
 
 
+def _face_weights(npz_path: Path) -> tuple[np.ndarray, float]:
+    """First sample's ARKit weights ``(F, 52)`` in ``ARKIT_NAMES`` order and their frame rate.
+
+    The face is the motion file's block whose representation is ARKit weights (read with
+    :func:`motiongen.core.motion_file.read_motion_file`; block names are not assumed).
+    """
+    from motiongen.core.errors import MotiongenError
+    from motiongen.core.motion_file import read_motion_file
+    from motiongen.core.motion_format import Representation
+
+    try:
+        motion_file = read_motion_file(npz_path)
+    except MotiongenError as error:
+        raise RenderError(str(error)) from error
+    faces = [block for block in motion_file.format.blocks if block.representation == Representation.ARKIT_WEIGHTS]
+    if not faces:
+        found = ", ".join(f"{block.name} ({block.representation.value})" for block in motion_file.format.blocks)
+        raise RenderError(f"{npz_path}: motion file has no ARKit blendshape block (blocks: {found})")
+    block = faces[0]
+    absent = [name for name in ARKIT_NAMES if name not in block.names]
+    if absent:
+        raise RenderError(f"{npz_path}: blendshape block {block.name!r} lacks {len(absent)} ARKit names, e.g. {absent[0]}")
+    weights = motion_file.blocks[block.name][0][:, [block.names.index(name) for name in ARKIT_NAMES]]
+    return weights.astype(np.float64), float(motion_file.format.fps)
+
+
+def _resample(values: np.ndarray, fps: float, num_frames: int, target_fps: float) -> np.ndarray:
+    """``(F, C)`` curves at ``fps`` → ``num_frames`` frames at ``target_fps`` (linear, held at the ends)."""
+    if len(values) == num_frames and fps == target_fps:
+        return values
+    times = np.arange(num_frames) / target_fps
+    position = np.clip(times * fps, 0, len(values) - 1)
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, len(values) - 1)
+    weight = (position - low)[:, None]
+    return values[low] * (1 - weight) + values[high] * weight
+
+
 def read_generation_folder(folder: str | Path) -> RenderMotion:
-    """Read a motiongen output folder (or its ``motion.npz``).
+    """Read a motiongen output folder (or its ``motion.npz``): the body from ``motion.bvh``, the
+    face from the motion file's ARKit block (resampled to the BVH's frame rate).
 
     Raises:
-        RenderError: the folder lacks ``motion.bvh``/``motion.npz`` or the arrays the renderer needs.
+        RenderError: the folder lacks ``motion.bvh``/``motion.npz``, or the motion file has no
+            ARKit blendshape block.
     """
     folder = Path(folder).expanduser()
     if folder.is_file() and folder.name.endswith(".npz"):
@@ -64,23 +104,13 @@ def read_generation_folder(folder: str | Path) -> RenderMotion:
     for path in (bvh_path, npz_path):
         if not path.is_file():
             raise RenderError(f"motion folder {folder} lacks {path.name} (expected a motiongen generation output folder)")
-    with np.load(npz_path, allow_pickle=False) as data:
-        missing = [key for key in ("face_weights_out_fps", "blendshape_names", "out_fps") if key not in data]
-        if missing:
-            raise RenderError(f"{npz_path}: motion file lacks {', '.join(missing)} (the face block the renderer needs)")
-        names = [str(name) for name in data["blendshape_names"]]
-        faces, fps = data["face_weights_out_fps"], float(data["out_fps"])
-    absent = [name for name in ARKIT_NAMES if name not in names]
-    if absent:
-        raise RenderError(f"{npz_path}: blendshape block lacks {len(absent)} ARKit names, e.g. {absent[0]}")
-    weights = faces[0][:, [names.index(name) for name in ARKIT_NAMES]].astype(np.float64)
+    weights, face_fps = _face_weights(npz_path)
 
+    from motiongen.core.kinematics import forward_kinematics
     from motiongen.formats.bvh import read_bvh
-    from motiongen.geometry.kinematics import forward_kinematics
 
     bvh = read_bvh(bvh_path)
     positions, rotations = forward_kinematics(bvh.skeleton, bvh.local_rotations(), bvh.root_translation,
                                               bvh.joint_translations, return_rotations=True)
-    if len(positions) != len(weights):
-        raise RenderError(f"{folder}: motion.bvh has {len(positions)} frames but the face block has {len(weights)}")
-    return RenderMotion(positions, rotations, list(bvh.skeleton.names), weights, fps, _speech_path(folder))
+    weights = _resample(weights, face_fps, len(positions), bvh.fps)
+    return RenderMotion(positions, rotations, list(bvh.skeleton.names), weights, bvh.fps, _speech_path(folder))
