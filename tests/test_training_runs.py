@@ -123,7 +123,8 @@ def test_every_experiment_trains_a_few_steps(tmp_path, experiment):
     cfg = compose("config", [f"experiment={experiment}", f"trainer.default_root_dir={tmp_path}", "trainer=cpu",
                              "trainer.max_steps=3", "trainer.loop.batch_size=4", "trainer.loop.clip_frames=40",
                              "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false",
-                             "model.diffusion.num_steps=50", "model.optim.warmup_steps=1", "model.optim.lr=1e-2", *tiny_net])
+                             "model.diffusion.num_steps=50", "model.diffusion.beta_start=2e-3", "model.diffusion.beta_end=0.4",
+                             "model.optim.warmup_steps=1", "model.optim.lr=1e-2", *tiny_net])
     run = train(cfg, description(), datasets())
     module = run.module
     assert run.trainer.global_step == 3 and (tmp_path / "checkpoints" / "step00000003.ckpt").is_file()
@@ -171,3 +172,22 @@ def test_training_refuses_a_run_folder_of_other_files(tmp_path):
     assert (theirs / "checkpoints" / "last.ckpt").read_text() == "someone else's model"
     run_tiny(tmp_path / "ours", "trainer.max_steps=1")
     assert is_owned(tmp_path / "ours")
+
+
+@pytest.mark.parametrize("experiment", ["tiny_cpu", "uwp_beat", "ablation_a2g"])
+def test_every_experiment_schedule_ends_in_pure_noise(experiment):
+    """Sampling starts from pure noise, so training must reach it (tiny_cpu's 100 steps ended at 0.36)."""
+    from motiongen.diffusion.schedule import NoiseSchedule
+    from motiongen.training.run import MAX_FINAL_ALPHA_BAR
+
+    cfg = compose("config", [f"experiment={experiment}"])
+    assert float(NoiseSchedule(**cfg.model.diffusion).alphas_cumprod[-1]) < MAX_FINAL_ALPHA_BAR
+
+
+def test_a_schedule_that_keeps_signal_at_the_last_step_is_refused(tmp_path):
+    from motiongen.core.errors import ConfigError
+    from motiongen.training.run import build_module
+
+    cfg = compose("config", tiny_overrides(tmp_path, "model.diffusion.beta_start=1e-4", "model.diffusion.beta_end=0.02"))
+    with pytest.raises(ConfigError, match="alpha_bar_T = 0.36"):
+        build_module(cfg, description())

@@ -49,12 +49,36 @@ def network_kwargs(network: DictConfig | dict, motion_format: MotionFormat) -> d
     return net
 
 
+#: Largest ᾱ_T (signal power left at the last diffusion step) a training schedule may end at.
+#: Samplers start from pure noise (ᾱ = 0); a schedule ending far above it trains the network on
+#: inputs it never gets when sampling (the paper's schedule ends at 4e-5).
+MAX_FINAL_ALPHA_BAR = 1e-2
+
+
+def check_schedule(diffusion: dict) -> None:
+    """Refuse a noise schedule that does not end close to pure noise.
+
+    Raises:
+        ConfigError: ``ᾱ_T > MAX_FINAL_ALPHA_BAR`` (names the settings and the fix).
+    """
+    from motiongen.diffusion.schedule import NoiseSchedule
+
+    final = float(NoiseSchedule(**diffusion).alphas_cumprod[-1])
+    if final > MAX_FINAL_ALPHA_BAR:
+        raise ConfigError(
+            f"model.diffusion {diffusion} ends at alpha_bar_T = {final:.3g} (> {MAX_FINAL_ALPHA_BAR:g}): the last "
+            "step still holds signal, but sampling starts from pure noise. Scale the betas with the step count "
+            "(beta x 1000 / num_steps for the linear schedule) or use kind=cosine"
+        )
+
+
 def build_module(cfg: DictConfig, motion_format: MotionFormat):
     """The :class:`UWPLightningModule` described by ``cfg.model`` for data of ``motion_format``
     (seeded with ``cfg.seed``)."""
     from motiongen.training.module import UWPLightningModule
 
     model = OmegaConf.to_container(cfg.model, resolve=True)
+    check_schedule(model["diffusion"])
     return UWPLightningModule(
         network=network_kwargs(cfg.model.network, motion_format),
         diffusion=model["diffusion"],
