@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from motiongen.formats.arkit import ARKIT_NAMES
-from motiongen.quickstart.report import QuickstartReport, jaw_envelope_correlation, plot_loss_curve, write_report
+from motiongen.quickstart.lipsync import AudioToJawRegression, LipSyncRow, lipsync_rows, pearson
+from motiongen.quickstart.report import EnergyRow, QuickstartReport, energy_rows, plot_energy, plot_loss_curve, write_report
 from motiongen.quickstart.speech import rms_envelope
 
 
@@ -18,23 +18,54 @@ def _speech(seconds: float = 3.0, rate: int = 16000):
     return (0.3 * syllables * np.sin(2 * np.pi * 180 * t)).astype(np.float32), rate
 
 
-def test_jaw_correlation_rewards_a_jaw_that_follows_the_speech():
+def test_lipsync_rows_reward_a_jaw_that_follows_the_truth():
     wave, rate = _speech()
-    fps, frames = 30.0, 90
-    envelope = rms_envelope(wave, rate, fps, frames)
-    following = np.zeros((frames, len(ARKIT_NAMES)), np.float32)
-    following[:, ARKIT_NAMES.index("jawOpen")] = 0.6 * envelope
-    random = np.random.default_rng(0).uniform(0, 1, following.shape).astype(np.float32)
-    assert jaw_envelope_correlation(following, fps, wave, rate) > 0.99
-    assert abs(jaw_envelope_correlation(random, fps, wave, rate)) < 0.4
-    assert jaw_envelope_correlation(np.zeros_like(following), fps, wave, rate) == 0.0
+    envelope = rms_envelope(wave, rate, 30.0, 90)
+    truth = 0.6 * envelope
+    random = np.random.default_rng(0).uniform(0, 1, 90)
+    rows = lipsync_rows({"follows": ("", truth), "random": ("", random), "still": ("", np.zeros(90))}, envelope, truth)
+    assert rows[0].r_truth == pytest.approx(1.0) and rows[0].r_envelope > 0.99
+    assert abs(rows[1].r_truth) < 0.4 and rows[2].r_truth == 0.0 == pearson(np.ones(5), np.arange(5))
+
+
+def test_audio_regression_recovers_a_linear_read_out_and_nothing_more():
+    rng = np.random.default_rng(1)
+    features = [rng.normal(size=(400, 6)) for _ in range(3)]
+    weights = np.array([0.1, -0.05, 0.0, 0.02, 0.0, 0.0])
+    jaw = [0.3 + f @ weights for f in features]
+    model = AudioToJawRegression.fit(features, jaw, ["a", "b", "c"], alpha=1e-6)
+    test = rng.normal(size=(200, 6))
+    np.testing.assert_allclose(model.predict(test), np.clip(0.3 + test @ weights, 0, 1), atol=1e-4)
+    assert model.train_frames == 1200 and model.train_takes == ["a", "b", "c"]
+    # a jaw that depends on the features non-linearly is only partly read out
+    squared = [0.2 + 0.1 * f[:, 0] ** 2 for f in features]
+    model = AudioToJawRegression.fit(features, squared, ["a", "b", "c"])
+    assert pearson(model.predict(test), 0.2 + 0.1 * test[:, 0] ** 2) < 0.3
+
+
+def test_energy_rows_measure_rotation_speed_in_degrees_per_second():
+    joints = ["Spine1", "RightArm", "RightForeArm", "LeftArm", "LeftForeArm"]
+    frames = np.arange(31)
+    corpus = np.zeros((31, 5, 3))
+    corpus[:, 1, 0] = np.radians(2.0) * frames  # RightArm turns 2 deg per frame about x: 60 deg/s at 30 fps
+    generated = corpus.copy()
+    generated[:, 1, 0] /= 4
+    rows = {row.joint: row for row in energy_rows(generated.reshape(31, -1), [corpus.reshape(31, -1)], joints, 30.0)}
+    assert rows["RightArm"].corpus == pytest.approx(60.0) and rows["RightArm"].ratio == pytest.approx(0.25)
+    assert rows["arms (mean of the 4 arm joints)"].corpus == pytest.approx(15.0)
+    assert rows["all 5 joints"].generated == pytest.approx(3.0) and rows["Spine1"].corpus == 0.0
+    assert rows["RightArm"].generated_acceleration == pytest.approx(0.0, abs=1e-6)
 
 
 def _report(**changes) -> QuickstartReport:
+    lipsync = [LipSyncRow("ceiling", "truth", 0.9, 1.0), LipSyncRow("audio regression", "read-out", 0.8, 0.7),
+               LipSyncRow("untrained", "before", 0.05, 0.02), LipSyncRow("trained", "after", 0.85, 0.8)]
+    energy = [EnergyRow("RightArm", 40.0, 60.0, 900.0, 800.0), EnergyRow("arms (mean of the 4 arm joints)", 30.0, 50.0, 700.0, 600.0),
+              EnergyRow("all 47 joints", 3.0, 4.0, 90.0, 80.0)]
     values = dict(
         sentence="Hello there.", voice="female", emotion="neutral", corpus_takes=20, corpus_seconds=260.0,
         training_steps=100, training_seconds=60.0, final_loss=0.5, sigma={"gesture": 0.8, "expression": 0.6},
-        jaw_correlation_trained=0.7, jaw_correlation_untrained=0.05, total_seconds=300.0,
+        lipsync=lipsync, energy=energy, l1div={"generated": 1.5, "corpus": 2.0}, sampler={"kind": "ddim", "steps": 25}, total_seconds=300.0,
         files={"preview": "generated/preview.mp4"},
     )
     values.update(changes)
@@ -44,18 +75,27 @@ def _report(**changes) -> QuickstartReport:
 def test_report_files(tmp_path):
     plot = plot_loss_curve(tmp_path / "loss.png", np.arange(10), {"train": np.linspace(1, 0.1, 10)}, "loss")
     assert plot.read_bytes()[:4] == b"\x89PNG"
+    assert plot_energy(tmp_path / "energy.png", _report().energy).read_bytes()[:4] == b"\x89PNG"
     md, js = write_report(tmp_path, _report())
     data = json.loads(js.read_text())
-    assert data["jaw_correlation_gain"] == pytest.approx(0.65)
+    assert data["arm_energy_ratio"] == pytest.approx(0.6) and data["energy"][0]["ratio"] == pytest.approx(40 / 60)
+    assert [row["name"] for row in data["lipsync"]] == ["ceiling", "audio regression", "untrained", "trained"]
     assert data["sigma"] == {"gesture": 0.8, "expression": 0.6}
     text = md.read_text()
-    assert "+0.650" in text and "generated/preview.mp4" in text
+    assert "| audio regression | read-out | 0.700 | 0.800 |" in text and "| RightArm | 40.0 | 60.0 | 67 % | 900 | 800 |" in text
+    assert "generated 1.50, training takes\n2.00" in text or "generated 1.50, training takes 2.00" in text
+    assert "trained model beats the audio-regression baseline" in text and "generated/preview.mp4" in text
+    worse = _report(lipsync=[*_report().lipsync[:3], LipSyncRow("trained", "after", 0.6, 0.5)])
+    md, _ = write_report(tmp_path, worse)
+    assert "does NOT beat the audio-regression baseline" in md.read_text()
 
 
 def test_non_finite_report_values_are_refused():
     _report().check_finite()
     with pytest.raises(ValueError, match="sigma.gesture"):
         _report(sigma={"gesture": float("nan")}).check_finite()
+    with pytest.raises(ValueError, match="lipsync.trained.r_truth"):
+        _report(lipsync=[LipSyncRow("trained", "", 0.1, float("nan"))]).check_finite()
 
 
 def test_quickstart_refuses_a_folder_of_other_files(tmp_path, capsys):
@@ -85,7 +125,7 @@ def test_quickstart_end_to_end_in_reduced_mode(tmp_path):
     from motiongen.formats.joint_sets import load_joint_set
 
     out = tmp_path / "qs"
-    assert main(["quickstart", "--out", str(out), "--fast", "--steps", "30", "--no-progress"]) == 0
+    assert main(["quickstart", "--out", str(out), "--fast", "--no-progress"]) == 0
 
     generated = out / "generated"
     motion = read_bvh(generated / "motion.bvh")
@@ -112,14 +152,22 @@ def test_quickstart_end_to_end_in_reduced_mode(tmp_path):
     assert (out / "loss_curve.png").read_bytes()[:4] == b"\x89PNG"
 
     report = json.loads((out / "report.json").read_text())
-    assert report["training_steps"] == 30
+    assert report["training_steps"] == 60
     assert set(report["sigma"]) == {"gesture", "expression"}
-    numbers = [report[k] for k in ("final_loss", "jaw_correlation_trained", "jaw_correlation_untrained",
-                                   "jaw_correlation_gain", "training_seconds", "total_seconds")]
+    numbers = [report[k] for k in ("final_loss", "arm_energy_ratio", "training_seconds", "total_seconds")]
     numbers += list(report["sigma"].values())
+    numbers += [row[k] for row in report["lipsync"] for k in ("r_truth", "r_envelope")]
+    numbers += [row[k] for row in report["energy"] for k in ("generated", "corpus")]
     assert all(isinstance(v, float) and math.isfinite(v) for v in numbers)
     assert all(v > 0 for v in report["sigma"].values())
-    assert "jawOpen" in (out / "report.md").read_text()
+    lipsync = {row["name"]: row for row in report["lipsync"]}
+    assert list(lipsync) == ["ceiling", "audio regression", "untrained", "trained"]
+    assert lipsync["ceiling"]["r_truth"] == pytest.approx(1.0)
+    assert lipsync["trained"]["r_truth"] > lipsync["untrained"]["r_truth"] + 0.2, "training must improve lip sync"
+    assert {row["joint"] for row in report["energy"]} >= {"RightArm", "LeftForeArm", "all 47 joints"}
+    text = (out / "report.md").read_text()
+    assert "audio regression" in text and "ceiling" in text and "angular speed" in text
+    assert (out / "motion_energy.png").read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.parametrize(

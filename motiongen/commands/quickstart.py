@@ -19,7 +19,7 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("quickstart"), help="output folder (default ./quickstart)")
-    parser.add_argument("--steps", type=int, help="training steps (default 200; 60 with --fast)")
+    parser.add_argument("--steps", type=int, help="training steps (default 1000; 60 with --fast)")
     parser.add_argument("--fast", action="store_true", help="reduced run for CI: 10 takes and 60 training steps")
     parser.add_argument("--text", help="sentence to animate (default: a built-in sentence the corpus does not contain)")
     parser.add_argument("--voice", default="female", help="voice for --text: female or male (default female)")
@@ -52,12 +52,14 @@ def run(args: argparse.Namespace) -> int:
     report = run_quickstart(options)
     out = options.out.resolve()
     print(f"\nquickstart finished in {report.total_seconds:.0f} s.")
-    print(f"jawOpen follows the speech envelope with r = {report.jaw_correlation_trained:.2f} after training "
-          f"(r = {report.jaw_correlation_untrained:.2f} before); learned sigmas: "
+    rows = {row.name: row.r_truth for row in report.lipsync}
+    print(f"jawOpen vs the ground-truth jaw: r = {rows['trained']:.2f} after training, {rows['untrained']:.2f} before; "
+          f"audio-regression baseline {rows['audio regression']:.2f}")
+    print(f"arms move at {100 * report.arm_energy_ratio:.0f} % of the corpus's angular speed; learned sigmas: "
           + ", ".join(f"{k} {v:.3f}" for k, v in report.sigma.items()))
     print("Open:")
     print(f"  {out / 'generated' / 'preview.mp4'}   (stick figure + face with the speech)")
-    print(f"  {out / 'report.md'}                  (what was learned, lip-sync numbers)")
+    print(f"  {out / 'report.md'}                  (what was learned: lip sync, body motion energy)")
     print(f"  {out / 'loss_curve.png'}")
     print(f"  {out / 'generated' / 'motion.bvh'}   (import in Blender: File > Import > BVH)")
     print(f"  {out / 'generated' / 'face_livelink.csv'}  (Live Link Face CSV for Unreal)")

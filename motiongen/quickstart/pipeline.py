@@ -35,10 +35,15 @@ log = logging.getLogger(__name__)
 #: Takes used by ``--fast`` (CI): two neutral and one happy training take, plus the val and test take.
 FAST_TAKE_INDICES = (9, 10, 66, 57, 1)
 FAST_STEPS = 60
-#: Default optimizer steps. Measured on this 2-core machine (shared, load ~6): the generated
-#: jawOpen's correlation with the speech envelope is 0.63 after 100 steps, 0.67 after 200 and 0.66
-#: after 300, so 200 steps keep the whole run well inside 10 minutes without losing lip sync.
-DEFAULT_STEPS = 200
+#: Default optimizer steps. `python tools/bench_quickstart.py --steps 200 600 1000 2000` (tiny_cpu
+#: schedule ending in pure noise, default sampler; r = generated jawOpen vs the ground-truth jaw):
+#: 200 steps r 0.786 (audio-regression baseline 0.838), arms at 81 % of the corpus's angular speed
+#: with 3.7x its angular acceleration; 600: r 0.849 (0.839), 178 %, 6.0x; 1000: r 0.850 (0.833),
+#: 195 %, 5.5x, 57 s CPU for the run on a reused corpus; 2000: r 0.856 (0.836), 158 %, 3.5x, 138 s
+#: CPU. 1000 is the fewest steps measured that beat the baseline well inside 3 minutes.
+DEFAULT_STEPS = 1000
+#: Sampler settings of the quickstart's generation (Hydra overrides of conf/generate.yaml).
+SAMPLER_OVERRIDES: tuple[str, ...] = ()
 
 
 @dataclass
@@ -53,6 +58,8 @@ class QuickstartOptions:
         seed: seeds corpus, training and sampling.
         progress: progress bars.
         overrides: extra Hydra overrides for preprocessing/training (applied last).
+        generate_overrides: Hydra overrides of ``conf/generate.yaml`` for the generated sentence
+            (sampler settings; applied after :data:`SAMPLER_OVERRIDES`).
     """
 
     out: Path
@@ -63,6 +70,7 @@ class QuickstartOptions:
     seed: int = 0
     progress: bool = True
     overrides: tuple[str, ...] = ()
+    generate_overrides: tuple[str, ...] = ()
 
 
 def _stage(title: str) -> float:
@@ -96,6 +104,10 @@ def _steps(options: QuickstartOptions) -> int:
     return FAST_STEPS if options.fast else DEFAULT_STEPS
 
 
+def _generate_overrides(options: QuickstartOptions) -> list[str]:
+    return [*SAMPLER_OVERRIDES, *options.generate_overrides]
+
+
 def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path):
     """Animate the sentence into ``folder`` through the library call ``motiongen generate --text``
     uses; returns ``(generated motion, request, assets)``."""
@@ -110,7 +122,7 @@ def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path):
     from motiongen.generation.pipeline import GenerationRequest
     from motiongen.text.emotion import estimate_emotion, to_beat_emotion
 
-    cfg = compose("generate", [f"seed={options.seed}"])
+    cfg = compose("generate", [f"seed={options.seed}", *_generate_overrides(options)])
     assets = load_assets(checkpoint)
     speech = speech_from_text(options.text, options.voice, cfg.min_speech_seconds, cfg.silence_dbfs)
     text_emotion = estimate_emotion(options.text)
@@ -135,18 +147,58 @@ def _untrained_face(assets, initial_state: dict, request) -> np.ndarray:
     return arkit_curves(generated.motion_format, generated.blocks)[0]
 
 
+def _lipsync(cfg, speech, fps: float, trained_face: np.ndarray, untrained_face: np.ndarray):
+    """The lip-sync table: ceiling, audio-regression baseline, untrained and trained ``jawOpen``."""
+    from motiongen.features.pipeline import extract_audio_features
+    from motiongen.features.recipe import recipe_from_config
+    from motiongen.formats.arkit import ARKIT_NAMES
+    from motiongen.quickstart.lipsync import fit_on_cache, lipsync_rows, procedural_jaw
+    from motiongen.quickstart.speech import rms_envelope
+
+    frames = len(trained_face)
+    jaw = ARKIT_NAMES.index("jawOpen")
+    truth = procedural_jaw(speech.wave, speech.sample_rate, speech.phones, fps, frames)
+    regression = fit_on_cache(cfg.data.cache_dir)
+    features = extract_audio_features(speech.wave, speech.sample_rate, frames, recipe_from_config(cfg.data.features, fps))
+    curves = {
+        "ceiling": ("the corpus recipe's own jaw for this speech (ground truth)", truth),
+        "audio regression": (f"per-frame linear regression from the audio features, fitted on "
+                             f"{len(regression.train_takes)} training takes", regression.predict(features)),
+        "untrained": ("the same network before training", untrained_face[:, jaw]),
+        "trained": ("the trained network", trained_face[:, jaw]),
+    }
+    return lipsync_rows(curves, rms_envelope(speech.wave, speech.sample_rate, fps, frames), truth)
+
+
+def _energy(cfg, generated):
+    """Motion-energy rows and L1div of the generated joint rotations against the cache's training takes."""
+    from motiongen.cache import CacheInfo
+    from motiongen.quickstart.report import energy_rows, l1div_of_gesture
+
+    info = CacheInfo.load(cfg.data.cache_dir)
+    block = rotation_block(info.format)
+    corpus = [np.asarray(info.block(take.take_id, block.name)) for take in info.takes_in("train")]
+    ours = generated.blocks[block.name][0]
+    return energy_rows(ours, corpus, list(block.names), info.format.fps), l1div_of_gesture(ours, corpus)
+
+
+def rotation_block(fmt):
+    """The format's axis-angle joint-rotation block (the quickstart corpus has exactly one)."""
+    from motiongen.core.motion_format import Representation
+
+    blocks = fmt.blocks_of(Representation.AXIS_ANGLE)
+    if len(blocks) != 1:
+        raise ValueError(f"expected one axis-angle block in the motion format, found {len(blocks)}")
+    return blocks[0]
+
+
 def run_quickstart(options: QuickstartOptions):
     """Run every stage; returns the :class:`~motiongen.quickstart.report.QuickstartReport`."""
     from motiongen.cache.build import build_cache
     from motiongen.export.registry import arkit_curves
     from motiongen.quickstart.corpus import build_corpus
     from motiongen.quickstart.history import TrainingHistory
-    from motiongen.quickstart.report import (
-        QuickstartReport,
-        jaw_envelope_correlation,
-        plot_loss_curve,
-        write_report,
-    )
+    from motiongen.quickstart.report import QuickstartReport, plot_energy, plot_loss_curve, write_report
     from motiongen.text.emotion import estimate_emotion
     from motiongen.training.run import train
     from motiongen.tts.espeak import synthesize
@@ -199,6 +251,9 @@ def run_quickstart(options: QuickstartOptions):
     steps = np.array(history.steps)
     plot_loss_curve(out / "loss_curve.png", steps, {k: np.array(v) for k, v in history.losses.items()},
                     f"tiny UWP training on {len(corpus.takes)} procedural takes")
+    lipsync = _lipsync(cfg, speech, fps, trained_face, untrained_face)
+    energy, l1div = _energy(cfg, generated)
+    plot_energy(out / "motion_energy.png", energy)
     report = QuickstartReport(
         sentence=options.text,
         voice=options.voice,
@@ -209,8 +264,10 @@ def run_quickstart(options: QuickstartOptions):
         training_seconds=float(history.seconds),
         final_loss=history.final_loss(),
         sigma=history.final_sigmas(),
-        jaw_correlation_trained=jaw_envelope_correlation(trained_face, fps, speech.wave, speech.sample_rate),
-        jaw_correlation_untrained=jaw_envelope_correlation(untrained_face, fps, speech.wave, speech.sample_rate),
+        lipsync=lipsync,
+        energy=energy,
+        l1div=l1div,
+        sampler=dict(metadata["generation"]["sampler"]),
         total_seconds=time.perf_counter() - started,
         files={
             "preview video (stick figure + face, with the speech)": str(generated_dir / "preview.mp4"),
@@ -220,6 +277,7 @@ def run_quickstart(options: QuickstartOptions):
             "Live Link Face CSV for Unreal": str(generated_dir / "face_livelink.csv"),
             "raw arrays": str(generated_dir / "motion.npz"),
             "loss curve": str(out / "loss_curve.png"),
+            "motion energy chart": str(out / "motion_energy.png"),
             "TensorBoard logs": str(run.tensorboard_dir),
             "checkpoint": str(checkpoint),
         },

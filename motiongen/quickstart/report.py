@@ -1,8 +1,11 @@
-"""The quickstart's report: lip-sync evidence, learned uncertainty weights, loss curve.
+"""The quickstart's report: lip sync against honest references, body motion energy, learned
+uncertainty weights, loss curve.
 
-The headline number is how well the generated ``jawOpen`` tracks the speech loudness envelope
-(Pearson correlation over the clip), for the trained model and for the same network before
-training; the corpus was built so that the jaw follows the envelope, so training should raise it.
+Lip sync (see :mod:`motiongen.quickstart.lipsync`): the generated ``jawOpen`` of the trained and
+the untrained network next to the ceiling (the corpus recipe's jaw for the unseen sentence) and a
+per-frame linear regression from the audio features (the baseline to beat). Body: the mean joint
+angular speed (deg/s, :mod:`motiongen.core.motion_energy`) of the generated motion per arm
+joint and over all joints, against the training takes — a nearly frozen figure shows up here.
 """
 
 from __future__ import annotations
@@ -14,26 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from motiongen.formats.arkit import ARKIT_NAMES
-from motiongen.quickstart.speech import rms_envelope
+from motiongen.quickstart.lipsync import LipSyncRow
 
-
-def jaw_envelope_correlation(face_weights: np.ndarray, fps: float, wave: np.ndarray, sample_rate: int) -> float:
-    """Pearson correlation between ``jawOpen`` (F,) and the speech envelope at ``fps``.
-
-    Args:
-        face_weights: (F, 52) ARKit weights in ARKIT_NAMES order.
-        fps: their frame rate.
-        wave: (S,) speech samples; sample_rate: Hz.
-
-    Returns:
-        r in [-1, 1]; 0.0 when either curve is constant (no linear relation can be measured).
-    """
-    jaw = np.asarray(face_weights, dtype=np.float64)[:, ARKIT_NAMES.index("jawOpen")]
-    envelope = rms_envelope(wave, sample_rate, fps, len(jaw)).astype(np.float64)
-    if jaw.std() < 1e-9 or envelope.std() < 1e-9:
-        return 0.0
-    return float(np.corrcoef(jaw, envelope)[0, 1])
+#: Joints whose motion energy the report lists one by one (the rest enter the all-joint mean).
+ENERGY_JOINTS = ("RightArm", "RightForeArm", "RightHand", "LeftArm", "LeftForeArm", "LeftHand", "Neck", "Spine1")
+ARM_JOINTS = ("RightArm", "RightForeArm", "LeftArm", "LeftForeArm")
 
 
 def plot_loss_curve(path: str | Path, steps: np.ndarray, series: dict[str, np.ndarray], title: str) -> Path:
@@ -66,8 +54,84 @@ def plot_loss_curve(path: str | Path, steps: np.ndarray, series: dict[str, np.nd
 
 
 @dataclass
+class EnergyRow:
+    """One joint (or a group): mean angular speed (deg/s) and acceleration (deg/s²), generated vs
+    the training takes. Speed is the energy; acceleration tells smooth motion from jitter."""
+
+    joint: str
+    generated: float
+    corpus: float
+    generated_acceleration: float
+    corpus_acceleration: float
+
+    @property
+    def ratio(self) -> float:
+        return self.generated / self.corpus if self.corpus > 0 else float("nan")
+
+
+def energy_rows(generated: np.ndarray, corpus: list[np.ndarray], joint_names: list[str], fps: float) -> list[EnergyRow]:
+    """Rows for :data:`ENERGY_JOINTS` (those present), the four arm joints together and all joints.
+
+    Args:
+        generated: ``(F, 3J)`` axis-angle radians of ``joint_names``.
+        corpus: training takes, each ``(F_i, 3J)``.
+    """
+    from motiongen.core.motion_energy import mean_joint_acceleration, mean_joint_speed
+
+    count = len(joint_names)
+    ours = [np.asarray(generated).reshape(-1, count, 3)]
+    theirs = [np.asarray(take).reshape(-1, count, 3) for take in corpus]
+    speed = mean_joint_speed(ours, fps), mean_joint_speed(theirs, fps)
+    accel = mean_joint_acceleration(ours, fps), mean_joint_acceleration(theirs, fps)
+
+    def row(name: str, joints) -> EnergyRow:
+        return EnergyRow(name, float(speed[0][joints].mean()), float(speed[1][joints].mean()),
+                         float(accel[0][joints].mean()), float(accel[1][joints].mean()))
+
+    rows = [row(name, [joint_names.index(name)]) for name in ENERGY_JOINTS if name in joint_names]
+    arms = [joint_names.index(name) for name in ARM_JOINTS if name in joint_names]
+    if arms:
+        rows.append(row("arms (mean of the 4 arm joints)", arms))
+    rows.append(row(f"all {count} joints", list(range(count))))
+    return rows
+
+
+def l1div_of_gesture(generated: np.ndarray, corpus: list[np.ndarray]) -> dict[str, float]:
+    """L1div of the generated ``(F, 3J)`` gesture and the mean L1div of the training takes."""
+    from motiongen.evaluation.metrics.diversity import l1div
+
+    return {"generated": l1div(np.asarray(generated)), "corpus": float(np.mean([l1div(np.asarray(t)) for t in corpus]))}
+
+
+def plot_energy(path: str | Path, rows: list[EnergyRow]) -> Path:
+    """Bar chart of generated vs corpus angular speed per row (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.bar(x - 0.2, [r.corpus for r in rows], 0.4, label="training takes (corpus)", color="#999999")
+    ax.bar(x + 0.2, [r.generated for r in rows], 0.4, label="generated (unseen sentence)", color="#1f77b4")
+    ax.set_xticks(x, [r.joint.split(" (")[0] for r in rows], rotation=30, ha="right")
+    ax.set_ylabel("mean angular speed (deg/s)")
+    ax.set_title("body motion energy")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+@dataclass
 class QuickstartReport:
-    """Everything the quickstart measured; written as report.json and report.md."""
+    """Everything the quickstart measured; written as report.json and report.md.
+
+    ``lipsync`` rows are named ``ceiling``, ``audio regression``, ``untrained`` and ``trained``.
+    """
 
     sentence: str
     voice: str
@@ -78,20 +142,31 @@ class QuickstartReport:
     training_seconds: float
     final_loss: float
     sigma: dict[str, float]
-    jaw_correlation_trained: float
-    jaw_correlation_untrained: float
+    lipsync: list[LipSyncRow]
+    energy: list[EnergyRow]
+    l1div: dict[str, float]
+    sampler: dict[str, object]
     total_seconds: float
     files: dict[str, str]
     warnings: list[str] = field(default_factory=list)
 
+    def lipsync_row(self, name: str) -> LipSyncRow:
+        return next(row for row in self.lipsync if row.name == name)
+
     @property
-    def jaw_correlation_gain(self) -> float:
-        return self.jaw_correlation_trained - self.jaw_correlation_untrained
+    def arm_energy_ratio(self) -> float:
+        """Generated / corpus mean angular speed of the four arm joints."""
+        return next(row.ratio for row in self.energy if row.joint.startswith("arms"))
 
     def check_finite(self) -> None:
         """Raise ValueError naming any non-finite number (a broken run must not look fine)."""
         numbers = {k: v for k, v in asdict(self).items() if isinstance(v, float)}
         numbers.update({f"sigma.{k}": v for k, v in self.sigma.items()})
+        numbers.update({f"l1div.{k}": v for k, v in self.l1div.items()})
+        for row in self.lipsync:
+            numbers.update({f"lipsync.{row.name}.r_envelope": row.r_envelope, f"lipsync.{row.name}.r_truth": row.r_truth})
+        for row in self.energy:
+            numbers.update({f"energy.{row.joint}.{k}": v for k, v in asdict(row).items() if k != "joint"})
         bad = [k for k, v in numbers.items() if not math.isfinite(v)]
         if bad:
             raise ValueError(f"non-finite report values: {', '.join(bad)}")
@@ -101,9 +176,24 @@ def write_report(folder: str | Path, report: QuickstartReport) -> tuple[Path, Pa
     """Write ``report.json`` and ``report.md`` into ``folder``; returns their paths."""
     folder = Path(folder)
     data = asdict(report)
-    data["jaw_correlation_gain"] = report.jaw_correlation_gain
+    data["arm_energy_ratio"] = report.arm_energy_ratio
+    for row, values in zip(report.energy, data["energy"]):
+        values["ratio"] = row.ratio
     json_path = folder / "report.json"
     json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    lipsync_rows = "\n".join(f"| {row.name} | {row.meaning} | {row.r_truth:.3f} | {row.r_envelope:.3f} |"
+                              for row in report.lipsync)
+    energy_rows_md = "\n".join(f"| {row.joint} | {row.generated:.1f} | {row.corpus:.1f} | {100 * row.ratio:.0f} % | "
+                                f"{row.generated_acceleration:.0f} | {row.corpus_acceleration:.0f} |" for row in report.energy)
+    trained, baseline = report.lipsync_row("trained"), report.lipsync_row("audio regression")
+    untrained = report.lipsync_row("untrained")
+    verdict = (
+        f"The trained model {'beats' if trained.r_truth > baseline.r_truth else 'does NOT beat'} the audio-regression "
+        f"baseline on the ground truth (r {trained.r_truth:.3f} vs {baseline.r_truth:.3f}) and "
+        f"{'beats' if trained.r_truth > untrained.r_truth else 'does NOT beat'} the untrained network "
+        f"(r {untrained.r_truth:.3f})."
+    )
+    sampler = ", ".join(f"{k} {v}" for k, v in report.sampler.items())
     sigma_rows = "\n".join(f"| {name} | {value:.4f} |" for name, value in report.sigma.items())
     file_rows = "\n".join(f"- **{name}**: `{path}`" for name, path in report.files.items())
     warnings = "\n".join(f"- {w}" for w in report.warnings) or "- none"
@@ -113,17 +203,38 @@ Generated for an unseen sentence, spoken offline by eSpeak NG ({report.voice} vo
 
 > {report.sentence}
 
-Emotion condition: **{report.emotion}**.
+Emotion condition: **{report.emotion}**. Sampler: {sampler}.
 
 ## Lip sync: does the generated jaw follow the speech?
 
-Pearson correlation between the generated `jawOpen` curve and the speech loudness envelope:
+Pearson correlation r of a `jawOpen` curve over the sentence, with the **ground truth** (the jaw the
+corpus recipe gives this exact speech: loudness plus phonemes — it closes on /p b m/) and with the
+speech's **loudness envelope** alone:
 
-| model | correlation |
-|---|---|
-| before training (same network, random weights) | {report.jaw_correlation_untrained:.3f} |
-| after training | {report.jaw_correlation_trained:.3f} |
-| **gain** | **{report.jaw_correlation_gain:+.3f}** |
+| jawOpen from | what it is | r with ground truth | r with loudness |
+|---|---|---|---|
+{lipsync_rows}
+
+How to read it: the ceiling is the best any model can do. The audio regression is a per-frame
+linear read-out of the audio features, fitted on the training takes; it needs no diffusion model,
+no words and no context, so a network must beat it to show it learned more than loudness. The
+untrained network is the same network before training (what chance looks like). {verdict}
+
+## Body motion: does the figure move like the corpus?
+
+Mean joint angular speed (deg/s: the rotation angle between consecutive frames, times the frame
+rate) of the generated motion and of the training takes (`motion_energy.png`), and the mean
+angular acceleration (deg/s²: how fast that rotation velocity changes). Speed near the corpus's
+means the figure moves as much as the corpus; acceleration far above the corpus's means part of
+that movement is frame-to-frame jitter rather than gesture.
+
+| joint | speed generated | speed corpus | generated / corpus | acceleration generated | acceleration corpus |
+|---|---|---|---|---|---|
+{energy_rows_md}
+
+L1div (BEAT's diversity measure: mean absolute deviation from the clip's mean pose, summed over the
+gesture's axis-angle channels, radians): generated {report.l1div["generated"]:.2f}, training takes
+{report.l1div["corpus"]:.2f} (mean over takes).
 
 ## Training
 
