@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SOURCES = ("pyproject.toml", "setup.py", "README.md", "motiongen", "conf")
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "motiongen", "conf", "render")
 
 
 def _clean_env() -> dict[str, str]:
