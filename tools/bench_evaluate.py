@@ -82,8 +82,10 @@ def main() -> None:
     model, cfg = paper_model()
     sampled = run_case(model, cfg, torch.float32, args.threads, args.sample_seconds, settings, None)
     sampling_s = sampled["total_s"] * seconds / args.sample_seconds
+    sampling_cpu = seconds / sampled["speed_x_cpu"]
     print(f"sampling (paper-size model, DDIM-{args.steps}, float32): {args.sample_seconds:g} s of speech in "
-          f"{sampled['total_s']:.1f} s -> {sampling_s:.1f} s for {args.minutes:g} min", flush=True)
+          f"{sampled['total_s']:.1f} s -> {sampling_s:.1f} s for {args.minutes:g} min ({sampling_cpu:.1f} CPU-s)",
+          flush=True)
 
     joints = load_joint_set("beat47_upper")
     names = list(ARKIT_NAMES)
@@ -97,7 +99,7 @@ def main() -> None:
         info={"gesture": {"mean_joint_speed_cm_s": [20.0] * len(joints)}})
     takes = int(np.ceil(seconds / TAKE_SECONDS))
     frames = int(TAKE_SECONDS * FPS)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     reference_takes = []
     for i in range(takes):
         wave = speech_like(TAKE_SECONDS, i)
@@ -107,20 +109,21 @@ def main() -> None:
         reference_takes.append(reference_take(f"take{i}", wave, SR, gesture, face, semantic, template, joints, True))
     reference = assemble_reference(FPS, reference_takes, evaluators, roles, EvaluationSettings(),
                                    lambda x: (x - x.mean(0)) / (x.std(0) + 1e-3))
-    ground_truth_s = time.perf_counter() - started
+    ground_truth_s, ground_truth_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     print(f"ground truth ({takes} takes of {TAKE_SECONDS:g} s: onsets, log-mel, kinematics, features): "
-          f"{ground_truth_s:.1f} s", flush=True)
+          f"{ground_truth_s:.1f} s ({ground_truth_cpu:.1f} CPU-s)", flush=True)
 
     gestures = [t.gesture[None] + np.float32(0.05) for t in reference_takes]
     faces = [np.clip(t.face[None] + np.float32(0.02), 0, 1) for t in reference_takes]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     row = score_row(reference, evaluators, gestures, faces, template, joints)
-    metrics_s = time.perf_counter() - started
-    print(f"metrics of one generated set ({len(row)} numbers): {metrics_s:.1f} s", flush=True)
+    metrics_s, metrics_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    print(f"metrics of one generated set ({len(row)} numbers): {metrics_s:.1f} s ({metrics_cpu:.1f} CPU-s)", flush=True)
     total = sampling_s + ground_truth_s + metrics_s
     print(f"evaluation of {args.minutes:g} min of test speech at the paper's size: {total:.1f} s "
           f"(sampling {sampling_s:.1f} + ground truth {ground_truth_s:.1f} + metrics {metrics_s:.1f}); "
-          f"one more checkpoint adds {sampling_s + metrics_s:.1f} s")
+          f"one more checkpoint adds {sampling_s + metrics_s:.1f} s | per CPU second of this process: "
+          f"{sampling_cpu + ground_truth_cpu + metrics_cpu:.1f} CPU-s")
     print(f"load average after: {os.getloadavg()}")
 
 
