@@ -78,7 +78,7 @@ def test_train_evaluator_then_evaluate_writes_the_table(trained, evaluators):
     assert {"load", "ground truth", "sampling run/last.ckpt", "metrics run/last.ckpt"} <= set(report["timing_seconds"])
     table = (out / "metrics.md").read_text()
     assert "| Ground truth (real vs real) |" in table and "| run/last.ckpt |" in table
-    assert report["evaluators"]["gesture"]["hash"] in table
+    assert f"gesture `{report['evaluators']['gesture']['hash']}`" in table
 
 
 def test_evaluate_without_evaluators_names_the_missing_file(trained, tmp_path, capsys):
