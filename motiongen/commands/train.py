@@ -33,10 +33,11 @@ def run(args: argparse.Namespace) -> int:
 
     configure_logging(logging.INFO)
     from motiongen.config import compose
+    from motiongen.evaluation.validation import validation_callbacks
     from motiongen.training.run import train
 
     cfg = compose("config", args.overrides)
-    result = train(cfg)
+    result = train(cfg, extra_callbacks=validation_callbacks(cfg))
     if result.trainer.is_global_zero:
         print(f"checkpoints: {result.checkpoint_dir}")
         print(f"TensorBoard: tensorboard --logdir {result.tensorboard_dir}")

@@ -50,9 +50,9 @@ class ValidationMetrics(pl.Callback):
 
         if stage != "fit" or self.ready:
             return
-        self.info = CacheInfo.load(self.cache_dir)
-        self.roles = motion_roles(self.info)
         try:
+            self.info = CacheInfo.load(self.cache_dir)
+            self.roles = motion_roles(self.info)
             self.evaluators = load_evaluators(self.cache_dir, self.roles)
         except InputFileError as err:
             log.warning("validation metrics off: %s", err)
@@ -130,3 +130,12 @@ class ValidationMetrics(pl.Callback):
                     out["sync_confidence"] = float(np.mean([r.confidence for r in results]))
                     out["sync_distance"] = float(np.mean([r.distance for r in results]))
         return out
+
+
+def validation_callbacks(cfg) -> list[pl.Callback]:
+    """The :class:`ValidationMetrics` callback a training config asks for (``validation_metrics``
+    in ``conf/config.yaml``), for a run on ``cfg.data.cache_dir``; empty when disabled."""
+    settings = cfg.get("validation_metrics")
+    if not settings or not settings.enabled:
+        return []
+    return [ValidationMetrics(cfg.data.cache_dir, int(settings.num_clips), int(settings.ddim_steps), seed=int(cfg.seed))]
