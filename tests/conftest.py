@@ -68,3 +68,14 @@ def cross_check_module():
             pytest.skip(message)
 
     return load
+
+
+@pytest.fixture(scope="session")
+def smplx_model_folder(tmp_path_factory):
+    """A folder with a synthetic ``SMPLX_NEUTRAL.npz`` (real keys and shapes, random values),
+    written once per test session."""
+    from motiongen.formats.smplx_model import write_synthetic_smplx_model
+
+    folder = tmp_path_factory.mktemp("smplx_model")
+    write_synthetic_smplx_model(folder)
+    return folder
