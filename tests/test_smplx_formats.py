@@ -18,7 +18,7 @@ from motiongen.core.smplx_skeleton import (
     smplx_joint_indices,
 )
 from motiongen.corpus.beat2 import discover_beat2, read_beat2_split_csv
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 from motiongen.formats.smplx_model import (
     MODEL_KEYS,
     check_model_file,
@@ -161,3 +161,24 @@ def test_beat2_split_csv_errors(tmp_path):
     path.write_text("id,type\n2_scott_0_1_1,holdout\n")
     with pytest.raises(InputFileError, match=r"split.csv:2.*holdout"):
         read_beat2_split_csv(path)
+
+
+def test_retargeting_keeps_bone_directions_on_the_beat_sample(sample_file):
+    from motiongen.export.smplx_retarget import (
+        bone_direction_errors,
+        primary_children,
+        retarget_bvh_to_smplx,
+    )
+    from motiongen.formats.bvh import read_bvh
+
+    motion = read_bvh(sample_file("beat/2_scott_0_1_1.bvh"), allow_truncated=True)
+    jaw = np.linspace(0, 1, motion.num_frames)
+    result = retarget_bvh_to_smplx(motion.skeleton, motion.euler_deg, motion.root_translation, jaw_open=jaw)
+    assert result.poses.shape == (motion.num_frames, 165) and result.poses.dtype == np.float32
+    errors = bone_direction_errors(motion.skeleton, motion.euler_deg, motion.root_translation, result)
+    followed = {f"{SMPLX_JOINT_NAMES[j]}->{SMPLX_JOINT_NAMES[c]}" for j, c in primary_children().items()}
+    assert len(errors) == 51 and followed <= set(errors)
+    # Each mapped joint's own bone follows BEAT; siblings keep the SMPL-X rest angles between them.
+    assert max(errors[bone] for bone in followed) < 0.5
+    assert max(errors.values()) < 20.0
+    np.testing.assert_allclose(result.poses[:, 3 * 22], np.radians(25.0) * jaw, atol=1e-6)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from motiongen.corpus.beat import parse_take_name
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 from motiongen.formats.tables import read_csv_rows
 
 log = logging.getLogger(__name__)

@@ -17,15 +17,14 @@ brows (browInnerUp, browOuterUp*, browDown*) follow the ARKit weights.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from motiongen.formats.arkit import ARKIT_NAMES, NUM_BLENDSHAPES
 from motiongen.core.skeleton import Skeleton
+from motiongen.export.video import write_mp4
+from motiongen.formats.arkit import ARKIT_NAMES, NUM_BLENDSHAPES
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,6 @@ PANEL = 480  # pixels, each panel is PANEL x PANEL; the video is (2*PANEL) x PAN
 _BACKGROUND = (245, 245, 240)
 _BONE_COLOURS = {"Left": (40, 90, 200), "Right": (200, 50, 50), "": (60, 60, 60)}
 _SKIN, _LIP, _MOUTH, _EYE_WHITE, _DARK = (240, 205, 175), (170, 60, 70), (90, 20, 30), (255, 255, 255), (40, 30, 30)
-AAC_SAMPLE_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
 
 #: Curves drawn in the PNG plot, grouped by panel.
 PLOT_GROUPS: dict[str, tuple[str, ...]] = {
@@ -196,19 +194,6 @@ def render_frames(positions: np.ndarray, parents: np.ndarray, joint_names: list[
         yield np.asarray(image)
 
 
-def _audio_for_video(wave: np.ndarray, sample_rate: int, seconds: float) -> tuple[np.ndarray, int]:
-    """Mono float32 audio at an AAC sample rate, cut or zero-padded to exactly ``seconds``."""
-    from motiongen.formats.audio import resample
-
-    wave = np.asarray(wave, dtype=np.float32).reshape(-1)
-    if sample_rate not in AAC_SAMPLE_RATES:
-        wave, sample_rate = resample(wave, sample_rate, 48000).astype(np.float32), 48000
-    target = int(round(seconds * sample_rate))
-    if len(wave) < target:
-        wave = np.pad(wave, (0, target - len(wave)))
-    return np.clip(wave[:target], -1.0, 1.0), sample_rate
-
-
 def write_preview(path: str | Path, skeleton: Skeleton, euler_deg: np.ndarray, root_translation: np.ndarray,
                   face_weights: np.ndarray, fps: float, audio: tuple[np.ndarray, int] | None = None,
                   crf: int = 23) -> PreviewResult:
@@ -229,8 +214,6 @@ def write_preview(path: str | Path, skeleton: Skeleton, euler_deg: np.ndarray, r
     Returns:
         :class:`PreviewResult`.
     """
-    import av
-
     from motiongen.core.kinematics import forward_kinematics, local_rotation_matrices
 
     path = Path(path)
@@ -242,29 +225,9 @@ def write_preview(path: str | Path, skeleton: Skeleton, euler_deg: np.ndarray, r
     if frames == 0 or not fps > 0:
         raise ValueError(f"need at least one frame and a positive fps (got {frames} frames, {fps} fps)")
     positions = forward_kinematics(skeleton, local_rotation_matrices(skeleton, euler_deg), root_translation)
-    rate = Fraction(fps).limit_denominator(1001)
     seconds = frames / fps
-    tmp = path.with_name(f".{path.name}.partial.mp4")
-    try:
-        with av.open(str(tmp), mode="w") as container:
-            video = container.add_stream("libx264", rate=rate)
-            video.width, video.height, video.pix_fmt = 2 * PANEL, PANEL, "yuv420p"
-            video.options = {"crf": str(crf), "preset": "ultrafast"}
-            sound = None
-            if audio is not None:
-                wave, sample_rate = _audio_for_video(audio[0], int(audio[1]), seconds)
-                sound = container.add_stream("aac", rate=sample_rate, layout="mono")
-            for image in render_frames(positions, skeleton.parents, skeleton.names, face_weights):
-                container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
-            container.mux(video.encode(None))
-            if sound is not None:
-                frame = av.AudioFrame.from_ndarray(wave[None, :], format="fltp", layout="mono")
-                frame.sample_rate = sample_rate
-                container.mux(sound.encode(frame))
-                container.mux(sound.encode(None))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    images = render_frames(positions, skeleton.parents, skeleton.names, face_weights)
+    write_mp4(path, images, 2 * PANEL, PANEL, fps, frames, audio=audio, crf=crf)
     return PreviewResult(path=path, num_frames=frames, fps=float(fps),
                          audio_seconds=seconds if audio is not None else None)
 

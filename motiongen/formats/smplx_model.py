@@ -25,7 +25,7 @@ from motiongen.core.smplx_skeleton import (
     SMPLX_PARENTS,
     rest_joint_positions,
 )
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 
 NUM_VERTICES = 10475
 NUM_FACES = 20908
@@ -108,16 +108,19 @@ def check_model_file(path: str | Path) -> dict[str, tuple[int, ...]]:
 
 
 def _bone_ends(rest: np.ndarray) -> np.ndarray:
-    """``(55, 3)`` far end of each joint's tube: its first child, or an extension of its bone."""
+    """``(55, 3)`` far end of each joint's tube: the spine above the pelvis, a skull above the
+    head, else the first child, or an extension of the bone for joints without children."""
     ends = rest.copy()
     first_child = {}
     for joint in range(NUM_SMPLX_JOINTS - 1, 0, -1):
         first_child[int(SMPLX_PARENTS[joint])] = joint
+    first_child[0] = 3  # pelvis -> spine1
+    first_child[9] = 12  # spine3 -> neck
     for joint in range(NUM_SMPLX_JOINTS):
-        if joint in first_child:
-            ends[joint] = rest[first_child[joint]]
-        elif joint == 15:  # head: a skull above it
+        if joint == 15:
             ends[joint] = rest[joint] + (0.0, 0.2, 0.0)
+        elif joint in first_child:
+            ends[joint] = rest[first_child[joint]]
         else:
             bone = rest[joint] - rest[SMPLX_PARENTS[joint]]
             ends[joint] = rest[joint] + 0.7 * bone
@@ -158,7 +161,7 @@ def synthetic_body_geometry(rings: int = 23, segments: int = 8):
     regressor = np.zeros((NUM_SMPLX_JOINTS, NUM_VERTICES))
     grid = np.arange(per_tube).reshape(rings, segments)
     quads = np.stack([grid[:-1], np.roll(grid[:-1], -1, 1), grid[1:], np.roll(grid[1:], -1, 1)], -1).reshape(-1, 4)
-    tube_faces = np.concatenate([quads[:, [0, 2, 1]], quads[:, [1, 2, 3]]])
+    tube_faces = np.concatenate([quads[:, [0, 1, 2]], quads[:, [1, 3, 2]]])
     fan = np.arange(1, segments - 1)
     caps = np.concatenate([np.stack([np.zeros_like(fan), fan + 1, fan], 1),
                            np.stack([np.zeros_like(fan), fan, fan + 1], 1) + (rings - 1) * segments])
@@ -226,8 +229,8 @@ def write_synthetic_smplx_model(folder: str | Path, gender: str = "NEUTRAL", see
     arrays = {
         "v_template": v_template.astype(np.float32),
         "f": faces.astype(np.uint32),
-        "shapedirs": (2e-3 * rng.standard_normal((NUM_VERTICES, 3, num_shape + num_expression))).astype(np.float32),
-        "posedirs": (1e-3 * rng.standard_normal((NUM_VERTICES, 3, NUM_POSE_BASIS))).astype(np.float32),
+        "shapedirs": (2e-5 * rng.standard_normal((NUM_VERTICES, 3, num_shape + num_expression))).astype(np.float32),
+        "posedirs": (2e-5 * rng.standard_normal((NUM_VERTICES, 3, NUM_POSE_BASIS))).astype(np.float32),
         "J_regressor": regressor.astype(np.float32),
         "weights": weights.astype(np.float32),
         "kintree_table": kintree,

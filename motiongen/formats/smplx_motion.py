@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from motiongen.core.smplx_skeleton import NUM_FLAME_EXPRESSIONS, NUM_SMPLX_BETAS, NUM_SMPLX_JOINTS
-from motiongen.errors import InputFileError
+from motiongen.core.errors import InputFileError
 
 log = logging.getLogger(__name__)
 
