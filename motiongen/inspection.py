@@ -1,5 +1,5 @@
-"""What ``motiongen inspect`` finds in a file, a BEAT corpus folder or a Slovo corpus folder (one
-with an ``annotations.csv``), as plain data.
+"""What ``motiongen inspect`` finds in a file, a BEAT or BEAT2 corpus folder or a Slovo corpus
+folder (one with an ``annotations.csv``), as plain data.
 
 Every reader's failure becomes a :class:`Problem` on the file's :class:`FileReport` instead of an
 exception, so one bad file never hides the others. Rendering (rich tables, JSON) lives in
@@ -99,6 +99,7 @@ class Report:
     takes: list[TakeReport] = field(default_factory=list)
     videos: list[VideoRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    modalities: list[str] = field(default_factory=list)  # a corpus's modality columns, in order
 
     def all_problems(self) -> list[Problem]:
         """Every problem: corpus-level first, then per file in order."""
@@ -192,6 +193,23 @@ def _inspect_textgrid(path: Path, report: FileReport) -> None:
     )
 
 
+def _inspect_smplx(path: Path, report: FileReport) -> None:
+    from motiongen.formats.smplx_motion import read_smplx_motion
+
+    motion = read_smplx_motion(path)
+    report.warn(motion.warnings)
+    report.facts.update(
+        frames=motion.num_frames,
+        fps=motion.fps,
+        duration=motion.duration,
+        joints=motion.poses.shape[1] // 3,
+        expressions=motion.expressions.shape[1],
+        betas=len(motion.betas),
+        gender=motion.gender,
+        model=motion.model,
+    )
+
+
 def _inspect_emotion(path: Path, report: FileReport) -> None:
     from motiongen.corpus.emotions import EMOTIONS, read_emotion_labels
 
@@ -236,6 +254,7 @@ _INSPECTORS: dict[str, Callable[[Path, FileReport], None]] = {
     "emotion_csv": _inspect_emotion,
     "semantic_txt": _inspect_semantic,
     "video": _inspect_video,
+    "smplx_npz": _inspect_smplx,
 }
 _KIND_BY_SUFFIX = {
     ".bvh": "bvh",
@@ -246,6 +265,7 @@ _KIND_BY_SUFFIX = {
     ".textgrid": "textgrid",
     ".txt": "semantic_txt",
     **{suffix: "video" for suffix in (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")},
+    ".npz": "smplx_npz",
 }
 
 
@@ -301,7 +321,7 @@ def _duration_mismatch(take: TakeReport) -> Problem | None:
     durations = {
         modality: report.facts["duration"]
         for modality, report in take.files.items()
-        if modality in ("bvh", "json", "wav", "TextGrid") and "duration" in report.facts
+        if modality in ("bvh", "json", "wav", "TextGrid", "smplx") and "duration" in report.facts
     }
     if len(durations) < 2 or max(durations.values()) - min(durations.values()) <= DURATION_MISMATCH_S:
         return None
@@ -319,11 +339,11 @@ def inspect_corpus(
         split_csv: optional ``take_id,split`` override for the CaMN split.
         progress: optional wrapper around the take iterator (e.g. ``tqdm``).
     """
-    from motiongen.corpus.beat import discover_beat
+    from motiongen.corpus.beat import MODALITIES, discover_beat
     from motiongen.corpus.splits import assign_splits
 
     root = Path(root)
-    report = Report(str(root), "corpus")
+    report = Report(str(root), "corpus", modalities=list(MODALITIES))
     corpus = discover_beat(root)
     report.problems.extend(Problem(str(path), WARNING, message) for path, message in corpus.problems)
     try:
@@ -410,10 +430,70 @@ def _looks_like_slovo(root: Path) -> bool:
     return bool(suffixes & set(VIDEO_SUFFIXES)) and ".bvh" not in suffixes
 
 
+_KIND_BY_BEAT2_MODALITY = {
+    "smplx": "smplx_npz",
+    "wav": "audio",
+    "TextGrid": "textgrid",
+    "emo": "emotion_csv",
+    "sem": "semantic_txt",
+}
+
+
+def inspect_beat2_corpus(
+    root: str | Path, split_csv: str | Path | None = None, progress: Callable | None = None
+) -> Report:
+    """Inventory a BEAT2 folder (``smplxflame_30/``, ``wave16k/``, ``textgrid/``, ``emo/``, ``sem/``,
+    ``train_test_split.csv``) and read every file of every take.
+
+    Args:
+        root: the BEAT2 folder.
+        split_csv: optional ``id,type`` file replacing ``<root>/train_test_split.csv``.
+        progress: optional wrapper around the take iterator (e.g. ``tqdm``).
+    """
+    from motiongen.corpus.beat2 import BEAT2_MODALITIES, discover_beat2
+
+    root = Path(root)
+    report = Report(str(root), "corpus", modalities=list(BEAT2_MODALITIES))
+    try:
+        corpus = discover_beat2(root, split_csv)
+    except InputFileError as err:
+        report.problems.append(Problem(str(err.path), ERROR, _reason(err)))
+        return report
+    report.problems.extend(Problem(str(path), WARNING, message) for path, message in corpus.problems)
+    takes = progress(corpus) if progress is not None else corpus
+    for take in takes:
+        take_report = TakeReport(
+            take_id=take.take_id,
+            speaker_id=take.speaker_id,
+            speaker_name=take.speaker_name,
+            take_type=take.take_type,
+            start=take.start,
+            end=take.end,
+            split=take.split_type,
+            split_note="" if take.split_type else "not in the split CSV",
+            missing=list(take.missing),
+            files={
+                modality: inspect_file(path, _KIND_BY_BEAT2_MODALITY[modality])
+                for modality, path in take.files.items()
+            },
+        )
+        mismatch = _duration_mismatch(take_report)
+        if mismatch is not None:
+            report.problems.append(mismatch)
+        report.takes.append(take_report)
+    if not corpus:
+        report.problems.append(Problem(str(root), ERROR, "no BEAT2 take files found"))
+    return report
+
+
 def inspect_path(path: str | Path, split_csv: str | Path | None = None, progress: Callable | None = None) -> Report:
-    """Inspect a single file, a Slovo folder (an ``annotations.csv``, or videos and no BVH) or a
-    BEAT folder."""
+    """Inspect a single file, a BEAT2 folder (one with ``smplxflame_30/``), a Slovo folder (an
+    ``annotations.csv``, or videos and no BVH) or a BEAT folder."""
+    from motiongen.corpus.beat2 import is_beat2_folder
+
     path = Path(path)
+    if path.is_dir() and is_beat2_folder(path):
+        return inspect_beat2_corpus(path, split_csv, progress)
     if path.is_dir() and _looks_like_slovo(path):
         return inspect_slovo(path, progress)
     if path.is_dir():

@@ -216,3 +216,23 @@ def test_json_to_stdout(tmp_path, capsys):
     assert code == 0
     report = json.loads(printed[printed.index("{\n") :])
     assert report["files"][0]["facts"]["frames"] == 3
+
+
+def test_beat2_folder(tmp_path, capsys):
+    from smplx_samples import write_beat2_corpus
+
+    root = write_beat2_corpus(tmp_path / "beat2", {"2_scott_0_1_1": "train", "2_scott_0_2_2": "additional"},
+                              seconds=1.0)
+    (root / "textgrid" / "2_scott_0_2_2.TextGrid").unlink()
+    np.savez(root / "smplxflame_30" / "2_scott_0_3_3.npz", poses=np.zeros((4, 156)))
+    code, report = run_inspect(tmp_path, root)
+    out = capsys.readouterr().out
+    assert code == 1  # the broken npz is an error
+    assert "smplx" in out and "additional" in out
+    takes = {take["take_id"]: take for take in report["takes"]}
+    assert takes["2_scott_0_1_1"]["files"]["smplx"]["facts"]["joints"] == 55
+    assert takes["2_scott_0_1_1"]["split"] == "train"
+    assert takes["2_scott_0_2_2"]["missing"] == ["TextGrid", "emo", "sem"]
+    assert takes["2_scott_0_3_3"]["split"] is None
+    broken = takes["2_scott_0_3_3"]["files"]["smplx"]["problems"][0]["message"]
+    assert "missing key(s) trans, betas, expressions" in broken

@@ -1,12 +1,12 @@
 """``motiongen inspect PATH``: what a file or corpus folder holds, and every problem found.
 
-A single file (bvh, json, wav/flac/mp3, TextGrid, csv, txt, mp4/mov/...) gets a table of what was
-read (frames, fps, duration, joints, blendshape names, tiers, video size, ...). A folder with an
-``annotations.csv`` is inventoried as a Slovo corpus: one row per video with its signer, label,
-split, frames, fps and size, then split counts. Any other folder is a BEAT corpus: one row per take
-with its speaker, split and the duration of each modality (``-`` missing, ``ERR`` unreadable), then
-split counts per speaker. Every problem follows, errors first. The exit code is
-1 when any file had an error, 0 otherwise.
+A single file (bvh, json, wav/flac/mp3, TextGrid, csv, txt, SMPL-X npz, mp4/mov/...) gets a table
+of what was read (frames, fps, duration, joints, blendshape names, tiers, video size, ...). A folder
+with an ``annotations.csv`` is inventoried as a Slovo corpus: one row per video with its signer,
+label, split, frames, fps and size, then split counts. A folder with ``smplxflame_30/`` is a BEAT2
+corpus and any other folder a BEAT corpus: one row per take with its speaker, split and the
+duration of each modality (``-`` missing, ``ERR`` unreadable), then split counts per speaker. Every
+problem follows, errors first. The exit code is 1 when any file had an error, 0 otherwise.
 """
 
 from __future__ import annotations
@@ -19,11 +19,14 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", type=Path, help="a file, a BEAT corpus folder (<root>/<speaker_id>/<take files>) "
+                        "a BEAT2 folder (<root>/smplxflame_30, wave16k, textgrid, ...) "
                         "or a Slovo folder (annotations.csv + videos)")
     parser.add_argument(
         "--json", dest="json_path", type=Path, metavar="FILE", help="also write the full report as JSON to FILE ('-' for stdout)"
     )
-    parser.add_argument("--split-csv", type=Path, metavar="CSV", help="take_id,split rows overriding the CaMN split")
+    parser.add_argument("--split-csv", type=Path, metavar="CSV",
+                        help="BEAT: take_id,split rows overriding the CaMN split; BEAT2: an id,type file "
+                        "replacing train_test_split.csv")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar while reading a corpus")
 
 
@@ -63,26 +66,27 @@ def _take_cell(take, modality: str) -> str:
 def _corpus_tables(report):
     from rich.table import Table
 
-    from motiongen.corpus.beat import MODALITIES
     from motiongen.corpus.splits import SPLITS
 
+    modalities = report.modalities
     takes = Table(title=f"{report.path}: {len(report.takes)} takes")
     takes.add_column("take", no_wrap=True)
     takes.add_column("speaker")
     takes.add_column("split")
-    for modality in MODALITIES:
+    for modality in modalities:
         takes.add_column(modality, justify="right", no_wrap=True)
     for take in report.takes:
         split = take.split or f"[dim]none ({take.split_note})[/dim]"
-        takes.add_row(take.take_id, str(take.speaker_id), split, *(_take_cell(take, m) for m in MODALITIES))
+        takes.add_row(take.take_id, str(take.speaker_id), split, *(_take_cell(take, m) for m in modalities))
 
+    splits = list(SPLITS) + sorted({t.split for t in report.takes if t.split and t.split not in SPLITS})
     per_speaker = Table(title="splits per speaker")
     per_speaker.add_column("speaker")
-    for split in (*SPLITS, "none"):
+    for split in (*splits, "none"):
         per_speaker.add_column(split, justify="right")
     for speaker in sorted({take.speaker_id for take in report.takes}):
         mine = [take for take in report.takes if take.speaker_id == speaker]
-        counts = [sum(take.split == split for take in mine) for split in SPLITS]
+        counts = [sum(take.split == split for take in mine) for split in splits]
         per_speaker.add_row(str(speaker), *map(str, counts), str(sum(take.split is None for take in mine)))
     return takes, per_speaker
 
