@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "preprocess": "Build or update the training feature cache of a corpus (Hydra overrides; parallel, resumable).",
     "train-evaluator": "Train the FGD/FD feature extractors and the lip-sync scorer of a feature cache.",
     "evaluate": "Score checkpoints with the published gesture/face metrics and lip sync; writes metrics.json and a table.",
+    "smplx": "SMPL-X npz (BEAT2/EMAGE layout): convert BEAT BVH to it, render it as a mesh video with speech.",
     "quickstart": "Offline demo: synthesise a corpus, preprocess, train the tiny model, generate, report.",
 }
 
