@@ -182,3 +182,22 @@ def test_retargeting_keeps_bone_directions_on_the_beat_sample(sample_file):
     assert max(errors[bone] for bone in followed) < 0.5
     assert max(errors.values()) < 20.0
     np.testing.assert_allclose(result.poses[:, 3 * 22], np.radians(25.0) * jaw, atol=1e-6)
+
+
+def test_retargeting_the_beat_t_pose_gives_the_smplx_rest_pose():
+    from motiongen.export.smplx_retarget import retarget_bvh_to_smplx, smplx_joint_positions
+    from motiongen.skeletons import load_beat75_template
+
+    skeleton = load_beat75_template().skeleton
+    euler = np.zeros((2, skeleton.num_joints, 3))
+    euler[1, skeleton.index_of(["LeftForeArm"])[0]] = (0.0, 0.0, 60.0)  # bend the left elbow
+    root = np.array([[0.0, 92.75, 0.0], [10.0, 92.75, 0.0]])
+    result = retarget_bvh_to_smplx(skeleton, euler, root)
+    # The rest skeleton's offsets are the template's rounded to 0.1 mm: rest angles agree to 0.2 degrees.
+    np.testing.assert_allclose(result.poses[0], 0.0, atol=3e-3)
+    elbow = SMPLX_JOINT_NAMES.index("left_elbow")
+    np.testing.assert_allclose(result.poses[1].reshape(55, 3)[elbow], (0.0, 0.0, np.radians(60.0)), atol=3e-3)
+    assert np.count_nonzero(np.abs(result.poses[1] - result.poses[0]) > 1e-6) == 1
+    np.testing.assert_allclose(result.trans[1] - result.trans[0], (0.1, 0.0, 0.0), atol=1e-4)  # leg-length scale ~1
+    positions = smplx_joint_positions(result.poses, result.trans, rest_joint_positions())
+    assert positions.shape == (2, 55, 3)
