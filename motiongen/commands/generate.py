@@ -43,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stream", action="store_true", help="sample window by window and report each as it is ready")
     parser.add_argument("--init-bvh", type=Path, help="BVH whose last second is the starting pose (default: dataset mean pose)")
     parser.add_argument("--no-preview", action="store_true", help="skip preview.mp4 and face_curves.png")
+    parser.add_argument("--smplx-model", type=Path, help="SMPL-X model folder (SMPLX_NEUTRAL*.npz): smplx_preview.mp4 "
+                        "shows the body mesh (default from conf/generate.yaml; without one, the skeleton)")
     parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), help="inference dtype (default auto)")
     parser.add_argument("--threads", type=int, help="CPU threads for the network (default: the cores idle now)")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides of conf/generate.yaml, e.g. sampler.eta=0.5")
@@ -54,7 +56,8 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     if args.sampler:
         out.append(f"sampler={args.sampler}")
     pairs = {"seed": args.seed, "num_samples": args.num_samples, "sampler.steps": args.steps, "sampler.eta": args.eta,
-             "sampler.guidance": args.guidance, "out_fps": args.fps, "precision": args.precision, "threads": args.threads}
+             "sampler.guidance": args.guidance, "out_fps": args.fps, "precision": args.precision, "threads": args.threads,
+             "smplx_model": args.smplx_model}
     out += [f"{key}={value}" for key, value in pairs.items() if value is not None]
     if args.no_preview:
         out.append("preview=false")
@@ -167,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
         assets, request, out_dir, out_fps=int(cfg.out_fps), inputs=inputs, metadata=extra,
         config=OmegaConf.to_container(cfg, resolve=True), outputs=None if cfg.outputs is None else list(cfg.outputs),
         preview=bool(cfg.preview), overwrite=args.overwrite, on_chunk=report if args.stream else None,
+        options={"smplx_model": cfg.smplx_model, "flat_hand_mean": bool(cfg.flat_hand_mean)},
     )
     if args.stream:
         print(f"streaming start-up latency (first window ready): {generated.metadata['first_window_seconds']:.3f} s")

@@ -3,6 +3,7 @@
 Examples::
 
     motiongen preprocess data=beat data.root=/data/beat_english_v0.2.1
+    motiongen preprocess data=beat2 data.root=/data/beat_english_v2.0.0 data/features=spectral
     motiongen preprocess data.root=/data/beat data/features=spectral data.workers=8
     motiongen preprocess data.root=/data/beat data.features.wavlm.model=/models/wavlm-large \\
         data.words.vectors=/models/crawl-300d-2M-subword.bin ray.address=auto
@@ -60,6 +61,8 @@ def print_summary(summary) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from omegaconf import OmegaConf
+
     from motiongen.cache.build import SUMMARY, BuildSummary, build_cache
     from motiongen.config import compose
     from motiongen.core.errors import MotiongenError
@@ -67,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
 
     configure_logging(logging.WARNING)
     cfg = compose("config", args.overrides)
+    if OmegaConf.select(cfg, "data.reader", default="beat") == "beat2":
+        from motiongen.cache.beat2_build import build_beat2_cache as build_cache
     try:
         summary = build_cache(cfg, progress=not args.no_progress)
     except MotiongenError:

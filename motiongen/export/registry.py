@@ -37,6 +37,7 @@ class ExportJob:
         suffixes: file-name suffix per sample (``""`` for one sample, ``_0``, ``_1``... for several).
         extras: arrays an exporter adds to ``motion.npz`` (e.g. BVH-ready Euler angles).
         warnings: problems an exporter met (reported with the run).
+        options: exporter settings from the caller (e.g. ``smplx_model``: an SMPL-X model folder).
     """
 
     staging: Path
@@ -47,6 +48,7 @@ class ExportJob:
     suffixes: list[str] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fps(self) -> float:

@@ -26,6 +26,7 @@ import numpy as np
 from motiongen.core.errors import ConfigError
 from motiongen.core.motion_file import write_motion_file
 from motiongen.core.motion_format import Representation
+from motiongen.export import smplx_outputs  # noqa: F401  (registers the smplx and smplx_preview outputs)
 from motiongen.export.folder import atomic_run_folder
 from motiongen.export.registry import (
     Exporter,
@@ -48,6 +49,8 @@ from motiongen.output_folders import MARKER_NAME
 log = logging.getLogger(__name__)
 
 SUPPORTED_FPS = (30, 120)
+#: Exporters that render videos/plots (left out with ``preview=False``).
+PREVIEWS = ("preview", "smplx_preview")
 
 
 @dataclass
@@ -144,6 +147,7 @@ def write_run(
     outputs: list[str] | None = None,
     preview: bool = True,
     overwrite: bool = False,
+    options: dict[str, Any] | None = None,
 ) -> RunFolder:
     """Export ``generated`` into ``out_dir`` atomically.
 
@@ -155,7 +159,8 @@ def write_run(
         audio: ``(wave, sample_rate)`` muxed into the preview.
         outputs: exporter names (``bvh``, ``arkit``, ``preview``, ...); None = every one the motion
             format allows (the others are listed in the warnings with the reason).
-        preview: with ``outputs=None``, also the ``preview`` output.
+        preview: with ``outputs=None``, also the ``preview`` outputs (``preview``, ``smplx_preview``).
+        options: exporter settings, e.g. ``{"smplx_model": folder}`` for the SMPL-X mesh preview.
 
     Raises:
         ConfigError: unsupported fps, an unknown or impossible requested output (before anything
@@ -166,14 +171,16 @@ def write_run(
     fmt = generated.motion_format
     exporters, skipped = select_exporters(fmt, outputs)
     if outputs is None and not preview:
-        exporters = [e for e in exporters if e.name != "preview"]
-        skipped.pop("preview", None)
+        exporters = [e for e in exporters if e.name not in PREVIEWS]
+        for name in PREVIEWS:
+            skipped.pop(name, None)
     warnings = list(generated.warnings) + [f"no {name} output: {reason}" for name, reason in skipped.items()]
     for warning in warnings[len(generated.warnings):]:
         log.info(warning)
     count = generated.num_samples
     with atomic_run_folder(out_dir, overwrite) as staging:
-        job = ExportJob(staging, generated.blocks, fmt, out_fps, audio, [_suffix(k, count) for k in range(count)])
+        job = ExportJob(staging, generated.blocks, fmt, out_fps, audio, [_suffix(k, count) for k in range(count)],
+                        options=dict(options or {}))
         for exporter in exporters:
             exporter.write(job)
         provenance = {
@@ -204,6 +211,7 @@ def export_generation(
     preview: bool = True,
     overwrite: bool = False,
     on_chunk: Callable[[MotionChunk], None] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> tuple[GeneratedMotion, RunFolder]:
     """Generate what ``request`` asks for and export it into ``out_dir`` (what ``motiongen generate``
     and the quickstart run).
@@ -212,7 +220,7 @@ def export_generation(
         inputs: provenance of the inputs (default: the speech's description).
         metadata: extra facts recorded with the generation metadata.
         config: the generation configuration (recorded beside the checkpoint's training config).
-        outputs / preview / overwrite: as in :func:`write_run`.
+        outputs / preview / overwrite / options: as in :func:`write_run`.
         on_chunk: called with each window as soon as it is ready (streaming).
     """
     from motiongen.export.folder import check_destination
@@ -230,5 +238,5 @@ def export_generation(
     run = write_run(out_dir, generated, out_fps=out_fps, inputs=inputs, model=assets.source,
                     config={"generate": config or {}, "training": assets.config},
                     audio=(speech.wave, speech.sample_rate) if speech is not None else None,
-                    outputs=outputs, preview=preview, overwrite=overwrite)
+                    outputs=outputs, preview=preview, overwrite=overwrite, options=options)
     return generated, run
