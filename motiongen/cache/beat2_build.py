@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
+from motiongen import __version__
 from motiongen.cache.build import SUMMARY, BuildSummary
 from motiongen.cache.sources import fingerprint, sources_unchanged
 from motiongen.cache.store import read_entry, remove_leftovers, settings_hash, write_json_atomic, write_take
@@ -103,6 +105,69 @@ def _take_arrays(take, settings: dict, recipe, table, warnings: list[str]) -> di
     return arrays
 
 
+def _select(corpus, speakers, include_additional: bool, summary: BuildSummary) -> list:
+    """``[(take, split)]`` of the takes to cache; every other take is listed as skipped with why."""
+    selected = []
+    for take in corpus:
+        missing = [what for modality, what in REQUIRED.items() if modality not in take.files]
+        split = take.split(include_additional)
+        if speakers is not None and take.speaker_id not in speakers:
+            summary.skipped[take.take_id] = f"speaker {take.speaker_id} is not in data.speakers {speakers}"
+        elif missing:
+            summary.skipped[take.take_id] = "missing " + ", ".join(missing)
+        elif split is None:
+            reason = ("'additional' take (data.include_additional=false)" if take.split_type == "additional"
+                      else "not listed in the split CSV")
+            summary.skipped[take.take_id] = f"no train/val/test split: {reason}"
+        else:
+            selected.append((take, split))
+    return selected
+
+
+def _transcribed(selected, summary: BuildSummary) -> dict:
+    """``{take_id: ((take, split), words)}`` for the takes whose TextGrid reads (the others fail here)."""
+    from motiongen.formats.textgrid import read_textgrid
+
+    out = {}
+    for take, split in selected:
+        try:
+            words = [i.label for i in read_textgrid(take.files["TextGrid"])["words"] if i.label]
+        except MotiongenError as err:
+            summary.failed[take.take_id] = f"{type(err).__name__}: {err}"
+            continue
+        out[take.take_id] = ((take, split), words)
+    return out
+
+
+def _cache_take(take, cache_dir: Path, settings: dict, digest: str, recipe, table, summary: BuildSummary) -> None:
+    """Reuse the take's entry when its sources and settings are unchanged, else compute and store
+    it; a failure is recorded in ``summary.failed`` (never raised)."""
+    files = {m: str(p) for m, p in take.files.items() if m in SOURCES}
+    entry = read_entry(cache_dir, take.take_id)
+    if entry and entry.get("settings_hash") == digest and sources_unchanged(entry.get("sources", {}), files):
+        summary.up_to_date.append(take.take_id)
+        return
+    warnings: list[str] = []
+    begun = time.perf_counter()
+    try:
+        sources = {modality: fingerprint(path) for modality, path in files.items()}
+        emotion = _emotion(take, warnings)
+        arrays = _take_arrays(take, settings, recipe, table, warnings)
+    except (MotiongenError, OSError, ValueError, KeyError) as err:
+        log.warning("take %s failed: %s", take.take_id, err)
+        summary.failed[take.take_id] = f"{type(err).__name__}: {err}"
+        return
+    frames = len(arrays[BODY])
+    write_take(cache_dir, take.take_id, arrays, {
+        "take_id": take.take_id, "speaker_id": take.speaker_id, "emotion": emotion, "num_frames": frames,
+        "fps": settings["fps"], "dims": {name: int(a.shape[1]) for name, a in arrays.items()},
+        "sources": sources, "settings_hash": digest, "warnings": warnings, "package_version": __version__,
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    })
+    summary.processed[take.take_id] = {"frames": frames, "seconds": round(time.perf_counter() - begun, 3),
+                                       "warnings": warnings}
+
+
 def build_beat2_cache(cfg, progress: bool = True) -> BuildSummary:
     """Build or update the BEAT2 cache described by a composed config (``data=beat2``).
 
@@ -139,30 +204,9 @@ def build_beat2_cache(cfg, progress: bool = True) -> BuildSummary:
     corpus = discover_beat2(str(data.root), data.split_csv)
     summary.warnings.extend(f"{path}: {message}" for path, message in corpus.problems)
     speakers = None if data.speakers is None else [int(s) for s in data.speakers]
-    include_additional = bool(data.include_additional)
-    selected = []
-    for take in corpus:
-        missing = [what for modality, what in REQUIRED.items() if modality not in take.files]
-        split = take.split(include_additional)
-        if speakers is not None and take.speaker_id not in speakers:
-            summary.skipped[take.take_id] = f"speaker {take.speaker_id} is not in data.speakers {speakers}"
-        elif missing:
-            summary.skipped[take.take_id] = "missing " + ", ".join(missing)
-        elif split is None:
-            reason = ("'additional' take (data.include_additional=false)" if take.split_type == "additional"
-                      else "not listed in the split CSV")
-            summary.skipped[take.take_id] = f"no train/val/test split: {reason}"
-        else:
-            selected.append((take, split))
-    transcripts = {}
-    from motiongen.formats.textgrid import read_textgrid
-
-    for take, _ in selected:
-        try:
-            transcripts[take.take_id] = [i.label for i in read_textgrid(take.files["TextGrid"])["words"] if i.label]
-        except MotiongenError as err:
-            summary.failed[take.take_id] = f"{type(err).__name__}: {err}"
-    selected = [(take, split) for take, split in selected if take.take_id in transcripts]
+    transcribed = _transcribed(_select(corpus, speakers, bool(data.include_additional), summary), summary)
+    selected = [pair for pair, _ in transcribed.values()]
+    transcripts = {take_id: words for take_id, (_, words) in transcribed.items()}
     table_path, word_source, word_warnings = prepare_word_table(data.words, transcripts, cache_dir)
     summary.warnings.extend(word_warnings)
     table = WordTable.load(table_path)
@@ -172,36 +216,9 @@ def build_beat2_cache(cfg, progress: bool = True) -> BuildSummary:
         "translation": bool(data.translation), "word_source": word_source,
     }
     digest = settings_hash(settings)
-    from datetime import datetime, timezone
-
-    from motiongen import __version__
-
     try:
-        for take, split in tqdm(selected, desc="preprocess", unit="take", disable=not progress):
-            files = {m: str(p) for m, p in take.files.items() if m in SOURCES}
-            entry = read_entry(cache_dir, take.take_id)
-            if entry and entry.get("settings_hash") == digest and sources_unchanged(entry.get("sources", {}), files):
-                summary.up_to_date.append(take.take_id)
-                continue
-            warnings: list[str] = []
-            begun = time.perf_counter()
-            try:
-                sources = {modality: fingerprint(path) for modality, path in files.items()}
-                emotion = _emotion(take, warnings)
-                arrays = _take_arrays(take, settings, recipe, table, warnings)
-            except (MotiongenError, OSError, ValueError, KeyError) as err:
-                log.warning("take %s failed: %s", take.take_id, err)
-                summary.failed[take.take_id] = f"{type(err).__name__}: {err}"
-                continue
-            frames = len(arrays[BODY])
-            write_take(cache_dir, take.take_id, arrays, {
-                "take_id": take.take_id, "speaker_id": take.speaker_id, "emotion": emotion, "num_frames": frames,
-                "fps": settings["fps"], "dims": {name: int(a.shape[1]) for name, a in arrays.items()},
-                "sources": sources, "settings_hash": digest, "warnings": warnings, "package_version": __version__,
-                "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            })
-            summary.processed[take.take_id] = {"frames": frames, "seconds": round(time.perf_counter() - begun, 3),
-                                               "warnings": warnings}
+        for take, _ in tqdm(selected, desc="preprocess", unit="take", disable=not progress):
+            _cache_take(take, cache_dir, settings, digest, recipe, table, summary)
         manifest, motion_format = _declare(cfg, cache_dir, selected, settings, digest, recipe, word_source,
                                            summary, speakers)
         finish_cache(cache_dir, motion_format, manifest, float(data.std_floor))
