@@ -76,3 +76,13 @@ def test_beat2_config_errors(tmp_path, capsys):
     root = write_beat2_corpus(tmp_path / "beat2", {"2_scott_0_1_1": "train"}, seconds=1.0)
     assert main(["preprocess", "--no-progress", *_beat2(root, tmp_path / "cache", "data.smplx_joints=[upper,torso]")]) == 2
     assert "torso" in capsys.readouterr().err
+
+
+def test_beat2_experiments_compose():
+    from motiongen.config import compose
+
+    full = compose("config", ["experiment=beat2", "data.root=/data/beat_english_v2.0.0"])
+    assert full.data.name == "beat2" and full.data.reader == "beat2" and list(full.data.smplx_joints) == ["upper", "hands"]
+    assert full.trainer.max_steps == 180000 and full.trainer.loop.clip_frames == 150
+    tiny = compose("config", ["experiment=beat2_tiny", "data.root=/data/beat_english_v2.0.0"])
+    assert tiny.data.features.name == "spectral" and tiny.model.network.num_layers == 2

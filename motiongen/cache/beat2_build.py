@@ -207,19 +207,20 @@ def build_beat2_cache(cfg, progress: bool = True) -> BuildSummary:
     transcribed = _transcribed(_select(corpus, speakers, bool(data.include_additional), summary), summary)
     selected = [pair for pair, _ in transcribed.values()]
     transcripts = {take_id: words for take_id, (_, words) in transcribed.items()}
-    table_path, word_source, word_warnings = prepare_word_table(data.words, transcripts, cache_dir)
-    summary.warnings.extend(word_warnings)
-    table = WordTable.load(table_path)
+    train_takes = [take.take_id for take, split in selected if split == "train"]
+    words = prepare_word_table(data.words, transcripts, cache_dir, train_takes)
+    summary.warnings.extend(words.warnings)
+    table = WordTable.load(words.path)
     settings = {
         "reader": "beat2", "recipe": recipe.to_dict(), "fps": float(data.motion_fps), "joints": list(joint_names),
         "joint_indices": smplx_joint_indices(joint_names).tolist(), "rotation": rotation,
-        "translation": bool(data.translation), "word_source": word_source,
+        "translation": bool(data.translation), "word_source": words.source,
     }
     digest = settings_hash(settings)
     try:
         for take, _ in tqdm(selected, desc="preprocess", unit="take", disable=not progress):
             _cache_take(take, cache_dir, settings, digest, recipe, table, summary)
-        manifest, motion_format = _declare(cfg, cache_dir, selected, settings, digest, recipe, word_source,
+        manifest, motion_format = _declare(cfg, cache_dir, selected, settings, digest, recipe, words,
                                            summary, speakers)
         finish_cache(cache_dir, motion_format, manifest, float(data.std_floor))
     finally:
@@ -228,7 +229,7 @@ def build_beat2_cache(cfg, progress: bool = True) -> BuildSummary:
     return summary
 
 
-def _declare(cfg, cache_dir: Path, selected, settings: dict, digest: str, recipe, word_source: str, summary,
+def _declare(cfg, cache_dir: Path, selected, settings: dict, digest: str, recipe, words, summary,
              speakers) -> tuple[dict, MotionFormat]:
     """The manifest's take list and the declared BEAT2 motion format of the cached takes."""
     takes = {}
@@ -256,7 +257,8 @@ def _declare(cfg, cache_dir: Path, selected, settings: dict, digest: str, recipe
     manifest = {
         "settings": settings, "settings_hash": digest,
         "corpus": {"name": str(cfg.data.name), "root": str(Path(str(cfg.data.root)).resolve())},
-        "words": {"source": word_source, "dim": int(cfg.data.words.dim), "table": "words/table.npz"},
+        "words": {"source": words.source, "dim": int(cfg.data.words.dim), "table": "words/table.npz",
+                  "trained_on": words.trained_on},
         "takes": takes,
     }
     return manifest, motion_format
