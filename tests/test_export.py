@@ -109,7 +109,8 @@ def test_face_files_and_npz(tmp_path, beat_motion, template):
     generated, arkit_weights = make_generated(beat_motion)
     run = write_run(tmp_path / "run", generated, inputs={"audio": {"path": "a.wav", "sha256": "ab" * 32}},
                     model={"checkpoint": "m.ckpt", "sha256": "cd" * 32}, config={"sampler": {"steps": 25}}, preview=False)
-    assert sorted(run.files) == ["face.json", "face_livelink.csv", "metadata.json", "motion.bvh", "motion.npz"]
+    assert sorted(run.files) == ["face.json", "face_livelink.csv", "metadata.json", "motion.bvh", "motion.npz",
+                                 "smplx.npz"]
     header = (run.folder / "face_livelink.csv").read_text().splitlines()[0].split(",")
     assert tuple(header) == LIVE_LINK_COLUMNS
     csv = read_live_link_csv(run.folder / "face_livelink.csv")
@@ -123,7 +124,7 @@ def test_face_files_and_npz(tmp_path, beat_motion, template):
     np.testing.assert_allclose(motion.blocks["expression"][0], arkit_weights[0][:, [ARKIT_NAMES.index(n) for n in face_names]])
     np.testing.assert_array_equal(motion.blocks["gesture"], generated.blocks["gesture"])
     assert motion.format.to_dict() == generated.motion_format.to_dict()
-    assert motion.metadata["outputs"] == ["bvh", "arkit"]
+    assert motion.metadata["outputs"] == ["bvh", "arkit", "smplx"]
     assert len(motion.extras["bvh_joint_names"]) == 75 and motion.format.fps == 30.0
     assert motion.metadata["inputs"]["audio"]["sha256"] == "ab" * 32
     assert motion.metadata["model"]["sha256"] == "cd" * 32 and motion.metadata["generation"]["seed"] == 0
@@ -216,7 +217,8 @@ def test_outputs_follow_the_motion_format(tmp_path, beat_motion):
     are stated in the warnings, never dropped silently."""
     partial, _ = make_generated(beat_motion, face_names=ARKIT_NAMES[:40])
     run = write_run(tmp_path / "run", partial)
-    assert sorted(run.files) == ["metadata.json", "motion.bvh", "motion.npz"]
+    assert sorted(run.files) == ["metadata.json", "motion.bvh", "motion.npz", "smplx.npz", "smplx_preview.mp4"]
+    assert any("no SMPL-X model folder given" in w for w in run.warnings)
     assert any(w.startswith("no arkit output: needs all 52 ARKit blendshapes") for w in run.warnings)
     assert any(w.startswith("no preview output") for w in run.warnings)
     generated, _ = make_generated(beat_motion)

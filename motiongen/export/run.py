@@ -26,7 +26,6 @@ import numpy as np
 from motiongen.core.errors import ConfigError
 from motiongen.core.motion_file import write_motion_file
 from motiongen.core.motion_format import Representation
-from motiongen.export import smplx_outputs  # noqa: F401  (registers the smplx and smplx_preview outputs)
 from motiongen.export.folder import atomic_run_folder
 from motiongen.export.registry import (
     Exporter,
@@ -130,6 +129,8 @@ register(Exporter("bvh", ("motion.bvh",), "joint rotations on a skeleton templat
 register(Exporter("arkit", ("face.json", "face_livelink.csv"), "the 52 ARKit weights", needs_arkit, _write_arkit))
 register(Exporter("preview", ("preview.mp4", "face_curves.png"), "joint rotations on a skeleton and the 52 ARKit weights",
                   needs_all(needs_skeleton_rotations, needs_arkit), _write_preview))
+# The SMPL-X outputs (smplx, smplx_preview) register after these, so runs list them after BEAT's.
+from motiongen.export import smplx_outputs  # noqa: E402,F401
 
 
 def _suffix(k: int, count: int) -> str:
