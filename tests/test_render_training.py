@@ -60,3 +60,23 @@ def test_diffusion_stage_one_then_stage_two(tmp_path, video):
     assert any(".motion_modules." in key for key in after)
     assert torch.equal(before["renderer.pose_guider.embedding.conv_in.weight"], after["renderer.pose_guider.embedding.conv_in.weight"])
     assert "ema" in torch.load(tmp_path / "stage2/checkpoints/last.ckpt", map_location="cpu", weights_only=False)
+
+
+@pytest.mark.slow
+def test_diffusion_training_improves_held_out_samples(tmp_path, video):
+    """Longer stage-1 run: sampled held-out frames (EMA weights, DDIM) get closer to the truth."""
+    from render.training.diffusion_module import DiffusionModule
+    from render.training.run import build_module, load_pairs
+
+    tiny = ["model=diffusion", f"model.unet.sample_size={SIZE[0]}", "model.batch_size=4", "model.sample_steps=10",
+            "model.lr=1e-3", "model.ema_decay=0.9", "trainer.max_steps=60", "trainer.checkpoint_every=60",
+            "trainer.eval_every=60"]
+    cfg = _cfg(tmp_path, video, "long", tiny)
+    pairs = load_pairs(cfg)
+    torch.manual_seed(0)
+    untrained = build_module(cfg, pairs, pairs.held_out())
+    assert isinstance(untrained, DiffusionModule)
+    before = untrained.evaluate_held_out()
+    after = train(cfg)["held_out"]
+    assert after["psnr"] > before["psnr"] + 3
+    assert after["ssim"] > before["ssim"]
