@@ -91,6 +91,9 @@ def test_tensorboard_holds_losses_sigmas_weights_lr_grad_norm_throughput_val_and
     weights = [events.Scalars(f"uwp/weight_{t}")[-1].value for t in ("gesture", "expression")]
     assert sum(weights) == pytest.approx(1.0, abs=1e-5)
     assert len(events.Scalars("val/loss")) == 2  # validation after steps 6 and 12
+    final = logged_run[1].metrics  # train() returns the final metrics, as sweeps and evaluations read them
+    assert final["val/loss"] == pytest.approx(events.Scalars("val/loss")[-1].value)
+    assert expected <= set(final) and all(isinstance(value, float) for value in final.values())
     images = events.Images("preview/motion")
     assert [i.step for i in images] == [6, 12] and images[0].width > 100 and images[0].encoded_image_string[:4] == b"\x89PNG"
     assert images[0].height >= 1.8 * images[0].width * 3 / 8  # two panels (jawOpen and the wrist trajectory), 8 x 6 in

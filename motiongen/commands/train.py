@@ -39,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
     cfg = compose("config", args.overrides)
     result = train(cfg, extra_callbacks=validation_callbacks(cfg))
     if result.trainer.is_global_zero:
+        validation = {name: value for name, value in sorted(result.metrics.items()) if name.startswith("val/")}
+        if validation:
+            print("final validation: " + ", ".join(f"{name}={value:.5g}" for name, value in validation.items()))
         print(f"checkpoints: {result.checkpoint_dir}")
         print(f"TensorBoard: tensorboard --logdir {result.tensorboard_dir}")
     return 0

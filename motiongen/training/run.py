@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -124,17 +124,25 @@ def build_trainer(cfg: DictConfig, callbacks: Sequence = ()):
 
 @dataclass
 class TrainingRun:
-    """Where a finished (or stopped) training run left its outputs."""
+    """What a finished (or stopped) training run left: its final metrics and where its outputs are.
+
+    Attributes:
+        metrics: the last logged value of every metric (Lightning's ``callback_metrics``:
+            ``val/loss`` and its per-block terms from the last validation, ``train/*`` from the
+            last logged step, ...), as floats; what sweeps and evaluations read.
+    """
 
     checkpoint_dir: Path
     tensorboard_dir: Path
     module: object
     trainer: object
+    metrics: dict[str, float] = field(default_factory=dict)
 
 
 def train(cfg: DictConfig, motion_format: MotionFormat | None = None, datasets: dict | None = None,
           extra_callbacks: Sequence = ()):
-    """Train (or resume, when ``cfg.resume`` names a checkpoint) and return the :class:`TrainingRun`.
+    """Train (or resume, when ``cfg.resume`` names a checkpoint) and return the :class:`TrainingRun`
+    (final metrics in ``.metrics``, like lightning-hydra-template's ``train()``).
 
     Args:
         cfg: composed config (``motiongen.config.compose``).
@@ -192,4 +200,5 @@ def train(cfg: DictConfig, motion_format: MotionFormat | None = None, datasets: 
     ]
     trainer = build_trainer(cfg, callbacks)
     trainer.fit(module, datamodule=datamodule, ckpt_path=resume)
-    return TrainingRun(root / "checkpoints", root / "tensorboard", module, trainer)
+    metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
+    return TrainingRun(root / "checkpoints", root / "tensorboard", module, trainer, metrics)
