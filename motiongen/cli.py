@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "train-evaluator": "Train the FGD/FD feature extractors and the lip-sync scorer of a feature cache.",
     "evaluate": "Score checkpoints with the published gesture/face metrics and lip sync; writes metrics.json and a table.",
     "smplx": "SMPL-X npz (BEAT2/EMAGE layout): convert BEAT BVH to it, render it as a mesh video with speech.",
+    "sweep": "Hyper-parameter search with Ray Tune (conf/sweep/*.yaml; local or on a Ray cluster; resume=true).",
     "quickstart": "Offline demo: synthesise a corpus, preprocess, train the tiny model, generate, report.",
 }
 

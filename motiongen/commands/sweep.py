@@ -1,0 +1,58 @@
+"""``motiongen sweep``: hyper-parameter search with Ray Tune, one trial = one ``motiongen train``.
+
+Examples::
+
+    motiongen sweep experiment=tiny_cpu sweep=tiny_cpu data.cache_dir=cache/beat-spectral
+    motiongen sweep experiment=uwp_beat sweep=uwp_beat data.cache_dir=/shared/cache ray.address=auto
+    motiongen sweep experiment=tiny_cpu sweep=tiny_cpu data.cache_dir=cache/beat-spectral resume=true
+
+The search (``conf/sweep/*.yaml``: searched override paths and distributions, search algorithm,
+ASHA, sample count, concurrency, per-trial resources) runs on a local Ray instance, or on the
+cluster named by ``ray.address``. Results land in ``<sweep.storage_path>/<sweep.name>/``: per-trial
+TensorBoard logs and checkpoints, ``summary.csv`` / ``summary.md``, ``metric_vs_step.png`` and
+``conf/experiment/<sweep.name>_best.yaml``. ``resume=true`` continues an interrupted sweep without
+re-running finished trials. Exit status 0 when at least one trial reported the ranked metric.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from motiongen.errors import ConfigError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        help="Hydra overrides, e.g. experiment=tiny_cpu sweep=tiny_cpu data.cache_dir=DIR ray.address=auto resume=true",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from motiongen.config import compose, conf_dir
+    from motiongen.log_setup import configure_logging
+    from motiongen.sweeps.report import write_report
+    from motiongen.sweeps.summary import print_table
+    from motiongen.sweeps.tuner import run_sweep
+
+    configure_logging(logging.WARNING)
+    cfg = compose("config", args.overrides)
+    resume = OmegaConf.select(cfg, "resume")
+    if resume not in (None, True, False):
+        raise ConfigError(f"resume={resume!r}: `motiongen sweep` takes resume=true (continue the sweep) or false")
+    settings, results = run_sweep(cfg, list(args.overrides), bool(resume), Path(os.getcwd()))
+    report = write_report(settings, results, conf_dir())
+    print_table(report.rows, f"motiongen sweep {settings.name} -> {settings.sweep_dir}", settings.metric,
+                settings.rank_by, settings.mode)
+    print(f"summary: {report.csv_path}, {report.markdown_path}")
+    print(f"plot: {report.plot_path}")
+    print(f"TensorBoard: tensorboard --logdir {settings.sweep_dir}")
+    print(f"best trial: {report.best.trial} -> {report.best_experiment}")
+    print(f"train it: {report.train_command}")
+    return 0

@@ -1,0 +1,286 @@
+"""`motiongen sweep`: search spaces, strict metric reports, ranking, best-trial experiment files, and
+one real Ray Tune sweep of the tiny experiment (local Ray, 2 CPUs) that is killed with SIGKILL
+mid-way, resumed, and checked for ASHA stops, crash recovery from a checkpoint, and its outputs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+from omegaconf import OmegaConf
+from feature_cache_helpers import make_take, preprocess_overrides
+
+from motiongen.config import compose, conf_dir
+from motiongen.errors import ConfigError
+from motiongen.sweeps.best_config import experiment_text, write_best_experiment
+from motiongen.sweeps.space import format_value, param_space, parse_space, trial_overrides
+from motiongen.sweeps.summary import TrialRow, rank, table_rows
+from motiongen.sweeps.trial import MissingMetricError, read_attempts, report_callback, resource_overrides
+from motiongen.sweeps.tuner import resolved_overrides, run_sweep, sweep_settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+# ----------------------------------------------------------------------------------- search space
+def test_space_entries_become_tune_domains_with_their_bounds():
+    dims = parse_space({
+        "lr": {"path": "model.optim.lr", "distribution": "loguniform", "low": 1e-4, "high": 1e-2},
+        "layers": {"path": "model.network.num_layers", "distribution": "int", "low": 1, "high": 3},
+        "window": {"path": "model.network.window", "distribution": "choice", "values": [5, 10]},
+        "drop": {"path": "model.cond_drop_prob", "distribution": "uniform", "low": 0.0, "high": 0.3},
+    })
+    space = param_space(dims)
+    samples = [{name: domain.sample() for name, domain in space.items()} for _ in range(300)]
+    assert {s["layers"] for s in samples} == {1, 2, 3}, "int bounds are inclusive"
+    assert all(1e-4 <= s["lr"] <= 1e-2 and 0.0 <= s["drop"] <= 0.3 and s["window"] in (5, 10) for s in samples)
+    overrides = trial_overrides(dims, {"lr": 0.000123456789, "layers": 2, "window": 10, "drop": 0.1})
+    assert overrides == ["model.optim.lr=0.0001235", "model.network.num_layers=2", "model.network.window=10",
+                         "model.cond_drop_prob=0.1"]
+    cfg = compose("config", ["experiment=tiny_cpu", *overrides])
+    assert cfg.model.optim.lr == 0.0001235 and cfg.model.network.num_layers == 2
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"path": "model.optim.lr", "distribution": "normal", "low": 0, "high": 1}, "expected one of"),
+    ({"path": "model.optim.lr", "distribution": "loguniform", "low": 0.0, "high": 1}, "low > 0"),
+    ({"path": "model.optim.lr", "distribution": "uniform", "low": 2, "high": 1}, "low < high"),
+    ({"path": "model.network.num_layers", "distribution": "int", "low": 1.5, "high": 3}, "integer bounds"),
+    ({"path": "model.network.window", "distribution": "choice", "values": []}, "non-empty 'values'"),
+    ({"distribution": "uniform", "low": 0, "high": 1}, "'path' and 'distribution'"),
+])
+def test_invalid_space_entries_are_refused_naming_the_entry(entry, message):
+    with pytest.raises(ConfigError, match=message) as err:
+        parse_space({"bad": entry})
+    assert "sweep.space.bad" in str(err.value)
+
+
+def test_a_searched_path_must_exist_in_the_composed_config():
+    cfg = compose("config", ["experiment=tiny_cpu", "sweep=tiny_cpu", "sweep.space.lr.path=model.optim.lrr"])
+    with pytest.raises(ConfigError, match=r"sweep.space.lr.path=model.optim.lrr is not a setting"):
+        sweep_settings(cfg, Path.cwd())
+
+
+def test_override_values_are_written_in_hydra_syntax():
+    assert format_value(True) == "true" and format_value(None) == "null"
+    assert format_value([1, 2]) == "[1,2]" and format_value("cosine") == "cosine"
+    assert format_value("a b") == "'a b'"
+    import numpy as np
+
+    assert format_value(np.float64(0.00031415926)) == "0.0003142"
+
+
+def test_a_sweep_needs_a_sweep_group():
+    with pytest.raises(ConfigError, match="sweep=<name>"):
+        sweep_settings(compose("config", ["experiment=tiny_cpu"]), Path.cwd())
+
+
+# ------------------------------------------------------------------------- trial-level traps
+def test_relative_paths_are_resolved_before_trials_change_directory(tmp_path):
+    overrides = ["experiment=tiny_cpu", "sweep=tiny_cpu", "data.cache_dir=cache/x", "ray.num_cpus=2", "resume=true"]
+    cfg = compose("config", overrides)
+    kept = resolved_overrides(overrides, cfg, tmp_path)
+    assert kept[0] == "experiment=tiny_cpu" and not any(item.startswith(("sweep", "ray", "resume")) for item in kept)
+    final = compose("config", kept)
+    assert final.data.cache_dir == str(tmp_path / "cache" / "x")
+
+
+def test_trial_threads_follow_its_cpus_and_gpu_trials_use_the_gpu():
+    assert resource_overrides(3, 0) == ["trainer.loop.num_threads=3"]
+    assert resource_overrides(0.5, 0.5) == ["trainer.loop.num_threads=1", "trainer.accelerator=gpu", "trainer.devices=1"]
+
+
+def fake_trainer(metrics: dict, step: int = 20):
+    return SimpleNamespace(sanity_checking=False, global_step=step,
+                           callback_metrics={k: torch.tensor(v) for k, v in metrics.items()})
+
+
+def test_a_result_without_the_ranked_metric_fails_naming_the_metric_and_the_reported_keys():
+    callback = report_callback("val/fid")
+    with pytest.raises(MissingMetricError) as err:
+        callback._get_report_dict(fake_trainer({"val/loss": 0.5, "train/loss": 0.4}), None)
+    message = str(err.value)
+    assert "'val/fid'" in message and "train/loss, val/loss" in message and "step 20" in message
+    report = report_callback("val/loss")._get_report_dict(fake_trainer({"val/loss": 0.5}), None)
+    assert report["val/loss"] == 0.5 and report["step"] == 20 and report["threads"] == torch.get_num_threads()
+
+
+# ------------------------------------------------------------------------------------- ranking
+def test_ranking_uses_the_stated_rule_best_or_last_value():
+    dipping = TrialRow("trial_001_a", [], steps=[10, 20, 30], values=[0.9, 0.2, 0.8], max_steps=30)
+    steady = TrialRow("trial_002_b", [], steps=[10, 20, 30], values=[0.7, 0.5, 0.4], max_steps=30)
+    crashed = TrialRow("trial_003_c", [], steps=[], values=[], max_steps=30, final_error="InjectedFault: x")
+    assert [row.trial for row in rank([steady, crashed, dipping], "best", "min")] == ["trial_001_a", "trial_002_b", "trial_003_c"]
+    assert [row.trial for row in rank([steady, crashed, dipping], "last", "min")] == ["trial_002_b", "trial_001_a", "trial_003_c"]
+    assert [row.trial for row in rank([steady, dipping], "best", "max")] == ["trial_001_a", "trial_002_b"]
+    table = table_rows([dipping, crashed], "last", "min")
+    assert table[0][3] == "0.8" and table[1][3] == "-" and table[1][5] == "error" and "InjectedFault" in table[1][6]
+    assert math.isnan(crashed.ranked_value("best", "min"))
+
+
+# ----------------------------------------------------------------------- best-trial experiment
+def test_the_best_trial_file_is_an_experiment_that_composes_to_the_trial_settings(tmp_path):
+    overrides = ["experiment=tiny_cpu", "data/features=spectral", f"data.cache_dir={tmp_path / 'cache'}",
+                 "data.speakers=[2]", "model.optim.lr=0.0004321", "model.network.window=5"]
+    path = write_best_experiment(tmp_path, "probe", overrides, conf_dir(), "Best trial of sweep probe")
+    text = path.read_text()
+    assert text.startswith("# @package _global_\n# Best trial of sweep probe")
+    assert path == tmp_path / "conf" / "experiment" / "probe_best.yaml"
+    best = compose("config", [f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "experiment=probe_best"])
+    direct = compose("config", overrides)
+    assert best == direct
+    with pytest.raises(ConfigError, match="deletions"):
+        experiment_text(["~seed"], conf_dir(), "")
+
+
+# ------------------------------------------------------------------- one real sweep, killed and resumed
+SWEEP_STEPS = 30
+
+
+def sweep_overrides(*extra: str) -> list[str]:
+    """4 trials x 30 steps of the tiny experiment on a relative cache path, validation every 5 steps,
+    ASHA from step 10, the first attempt of trial 1 crashing at step 7 (after its step-5 checkpoint,
+    before ASHA's first decision)."""
+    return [
+        "experiment=tiny_cpu", "sweep=tiny_cpu", "data.cache_dir=cache", "data/features=spectral", "data.speakers=[2]",
+        "ray.num_cpus=2", f"trainer.max_steps={SWEEP_STEPS}", "trainer.val_check_interval=5",
+        "trainer.limit_val_batches=1", "trainer.loop.batch_size=4", "trainer.loop.checkpoint_every_n_steps=5",
+        "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false",
+        "sweep.num_samples=4", "sweep.scheduler.grace_period=10", "sweep.space.lr.low=1e-6", "sweep.space.lr.high=1e-2",
+        "sweep.fault_injection={trial:1,step:7}", *extra,
+    ]
+
+
+def experiment_statuses(sweep_dir: Path) -> dict[str, str]:
+    """Trial folder name -> status in Tune's newest experiment-state snapshot."""
+    snapshots = sorted(sweep_dir.glob("experiment_state-*.json"))
+    if not snapshots:
+        return {}
+    try:
+        state = json.loads(snapshots[-1].read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}  # being rewritten
+    statuses = {}
+    for trial_json, _ in state["trial_data"]:
+        trial = json.loads(trial_json)
+        statuses[trial["trial_id"]] = trial["status"]
+    return statuses
+
+
+def motiongen(*args: str, cwd: Path) -> subprocess.Popen:
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONPATH=str(REPO))
+    return subprocess.Popen([sys.executable, "-m", "motiongen.cli", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.fixture(scope="module")
+def resumed_sweep(tmp_path_factory):
+    """Build a tiny cache, start a sweep, SIGKILL it once a trial has finished, resume it."""
+    from motiongen.cache.build import build_cache
+
+    root = tmp_path_factory.mktemp("sweep")
+    corpus = root / "beat"
+    for take_id, seed in (("2_scott_0_10_10", 1), ("2_scott_0_11_11", 2), ("2_scott_0_60_60", 3)):
+        make_take(corpus, take_id, seed=seed)
+    build_cache(compose("config", preprocess_overrides(corpus, root / "cache")), progress=False)
+    sweep_dir = root / "sweeps" / "tiny_cpu"
+    first = motiongen("sweep", *sweep_overrides(), cwd=root)
+    deadline = time.monotonic() + 900
+    finished_at_kill: dict[str, list] = {}
+    while time.monotonic() < deadline and first.poll() is None:
+        statuses = experiment_statuses(sweep_dir)
+        done = [trial_id for trial_id, status in statuses.items() if status == "TERMINATED"]
+        if done:
+            for folder in sweep_dir.glob("trial_*"):
+                if folder.name.rsplit("_", 1)[1] in done:
+                    finished_at_kill[folder.name] = read_attempts(folder)
+            first.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.5)
+    output_first = first.communicate(timeout=60)[0]
+    assert first.returncode == -signal.SIGKILL, f"the sweep ended before it could be killed:\n{output_first[-3000:]}"
+    assert finished_at_kill, "no trial had finished when the sweep was killed"
+    second = motiongen("sweep", *sweep_overrides("resume=true"), cwd=root)
+    output = second.communicate(timeout=900)[0]
+    assert second.returncode == 0, output[-5000:]
+    return SimpleNamespace(root=root, sweep_dir=sweep_dir, output=output, finished_at_kill=finished_at_kill)
+
+
+def summary_rows(sweep_dir: Path) -> dict[str, dict]:
+    with open(sweep_dir / "summary.csv", newline="") as handle:
+        return {row["trial"]: row for row in csv.DictReader(handle)}
+
+
+@pytest.mark.slow
+def test_a_killed_sweep_resumes_without_rerunning_finished_trials(resumed_sweep):
+    rows = summary_rows(resumed_sweep.sweep_dir)
+    assert len(rows) == 4 and all(row["status"] in ("completed", "stopped early") for row in rows.values()), rows
+    assert len(resumed_sweep.finished_at_kill) < 4, "the kill must interrupt the sweep mid-way"
+    for folder, attempts_before in resumed_sweep.finished_at_kill.items():
+        assert read_attempts(resumed_sweep.sweep_dir / folder) == attempts_before, f"{folder} was run again"
+
+
+@pytest.mark.slow
+def test_asha_stops_a_trial_and_the_crashed_trial_resumed_from_its_checkpoint(resumed_sweep):
+    import pandas as pd
+
+    rows = summary_rows(resumed_sweep.sweep_dir)
+    assert any(row["status"] == "stopped early" for row in rows.values()), rows
+    crashed = [name for name in rows if name.startswith("trial_001_")]
+    assert len(crashed) == 1
+    assert "InjectedFault: sweep.fault_injection: crash at step 7" in rows[crashed[0]]["errors"]
+    folder = resumed_sweep.sweep_dir / crashed[0]
+    starts = [record for record in read_attempts(folder) if record["event"] == "start"]
+    assert starts[0]["resume"] is None and len(starts) >= 2
+    assert all(record["resume"] for record in starts[1:]), "a retry must start from the reported checkpoint"
+    progress = pd.read_csv(folder / "progress.csv")
+    assert (progress["step"] == 5).sum() == 1, "the retried trial re-ran steps it had already reported"
+    for name in rows:
+        reported = pd.read_csv(resumed_sweep.sweep_dir / name / "progress.csv")
+        assert set(reported["threads"]) == {1}, f"{name}: torch threads must equal the trial's 1 CPU"
+
+
+@pytest.mark.slow
+def test_sweep_outputs_table_plot_logs_and_a_best_experiment_that_trains(resumed_sweep, tmp_path):
+    from motiongen.cli import main
+
+    sweep_dir = resumed_sweep.sweep_dir
+    request = json.loads((sweep_dir / "sweep_request.json").read_text())
+    assert f"data.cache_dir={resumed_sweep.root / 'cache'}" in request["overrides"], "relative cache path not resolved"
+    markdown = (sweep_dir / "summary.md").read_text()
+    assert markdown.startswith("| rank | trial | overrides | best val/loss | steps run | status | errors |")
+    assert "best val/loss" in resumed_sweep.output and "train it: motiongen train" in resumed_sweep.output
+    png = (sweep_dir / "metric_vs_step.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    for folder in sweep_dir.glob("trial_*"):
+        assert list((folder / "tensorboard").glob("events.out.tfevents.*")), f"{folder.name}: no TensorBoard log"
+    best_name = next(iter(summary_rows(sweep_dir)))
+    best_overrides = json.loads((sweep_dir / best_name / "overrides.json").read_text())["overrides"]
+    searchpath = f"hydra.searchpath=[file://{sweep_dir / 'conf'}]"
+    best = compose("config", [searchpath, "experiment=tiny_cpu_best"])
+    for override in best_overrides:
+        key, value = override.split("=", 1)
+        assert str(OmegaConf.select(best, key)) == value, f"{key} of the best experiment file"
+    code = main(["train", searchpath, "experiment=tiny_cpu_best", "trainer.max_steps=2", "trainer.val_check_interval=2",
+                 f"trainer.default_root_dir={tmp_path / 'best'}"])
+    assert code == 0 and (tmp_path / "best" / "checkpoints" / "last.ckpt").is_file()
+
+
+def test_starting_over_an_existing_sweep_or_resuming_a_missing_one_is_refused(tmp_path):
+    overrides = ["experiment=tiny_cpu", "sweep=tiny_cpu", f"sweep.storage_path={tmp_path}"]
+    cfg = compose("config", overrides)
+    with pytest.raises(ConfigError, match="no sweep to resume in .*tiny_cpu"):
+        run_sweep(cfg, overrides, resume=True, launch_dir=tmp_path)
+    (tmp_path / "tiny_cpu").mkdir()
+    (tmp_path / "tiny_cpu" / "tuner.pkl").write_bytes(b"")
+    with pytest.raises(ConfigError, match="already holds a sweep: continue it with resume=true"):
+        run_sweep(cfg, overrides, resume=False, launch_dir=tmp_path)
