@@ -149,19 +149,22 @@ SWEEP_STEPS = 30
 def sweep_overrides(*extra: str) -> list[str]:
     """4 trials x 30 steps of the tiny experiment on a relative cache path, validation every 5 steps,
     ASHA from step 10, the first attempt of trial 1 crashing at step 7 (after its step-5 checkpoint,
-    before ASHA's first decision)."""
+    before ASHA's first decision). One trial at a time, so ASHA sees the trials in a fixed order:
+    the seeded TPE start-up draws give trial 2 a lower learning rate than trial 1 (no warm-up, so
+    it shows by step 10), and ASHA stops it at its first rung."""
     return [
         "experiment=tiny_cpu", "sweep=tiny_cpu", "data.cache_dir=cache", "data/features=spectral", "data.speakers=[2]",
         "ray.num_cpus=2", f"trainer.max_steps={SWEEP_STEPS}", "trainer.val_check_interval=5",
         "trainer.limit_val_batches=1", "trainer.loop.batch_size=4", "trainer.loop.checkpoint_every_n_steps=5",
         "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false",
-        "sweep.num_samples=4", "sweep.scheduler.grace_period=10", "sweep.space.lr.low=1e-6", "sweep.space.lr.high=1e-2",
+        "model.optim.warmup_steps=1", "sweep.num_samples=4", "sweep.max_concurrent=1",
+        "sweep.scheduler.grace_period=10", "sweep.space.lr.low=1e-6", "sweep.space.lr.high=1e-2",
         "sweep.fault_injection={trial:1,step:7}", *extra,
     ]
 
 
 def experiment_statuses(sweep_dir: Path) -> dict[str, str]:
-    """Trial folder name -> status in Tune's newest experiment-state snapshot."""
+    """Tune trial id -> status in Tune's newest experiment-state snapshot."""
     snapshots = sorted(sweep_dir.glob("experiment_state-*.json"))
     if not snapshots:
         return {}
