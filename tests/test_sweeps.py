@@ -79,6 +79,24 @@ def test_override_values_are_written_in_hydra_syntax():
     assert format_value(np.float64(0.00031415926)) == "0.0003142"
 
 
+@pytest.mark.parametrize("sweep", sorted(path.stem for path in (REPO / "conf" / "sweep").glob("*.yaml")))
+def test_every_sweep_file_validates_and_its_search_algorithm_suggests_in_bounds(sweep):
+    from motiongen.sweeps.tuner import _search
+
+    experiment = "uwp_beat" if sweep == "uwp_beat" else "tiny_cpu"
+    cfg = compose("config", [f"experiment={experiment}", f"sweep={sweep}"])
+    settings = sweep_settings(cfg, Path.cwd())
+    assert settings.sweep_dir == Path.cwd().resolve() / "sweeps" / sweep
+    search = _search(settings)
+    assert search.set_search_properties(settings.metric, settings.mode, param_space(settings.dims))
+    suggested = search.suggest("probe")
+    assert set(suggested) == {dim.name for dim in settings.dims}
+    for dim in settings.dims:
+        value = suggested[dim.name]
+        assert value in dim.values if dim.distribution == "choice" else dim.low <= value <= dim.high
+    compose("config", [f"experiment={experiment}", *trial_overrides(settings.dims, suggested)])
+
+
 def test_a_sweep_needs_a_sweep_group():
     with pytest.raises(ConfigError, match="sweep=<name>"):
         sweep_settings(compose("config", ["experiment=tiny_cpu"]), Path.cwd())
