@@ -145,6 +145,21 @@ def test_ranking_uses_the_stated_rule_best_or_last_value():
     assert math.isnan(crashed.ranked_value("best", "min"))
 
 
+def test_a_sweep_without_any_reported_metric_fails_listing_each_trial_error(tmp_path):
+    from motiongen.sweeps.report import failure, write_report
+
+    cfg = compose("config", ["experiment=tiny_cpu", "sweep=tiny_cpu", f"sweep.storage_path={tmp_path}"])
+    settings = sweep_settings(cfg, tmp_path)
+    trial = settings.sweep_dir / "trial_001_abc"
+    trial.mkdir(parents=True)
+    (trial / "attempts.jsonl").write_text(json.dumps({"event": "error", "attempt": 0, "error": "MissingMetricError: x"}) + "\n")
+    result = SimpleNamespace(path=str(trial), metrics_dataframe=None, error=RuntimeError("MissingMetricError: x"))
+    report = write_report(settings, [result], conf_dir())
+    assert report.best is None and report.best_experiment is None and report.csv_path.is_file()
+    message = str(failure(report, "val/loss"))
+    assert "no trial reported 'val/loss'" in message and "trial_001_abc: MissingMetricError: x" in message
+
+
 # ----------------------------------------------------------------------- best-trial experiment
 def test_the_best_trial_file_is_an_experiment_that_composes_to_the_trial_settings(tmp_path):
     overrides = ["experiment=tiny_cpu", "data/features=spectral", f"data.cache_dir={tmp_path / 'cache'}",
@@ -282,8 +297,8 @@ def test_sweep_outputs_table_plot_logs_and_a_best_experiment_that_trains(resumed
     assert "best val/loss" in resumed_sweep.output and "train it: motiongen train" in resumed_sweep.output
     png = (sweep_dir / "metric_vs_step.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
-    for folder in sweep_dir.glob("trial_*"):
-        assert list((folder / "tensorboard").glob("events.out.tfevents.*")), f"{folder.name}: no TensorBoard log"
+    for name in summary_rows(sweep_dir):
+        assert list((sweep_dir / name / "tensorboard").glob("events.out.tfevents.*")), f"{name}: no TensorBoard log"
     best_name = next(iter(summary_rows(sweep_dir)))
     best_overrides = json.loads((sweep_dir / best_name / "overrides.json").read_text())["overrides"]
     searchpath = f"hydra.searchpath=[file://{sweep_dir / 'conf'}]"

@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from motiongen.config import compose, conf_dir
     from motiongen.log_setup import configure_logging
-    from motiongen.sweeps.report import write_report
+    from motiongen.sweeps.report import failure, write_report
     from motiongen.sweeps.summary import print_table
     from motiongen.sweeps.tuner import run_sweep
 
@@ -53,6 +53,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"summary: {report.csv_path}, {report.markdown_path}")
     print(f"plot: {report.plot_path}")
     print(f"TensorBoard: tensorboard --logdir {settings.sweep_dir}")
+    if report.orphans:
+        print(f"not part of the sweep (started just before the sweep process was killed, then sampled "
+              f"again on resume): {', '.join(report.orphans)}")
+    if report.best is None:
+        raise failure(report, settings.metric)
     print(f"best trial: {report.best.trial} -> {report.best_experiment}")
     print(f"train it: {report.train_command}")
     return 0

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from motiongen.errors import MotiongenError
+from motiongen.output_folders import mark
 from motiongen.sweeps.space import Dimension, trial_overrides
 
 ATTEMPTS_NAME = "attempts.jsonl"
@@ -149,6 +150,9 @@ def run_trial(config: dict[str, Any], request: TrialRequest) -> None:
     # Tune names the trial's working directory after its folder (trial_dirname)
     trial_dir = Path(request.sweep_dir) / Path(tune.get_context().get_trial_dir()).name
     trial_dir.mkdir(parents=True, exist_ok=True)
+    # The sweep named and created this folder (Tune also writes its results there): mark it as a
+    # motiongen folder, so training may keep and prune its checkpoints in it.
+    mark(trial_dir, "sweep trial")
     sampled = trial_overrides(list(request.dims), config)
     short = [f"{dim.name}={override.split('=', 1)[1]}" for dim, override in zip(request.dims, sampled)]
     (trial_dir / OVERRIDES_NAME).write_text(json.dumps({"settings": short, "overrides": sampled}), encoding="utf-8")

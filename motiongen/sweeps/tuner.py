@@ -19,6 +19,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from motiongen.errors import ConfigError
+from motiongen.output_folders import MARKER_NAME, owned_or_new
 from motiongen.sweeps.space import Dimension, check_paths, param_space, parse_space
 from motiongen.sweeps.trial import TrialRequest, run_trial, trial_dirname
 
@@ -213,13 +214,13 @@ def run_sweep(cfg: DictConfig, overrides: list[str], resume: bool, launch_dir: P
             cfg = compose("config", started + [item for item in overrides if is_sweep_override(item)])
             settings = sweep_settings(cfg, launch_dir)
     else:
-        if settings.sweep_dir.exists() and any(settings.sweep_dir.iterdir()):
+        if settings.sweep_dir.exists() and any(path.name != MARKER_NAME for path in settings.sweep_dir.iterdir()):
             raise ConfigError(
                 f"{settings.sweep_dir} already holds a sweep: continue it with resume=true, or choose another "
                 "sweep.name / sweep.storage_path"
             )
         base = resolved_overrides(overrides, cfg, launch_dir)
-        settings.sweep_dir.mkdir(parents=True, exist_ok=True)
+        owned_or_new(settings.sweep_dir, "sweep", "sweep folder (sweep.storage_path/sweep.name)")
         request_file.write_text(json.dumps({"overrides": base, "command_overrides": list(overrides)}, indent=1), encoding="utf-8")
     request = TrialRequest(
         base_overrides=tuple(base),
