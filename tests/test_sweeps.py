@@ -21,7 +21,7 @@ from omegaconf import OmegaConf
 from feature_cache_helpers import make_take, preprocess_overrides
 
 from motiongen.config import compose, conf_dir
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.sweeps.best_config import experiment_text, write_best_experiment
 from motiongen.sweeps.space import format_value, param_space, parse_space, trial_overrides
 from motiongen.sweeps.summary import TrialRow, rank, table_rows

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

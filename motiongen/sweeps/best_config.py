@@ -15,7 +15,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 
 
 def _is_group(key: str, conf_root: Path) -> bool:

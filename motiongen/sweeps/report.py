@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from motiongen.errors import MotiongenError
+from motiongen.core.errors import MotiongenError
 from motiongen.sweeps.best_config import train_command, write_best_experiment
 from motiongen.sweeps.summary import PLOT_NAME, TrialRow, plot_metric, rank, row_from_result, write_tables
 from motiongen.sweeps.tuner import REQUEST_NAME, SweepSettings

@@ -18,7 +18,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 
 DISTRIBUTIONS = ("uniform", "loguniform", "int", "choice")
 # Significant digits of a sampled float in its override: the trial trains with exactly the value the

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from motiongen.errors import MotiongenError
+from motiongen.core.errors import MotiongenError
 from motiongen.output_folders import mark
 from motiongen.sweeps.space import Dimension, trial_overrides
 

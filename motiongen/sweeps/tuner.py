@@ -18,7 +18,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from motiongen.errors import ConfigError
+from motiongen.core.errors import ConfigError
 from motiongen.output_folders import MARKER_NAME, owned_or_new
 from motiongen.sweeps.space import Dimension, check_paths, param_space, parse_space
 from motiongen.sweeps.trial import TrialRequest, run_trial, trial_dirname
