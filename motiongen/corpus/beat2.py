@@ -19,10 +19,10 @@ without a motion file and a misnamed file are all reported per take or in
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from motiongen.corpus.beat import parse_take_name
+from motiongen.corpus.beat import BeatTake, parse_take_name
 from motiongen.core.errors import InputFileError
 from motiongen.formats.tables import read_csv_rows
 
@@ -41,25 +41,12 @@ BEAT2_SPLIT_TYPES = ("train", "val", "test", "additional")
 
 
 @dataclass
-class Beat2Take:
-    """One BEAT2 take and the files found for it.
-
-    Attributes:
-        take_id: e.g. ``2_scott_0_1_1``.
-        speaker_id, speaker_name, take_type, start, end: parsed from the name (as in BEAT).
-        files: ``{modality: path}`` for the modalities present (keys of :data:`BEAT2_MODALITIES`).
-        missing: modalities without a file, in :data:`BEAT2_MODALITIES` order.
-        split_type: the CSV's ``type`` (train/val/test/additional), None when not listed.
+class Beat2Take(BeatTake):
+    """One BEAT2 take and the files found for it: a :class:`BeatTake` (name parts, ``files`` and
+    ``missing`` keyed by :data:`BEAT2_MODALITIES`) plus the split CSV's ``type``
+    (train/val/test/additional; None when the take is not listed).
     """
 
-    take_id: str
-    speaker_id: int
-    speaker_name: str
-    take_type: int
-    start: int
-    end: int
-    files: dict[str, Path] = field(default_factory=dict)
-    missing: list[str] = field(default_factory=list)
     split_type: str | None = None
 
     def split(self, include_additional: bool = False) -> str | None:
