@@ -15,7 +15,7 @@ from motiongen.corpus.beat import (
     read_emotion_labels,
     read_semantic_labels,
 )
-from motiongen.corpus.emotions import EMOTIONS, emotion_of_take
+from motiongen.corpus.emotions import EMOTIONS, emotion_of_take, take_emotion
 from motiongen.corpus.splits import read_split_csv
 from motiongen.core.errors import InputFileError
 
@@ -167,6 +167,15 @@ def test_emotion_labels(tmp_path):
     assert labels.emotions == [5, 2]
     assert any("disagrees with class 2" in w for w in labels.warnings)
     assert any("duration 10.4 differs" in w for w in labels.warnings)
+
+
+def test_take_emotion_prefers_the_class_covering_most_time_then_the_protocol(tmp_path):
+    path = touch(tmp_path / "multi.csv", "05_surprise, 0, 10, 10, 5\n03_sadness, 10, 21, 11, 3\n05_surprise, 21, 21.5, 0.5, 5\n")
+    warnings: list[str] = []
+    assert take_emotion(path, 0, 1, warnings) == 3 and warnings == []
+    assert take_emotion(None, 0, 70, warnings) == 1 and warnings == []
+    assert take_emotion(None, 0, 119, warnings) == 0
+    assert warnings == ["no emotion label: take index 119 is outside BEAT's protocol; using neutral (0)"]
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ import numpy as np
 
 from motiongen import __version__
 from motiongen.cache.build import SUMMARY, BuildSummary
+from motiongen.cache.manifest import cached_take_facts, corpus_manifest
 from motiongen.cache.sources import fingerprint, sources_unchanged
 from motiongen.cache.store import read_entry, remove_leftovers, settings_hash, write_json_atomic, write_take
 from motiongen.cache.word_table import prepare_word_table
@@ -32,6 +33,7 @@ from motiongen.core.errors import ConfigError, MotiongenError
 from motiongen.core.motion_format import MotionFormat
 from motiongen.core.rotations import axis_angle_to_matrix, matrix_to_6d
 from motiongen.core.smplx_skeleton import resolve_joint_selection, smplx_joint_indices
+from motiongen.corpus.emotions import EMOTIONS, take_emotion
 from motiongen.corpus.beat2_format import AUDIO, BODY, EMOTION, FACE, ROOT, SPEAKER, WORDS, beat2_motion_format
 from motiongen.features.recipe import recipe_from_config
 
@@ -49,24 +51,6 @@ def _body(poses: np.ndarray, joints: np.ndarray, rotation: str) -> np.ndarray:
     if rotation == "rot6d":
         return matrix_to_6d(axis_angle_to_matrix(selected)).reshape(len(poses), -1).astype(np.float32)
     return selected.reshape(len(poses), -1).astype(np.float32)
-
-
-def _emotion(take, warnings: list[str]) -> str:
-    from motiongen.corpus.emotions import EMOTIONS, emotion_of_take, read_emotion_labels
-
-    if "emo" in take.files:
-        labels = read_emotion_labels(take.files["emo"])
-        warnings.extend(labels.warnings)
-        if labels.segments:
-            totals: dict[int, float] = {}
-            for segment in labels.segments:
-                totals[segment.emotion] = totals.get(segment.emotion, 0.0) + (segment.end - segment.start)
-            return EMOTIONS[max(totals, key=totals.get)]
-    emotion = emotion_of_take(take.take_type, take.start)
-    if emotion is None:
-        warnings.append(f"no emotion label: take index {take.start} is outside BEAT's protocol; using neutral")
-        return EMOTIONS[0]
-    return EMOTIONS[emotion]
 
 
 def _take_arrays(take, settings: dict, recipe, table, warnings: list[str]) -> dict[str, np.ndarray]:
@@ -151,7 +135,7 @@ def _cache_take(take, cache_dir: Path, settings: dict, digest: str, recipe, tabl
     begun = time.perf_counter()
     try:
         sources = {modality: fingerprint(path) for modality, path in files.items()}
-        emotion = _emotion(take, warnings)
+        emotion = EMOTIONS[take_emotion(take.files.get("emo"), take.take_type, take.start, warnings)]
         arrays = _take_arrays(take, settings, recipe, table, warnings)
     except (MotiongenError, OSError, ValueError, KeyError) as err:
         log.warning("take %s failed: %s", take.take_id, err)
@@ -232,33 +216,14 @@ def build_beat2_cache(cfg, progress: bool = True) -> BuildSummary:
 def _declare(cfg, cache_dir: Path, selected, settings: dict, digest: str, recipe, words, summary,
              speakers) -> tuple[dict, MotionFormat]:
     """The manifest's take list and the declared BEAT2 motion format of the cached takes."""
-    takes = {}
-    dims = None
-    for take, split in selected:
-        entry = read_entry(cache_dir, take.take_id)
-        if entry is None or entry.get("settings_hash") != digest or take.take_id in summary.failed:
-            continue
-        if dims is None:
-            dims = entry["dims"]
-        elif entry["dims"] != dims:
-            raise MotiongenError(f"take {take.take_id} has block widths {entry['dims']}, others {dims}")
-        takes[take.take_id] = {
-            "split": split, "speaker_id": entry["speaker_id"],
-            "categories": {SPEAKER: str(entry["speaker_id"]), EMOTION: entry["emotion"]},
-            "num_frames": entry["num_frames"], "warnings": entry["warnings"], "sources": entry["sources"],
-        }
-    if not takes:
-        raise MotiongenError("no take could be cached; see the skipped/failed lists")
+    takes, dims = cached_take_facts(
+        cache_dir, [(take.take_id, split) for take, split in selected], digest, summary.failed,
+        lambda entry: {SPEAKER: str(entry["speaker_id"]), EMOTION: entry["emotion"]},
+    )
     speaker_ids = speakers or sorted({facts["speaker_id"] for facts in takes.values()})
     wavlm_dim = dims[AUDIO] - sum(recipe.block_dims(0).values()) if recipe.wavlm is not None else None
     motion_format = beat2_motion_format(settings["fps"], settings["joints"], settings["rotation"],
                                         settings["translation"], dims[AUDIO], recipe.layout(wavlm_dim), dims[WORDS],
                                         speaker_ids)
-    manifest = {
-        "settings": settings, "settings_hash": digest,
-        "corpus": {"name": str(cfg.data.name), "root": str(Path(str(cfg.data.root)).resolve())},
-        "words": {"source": words.source, "dim": int(cfg.data.words.dim), "table": "words/table.npz",
-                  "trained_on": words.trained_on},
-        "takes": takes,
-    }
+    manifest = corpus_manifest(cfg, settings, digest, words, takes)
     return manifest, motion_format

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from motiongen.cache.manifest import cached_take_facts, corpus_manifest
 from motiongen.cache.executors import run_in_process, run_in_processes, run_on_ray
 from motiongen.cache.sources import sources_unchanged
 from motiongen.cache.store import (
@@ -153,26 +154,10 @@ def _declare(cfg, cache_dir: Path, selected, splits, settings: TakeSettings, dig
     from motiongen.corpus.beat_format import AUDIO, EMOTION, SPEAKER, WORDS, beat_motion_format, beat_skeleton_template
     from motiongen.corpus.emotions import EMOTIONS
 
-    takes = {}
-    dims = None
-    for take in selected:
-        entry = read_entry(cache_dir, take.take_id)
-        if entry is None or entry.get("settings_hash") != digest or take.take_id in summary.failed:
-            continue
-        if dims is None:
-            dims = entry["dims"]
-        elif entry["dims"] != dims:
-            raise MotiongenError(f"take {take.take_id} has block widths {entry['dims']}, others {dims}")
-        takes[take.take_id] = {
-            "split": splits[take.take_id],
-            "speaker_id": entry["speaker_id"],
-            "categories": {SPEAKER: str(entry["speaker_id"]), EMOTION: EMOTIONS[entry["emotion"]]},
-            "num_frames": entry["num_frames"],
-            "warnings": entry["warnings"],
-            "sources": entry["sources"],
-        }
-    if not takes:
-        raise MotiongenError("no take could be cached; see the skipped/failed lists")
+    takes, dims = cached_take_facts(
+        cache_dir, [(take.take_id, splits[take.take_id]) for take in selected], digest, summary.failed,
+        lambda entry: {SPEAKER: str(entry["speaker_id"]), EMOTION: EMOTIONS[entry["emotion"]]},
+    )
     speakers = [int(s) for s in cfg.data.speakers] if cfg.data.speakers is not None else sorted(
         {t["speaker_id"] for t in takes.values()}
     )
@@ -182,14 +167,7 @@ def _declare(cfg, cache_dir: Path, selected, splits, settings: TakeSettings, dig
     wavlm_dim = dims[AUDIO] - sum(recipe.block_dims(0).values()) if recipe.wavlm is not None else None
     motion_format = beat_motion_format(settings.fps, settings.joint_names, template, dims[AUDIO],
                                        recipe.layout(wavlm_dim), dims[WORDS], speakers)
-    manifest = {
-        "settings": settings.to_dict(),
-        "settings_hash": digest,
-        "corpus": {"name": str(cfg.data.name), "root": str(Path(str(cfg.data.root)).resolve())},
-        "words": {"source": words.source, "dim": int(cfg.data.words.dim), "table": "words/table.npz",
-                  "trained_on": words.trained_on},
-        "takes": takes,
-    }
+    manifest = corpus_manifest(cfg, settings.to_dict(), digest, words, takes)
     return manifest, motion_format
 
 

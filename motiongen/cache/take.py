@@ -31,6 +31,7 @@ from motiongen import __version__
 from motiongen.cache.sources import fingerprint
 from motiongen.cache.store import CACHE_FORMAT, write_take
 from motiongen.corpus.beat_format import AUDIO, EXPRESSION, GESTURE, WORDS
+from motiongen.corpus.emotions import take_emotion
 from motiongen.core.errors import ConfigError, MotiongenError
 from motiongen.features.recipe import AudioRecipe
 
@@ -141,27 +142,6 @@ def _expression(job: TakeJob, warnings: list[str]) -> np.ndarray:
     return curves.weights
 
 
-def _emotion(job: TakeJob, warnings: list[str]) -> int:
-    """The take's emotion class: the class covering most time in its ``.csv`` when present, else
-    the one BEAT's recording protocol fixes for the take index."""
-    from motiongen.corpus.emotions import emotion_of_take, read_emotion_labels
-
-    if "csv" in job.files:
-        labels = read_emotion_labels(job.files["csv"])
-        warnings.extend(labels.warnings)
-        if labels.segments:
-            totals: dict[int, float] = {}
-            for segment in labels.segments:
-                totals[segment.emotion] = totals.get(segment.emotion, 0.0) + (segment.end - segment.start)
-            return max(totals, key=totals.get)
-        warnings.append(f"{job.files['csv']}: no emotion segments; using the take-index rule")
-    emotion = emotion_of_take(job.take_type, job.take_index)
-    if emotion is None:
-        warnings.append(f"no emotion label: take index {job.take_index} is outside BEAT's protocol; using neutral (0)")
-        return 0
-    return emotion
-
-
 def _compute(job: TakeJob, warnings: list[str]) -> tuple[dict[str, np.ndarray], dict]:
     from motiongen.features.pipeline import extract_audio_features, extract_word_features
     from motiongen.features.spectral import num_frames_for
@@ -201,7 +181,7 @@ def _compute(job: TakeJob, warnings: list[str]) -> tuple[dict[str, np.ndarray], 
         AUDIO: extract_audio_features(wave, rate, num_frames, settings.recipe),
         WORDS: extract_word_features(words, num_frames, fps, table),
     }
-    emotion = _emotion(job, warnings)
+    emotion = take_emotion(job.files.get("csv"), job.take_type, job.take_index, warnings)
     return arrays, {"num_frames": num_frames, "lengths": lengths, "emotion": emotion}
 
 

@@ -29,8 +29,22 @@ MOTION_FILE_VERSION = 1
 _BLOCK, _EXTRA = "block.", "extra."
 
 
+class SampledBlocks:
+    """Sample and frame counts of a ``blocks`` mapping ``{block name: (K, F, width)}`` (all blocks share K and F)."""
+
+    blocks: dict[str, np.ndarray]
+
+    @property
+    def num_samples(self) -> int:
+        return int(next(iter(self.blocks.values())).shape[0])
+
+    @property
+    def num_frames(self) -> int:
+        return int(next(iter(self.blocks.values())).shape[1])
+
+
 @dataclass
-class MotionFile:
+class MotionFile(SampledBlocks):
     """Contents of a motion file.
 
     Attributes:
@@ -44,14 +58,6 @@ class MotionFile:
     blocks: dict[str, np.ndarray]
     metadata: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, np.ndarray] = field(default_factory=dict)
-
-    @property
-    def num_samples(self) -> int:
-        return int(next(iter(self.blocks.values())).shape[0])
-
-    @property
-    def num_frames(self) -> int:
-        return int(next(iter(self.blocks.values())).shape[1])
 
 
 def check_blocks(motion_format: MotionFormat, blocks: Mapping[str, np.ndarray]) -> str | None:

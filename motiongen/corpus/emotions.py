@@ -55,6 +55,26 @@ def emotion_of_take(take_type: int, take_index: int) -> int | None:
     return None
 
 
+def take_emotion(label_file: str | Path | None, take_type: int, take_index: int, warnings: list[str]) -> int:
+    """A take's emotion class: the class covering most time in its label ``.csv`` when one is
+    given and holds segments, else the class BEAT's protocol fixes for the take index, else
+    neutral (0). Every fallback is appended to ``warnings``."""
+    if label_file is not None:
+        labels = read_emotion_labels(label_file)
+        warnings.extend(labels.warnings)
+        if labels.segments:
+            totals: dict[int, float] = {}
+            for segment in labels.segments:
+                totals[segment.emotion] = totals.get(segment.emotion, 0.0) + (segment.end - segment.start)
+            return max(totals, key=totals.get)
+        warnings.append(f"{label_file}: no emotion segments; using the take-index rule")
+    emotion = emotion_of_take(take_type, take_index)
+    if emotion is None:
+        warnings.append(f"no emotion label: take index {take_index} is outside BEAT's protocol; using neutral (0)")
+        return 0
+    return emotion
+
+
 @dataclass(frozen=True)
 class EmotionSegment:
     """One labelled stretch: seconds ``start``/``end``, ``emotion`` class index, ``label`` as written."""

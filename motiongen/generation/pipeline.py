@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from motiongen.core.errors import ConfigError
+from motiongen.core.motion_file import SampledBlocks
 from motiongen.core.motion_format import ConditionKind, ConditionStream, MotionFormat, Representation
 from motiongen.diffusion.samplers import SamplerSettings, sample_network
 from motiongen.diffusion.schedule import NoiseSchedule
@@ -167,7 +168,7 @@ class Condition:
 
 
 @dataclass
-class GeneratedMotion:
+class GeneratedMotion(SampledBlocks):
     """Generated motion.
 
     Attributes:
@@ -185,14 +186,6 @@ class GeneratedMotion:
     @property
     def fps(self) -> float:
         return self.motion_format.fps
-
-    @property
-    def num_samples(self) -> int:
-        return int(next(iter(self.blocks.values())).shape[0])
-
-    @property
-    def num_frames(self) -> int:
-        return int(next(iter(self.blocks.values())).shape[1])
 
 
 PRECISIONS = ("auto", "float32", "bfloat16")

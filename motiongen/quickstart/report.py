@@ -46,6 +46,13 @@ def plot_loss_curve(path: str | Path, steps: np.ndarray, series: dict[str, np.nd
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
+    return _save(fig, path)
+
+
+def _save(fig, path: str | Path) -> Path:
+    """Write ``fig`` as a PNG at ``path`` and release it."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
@@ -119,11 +126,7 @@ def plot_energy(path: str | Path, rows: list[EnergyRow]) -> Path:
     ax.set_title("body motion energy")
     ax.grid(axis="y", alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 @dataclass

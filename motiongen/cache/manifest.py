@@ -1,0 +1,62 @@
+"""The take list and corpus facts of a cache's ``manifest.json``, shared by the speech corpora's builders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from motiongen.cache.store import read_entry
+from motiongen.core.errors import MotiongenError
+
+
+def cached_take_facts(cache_dir: Path, splits: Iterable[tuple[str, str]], digest: str, failed: Mapping[str, str],
+                      categories: Callable[[dict], dict[str, str]]) -> tuple[dict[str, dict], dict[str, int]]:
+    """The manifest entry of every take cached under the current settings, and their block widths.
+
+    Args:
+        splits: ``(take_id, split)`` of the selected takes, in manifest order.
+        digest: the settings hash the entries must carry; others are stale and left out.
+        failed: take ids that failed in this build (their old entries are left out too).
+        categories: the take's category labels (condition stream name → label) from its entry.
+
+    Returns:
+        ``(takes, dims)``: ``takes[take_id]`` holds split, speaker id, categories, frames, warnings
+        and sources; ``dims`` maps every stored array name to its width.
+
+    Raises:
+        MotiongenError: when two takes disagree on the block widths, or no take is cached.
+    """
+    takes: dict[str, dict] = {}
+    dims: dict[str, int] | None = None
+    for take_id, split in splits:
+        entry = read_entry(cache_dir, take_id)
+        if entry is None or entry.get("settings_hash") != digest or take_id in failed:
+            continue
+        if dims is None:
+            dims = entry["dims"]
+        elif entry["dims"] != dims:
+            raise MotiongenError(f"take {take_id} has block widths {entry['dims']}, others {dims}")
+        takes[take_id] = {
+            "split": split,
+            "speaker_id": entry["speaker_id"],
+            "categories": categories(entry),
+            "num_frames": entry["num_frames"],
+            "warnings": entry["warnings"],
+            "sources": entry["sources"],
+        }
+    if not takes:
+        raise MotiongenError("no take could be cached; see the skipped/failed lists")
+    return takes, dims
+
+
+def corpus_manifest(cfg, settings: dict[str, Any], digest: str, words, takes: dict[str, dict]) -> dict[str, Any]:
+    """The whole ``manifest.json`` of a speech corpus's cache (``cfg.data``: name, root, words.dim;
+    ``words``: the prepared word table's source and the takes it was trained on)."""
+    return {
+        "settings": settings,
+        "settings_hash": digest,
+        "corpus": {"name": str(cfg.data.name), "root": str(Path(str(cfg.data.root)).resolve())},
+        "words": {"source": words.source, "dim": int(cfg.data.words.dim), "table": "words/table.npz",
+                  "trained_on": words.trained_on},
+        "takes": takes,
+    }
