@@ -79,3 +79,21 @@ def smplx_model_folder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("smplx_model")
     write_synthetic_smplx_model(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def slovo_cache(sample_file, tmp_path_factory):
+    """A Slovo corpus built from the real sample video (and altered copies, a corrupt and a
+    person-less video) and its cache, built once per session: ``(root, cache_dir, summary)``."""
+    from slovo_samples import VAL_SIGNERS, write_slovo_corpus
+
+    from motiongen.cache.slovo_build import build_slovo_cache
+    from motiongen.config import compose
+
+    sample = sample_file("slovo/f17a6060-6ced-4bd1-9886-8578cfbb864f.mp4")
+    folder = tmp_path_factory.mktemp("slovo")
+    root, cache = folder / "corpus", folder / "cache"
+    write_slovo_corpus(sample, root)
+    cfg = compose("config", ["data=slovo", f"data.root={root}", f"data.cache_dir={cache}",
+                             f"data.val_signers=[{','.join(VAL_SIGNERS)}]"])
+    return root, cache, build_slovo_cache(cfg, progress=False)

@@ -89,3 +89,12 @@ def test_official_hand_landmarks(tmp_path):
     path.write_text(json.dumps({"a1": [{"hand 1": [{"y": 1}]}]}), encoding="utf-8")
     with pytest.raises(InputFileError, match="a1 frame 0 hand 1"):
         read_official_hands(path)
+
+
+def test_validation_signers_can_be_named(tmp_path):
+    rows = [{"attachment_id": f"v{i}", "user_id": f"u{i % 3}", "text": "да"} for i in range(6)]
+    for row in rows:
+        _touch(tmp_path / f"{row['attachment_id']}.mp4")
+    write_annotations(tmp_path / "annotations.csv", rows)
+    corpus = discover_slovo(tmp_path, val_signers=["u2"])
+    assert {v.attachment_id for v in corpus.videos if v.split == "val"} == {"v2", "v5"}

@@ -1,10 +1,12 @@
-"""``motiongen generate``: speech (audio file or text) → BVH, ARKit JSON, Live Link CSV, arrays, preview.
+"""``motiongen generate``: speech (audio file or text) → BVH, ARKit JSON, Live Link CSV, arrays, preview;
+or a sign label (``--sign``) → sign-language motion of a model trained on Slovo.
 
 Examples::
 
     motiongen generate --audio speech.wav --transcript speech.TextGrid --checkpoint model.ckpt
     motiongen generate --text "Hello there, nice to meet you." --voice male --checkpoint model.ckpt
     motiongen generate --audio speech.wav --checkpoint model.ckpt --stream --fps 120 sampler.eta=0.5
+    motiongen generate --sign "привет" --checkpoint runs/slovo/checkpoints/last.ckpt --seconds 2 --guidance 2
 
 Every input is validated before the model loads; the output folder appears only when complete.
 """
@@ -23,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--audio", type=Path, help="speech audio (wav/flac/mp3, any sample rate)")
     source.add_argument("--text", help="text to speak with the offline eSpeak NG voice (instead of --audio)")
+    source.add_argument("--sign", help="sign label to perform, as labelled in the training data (a model trained "
+                        "on Slovo, e.g. 'привет')")
+    parser.add_argument("--seconds", type=float, help="length of the motion for --sign (default: the training clip length)")
     parser.add_argument("--transcript", type=Path, help="Praat TextGrid with a 'words' tier for --audio "
                         "(without it the word features are the silence/unknown vector)")
     parser.add_argument("--voice", default="female", help="voice for --text: female or male (default female)")
@@ -97,8 +102,30 @@ def _first_window(setting, assets) -> int | None:
         raise ConfigError(f"stream_first_window must be min, full or a frame count, got {setting!r}") from None
 
 
+def sign_label(assets, sign: str) -> str:
+    """The model's text label for ``--sign``; an unknown label is an error naming the nearest known ones.
+
+    Raises:
+        ConfigError: the model has no text-label condition, or ``sign`` is not one of its labels.
+    """
+    import difflib
+
+    from motiongen.core.errors import ConfigError
+    from motiongen.core.motion_format import ConditionKind
+
+    stream = assets.category_stream(ConditionKind.TEXT_LABEL)
+    if stream is None:
+        raise ConfigError("this checkpoint has no sign-label condition (it was not trained on a sign corpus); drop --sign")
+    if sign in stream.labels:
+        return sign
+    nearest = difflib.get_close_matches(sign.lower(), [label.lower() for label in stream.labels], n=5, cutoff=0.0)
+    by_lower = {label.lower(): label for label in stream.labels}
+    raise ConfigError(f"unknown sign {sign!r}; the nearest known labels are: {', '.join(by_lower[n] for n in nearest)} "
+                      f"({len(stream.labels)} labels in all)")
+
+
 def _default_out(args: argparse.Namespace) -> Path:
-    stem = args.audio.stem if args.audio else "text"
+    stem = args.audio.stem if args.audio else ("sign" if args.sign is not None else "text")
     return Path("outputs") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
@@ -127,7 +154,11 @@ def run(args: argparse.Namespace) -> int:
     init_bvh = require_file(args.init_bvh, "initial-pose BVH") if args.init_bvh else None
 
     text_emotion = None
-    if args.text is not None:
+    if args.seconds is not None and args.sign is None:
+        raise ConfigError("--seconds goes with --sign; speech sets the length otherwise")
+    if args.sign is not None:
+        speech = None
+    elif args.text is not None:
         from motiongen.text.emotion import estimate_emotion
 
         speech = speech_from_text(args.text, args.voice, cfg.min_speech_seconds, cfg.silence_dbfs)
@@ -146,7 +177,15 @@ def run(args: argparse.Namespace) -> int:
     assets = load_assets(checkpoint, precision=str(cfg.precision))
     emotion, emotion_source = _emotion(args, assets, text_emotion)
     initial_motion = None
-    inputs = dict(speech.description)
+    label, seconds = None, None
+    if args.sign is not None:
+        label = sign_label(assets, args.sign)
+        seconds = args.seconds if args.seconds is not None else assets.window_frames / assets.fps
+        if seconds <= 0:
+            raise ConfigError(f"--seconds must be > 0, got {seconds}")
+        inputs = {"sign": label, "seconds": seconds}
+    else:
+        inputs = dict(speech.description)
     if init_bvh is not None:
         from motiongen.generation.checkpoint import motion_from_bvh
 
@@ -159,7 +198,8 @@ def run(args: argparse.Namespace) -> int:
               f"{chunk.seconds_since_start:.3f} s", flush=True)
 
     request = GenerationRequest(
-        speech=speech, speaker=args.speaker, emotion=emotion, seed=int(cfg.seed), num_samples=int(cfg.num_samples),
+        speech=speech, seconds=seconds, text_label=label, speaker=args.speaker, emotion=emotion, seed=int(cfg.seed),
+        num_samples=int(cfg.num_samples),
         sampler=settings, initial_motion=initial_motion,
         first_window_frames=_first_window(cfg.stream_first_window, assets) if args.stream else None,
     )

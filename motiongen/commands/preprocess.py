@@ -7,6 +7,7 @@ Examples::
     motiongen preprocess data.root=/data/beat data/features=spectral data.workers=8
     motiongen preprocess data.root=/data/beat data.features.wavlm.model=/models/wavlm-large \\
         data.words.vectors=/models/crawl-300d-2M-subword.bin ray.address=auto
+    motiongen preprocess data=slovo data.root=/data/slovo data.workers=2   # MediaPipe landmarks per video
 
 Re-running skips takes whose sources and settings are unchanged and resumes an interrupted run.
 Prints a table of processed / up-to-date / skipped / failed takes (with reasons) and writes the
@@ -73,7 +74,12 @@ def run(args: argparse.Namespace) -> int:
     if OmegaConf.select(cfg, "data.reader", default="beat") == "beat2":
         from motiongen.cache.beat2_build import build_beat2_cache as build_cache
     try:
-        summary = build_cache(cfg, progress=not args.no_progress)
+        if str(cfg.data.name) == "slovo":
+            from motiongen.cache.slovo_build import build_slovo_cache
+
+            summary = build_slovo_cache(cfg, progress=not args.no_progress)
+        else:
+            summary = build_cache(cfg, progress=not args.no_progress)
     except MotiongenError:
         # The takes were still handled one by one: show what happened to each before the error.
         partial = Path(str(cfg.data.cache_dir)).expanduser().resolve() / SUMMARY

@@ -12,8 +12,8 @@ without a sign), ``train`` (``True``/``False``: the official signer-disjoint spl
 ``end`` (the sign's first and last frame inside the video).
 
 Splits: ``train=False`` rows are ``test``; a validation split is carved from the train rows by
-signer (no signer in both), choosing signers in a seeded hash order until ``val_fraction`` of the
-train videos is reached. ``no_event`` clips are kept as a rest class or dropped (``keep_no_event``).
+signer (no signer in both): the given ``val_signers``, or signers chosen in a seeded hash order
+until ``val_fraction`` of the train videos is reached. ``no_event`` clips are kept as a rest class or dropped (``keep_no_event``).
 
 Nothing is dropped silently: a row without a video, a video without a row, a malformed row or a
 repeated id is listed in :attr:`SlovoCorpus.problems`; a video's own problems (e.g. its ``begin``/
@@ -172,10 +172,18 @@ def _signer_order(signer: str, seed: int) -> str:
     return hashlib.sha256(f"{seed}:{signer}".encode("utf-8")).hexdigest()
 
 
-def carve_validation(videos: list[SlovoVideo], val_fraction: float, seed: int) -> None:
-    """Move whole signers from ``train`` to ``val`` (seeded hash order) until at least
-    ``val_fraction`` of the train videos are in ``val``; at least one signer stays in train."""
+def carve_validation(videos: list[SlovoVideo], val_fraction: float, seed: int,
+                     val_signers: list[str] | None = None) -> None:
+    """Move whole signers from ``train`` to ``val``: the listed ``val_signers`` when given, else
+    signers in a seeded hash order until at least ``val_fraction`` of the train videos are in
+    ``val`` (at least one signer stays in train)."""
     train = [v for v in videos if v.split == "train"]
+    if val_signers is not None:
+        chosen = {str(s) for s in val_signers}
+        for video in train:
+            if video.signer in chosen:
+                video.split = "val"
+        return
     signers = sorted({v.signer for v in train}, key=lambda s: _signer_order(s, seed))
     if val_fraction <= 0 or len(signers) < 2:
         return
@@ -199,6 +207,7 @@ def discover_slovo(
     keep_no_event: bool = True,
     val_fraction: float = 0.1,
     seed: int = 0,
+    val_signers: list[str] | None = None,
 ) -> SlovoCorpus:
     """Read ``annotations.csv``, match its rows to the video files and assign splits.
 
@@ -208,6 +217,7 @@ def discover_slovo(
         keep_no_event: keep ``no_event`` clips as a rest class (False drops them, listed as problems).
         val_fraction: share of train videos moved to ``val``, by whole signers.
         seed: seeds the signer order of the validation carve-out.
+        val_signers: signers whose train videos form ``val`` (instead of ``val_fraction``).
 
     Raises:
         InputFileError: no folder, or the annotation file is missing or has no usable header.
@@ -249,7 +259,7 @@ def discover_slovo(
         videos.append(video)
     for video_id in sorted(set(files) - seen):
         problems.append((str(files[video_id]), "video has no row in the annotations; not used"))
-    carve_validation(videos, val_fraction, seed)
+    carve_validation(videos, val_fraction, seed, val_signers)
     official = root / OFFICIAL_LANDMARKS
     return SlovoCorpus(root, sorted(videos, key=lambda v: v.attachment_id), problems,
                        official if official.is_file() else None)

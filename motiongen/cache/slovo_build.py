@@ -1,0 +1,160 @@
+"""Build or update the training cache of a Slovo corpus (what ``motiongen preprocess data=slovo`` runs).
+
+Two stages:
+
+1. Landmarks (:mod:`motiongen.cache.landmarks`): MediaPipe Holistic on every annotated video, in
+   parallel (worker processes or Ray tasks), one atomic ``.npz`` per video; videos whose entry
+   holds the same settings and an unchanged source are not recomputed (resume).
+2. Motion blocks (:mod:`motiongen.corpus.slovo_motion`, declared by
+   :mod:`motiongen.corpus.slovo_format`): derived from the stored landmarks in this process (a few
+   milliseconds per video) and written with :class:`~motiongen.cache.writer.CacheWriter`, which
+   computes the train statistics and the manifest.
+
+Bad inputs are reported per item and never stop the others: unreadable or zero-frame videos and
+videos without a person are failed (with the reason); annotation rows without a file, files without
+a row, frame counts that disagree with the annotation or the official ``slovo_mediapipe.json`` are
+warnings. The summary (``preprocess_summary.json``) lists all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from motiongen.cache.build import SUMMARY, BuildSummary
+from motiongen.cache.executors import run_in_process, run_in_processes, run_on_ray
+from motiongen.cache.landmarks import (
+    VideoJob,
+    entry_is_current,
+    entry_path,
+    landmark_settings,
+    process_video,
+    read_landmark_entry,
+    remove_partial_entries,
+)
+from motiongen.cache.store import write_json_atomic
+from motiongen.cache.writer import CacheWriter
+from motiongen.core.errors import ConfigError, MotiongenError
+from motiongen.corpus.slovo import SlovoVideo, discover_slovo, read_official_hands
+from motiongen.corpus.slovo_format import BODY, FACE, HANDS, SIGN, SPEAKER, slovo_motion_format
+from motiongen.corpus.slovo_motion import slovo_blocks
+
+log = logging.getLogger(__name__)
+
+SEGMENTS = ("video", "sign")
+
+
+def _results(jobs: list[VideoJob], cfg):
+    from omegaconf import OmegaConf
+
+    address = OmegaConf.select(cfg, "ray.address")
+    workers = int(cfg.data.workers)
+    if workers < 1:
+        raise ConfigError(f"data.workers must be >= 1, got {workers}")
+    if address:
+        return run_on_ray(jobs, str(address), workers, task=process_video)
+    if workers == 1 or len(jobs) <= 1:
+        return run_in_process(jobs, task=process_video)
+    return run_in_processes(jobs, workers, uses_torch=False, task=process_video)
+
+
+def _extract(jobs: list[VideoJob], cfg, summary: BuildSummary, progress: bool) -> None:
+    from tqdm import tqdm
+
+    if not jobs:
+        return
+    results = _results(jobs, cfg)
+    with tqdm(total=len(jobs), desc="landmarks", unit="video", disable=not progress) as bar:
+        for result in results:
+            bar.update(1)
+            if result.status == "processed":
+                summary.processed[result.take_id] = {"frames": result.num_frames, "seconds": round(result.seconds, 3),
+                                                     "warnings": result.warnings}
+            else:
+                summary.failed[result.take_id] = result.reason
+
+
+def _official_mismatches(corpus, frame_counts: dict[str, int]) -> list[str]:
+    if corpus.official_landmarks is None:
+        return []
+    try:
+        official = read_official_hands(corpus.official_landmarks)
+    except MotiongenError as err:
+        return [str(err)]
+    return [f"{corpus.official_landmarks}: {video_id} has {len(official[video_id])} frames, the video {frames}"
+            for video_id, frames in sorted(frame_counts.items())
+            if video_id in official and len(official[video_id]) != frames]
+
+
+def _segment(video: SlovoVideo, frames: int, segment: str, context: int) -> tuple[slice, list[str]]:
+    if segment == "video":
+        return slice(0, frames), []
+    if not 0 <= video.begin <= video.end < frames:
+        return slice(0, frames), [f"begin..end {video.begin}..{video.end} outside the {frames} frames; whole video used"]
+    return slice(max(0, video.begin - context), min(frames, video.end + 1 + context)), []
+
+
+def build_slovo_cache(cfg, progress: bool = True) -> BuildSummary:
+    """Build or update the cache of ``cfg.data`` (a ``data=slovo`` config); see the module docstring.
+
+    Raises:
+        ConfigError: a setting that cannot work, or no video could be cached.
+    """
+    started = time.perf_counter()
+    data = cfg.data
+    if str(data.segment) not in SEGMENTS:
+        raise ConfigError(f"data.segment must be one of {SEGMENTS}, got {data.segment!r}")
+    cache_dir = Path(str(data.cache_dir)).expanduser().resolve()
+    corpus = discover_slovo(str(data.root), annotations=data.annotations, keep_no_event=bool(data.keep_no_event),
+                            val_fraction=float(data.val_fraction), seed=int(data.split_seed),
+                            val_signers=None if data.val_signers is None else [str(s) for s in data.val_signers])
+    summary = BuildSummary(str(cache_dir))
+    summary.warnings.extend(f"{where}: {message}" for where, message in corpus.problems)
+    settings = landmark_settings(float(data.min_detection_confidence), float(data.min_tracking_confidence))
+    remove_partial_entries(cache_dir)
+    jobs = [VideoJob(v.attachment_id, str(v.path), str(cache_dir), settings, v.length if v.length > 0 else None)
+            for v in corpus.videos]
+    queued = []
+    for job in jobs:
+        (summary.up_to_date.append(job.take_id) if entry_is_current(job) else queued.append(job))
+    _extract(queued, cfg, summary, progress)
+
+    usable = [v for v in corpus.videos if v.attachment_id not in summary.failed]
+    if not usable:
+        write_json_atomic(cache_dir / SUMMARY, summary.to_dict())
+        raise ConfigError("no Slovo video could be cached; see the failed list")
+    entries = {v.attachment_id: read_landmark_entry(entry_path(cache_dir, v.attachment_id)) for v in usable}
+    fps = float(np.median([entry.meta["fps"] for entry in entries.values()]))
+    summary.warnings.extend(_official_mismatches(corpus, {k: e.meta["num_frames"] for k, e in entries.items()}))
+    labels = tuple(sorted({v.label for v in usable}))
+    signers = tuple(sorted({v.signer for v in usable}))
+    writer = CacheWriter(
+        cache_dir, slovo_motion_format(fps, labels, signers),
+        settings={"landmarks": settings, "segment": str(data.segment), "context_frames": int(data.context_frames)},
+        corpus={"name": str(data.name), "root": str(Path(str(data.root)).resolve())},
+    )
+    for video in usable:
+        entry = entries[video.attachment_id]
+        if abs(entry.meta["fps"] - fps) > 1e-3:
+            summary.failed[video.attachment_id] = f"{entry.meta['fps']} fps; the corpus runs at {fps} fps"
+            continue
+        try:
+            blocks, _ = slovo_blocks(entry.landmarks, entry.present, entry.meta["width"], entry.meta["height"])
+        except ValueError as err:
+            summary.failed[video.attachment_id] = str(err)
+            continue
+        window, notes = _segment(video, len(entry.landmarks), str(data.segment), int(data.context_frames))
+        writer.write_take(
+            video.attachment_id, {name: blocks[name][window] for name in (BODY, HANDS, FACE)}, split=video.split,
+            categories={SPEAKER: video.signer, SIGN: video.label},
+            warnings=list(entry.meta["warnings"]) + list(video.problems) + notes,
+            sources={"video": entry.meta["source"]},
+        )
+    writer.finish(std_floor=float(data.std_floor))
+    summary.seconds = time.perf_counter() - started
+    write_json_atomic(cache_dir / SUMMARY, summary.to_dict())
+    return summary

@@ -1,0 +1,63 @@
+"""The Slovo cache built from the real sample video and altered copies (session fixture
+``slovo_cache`` in conftest.py)."""
+
+import json
+
+import numpy as np
+
+from motiongen.cache.info import CacheInfo
+from motiongen.cache.landmarks import entry_path, read_landmark_entry
+from motiongen.cache.slovo_build import build_slovo_cache
+from motiongen.config import compose
+from motiongen.core.motion_format import ConditionKind, Representation
+
+
+def test_bad_videos_are_reported_and_the_rest_is_cached(slovo_cache):
+    _, cache, summary = slovo_cache
+    assert set(summary.failed) == {"corrupt", "nobody"}
+    assert "corrupt.mp4" in summary.failed["corrupt"] and "no person found" in summary.failed["nobody"]
+    assert set(summary.processed) == {"orig", "mirrored", "reversed", "shifted", "trimmed"}
+    saved = json.loads((cache / "preprocess_summary.json").read_text(encoding="utf-8"))
+    assert set(saved["failed"]) == {"corrupt", "nobody"}
+
+
+def test_landmarks_of_the_real_sample(slovo_cache):
+    _, cache, _ = slovo_cache
+    entry = read_landmark_entry(entry_path(cache, "orig"))
+    assert entry.landmarks.shape == (112, 543, 3)
+    assert entry.present[:, 0].all() and entry.present[:, 1].all()  # pose and face on every frame
+    assert 20 < entry.present[:, 2].sum() < 112 and 20 < entry.present[:, 3].sum() < 112
+    mirrored = read_landmark_entry(entry_path(cache, "mirrored"))
+    # the mirrored video's left hand is the original's right hand, at 1 - x
+    both = entry.present[:, 3] & mirrored.present[:, 2]
+    assert both.sum() > 20
+    x_right = entry.landmarks[both, 522, 0]
+    x_mirror_left = mirrored.landmarks[both, 501, 0]
+    assert np.median(np.abs((1 - x_right) - x_mirror_left)) < 0.03
+
+
+def test_cache_declares_the_slovo_format(slovo_cache):
+    _, cache, _ = slovo_cache
+    info = CacheInfo.load(cache)
+    fmt = info.format
+    assert fmt.block_names() == ("body", "hands", "face")
+    assert [b.width for b in fmt.blocks] == [26, 120, 9]
+    assert fmt.block("body").representation == Representation.LANDMARKS_2D
+    assert fmt.block("face").names[0] == "jawOpen" and fmt.fps == 30.0
+    assert not fmt.conditions_of(ConditionKind.AUDIO)
+    assert fmt.condition("sign").labels == ("да", "нет", "привет")
+    assert {t.take_id: t.split for t in info.takes_in("val")} == {"shifted": "val"}
+    assert [t.take_id for t in info.takes_in("test")] == ["trimmed"]
+    assert len(info.takes_in("train")) == 3
+    for take in ("orig", "trimmed"):
+        for block in fmt.block_names():
+            assert np.isfinite(np.asarray(info.block(take, block))).all()
+    assert info.block("trimmed", "body").shape == (80, 26)
+
+
+def test_rebuild_resumes_without_running_mediapipe_again(slovo_cache):
+    root, cache, _ = slovo_cache
+    cfg = compose("config", ["data=slovo", f"data.root={root}", f"data.cache_dir={cache}", "data.val_signers=[u4]"])
+    again = build_slovo_cache(cfg, progress=False)
+    assert set(again.up_to_date) == {"orig", "mirrored", "reversed", "shifted", "trimmed"}
+    assert not again.processed and set(again.failed) == {"corrupt", "nobody"}

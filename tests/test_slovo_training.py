@@ -1,0 +1,93 @@
+"""The tiny Slovo experiment on the cache of the real sample and its altered copies: it overfits the
+labelled clips, and text-to-sign generation for a label is closest (DTW-MJE) to that label's clip."""
+
+import numpy as np
+import pytest
+from lightning.pytorch.callbacks import Callback
+
+from motiongen.config import compose
+from motiongen.evaluation.metrics import dtw_mje
+
+TRAIN_CLIPS = {"привет": "orig", "да": "mirrored", "нет": "reversed"}
+SIGNERS = {"привет": "u1", "да": "u2", "нет": "u3"}  # each training clip's signer
+
+
+class LossHistory(Callback):
+    """Sum of the unweighted task losses per step."""
+
+    def __init__(self, blocks):
+        self.blocks, self.losses = blocks, []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        metrics = trainer.callback_metrics
+        self.losses.append(float(sum(metrics[f"train/loss_{name}"] for name in self.blocks)))
+
+
+@pytest.fixture(scope="module")
+def trained(slovo_cache, tmp_path_factory):
+    from motiongen.cache.info import CacheInfo
+    from motiongen.training.run import train
+
+    _, cache, _ = slovo_cache
+    out = tmp_path_factory.mktemp("slovo_run")
+    cfg = compose("config", ["experiment=slovo_tiny", f"data.cache_dir={cache}", f"trainer.default_root_dir={out}",
+                             "trainer.max_steps=400", "trainer.val_check_interval=400", "trainer.loop.figure_every_n_steps=400",
+                             "trainer.loop.checkpoint_every_n_steps=400", "model.cond_drop_prob=0.0", "model.optim.lr=3e-3",
+                             "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"])
+    info = CacheInfo.load(cache)
+    history = LossHistory(info.format.block_names())
+    run = train(cfg, extra_callbacks=[history])
+    return run, history, info
+
+
+@pytest.mark.slow
+def test_tiny_slovo_experiment_overfits_the_labelled_clips(trained):
+    run, history, _ = trained
+    assert run.trainer.global_step == 400
+    first, last = np.mean(history.losses[:20]), np.mean(history.losses[-20:])
+    assert last * 10 <= first, f"loss fell only from {first:.4f} to {last:.4f}"
+
+
+def _windows(body: np.ndarray, frames: int, stride: int = 10):
+    return [body[start : start + frames] for start in range(0, len(body) - frames + 1, stride)]
+
+
+@pytest.mark.slow
+def test_generation_for_a_label_is_closest_to_that_labels_clip(trained):
+    from motiongen.diffusion.samplers import SamplerSettings
+    from motiongen.generation.checkpoint import load_assets
+    from motiongen.generation.pipeline import GenerationRequest, generate
+
+    run, _, info = trained
+    assets = load_assets(run.checkpoint_dir / "last.ckpt")
+    frames = 60
+    references = {label: np.asarray(info.block(take, "body")).reshape(-1, 13, 2) for label, take in TRAIN_CLIPS.items()}
+    for label in TRAIN_CLIPS:
+        generated = generate(assets, GenerationRequest(seconds=frames / 30, text_label=label, speaker=SIGNERS[label], seed=1,
+                                                       sampler=SamplerSettings(steps=20)))
+        body = generated.blocks["body"][0].reshape(-1, 13, 2)
+        distance = {other: min(dtw_mje(body, window) for window in _windows(reference, len(body)))
+                    for other, reference in references.items()}
+        assert min(distance, key=distance.get) == label, f"{label}: {distance}"
+
+
+@pytest.mark.slow
+def test_generate_command_performs_a_sign(trained, tmp_path, capsys):
+    from motiongen.cli import main
+    from motiongen.core.motion_file import read_motion_file
+
+    run, _, _ = trained
+    checkpoint = run.checkpoint_dir / "last.ckpt"
+    out = tmp_path / "sign"
+    code = main(["generate", "--sign", "да", "--speaker", "u2", "--checkpoint", str(checkpoint), "--out", str(out),
+                 "--steps", "3", "--seconds", "1.5"])
+    assert code == 0
+    motion = read_motion_file(out / "motion.npz")
+    assert motion.blocks["body"].shape == (1, 45, 26) and motion.blocks["face"].shape == (1, 45, 9)
+    assert motion.metadata["inputs"] == {"sign": "да", "seconds": 1.5}
+
+    code = main(["generate", "--sign", "привт", "--checkpoint", str(checkpoint), "--out", str(tmp_path / "bad")])
+    assert code != 0
+    error = capsys.readouterr().err
+    assert "unknown sign 'привт'" in error and "nearest known labels are: привет" in error
+    assert not (tmp_path / "bad").exists()
