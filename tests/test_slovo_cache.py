@@ -61,3 +61,21 @@ def test_rebuild_resumes_without_running_mediapipe_again(slovo_cache):
     again = build_slovo_cache(cfg, progress=False)
     assert set(again.up_to_date) == {"orig", "mirrored", "reversed", "shifted", "trimmed"}
     assert not again.processed and set(again.failed) == {"corrupt", "nobody"}
+
+
+def test_masks_follow_mediapipe_and_reach_the_training_items(slovo_cache):
+    from motiongen.data.clips import ClipDataset
+
+    _, cache, _ = slovo_cache
+    info = CacheInfo.load(cache)
+    present = read_landmark_entry(entry_path(cache, "orig")).present
+    hands_mask = np.asarray(info.block("orig", "hands_mask"))
+    np.testing.assert_array_equal(hands_mask, present[:, 2:4].astype(np.float32))
+    assert np.asarray(info.block("orig", "body_mask")).all()
+    clips = ClipDataset(cache, "train", clip_frames=60, stride=10, seed_frames=1)
+    row = next(i for i in range(len(clips)) if clips.clip_source(i)[0] == "orig")
+    take, start = clips.clip_source(row)
+    item = clips[row]
+    assert item["hands_mask"].shape == (60, 120)
+    np.testing.assert_array_equal(item["hands_mask"][:, 0].numpy(), present[start : start + 60, 2])
+    np.testing.assert_array_equal(item["hands_mask"][:, 60].numpy(), present[start : start + 60, 3])

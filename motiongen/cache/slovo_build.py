@@ -40,7 +40,7 @@ from motiongen.cache.store import write_json_atomic
 from motiongen.cache.writer import CacheWriter
 from motiongen.core.errors import ConfigError, MotiongenError
 from motiongen.corpus.slovo import SlovoVideo, discover_slovo, read_official_hands
-from motiongen.corpus.slovo_format import BODY, FACE, HANDS, SIGN, SPEAKER, slovo_motion_format
+from motiongen.corpus.slovo_format import BODY, FACE, HANDS, SIGN, SPEAKER, block_masks, slovo_motion_format
 from motiongen.corpus.slovo_motion import slovo_blocks
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,10 @@ def build_slovo_cache(cfg, progress: bool = True) -> BuildSummary:
             continue
         window, notes = _segment(video, len(entry.landmarks), str(data.segment), int(data.context_frames))
         writer.write_take(
-            video.attachment_id, {name: blocks[name][window] for name in (BODY, HANDS, FACE)}, split=video.split,
+            video.attachment_id,
+            {**{name: blocks[name][window] for name in (BODY, HANDS, FACE)},
+             **{name: flags[window] for name, flags in block_masks(blocks["mask"]).items()}},
+            split=video.split,
             categories={SPEAKER: video.signer, SIGN: video.label},
             warnings=list(entry.meta["warnings"]) + list(video.problems) + notes,
             sources={"video": entry.meta["source"]},

@@ -45,8 +45,10 @@ def normalised_names(motion_format: MotionFormat) -> tuple[str, ...]:
 
 
 def stored_names(motion_format: MotionFormat) -> tuple[str, ...]:
-    """Arrays each take entry stores: every motion block and every per-frame condition stream."""
-    return motion_format.block_names() + tuple(c.name for c in motion_format.conditions if c.per_frame)
+    """Arrays each take entry stores: every motion block, every per-frame condition stream and the
+    observed flags ``<block>_mask`` of blocks with mask groups."""
+    masks = tuple(b.mask_name for b in motion_format.blocks if b.mask_name)
+    return motion_format.block_names() + tuple(c.name for c in motion_format.conditions if c.per_frame) + masks
 
 
 def _previous_manifest(cache_dir: Path) -> dict | None:
@@ -142,7 +144,8 @@ class CacheWriter:
         """Store one take.
 
         Args:
-            arrays: ``{name: (N, width)}`` for every motion block and per-frame condition stream.
+            arrays: ``{name: (N, width)}`` for every motion block and per-frame condition stream, and
+                ``{<block>_mask: (N, groups)}`` (1 observed, 0 not) for blocks with mask groups.
             split: ``train``, ``val`` or ``test``.
             categories: ``{stream: label}`` for every category stream of the format.
             warnings: problems met while reading the take (kept in the manifest).
@@ -157,7 +160,8 @@ class CacheWriter:
         if set(arrays) != set(expected):
             raise ConfigError(f"take {take_id}: arrays {sorted(arrays)} do not match the format's {sorted(expected)}")
         lengths = set()
-        widths = {**{b.name: b.width for b in self.format.blocks}, **{c.name: c.width for c in self.format.conditions}}
+        widths = {**{b.name: b.width for b in self.format.blocks}, **{c.name: c.width for c in self.format.conditions},
+                  **{b.mask_name: len(b.mask_groups) for b in self.format.blocks if b.mask_name}}
         for name in expected:
             array = np.asarray(arrays[name])
             if array.ndim != 2 or array.shape[1] != widths[name]:

@@ -134,6 +134,12 @@ def _normalisation_from(payload) -> Normalisation | None:
     return None if payload is None else Normalisation.from_dict(payload)
 
 
+def mask_array_name(block: str) -> str:
+    """Name of a block's observed flags: the cache array ``(N, groups)`` of a take, and the
+    per-channel weights ``(N, width)`` of a training item: ``<block>_mask``."""
+    return f"{block}_mask"
+
+
 @dataclass(frozen=True)
 class MotionBlock:
     """One named block of motion channels.
@@ -144,6 +150,10 @@ class MotionBlock:
         names: the joints / landmarks / blendshapes / coefficients, in channel order.
         units: units of the values, for people and plots (``rad``, ``weight``, ``cm``, ...).
         normalisation: train-split statistics (None until the cache writer has computed them).
+        mask_groups: named channel ranges ``(group, start, stop)`` that each carry one per-frame
+            observed flag (e.g. a hand the landmark detector missed on some frames); the cache
+            stores the flags as :attr:`mask_name` ``(N, len(mask_groups))`` and the loss ignores a
+            group's channels on frames where its flag is 0. Empty: always observed.
     """
 
     name: str
@@ -151,6 +161,7 @@ class MotionBlock:
     names: tuple[str, ...]
     units: str = ""
     normalisation: Normalisation | None = None
+    mask_groups: tuple[tuple[str, int, int], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "representation", Representation(self.representation))
@@ -163,6 +174,26 @@ class MotionBlock:
             raise FormatError(f"block {self.name!r} lists a name twice")
         if self.normalisation is not None and self.normalisation.width != self.width:
             raise FormatError(f"block {self.name!r} has {self.width} channels, its statistics {self.normalisation.width}")
+        groups = tuple((str(g), int(a), int(b)) for g, a, b in self.mask_groups)
+        object.__setattr__(self, "mask_groups", groups)
+        for group, start, stop in groups:
+            if not 0 <= start < stop <= self.width:
+                raise FormatError(f"block {self.name!r}: mask group {group!r} [{start}, {stop}) is outside its {self.width} channels")
+
+    @property
+    def mask_name(self) -> str | None:
+        """Name of the stored observed flags, or None for a block without mask groups."""
+        return mask_array_name(self.name) if self.mask_groups else None
+
+    def channel_mask(self, flags):
+        """Per-channel weights ``(..., width)`` float32 from per-group flags ``(..., groups)``;
+        channels outside every group get 1."""
+        flags = np.asarray(flags, dtype=np.float32)
+        padded = np.concatenate([flags, np.ones(flags.shape[:-1] + (1,), dtype=np.float32)], axis=-1)
+        index = [len(self.mask_groups)] * self.width
+        for column, (_, start, stop) in enumerate(self.mask_groups):
+            index[start:stop] = [column] * (stop - start)
+        return padded[..., index]
 
     @property
     def values_per_name(self) -> int:
@@ -182,12 +213,14 @@ class MotionBlock:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "representation": self.representation.value, "names": list(self.names),
-                "units": self.units, "normalisation": _normalisation_dict(self.normalisation)}
+                "units": self.units, "normalisation": _normalisation_dict(self.normalisation),
+                "mask_groups": [list(group) for group in self.mask_groups]}
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "MotionBlock":
         return cls(str(payload["name"]), Representation(payload["representation"]), tuple(payload["names"]),
-                   str(payload.get("units", "")), _normalisation_from(payload.get("normalisation")))
+                   str(payload.get("units", "")), _normalisation_from(payload.get("normalisation")),
+                   tuple(tuple(group) for group in payload.get("mask_groups", ())))
 
 
 @dataclass(frozen=True)

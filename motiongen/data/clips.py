@@ -41,7 +41,8 @@ class ClipDataset(Dataset):
     (:attr:`CacheInfo.format`): every motion block ``(N, width)`` float32 normalised with the
     cache's train statistics; every per-frame condition stream ``(N, width)`` float32 (normalised
     when the format has statistics for it, e.g. audio; word vectors as stored); every category
-    stream an int64 scalar class index (e.g. ``speaker``).
+    stream an int64 scalar class index (e.g. ``speaker``); for every block with mask groups,
+    ``<block>_mask`` ``(N, width)`` float32 per-channel weights (1 observed, 0 not; the loss uses them).
     """
 
     def __init__(self, cache_dir: str | Path, split: str, clip_frames: int = 150, stride: int = 30, seed_frames: int = 30):
@@ -70,6 +71,7 @@ class ClipDataset(Dataset):
         motion_format = self.info.format
         self._arrays = stored_names(motion_format)
         self._normalised = set(motion_format.normalised_names())
+        self._masked = [block for block in motion_format.blocks if block.mask_name]
         self._categories = {
             stream.name: np.array([self.info.category_index(t, stream.name) for t in self.takes], dtype=np.int64)
             for stream in motion_format.conditions if not stream.per_frame
@@ -108,6 +110,8 @@ class ClipDataset(Dataset):
             if name in self._normalised:
                 values = self.info.normalise(name, values)
             item[name] = torch.from_numpy(values)
+        for block in self._masked:
+            item[block.mask_name] = torch.from_numpy(block.channel_mask(item[block.mask_name].numpy()))
         for name, indices in self._categories.items():
             item[name] = torch.tensor(indices[row], dtype=torch.int64)
         return item

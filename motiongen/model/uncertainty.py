@@ -34,10 +34,23 @@ from motiongen.core.errors import ConfigError
 WEIGHTINGS = ("uwp", "fixed")
 
 
-def task_losses(x0_hat: torch.Tensor, x0: torch.Tensor, slices: dict[str, slice], delta: float = 1.0) -> dict[str, torch.Tensor]:
-    """Mean Huber loss of each task's channels; ``x0_hat``/``x0`` are (B, N, D), computed in float32."""
+def task_losses(x0_hat: torch.Tensor, x0: torch.Tensor, slices: dict[str, slice], delta: float = 1.0,
+                weights: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+    """Mean Huber loss of each task's channels; ``x0_hat``/``x0`` are (B, N, D), computed in float32.
+
+    ``weights`` ``{task: (B, N, D_task)}`` (1 observed, 0 not) makes a task's loss the mean over its
+    observed values only (frames where a landmark detector missed a hand do not count).
+    """
     prediction, target = x0_hat.float(), x0.float()
-    return {name: F.huber_loss(prediction[..., cut], target[..., cut], delta=delta) for name, cut in slices.items()}
+    losses = {}
+    for name, cut in slices.items():
+        if weights is None or name not in weights:
+            losses[name] = F.huber_loss(prediction[..., cut], target[..., cut], delta=delta)
+            continue
+        weight = weights[name].float()
+        elementwise = F.huber_loss(prediction[..., cut], target[..., cut], delta=delta, reduction="none")
+        losses[name] = (elementwise * weight).sum() / weight.sum().clamp_min(1.0)
+    return losses
 
 
 class TaskWeighting(nn.Module):

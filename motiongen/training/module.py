@@ -27,6 +27,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from motiongen.diffusion.samplers import SamplerSettings, sample_network
 from motiongen.diffusion.schedule import NoiseSchedule
 from motiongen.core.errors import ConfigError
+from motiongen.core.motion_format import mask_array_name
 from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
 from motiongen.model.uncertainty import TaskWeighting, task_losses
 from motiongen.training.lr_schedule import warmup_cosine
@@ -122,7 +123,12 @@ class UWPLightningModule(pl.LightningModule):
         uncond = torch.rand(batch_size, generator=generator, device=self.device) < drop_prob
         x_t = self.schedule.q_sample(x0, t, noise)
         x0_hat = network(x_t, t, self.condition(batch, x0), uncond)
-        return task_losses(x0_hat, x0, self.slices, self.huber_delta)
+        return task_losses(x0_hat, x0, self.slices, self.huber_delta, self.loss_weights(batch))
+
+    def loss_weights(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Per-channel observed weights ``{block: (B, N, width)}``: the batch's ``<block>_mask`` of
+        blocks whose format declares mask groups (see :class:`~motiongen.data.clips.ClipDataset`)."""
+        return {name: batch[mask_array_name(name)] for name in self.slices if mask_array_name(name) in batch}
 
     # ------------------------------------------------------------------ training
     def on_train_batch_start(self, batch, batch_idx: int) -> None:
