@@ -78,3 +78,22 @@ def test_bad_windowing_is_a_config_error(cache):
         ClipDataset(cache, "train", clip_frames=30, seed_frames=30)
     with pytest.raises(ConfigError, match="stride"):
         ClipDataset(cache, "train", stride=0)
+
+
+def test_whole_takes_give_one_padded_clip_per_take(cache):
+    info = CacheInfo.load(cache)
+    dataset = ClipDataset(cache, "train", clip_frames=200, seed_frames=10, whole_takes=True)
+    assert [dataset.clip_source(i) for i in range(len(dataset))] == [
+        ("2_scott_0_10_10", 0), ("2_scott_0_11_11", 0), ("2_scott_0_66_66", 0)]
+    assert dataset.warnings == ["take 2_scott_0_10_10 (240 frames) is cut to its first 200 frames (clip_frames)"]
+    short = dataset[1]  # 90 real frames, padded to 200
+    assert short["gesture"].shape == (200, 141) and short["frame_mask"].shape == (200,)
+    np.testing.assert_array_equal(short["frame_mask"].numpy(), [1.0] * 90 + [0.0] * 110)
+    stats = info.format.normalisation("gesture")
+    raw = np.asarray(info.block("2_scott_0_11_11", "gesture"))
+    np.testing.assert_allclose(short["gesture"][:90].numpy(), (raw - stats.mean) / stats.std, rtol=1e-5, atol=1e-5)
+    assert not short["gesture"][90:].any() and not short["audio"][90:].any()
+    assert dataset[0]["frame_mask"].all()
+    assert "frame_mask" not in ClipDataset(cache, "train", clip_frames=150)[0]
+    assert ClipDataset(cache, "train", clip_frames=200, seed_frames=90, whole_takes=True).warnings[1] == (
+        "take 2_scott_0_11_11 (90 frames) is not longer than the seed (90); no clip")

@@ -104,3 +104,16 @@ def test_bad_inputs_and_configs_fail_loudly():
         tiny(fusion="oneway", blocks={"gesture": 9})
     with pytest.raises(ConfigError, match="oneway_source"):
         tiny(fusion="oneway", oneway_source="face")
+
+
+def test_frame_positions_place_every_frame_of_a_sign_clip():
+    cfg = tiny(blocks={"body": 12, "face": 7}, frame_conditions={}, category_conditions={"sign": 5}, frame_positions=True)
+    model = UWPDenoiser(cfg)
+    assert UWPDenoiser(tiny()).frame_position is None
+    x_t, t, cond = inputs(cfg)
+    model(x_t, t, cond).square().mean().backward()
+    assert model.frame_position.weight.grad.abs().sum() > 0
+    with torch.no_grad():
+        before = model(x_t, t, cond)
+        model.frame_position.bias.add_(1.0)
+        assert not torch.allclose(model(x_t, t, cond), before)

@@ -39,3 +39,23 @@ def test_loss_ignores_unobserved_values():
     elementwise = torch.nn.functional.huber_loss(prediction, target, reduction="none")
     assert float(masked) == pytest.approx(float(elementwise[weights.bool()].mean()), rel=1e-6)
     assert task_losses(prediction, target, slices)["hands"] == pytest.approx(float(elementwise.mean()), rel=1e-6)
+
+
+
+def test_loss_weights_combine_observed_flags_and_padding():
+    from training_helpers import tiny_overrides
+
+    from motiongen.config import compose
+    from motiongen.corpus.beat_format import paper_motion_format
+    from motiongen.training.run import build_module
+
+    module = build_module(compose("config", tiny_overrides("unused")), paper_motion_format())
+    frames = (torch.arange(20) < 12).float().expand(2, -1)  # a 12-frame take padded to 20
+    observed = torch.ones(2, 20, 141)
+    observed[:, :5, :3] = 0  # e.g. a part the detector missed on frames 0-4
+    weights = module.loss_weights({"frame_mask": frames, "gesture_mask": observed})
+    assert set(weights) == {"gesture", "expression"}
+    assert weights["expression"].shape == (2, 20, 52) and weights["expression"][:, :12].all()
+    assert not weights["expression"][:, 12:].any() and not weights["gesture"][:, 12:].any()
+    np.testing.assert_array_equal(weights["gesture"][:, :12].numpy(), observed[:, :12].numpy())
+    assert module.loss_weights({}) == {}

@@ -1,7 +1,11 @@
 """Fixed-length training clips cut from the cached takes, read through memory maps.
 
-Clip ``i`` is ``clip_frames`` consecutive frames of one take, starting at a multiple of ``stride``;
-takes shorter than one clip give none (listed in :attr:`ClipDataset.warnings`). Only the clip index
+Windows (default): clip ``i`` is ``clip_frames`` consecutive frames of one take, starting at a
+multiple of ``stride``; takes shorter than one clip give none (listed in :attr:`ClipDataset.warnings`).
+Whole takes (``whole_takes=True``, for corpora of short trimmed clips such as Slovo's signs): one
+clip per take from its first frame, padded at the end to ``clip_frames`` (items carry
+``frame_mask``, 0 on padding, which the loss respects); longer takes are cut at ``clip_frames``
+(listed in the warnings). Only the clip index
 (two int32 arrays) lives in memory; frames are copied out of the take's ``.npy`` memory maps on
 access, and at most :data:`OPEN_TAKES` takes are mapped at a time, so resident memory does not grow
 with the size of the corpus (``tools/bench_dataset_memory.py`` measures it).
@@ -25,6 +29,7 @@ from motiongen.core.errors import ConfigError
 log = logging.getLogger(__name__)
 
 OPEN_TAKES = 8  # memory-mapped takes kept open per process (each maps its block files)
+FRAME_MASK = "frame_mask"  # item key of the (N,) real-frame flags of whole-take clips
 
 
 class ClipDataset(Dataset):
@@ -36,16 +41,21 @@ class ClipDataset(Dataset):
         clip_frames: N, frames per clip (150 = 5 s at 30 fps).
         stride: frames between the starts of consecutive clips of a take.
         seed_frames: S, the first S frames of each clip's motion blocks are the seed motion.
+        whole_takes: one clip per take from its first frame, padded or cut to ``clip_frames``
+            (``stride`` unused); takes of at most ``seed_frames`` frames give none.
 
     Items are dicts of tensors keyed by the names of the cache's motion format
     (:attr:`CacheInfo.format`): every motion block ``(N, width)`` float32 normalised with the
     cache's train statistics; every per-frame condition stream ``(N, width)`` float32 (normalised
     when the format has statistics for it, e.g. audio; word vectors as stored); every category
     stream an int64 scalar class index (e.g. ``speaker``); for every block with mask groups,
-    ``<block>_mask`` ``(N, width)`` float32 per-channel weights (1 observed, 0 not; the loss uses them).
+    ``<block>_mask`` ``(N, width)`` float32 per-channel weights (1 observed, 0 not; the loss uses them);
+    with ``whole_takes``, :data:`FRAME_MASK` ``(N,)`` float32 (1 on the take's frames, 0 on padding,
+    where every other array is 0).
     """
 
-    def __init__(self, cache_dir: str | Path, split: str, clip_frames: int = 150, stride: int = 30, seed_frames: int = 30):
+    def __init__(self, cache_dir: str | Path, split: str, clip_frames: int = 150, stride: int = 30, seed_frames: int = 30,
+                 whole_takes: bool = False):
         if clip_frames < 1 or stride < 1:
             raise ConfigError(f"clip_frames and stride must be >= 1, got {clip_frames} and {stride}")
         if not 0 <= seed_frames < clip_frames:
@@ -55,13 +65,13 @@ class ClipDataset(Dataset):
         self.clip_frames = int(clip_frames)
         self.stride = int(stride)
         self.seed_frames = int(seed_frames)
+        self.whole_takes = bool(whole_takes)
         self.takes = self.info.takes_in(split)
         self.warnings: list[str] = []
         take_rows, starts = [], []
         for row, take in enumerate(self.takes):
-            count = (take.num_frames - self.clip_frames) // self.stride + 1 if take.num_frames >= self.clip_frames else 0
-            if count == 0:
-                message = f"take {take.take_id} ({take.num_frames} frames) is shorter than one clip ({self.clip_frames}); no clips"
+            count, message = self._clips_of(take.take_id, take.num_frames)
+            if message:
                 self.warnings.append(message)
                 log.warning(message)
             take_rows.append(np.full(count, row, dtype=np.int32))
@@ -77,6 +87,18 @@ class ClipDataset(Dataset):
             for stream in motion_format.conditions if not stream.per_frame
         }
         self._open: OrderedDict[int, dict[str, np.ndarray]] = OrderedDict()
+
+    def _clips_of(self, take_id: str, frames: int) -> tuple[int, str | None]:
+        """Number of clips of a take of ``frames`` frames, and the warning about it (None if none)."""
+        if self.whole_takes:
+            if frames <= self.seed_frames:
+                return 0, f"take {take_id} ({frames} frames) is not longer than the seed ({self.seed_frames}); no clip"
+            if frames > self.clip_frames:
+                return 1, f"take {take_id} ({frames} frames) is cut to its first {self.clip_frames} frames (clip_frames)"
+            return 1, None
+        if frames < self.clip_frames:
+            return 0, f"take {take_id} ({frames} frames) is shorter than one clip ({self.clip_frames}); no clips"
+        return (frames - self.clip_frames) // self.stride + 1, None
 
     def __len__(self) -> int:
         return len(self._start_of_clip)
@@ -109,12 +131,21 @@ class ClipDataset(Dataset):
             values = np.array(maps[name][window], dtype=np.float32)
             if name in self._normalised:
                 values = self.info.normalise(name, values)
-            item[name] = torch.from_numpy(values)
+            item[name] = torch.from_numpy(self._padded(values))
         for block in self._masked:
             item[block.mask_name] = torch.from_numpy(block.channel_mask(item[block.mask_name].numpy()))
         for name, indices in self._categories.items():
             item[name] = torch.tensor(indices[row], dtype=torch.int64)
+        if self.whole_takes:
+            real = min(self.takes[row].num_frames, self.clip_frames)
+            item[FRAME_MASK] = (torch.arange(self.clip_frames) < real).float()
         return item
+
+    def _padded(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (n, w) padded with zeros to ``clip_frames`` rows (whole takes only)."""
+        if len(values) == self.clip_frames:
+            return values
+        return np.concatenate([values, np.zeros((self.clip_frames - len(values), values.shape[1]), np.float32)])
 
     def __getstate__(self):  # DataLoader workers open their own memory maps
         state = self.__dict__.copy()

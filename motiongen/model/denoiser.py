@@ -14,8 +14,11 @@ Shared features
 Task-specific features, for each block k
     Z_k_noise = Linear(x_t[..., k])                                 (B, N, 384)
     Z_k       = Linear(flattened seed frames of block k)            (B, seed_dim=96)
+    Z_pos     = Linear(sinusoidal(frame index 0..N-1))              (N, 384), only with
+                ``frame_positions=True`` (ours: a format without per-frame streams, e.g. text-to-sign,
+                has nothing else telling a frame where it sits in the clip)
 Per task, the per-frame token [Z_s, Z_f, Z_k, Z_k_noise] (384+96+96+384 = 960 channels for BEAT)
-is projected to ``latent_dim`` (so every attention head mixes all modalities, as DSG+'s
+is projected to ``latent_dim`` (plus Z_pos when enabled) (so every attention head mixes all modalities, as DSG+'s
 ``input_process2``) and goes through cross-local attention (rotary, block-local). Then
 
 - ``fusion="joint"`` (the paper): the tasks' cross-local outputs are concatenated per frame, projected to
@@ -63,6 +66,10 @@ class DenoiserConfig:
         fusion: ``"joint"`` or ``"oneway"`` (see module docstring); oneway_source: the block whose
             trunk feeds the others under ``"oneway"``.
         kernels: ``auto`` | ``fast`` | ``reference`` (:mod:`motiongen.model.kernels`).
+        frame_positions: add an absolute position code of each frame's index in the clip to its
+            tokens. Attention here is rotary (relative) only; with audio the per-frame features
+            place every frame, without them (sign labels) nothing else tells the network which part
+            of the sign a frame belongs to.
     """
 
     blocks: dict[str, int] = field(default_factory=lambda: {"gesture": 141, "expression": 52})
@@ -83,6 +90,7 @@ class DenoiserConfig:
     fusion: str = "joint"
     oneway_source: str | None = None
     kernels: str = "auto"
+    frame_positions: bool = False
 
     def __post_init__(self) -> None:
         if not self.blocks or any(d < 1 for d in self.blocks.values()):
@@ -168,6 +176,7 @@ class UWPDenoiser(nn.Module):
         self.seed_in = nn.ModuleDict({k: nn.Linear(cfg.seed_frames * d, cfg.seed_dim) for k, d in cfg.blocks.items()})
         local = LocalWindow(cfg.window, cfg.look_backward, cfg.look_forward)
         self.token_in = nn.Linear(cfg.token_dim, latent)
+        self.frame_position = nn.Linear(latent, latent) if cfg.frame_positions else None
         self.cross_local = CrossLocalAttention(latent, cfg.local_heads, local, cfg.kernels)
         if cfg.fusion == "joint":
             self.fuse = nn.Linear(latent * len(cfg.blocks), latent)
@@ -236,6 +245,9 @@ class UWPDenoiser(nn.Module):
         per_clip = per_clip + F.linear(seed_codes, weight[:, start : start + cfg.seed_dim])
         start += cfg.seed_dim
         tokens = F.linear(noise_codes, weight[:, start:]) + per_clip[:, :, None, :]
+        if self.frame_position is not None:
+            frames = torch.arange(noise_codes.shape[2], device=noise_codes.device)
+            tokens = tokens + self.frame_position(timestep_embedding(frames, cfg.latent_dim).to(tokens.dtype))
         return tokens if shared is None else tokens + shared
 
     def _fuse(self, mixed: tuple[torch.Tensor, ...]) -> torch.Tensor:

@@ -25,7 +25,7 @@ class ClipDataModule(pl.LightningDataModule):
     Args:
         cache_dir: feature cache folder (``motiongen preprocess``); read with ``ClipDataset``.
         batch_size: clips per rank per optimiser step.
-        clip_frames / clip_stride / seed_frames: ``ClipDataset`` windowing (frames at 30 fps).
+        clip_frames / clip_stride / seed_frames / whole_takes: ``ClipDataset`` windowing (frames at 30 fps).
         num_workers: DataLoader worker processes.
         seed: seed of the training order.
         datasets: ready-made ``{"train": Dataset, "val": Dataset}`` yielding the same dicts, used
@@ -39,6 +39,7 @@ class ClipDataModule(pl.LightningDataModule):
         clip_frames: int = 150,
         clip_stride: int = 30,
         seed_frames: int = 30,
+        whole_takes: bool = False,
         num_workers: int = 0,
         seed: int = 0,
         datasets: dict[str, Dataset] | None = None,
@@ -51,6 +52,7 @@ class ClipDataModule(pl.LightningDataModule):
         self.clip_frames = clip_frames
         self.clip_stride = clip_stride
         self.seed_frames = seed_frames
+        self.whole_takes = whole_takes
         self.num_workers = num_workers
         self.seed = seed
         self.datasets = dict(datasets) if datasets is not None else None
@@ -61,7 +63,8 @@ class ClipDataModule(pl.LightningDataModule):
         from motiongen.data.clips import ClipDataset
 
         self.datasets = {
-            split: ClipDataset(self.cache_dir, split, clip_frames=self.clip_frames, stride=self.clip_stride, seed_frames=self.seed_frames)
+            split: ClipDataset(self.cache_dir, split, clip_frames=self.clip_frames, stride=self.clip_stride,
+                                seed_frames=self.seed_frames, whole_takes=self.whole_takes)
             for split in ("train", "val")
         }
 

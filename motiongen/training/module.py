@@ -28,6 +28,7 @@ from motiongen.diffusion.samplers import SamplerSettings, sample_network
 from motiongen.diffusion.schedule import NoiseSchedule
 from motiongen.core.errors import ConfigError
 from motiongen.core.motion_format import mask_array_name
+from motiongen.data.clips import FRAME_MASK
 from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
 from motiongen.model.uncertainty import TaskWeighting, task_losses
 from motiongen.training.lr_schedule import warmup_cosine
@@ -126,9 +127,20 @@ class UWPLightningModule(pl.LightningModule):
         return task_losses(x0_hat, x0, self.slices, self.huber_delta, self.loss_weights(batch))
 
     def loss_weights(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Per-channel observed weights ``{block: (B, N, width)}``: the batch's ``<block>_mask`` of
-        blocks whose format declares mask groups (see :class:`~motiongen.data.clips.ClipDataset`)."""
-        return {name: batch[mask_array_name(name)] for name in self.slices if mask_array_name(name) in batch}
+        """Per-channel weights ``{block: (B, N, width)}`` of the values that train the model: the
+        batch's ``<block>_mask`` (blocks whose format declares mask groups) times its ``frame_mask``
+        (whole-take clips: 0 on padding) (see :class:`~motiongen.data.clips.ClipDataset`)."""
+        frames = batch.get(FRAME_MASK)
+        weights = {}
+        for name, cut in self.slices.items():
+            weight = batch.get(mask_array_name(name))
+            if frames is not None:
+                width = cut.stop - cut.start
+                padding = frames[:, :, None].expand(-1, -1, width)
+                weight = padding if weight is None else weight * padding
+            if weight is not None:
+                weights[name] = weight
+        return weights
 
     # ------------------------------------------------------------------ training
     def on_train_batch_start(self, batch, batch_idx: int) -> None:

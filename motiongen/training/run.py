@@ -101,6 +101,7 @@ def build_datamodule(cfg: DictConfig, datasets: dict | None = None):
         clip_frames=int(loop.clip_frames),
         clip_stride=int(loop.clip_stride),
         seed_frames=int(cfg.model.network.seed_frames),
+        whole_takes=bool(loop.whole_takes),
         num_workers=int(loop.num_workers),
         seed=int(cfg.seed),
         datasets=datasets,
