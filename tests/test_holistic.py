@@ -68,3 +68,40 @@ def test_frames_of_different_sizes_are_refused():
     frames = [gradient_frames(1, 64, 48)[0], gradient_frames(1, 48, 64)[0]]
     with pytest.raises(ValueError, match="frame 1"):
         extract_frames(frames, fps=30.0)
+
+
+def test_landmark_rows_match_the_per_point_read_on_real_output(sample_file, monkeypatch):
+    from mediapipe.python.solutions.holistic import Holistic
+
+    import motiongen.formats.holistic as holistic
+    from motiongen.formats.holistic import landmark_rows, landmark_rows_per_point
+
+    frame = read_video_frames(sample_file(SLOVO_SAMPLE), max_frames=41)[40]  # both hands in view
+    with Holistic(static_image_mode=True, model_complexity=1) as graph:
+        result = graph.process(frame)
+    lists = [result.pose_landmarks, result.face_landmarks, result.left_hand_landmarks, result.right_hand_landmarks]
+    assert all(found is not None for found in lists)
+    references = [landmark_rows_per_point(found) for found in lists]
+    monkeypatch.delattr(holistic, "landmark_rows_per_point")  # MediaPipe's own output takes the vectorised read
+    for found, reference in zip(lists, references):
+        fast = landmark_rows(found)
+        assert fast.shape == (len(found.landmark), 4) and fast.dtype == np.float32
+        np.testing.assert_array_equal(fast, reference)
+    assert np.isfinite(landmark_rows(result.pose_landmarks)).all()  # pose carries visibility
+    assert np.isnan(landmark_rows(result.face_landmarks)[:, 3]).all()
+
+
+def test_landmark_rows_read_other_layouts_point_by_point():
+    from mediapipe.framework.formats.landmark_pb2 import NormalizedLandmarkList
+
+    from motiongen.formats.holistic import landmark_rows
+
+    partial = NormalizedLandmarkList()
+    partial.landmark.add(x=0.25, y=0.5)  # no z: the records are shorter than the fixed layouts
+    partial.landmark.add(x=0.75, y=0.125, z=-0.5)
+    np.testing.assert_array_equal(landmark_rows(partial), [[0.25, 0.5, 0, np.nan], [0.75, 0.125, -0.5, np.nan]])
+    extra = NormalizedLandmarkList()
+    for value in (0.0, 1.0):
+        extra.landmark.add(x=value, y=value, z=value, visibility=0.5, presence=0.25)
+    np.testing.assert_array_equal(landmark_rows(extra), [[0, 0, 0, 0.5], [1, 1, 1, 0.5]])
+    assert landmark_rows(NormalizedLandmarkList()).shape == (0, 4)

@@ -62,3 +62,17 @@ def test_truncated_video_fails_or_stops_early_with_the_file_named(tmp_path):
     cut.write_bytes(data[: len(data) // 3])
     with pytest.raises(InputFileError, match="cut.mp4"):
         read_video_frames(cut)
+
+
+def test_open_video_reads_the_stream_once_like_probe_and_iteration(tmp_path):
+    from motiongen.formats.video import open_video
+
+    path = write_video(tmp_path / "clip.mp4", gradient_frames(7))
+    info, frames = open_video(path)
+    assert info == probe_video(path)
+    decoded = list(frames)
+    assert len(decoded) == 7 and all(np.array_equal(a, b) for a, b in zip(decoded, iter_video_frames(path)))
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    with pytest.raises(InputFileError, match="empty.mp4"):
+        open_video(empty)

@@ -2,27 +2,37 @@
 
 Usage (from the repository root)::
 
-    python tools/bench_slovo_extract.py [--video ../shared/data/slovo/<id>.mp4] [--repeats 3] [--cores 1]
+    python tools/bench_slovo_extract.py [--video ../shared/data/slovo/<id>.mp4] [--passes 3] [--repeats 3] [--cores 1]
 
-Both paths run in one process on the same video, alternating, ``--repeats`` rounds each (the best
-round is reported, and every round is printed):
+Three paths run in one process on the same video, interleaved, ``--repeats`` rounds; each round
+runs every path over the video ``--passes`` times, the paths alternating pass by pass (a fresh graph
+per pass, as per video in a cache build), so a round covers ``passes x frames`` frames per path:
 
 * **bare**: ``mediapipe.solutions.holistic.Holistic(model_complexity=1).process(frame)`` on frames
-  decoded beforehand (the floor: MediaPipe's own inference, nothing else);
+  decoded beforehand — MediaPipe's own inference, nothing else: the floor of the speed goal;
+* **decode+bare**: a plain loop of PyAV decoding (``to_ndarray("rgb24")``) and ``process`` — what
+  any extraction from a video file must do at least;
 * **end to end**: what the cache build runs per video — :func:`motiongen.cache.landmarks.process_video`
-  (PyAV decoding in a background thread, Holistic, conversion to the 543-landmark arrays, atomic
-  ``.npz`` write) followed by reading the entry back and deriving the Slovo motion blocks
+  (PyAV decoding, Holistic, conversion to the 543-landmark arrays, atomic ``.npz`` write) followed by
+  reading the entry back and deriving the Slovo motion blocks
   (:func:`motiongen.corpus.slovo_motion.slovo_blocks`).
 
-Printed: frames/s of each (wall clock), their ratio (goal >= 0.9), CPU seconds per frame, and the
-machine load. ``--cores 1`` (default) pins the process to one CPU, so frames/s is the per-core
-figure of the speed goal (>= 25 frames/s per core); ``--cores 0`` leaves the affinity alone.
+Printed per round and as the median of the rounds: frames/s of each path by wall clock and by CPU
+time (frames per CPU-second of this process, all its threads). The two figures of the speed goal:
+
+* RATIO = end-to-end frame rate / bare frame rate (goal >= 0.9), by CPU time and by wall clock;
+* PER CORE = end-to-end frames per CPU-second (goal >= 25). ``--cores 1`` (default) pins the process
+  to one CPU, so its wall-clock frame rate is a per-core figure as well.
+
+Other processes on the machine slow every path alike within a round; compare ratios within a run,
+and take absolute frame rates from an idle machine (the load average is printed).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -33,34 +43,47 @@ SAMPLES = Path(os.environ.get("MOTIONGEN_SAMPLES_DIR", REPO.parent / "shared" / 
 DEFAULT_VIDEO = SAMPLES / "slovo" / "f17a6060-6ced-4bd1-9886-8578cfbb864f.mp4"
 
 
-def bare(frames) -> tuple[float, float]:
+def _timed(run) -> tuple[float, float]:
+    """Wall and CPU seconds of ``run()``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    run()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def bare(frames: list) -> None:
     from mediapipe.python.solutions.holistic import Holistic
 
     with Holistic(static_image_mode=False, model_complexity=1) as graph:
-        wall, cpu = time.perf_counter(), time.process_time()
         for frame in frames:
             graph.process(frame)
-        return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def end_to_end(video: Path, cache_dir: Path) -> tuple[float, float]:
+def decode_and_bare(video: Path) -> None:
+    import av
+    from mediapipe.python.solutions.holistic import Holistic
+
+    with Holistic(static_image_mode=False, model_complexity=1) as graph, av.open(str(video)) as container:
+        for frame in container.decode(video=0):
+            graph.process(frame.to_ndarray(format="rgb24"))
+
+
+def end_to_end(video: Path, cache_dir: Path, take_id: str) -> None:
     from motiongen.cache.landmarks import VideoJob, entry_path, landmark_settings, process_video, read_landmark_entry
     from motiongen.corpus.slovo_motion import slovo_blocks
 
-    job = VideoJob("bench", str(video), str(cache_dir), landmark_settings())
-    wall, cpu = time.perf_counter(), time.process_time()
+    job = VideoJob(take_id, str(video), str(cache_dir), landmark_settings())
     result = process_video(job)
     if result.status != "processed":
         raise SystemExit(f"extraction failed: {result.reason}")
-    entry = read_landmark_entry(entry_path(cache_dir, "bench"))
+    entry = read_landmark_entry(entry_path(cache_dir, take_id))
     slovo_blocks(entry.landmarks, entry.present, entry.meta["width"], entry.meta["height"])
-    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--passes", type=int, default=3, help="passes over the video per path and round")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds")
     parser.add_argument("--cores", type=int, default=1, help="pin to this many CPUs (0: no pinning)")
     args = parser.parse_args()
     if not args.video.is_file():
@@ -72,23 +95,48 @@ def main() -> None:
 
     info = probe_video(args.video)
     frames = list(read_video_frames(args.video))
-    count = len(frames)
-    print(f"video: {args.video.name}  {info.width}x{info.height}  {info.fps:g} fps  {count} frames")
+    count = len(frames) * args.passes
+    print(f"video: {args.video.name}  {info.width}x{info.height}  {info.fps:g} fps  {len(frames)} frames "
+          f"x {args.passes} passes = {count} frames per path and round")
     print(f"CPUs used: {sorted(os.sched_getaffinity(0))} of {os.cpu_count()}; load average before: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     bare(frames[:5])  # warm-up: graph start, model files into the page cache
-    rounds = {"bare": [], "end-to-end": []}
+    paths = ("bare", "decode+bare", "end-to-end")
+    rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in paths}
     with tempfile.TemporaryDirectory() as tmp:
         for repeat in range(args.repeats):
-            rounds["bare"].append(bare(frames))
-            rounds["end-to-end"].append(end_to_end(args.video, Path(tmp)))
-            print(f"round {repeat + 1}: bare {count / rounds['bare'][-1][0]:.1f} frames/s, "
-                  f"end-to-end {count / rounds['end-to-end'][-1][0]:.1f} frames/s")
-    best = {name: min(values) for name, values in rounds.items()}
-    for name, (wall, cpu) in best.items():
-        print(f"{name:>11}: {count / wall:6.1f} frames/s wall, {1000 * cpu / count:6.1f} ms CPU per frame")
-    ratio = best["bare"][0] / best["end-to-end"][0]
-    print(f"end-to-end / bare frame rate: {ratio:.3f} (goal >= 0.9)")
+            totals = {name: [0.0, 0.0] for name in paths}
+            for index in range(args.passes):  # the paths alternate pass by pass, so load changes hit all alike
+                runs = {
+                    "bare": lambda: bare(frames),
+                    "decode+bare": lambda: decode_and_bare(args.video),
+                    "end-to-end": lambda: end_to_end(args.video, Path(tmp), f"bench{index}"),
+                }
+                for name in paths:
+                    wall, cpu = _timed(runs[name])
+                    totals[name][0] += wall
+                    totals[name][1] += cpu
+            for name in paths:
+                rounds[name].append(tuple(totals[name]))
+            wall = {name: count / rounds[name][-1][0] for name in paths}
+            cpu = {name: count / rounds[name][-1][1] for name in paths}
+            print(f"round {repeat + 1}: " + ", ".join(f"{name} {wall[name]:.1f} wall / {cpu[name]:.1f} CPU" for name in paths)
+                  + f" frames/s; ratio {cpu['end-to-end'] / cpu['bare']:.3f} CPU, {wall['end-to-end'] / wall['bare']:.3f} wall")
+    median_wall = {name: statistics.median(count / wall for wall, _ in values) for name, values in rounds.items()}
+    median_cpu = {name: statistics.median(count / cpu for _, cpu in values) for name, values in rounds.items()}
+    ratios_cpu = [b[1] / e[1] for b, e in zip(rounds["bare"], rounds["end-to-end"])]
+    ratios_wall = [b[0] / e[0] for b, e in zip(rounds["bare"], rounds["end-to-end"])]
+    print("median of the rounds:")
+    for name in paths:
+        print(f"  {name:>11}: {median_wall[name]:6.1f} frames/s wall, {median_cpu[name]:6.1f} frames per CPU-second, "
+              f"{1000 / median_cpu[name]:5.1f} ms CPU per frame")
+    print(f"RATIO end-to-end / bare: {statistics.median(ratios_cpu):.3f} by CPU time, "
+          f"{statistics.median(ratios_wall):.3f} by wall clock (goal >= 0.9; rounds: "
+          f"{' '.join(f'{r:.3f}' for r in ratios_cpu)})")
+    print(f"RATIO decode+bare / bare: {median_cpu['decode+bare'] / median_cpu['bare']:.3f} by CPU time "
+          f"(what decoding alone leaves); end-to-end / decode+bare: {median_cpu['end-to-end'] / median_cpu['decode+bare']:.3f}")
+    print(f"PER CORE end-to-end: {median_cpu['end-to-end']:.1f} frames per CPU-second (goal >= 25); "
+          f"bare MediaPipe: {median_cpu['bare']:.1f}")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -95,29 +95,68 @@ def probe_video(path: str | Path) -> VideoInfo:
         return VideoInfo(fps, first.width, first.height, count, rotation, stream.codec_context.name)
 
 
-def iter_video_frames(path: str | Path, *, threads: int = 1) -> Iterator[np.ndarray]:
-    """Yield every frame of the first video stream as ``(height, width, 3)`` uint8 RGB.
+def open_video(path: str | Path, *, threads: int = 1) -> tuple[VideoInfo, Iterator[np.ndarray]]:
+    """Open a video once: its :class:`VideoInfo` and an iterator over every frame as
+    ``(height, width, 3)`` uint8 RGB (the file is closed when the iterator ends or is dropped).
+
+    Unlike :func:`probe_video`, ``frame_count`` is the header's count and 0 when the container
+    does not state it (the frames are not decoded twice).
 
     Args:
         threads: FFmpeg decoder threads (1 keeps a worker process to one core; parallelism over
             videos comes from the caller).
 
     Raises:
-        InputFileError: unreadable file, or a frame that fails to decode (names its index).
+        InputFileError: unreadable file or no frames (here); a frame that fails to decode (while
+            iterating, naming its index).
     """
     import av
 
     path = Path(path)
-    index = 0
-    with _open(path) as container:
+    container = _open(path)
+    try:
         stream = container.streams.video[0]
         stream.thread_count = max(1, int(threads))
-        try:
-            for frame in container.decode(stream):
-                yield frame.to_ndarray(format="rgb24")
-                index += 1
-        except av.error.FFmpegError as error:
-            raise _decode_error(path, index, error) from error
+        decoded = container.decode(stream)
+        first = next(decoded, None)
+    except av.error.FFmpegError as error:
+        container.close()
+        raise _decode_error(path, 0, error) from error
+    except BaseException:
+        container.close()
+        raise
+    if first is None:
+        container.close()
+        raise InputFileError(path, "the video has no frames")
+    info = VideoInfo(
+        float(stream.average_rate or stream.guessed_rate or 0), first.width, first.height, int(stream.frames or 0),
+        int(round(getattr(first, "rotation", 0) or 0)) % 360, stream.codec_context.name,
+    )
+
+    def frames() -> Iterator[np.ndarray]:
+        index = 0
+        with container:
+            try:
+                yield first.to_ndarray(format="rgb24")
+                for index, frame in enumerate(decoded, start=1):
+                    yield frame.to_ndarray(format="rgb24")
+            except av.error.FFmpegError as error:
+                raise _decode_error(path, index + 1, error) from error
+
+    return info, frames()
+
+
+def iter_video_frames(path: str | Path, *, threads: int = 1) -> Iterator[np.ndarray]:
+    """Yield every frame of the first video stream as ``(height, width, 3)`` uint8 RGB.
+
+    Args:
+        threads: FFmpeg decoder threads (as :func:`open_video`).
+
+    Raises:
+        InputFileError: unreadable file, no frames, or a frame that fails to decode (names its index).
+    """
+    _, frames = open_video(path, threads=threads)
+    yield from frames
 
 
 def prefetch(frames: Iterator[np.ndarray], depth: int = 8) -> Iterator[np.ndarray]:
