@@ -6,7 +6,8 @@ Examples::
     motiongen evaluate 'checkpoints=[runs/a/checkpoints/last.ckpt,runs/b/checkpoints/last.ckpt]' num_samples=3
     motiongen evaluate checkpoint=last.ckpt max_takes=2 max_seconds=10 sampler.steps=10   # quick look
 
-Writes ``metrics.json`` and ``metrics.md`` (see :mod:`motiongen.evaluation.run`).
+Writes ``metrics.json`` and ``metrics.md`` (see :mod:`motiongen.evaluation.run`; for a sign corpus
+such as Slovo, the sign-production metrics of :mod:`motiongen.evaluation.sign_evaluation`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.config import compose
     from motiongen.core.errors import ConfigError
     from motiongen.evaluation.run import EvaluationSettings, evaluate
+    from motiongen.evaluation.sign_evaluation import evaluate_signs, is_sign_cache
+    from motiongen.evaluation.sign_table import sign_markdown_table
     from motiongen.evaluation.table import markdown_table
     from motiongen.generation.pipeline import inference_threads
     from motiongen.log_setup import configure_logging
@@ -63,8 +66,12 @@ def run(args: argparse.Namespace) -> int:
         split=cfg["split"], num_samples=int(cfg["num_samples"]), seed=int(cfg["seed"]), max_takes=cfg["max_takes"],
         max_seconds=cfg["max_seconds"], wind_components=int(cfg["wind_components"]), beat_joint=str(cfg["beat_joint"]),
         precision=str(cfg["precision"]), untrained_baseline=bool(cfg["untrained_baseline"]), sampler=dict(cfg["sampler"]))
-    report = evaluate(checkpoints, cache_dir, out_dir, settings)
-    print(markdown_table(report))
+    if is_sign_cache(cache_dir):
+        report = evaluate_signs(checkpoints, cache_dir, out_dir, settings)
+        print(sign_markdown_table(report))
+    else:
+        report = evaluate(checkpoints, cache_dir, out_dir, settings)
+        print(markdown_table(report))
     stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report["timing_seconds"].items())
     print(f"wrote {out_dir / 'metrics.json'} and {out_dir / 'metrics.md'} ({stages})")
     return 0

@@ -5,8 +5,11 @@ Examples::
     motiongen train-evaluator cache/beat-uwp                      # gesture + face extractors and the sync scorer
     motiongen train-evaluator cache/beat-uwp --sync sync_steps=500 # only the lip-sync scorer
     motiongen train-evaluator cache/beat-uwp --features           # only the FGD/FD extractors
+    motiongen train-evaluator data=slovo sign.steps=3000          # the sign classifier of cache/slovo
 
-The networks go to ``CACHE_DIR/evaluators/`` and are named by their hash in every report.
+The networks go to ``CACHE_DIR/evaluators/`` and are named by their hash in every report. A cache
+whose motion format has a text-label condition (a sign corpus) gets the isolated-sign classifier
+instead (:mod:`motiongen.evaluation.sign_training`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import logging
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("cache_dir", help="feature cache built by `motiongen preprocess`")
+    parser.add_argument("cache_dir", nargs="?", help="feature cache built by `motiongen preprocess` (or give data=NAME)")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--sync", action="store_true", help="train only the lip-sync scorer")
     which.add_argument("--features", action="store_true", help="train only the FGD/FD feature extractors")
@@ -27,20 +30,44 @@ def run(args: argparse.Namespace) -> int:
     import torch
     from omegaconf import OmegaConf
 
+    from motiongen.cache.info import CacheInfo
     from motiongen.config import compose
+    from motiongen.core.errors import ConfigError
+    from motiongen.evaluation.sign_training import SignClassifierSettings, label_stream, train_sign_classifier
     from motiongen.evaluation.training import EvaluatorSettings, train_feature_extractors, train_sync
     from motiongen.generation.pipeline import inference_threads
     from motiongen.log_setup import configure_logging
 
     configure_logging(logging.INFO)
-    cfg = OmegaConf.to_container(compose("train_evaluator", args.overrides), resolve=True)
+    overrides = list(args.overrides)
+    cache_dir = args.cache_dir
+    if cache_dir is not None and "=" in cache_dir:
+        overrides.insert(0, cache_dir)
+        cache_dir = None
+    composed = compose("train_evaluator", overrides)
+    if cache_dir is None:
+        cache_dir = OmegaConf.select(composed, "data.cache_dir", throw_on_missing=False)
+        if cache_dir is None:
+            raise ConfigError("give the cache folder (CACHE_DIR) or a data config (data=NAME)")
+    cfg = OmegaConf.to_container(composed, resolve=False)
+    cfg.pop("data", None)  # only its cache folder is used (its other fields may be unset, e.g. root)
+    cfg = OmegaConf.to_container(OmegaConf.create(cfg), resolve=True)
     torch.set_num_threads(inference_threads(cfg.pop("threads")))
+    sign = SignClassifierSettings(**cfg.pop("sign"))
+    if label_stream(CacheInfo.load(cache_dir).format) is not None:
+        if args.sync or args.features:
+            raise ConfigError(f"{cache_dir} is a sign corpus: it has only the sign classifier (drop --sync/--features)")
+        result = train_sign_classifier(cache_dir, sign)["sign"]
+        held_out = "; ".join(f"{split} top-1 {r['top1']:.3f}, top-5 {r['top5']:.3f} ({r['clips']} clips)"
+                             for split, r in result["info"]["held_out"].items()) or "no held-out clips"
+        print(f"sign: {result['path']} (hash {result['hash']}, held-out {held_out})")
+        return 0
     settings = EvaluatorSettings(**cfg)
     results = {}
     if not args.sync:
-        results.update(train_feature_extractors(args.cache_dir, settings))
+        results.update(train_feature_extractors(cache_dir, settings))
     if not args.features:
-        results.update(train_sync(args.cache_dir, settings))
+        results.update(train_sync(cache_dir, settings))
     for role, result in results.items():
         facts = result["info"]
         detail = (f"held-out sync accuracy {facts['sync_accuracy']:.3f}" if role == "sync"

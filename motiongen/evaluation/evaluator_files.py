@@ -19,7 +19,7 @@ from motiongen.core.errors import InputFileError
 
 EVALUATOR_FORMAT = 1
 EVALUATORS_DIR = "evaluators"  # inside the cache folder
-KINDS = ("motion_features", "sync")
+KINDS = ("motion_features", "sync", "sign_classifier")
 
 
 def evaluator_dir(cache_dir: str | Path) -> Path:

@@ -12,7 +12,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _cell(value) -> str:
+def cell(value) -> str:
     if value is None:
         return "–"
     return f"{value:.4g}"
@@ -33,6 +33,6 @@ def markdown_table(report: dict) -> str:
         "|---|" + "---:|" * len(columns),
     ]
     for row in rows:
-        lines.append(f"| {row['name']} | " + " | ".join(_cell(row.get(key)) for key, _, _ in columns) + " |")
+        lines.append(f"| {row['name']} | " + " | ".join(cell(row.get(key)) for key, _, _ in columns) + " |")
     lines += ["", "– : not applicable to the row or not computable on this data (see metrics.json)."]
     return "\n".join(lines) + "\n"
