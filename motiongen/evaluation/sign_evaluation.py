@@ -17,6 +17,10 @@ Per checkpoint row (means over clips and samples):
 The ground-truth row is the ceiling: the real clips scored the same way (DTW-MJE 0 and ratios 1 by
 construction; the classifier's own recognition accuracy on the split; FD between two halves of the
 real clips when there are at least four).
+
+Of ``conf/evaluate.yaml``, the split, ``num_samples``, ``seed``, ``max_takes``, ``precision``,
+``untrained_baseline`` and ``sampler`` apply; signs are whole clips (``max_seconds`` is not used)
+and the speech-gesture settings (``beat_joint``, ``wind_components``) have no counterpart.
 """
 
 from __future__ import annotations
