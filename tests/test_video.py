@@ -76,3 +76,12 @@ def test_open_video_reads_the_stream_once_like_probe_and_iteration(tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(InputFileError, match="empty.mp4"):
         open_video(empty)
+
+
+def test_a_container_without_a_frame_count_is_counted_by_probe_only(tmp_path):
+    from motiongen.formats.video import open_video
+
+    path = write_video(tmp_path / "clip.mkv", gradient_frames(11))  # Matroska headers state no frame count
+    header, frames = open_video(path)
+    assert header.frame_count == 0 and len(list(frames)) == 11
+    assert probe_video(path).frame_count == 11

@@ -33,7 +33,7 @@ SIGN_KIND = "sign_classifier"
 class SignClassifierSettings:
     """Training settings (``sign:`` in ``conf/train_evaluator.yaml``)."""
 
-    steps: int = 1500
+    steps: int = 10000
     batch_size: int = 32
     lr: float = 1e-3
     feature_dim: int = 64

@@ -13,7 +13,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +68,32 @@ def _decode_error(path: Path, index: int, error: Exception) -> InputFileError:
     return InputFileError(path, f"video decoding failed at frame {index} ({error})")
 
 
+def _start(path: Path, container, threads: int = 1):
+    """Decode the first frame of an open container: ``(VideoInfo, first frame, decoder iterator)``;
+    ``frame_count`` is the header's (0 when the container does not state it). Closes the container
+    and raises :class:`InputFileError` when nothing decodes."""
+    import av
+
+    try:
+        stream = container.streams.video[0]
+        stream.thread_count = max(1, int(threads))
+        decoded = container.decode(stream)
+        first = next(decoded, None)
+        if first is None:
+            raise InputFileError(path, "the video has no frames")
+    except av.error.FFmpegError as error:
+        container.close()
+        raise _decode_error(path, 0, error) from error
+    except BaseException:
+        container.close()
+        raise
+    info = VideoInfo(
+        float(stream.average_rate or stream.guessed_rate or 0), first.width, first.height, int(stream.frames or 0),
+        int(round(getattr(first, "rotation", 0) or 0)) % 360, stream.codec_context.name,
+    )
+    return info, first, decoded
+
+
 def probe_video(path: str | Path) -> VideoInfo:
     """Read the stream's rate, size and frame count (decodes the first frame; all frames only when
     the container does not state the count).
@@ -78,21 +104,15 @@ def probe_video(path: str | Path) -> VideoInfo:
     import av
 
     path = Path(path)
-    with _open(path) as container:
-        stream = container.streams.video[0]
-        fps = float(stream.average_rate or stream.guessed_rate or 0)
-        count = int(stream.frames or 0)
+    container = _open(path)
+    info, _, decoded = _start(path, container)
+    with container:
+        if info.frame_count:
+            return info
         try:
-            frames = container.decode(stream)
-            first = next(frames, None)
-            if first is None:
-                raise InputFileError(path, "the video has no frames")
-            if count == 0:
-                count = 1 + sum(1 for _ in frames)
+            return replace(info, frame_count=1 + sum(1 for _ in decoded))
         except av.error.FFmpegError as error:
             raise _decode_error(path, 0, error) from error
-        rotation = int(round(getattr(first, "rotation", 0) or 0)) % 360
-        return VideoInfo(fps, first.width, first.height, count, rotation, stream.codec_context.name)
 
 
 def open_video(path: str | Path, *, threads: int = 1) -> tuple[VideoInfo, Iterator[np.ndarray]]:
@@ -114,24 +134,7 @@ def open_video(path: str | Path, *, threads: int = 1) -> tuple[VideoInfo, Iterat
 
     path = Path(path)
     container = _open(path)
-    try:
-        stream = container.streams.video[0]
-        stream.thread_count = max(1, int(threads))
-        decoded = container.decode(stream)
-        first = next(decoded, None)
-    except av.error.FFmpegError as error:
-        container.close()
-        raise _decode_error(path, 0, error) from error
-    except BaseException:
-        container.close()
-        raise
-    if first is None:
-        container.close()
-        raise InputFileError(path, "the video has no frames")
-    info = VideoInfo(
-        float(stream.average_rate or stream.guessed_rate or 0), first.width, first.height, int(stream.frames or 0),
-        int(round(getattr(first, "rotation", 0) or 0)) % 360, stream.codec_context.name,
-    )
+    info, first, decoded = _start(path, container, threads)
 
     def frames() -> Iterator[np.ndarray]:
         index = 0
