@@ -47,6 +47,7 @@ def test_real_clips_score_as_the_ceiling_and_swapped_clips_do_not(classifier):
     assert ceiling["dtw_mje.body"] == 0 and ceiling["dtw_mje.hands"] == 0
     assert ceiling["travel_ratio.body"] == pytest.approx(1) and ceiling["duration_ratio.hands"] == pytest.approx(1)
     assert ceiling["recognition_top1"] == 1.0 and ceiling["fd_sign"] is None  # fewer than four clips to halve
+    assert ceiling["hand_travel_ratio"] == pytest.approx(1)
 
     # every clip "generated" as the next clip's motion (all 112 frames): wrong signs, larger distances
     swapped = [{name: value[None] for name, value in clips[(i + 1) % len(clips)].blocks.items()} for i in range(len(clips))]
@@ -55,7 +56,9 @@ def test_real_clips_score_as_the_ceiling_and_swapped_clips_do_not(classifier):
     assert row["dtw_mje.body"] > 0.05 and row["dtw_mje.hands"] > 0.05
     assert row["fd_sign"] == pytest.approx(0, abs=1e-3)  # the same set of clips, permuted (3 clips: rank-deficient)
     assert set(row) == {f"{m}.{b}" for m in ("dtw_mje", "travel_ratio", "duration_ratio") for b in ("body", "hands")} | {
-        "recognition_top1", "recognition_top5", "fd_sign"}
+        "hand_travel_ratio", "recognition_top1", "recognition_top5", "fd_sign"}
+    still = [{name: np.repeat(value[:1], len(value), 0)[None] for name, value in clip.blocks.items()} for clip in clips]
+    assert score_signs(info.format, clips, still, model, real_features)["hand_travel_ratio"] == 0  # frozen first frame
 
 
 def test_train_evaluator_command_trains_the_sign_classifier_from_a_data_config(slovo_cache, tmp_path, capsys):
@@ -100,5 +103,5 @@ def test_evaluate_command_writes_sign_metrics_for_a_slovo_checkpoint(classifier,
                                                      "recognition_top1", "recognition_top5", "fd_sign"))
         assert row["dtw_mje.body"] > 0
     table = (out / "metrics.md").read_text(encoding="utf-8")
-    assert "DTW-MJE body" in table and "Top-1" in table and classifier[2]["hash"] in table
+    assert "DTW-MJE body" in table and "Hand travel" in table and "Top-1" in table and classifier[2]["hash"] in table
     assert "body in shoulder widths" in table

@@ -9,6 +9,9 @@ Per checkpoint row (means over clips and samples):
   left out), ``travel_ratio.<block>`` (summed path length, generated / real) and
   ``duration_ratio.<block>`` (active signing span, generated / real) of
   :mod:`motiongen.evaluation.metrics.sign`;
+* ``hand_travel_ratio``: path length of the wrists (the MediaPipe pose landmarks
+  ``pose.left_wrist`` / ``pose.right_wrist``, wherever a landmark block declares them), generated /
+  real — how far the hands move through signing space (None without wrist landmarks);
 * ``recognition_top1`` / ``recognition_top5``: the sign classifier of the cache
   (:mod:`motiongen.evaluation.sign_training`) recognises the generated clip as its label;
 * ``fd_sign``: Fréchet distance between the classifier features of the generated clips and of the
@@ -101,6 +104,10 @@ def landmark_blocks(fmt: MotionFormat) -> tuple[MotionBlock, ...]:
     return fmt.blocks_of(Representation.LANDMARKS_2D, Representation.LANDMARKS_3D)
 
 
+#: Landmark names (MediaPipe Holistic, :mod:`motiongen.core.holistic_layout`) whose travel is the hands' travel.
+WRIST_LANDMARKS = ("pose.left_wrist", "pose.right_wrist")
+
+
 def as_joints(block: MotionBlock, values: np.ndarray) -> np.ndarray:
     """``(..., T, width)`` → ``(..., T, J, D)`` with ``D`` the block's values per landmark."""
     return values.reshape(*values.shape[:-1], -1, block.values_per_name)
@@ -130,6 +137,13 @@ def score_signs(fmt: MotionFormat, clips: list[SignClip], generated: list[dict[s
                 scores["travel_ratio"].append(travel_ratio(sample, reference))
                 scores["duration_ratio"].append(duration_ratio(sample, reference))
         row.update({f"{metric}.{block.name}": float(np.mean(values)) for metric, values in scores.items()})
+    hand_travel = [
+        travel_ratio(as_joints(block, sample)[:, wrists], as_joints(block, clip.blocks[block.name])[:, wrists])
+        for block in landmark_blocks(fmt)
+        if (wrists := [i for i, name in enumerate(block.names) if name in WRIST_LANDMARKS])
+        for clip, samples in zip(clips, generated) for sample in samples[block.name]
+    ]
+    row["hand_travel_ratio"] = float(np.mean(hand_travel)) if hand_travel else None
     inputs, labels = [], []
     for clip, samples in zip(clips, generated):
         count = len(next(iter(samples.values())))

@@ -9,7 +9,7 @@ BLOCK_METRICS: tuple[tuple[str, str, str], ...] = (
     ("dtw_mje", "DTW-MJE", "↓"), ("travel_ratio", "Travel ratio", "→1"), ("duration_ratio", "Duration ratio", "→1"),
 )
 CLIP_METRICS: tuple[tuple[str, str, str], ...] = (
-    ("recognition_top1", "Top-1", "↑"), ("recognition_top5", "Top-5", "↑"), ("fd_sign", "FD", "↓"),
+    ("hand_travel_ratio", "Hand travel", "→1"), ("recognition_top1", "Top-1", "↑"), ("recognition_top5", "Top-5", "↑"), ("fd_sign", "FD", "↓"),
 )
 
 
