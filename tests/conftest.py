@@ -81,10 +81,29 @@ def smplx_model_folder(tmp_path_factory):
     return folder
 
 
+RUSSIAN_SENTENCES = [
+    "привет как дела у тебя сегодня",
+    "да я согласен с тобой до конца",
+    "нет спасибо я не хочу до свидания",
+    "мы говорим на русском жестовом языке",
+] * 5
+
+
 @pytest.fixture(scope="session")
-def slovo_cache(sample_file, tmp_path_factory):
+def russian_fasttext_bin(tmp_path_factory):
+    """A small real fastText ``.bin`` (16-d skip-gram with subwords) trained on a few Russian
+    sentences, standing in for ``cc.ru.300.bin``."""
+    from motiongen.features.words import train_fallback_model
+
+    train = {"epoch": 5, "min_count": 1, "minn": 2, "maxn": 4, "bucket": 2000}
+    return train_fallback_model([" ".join(RUSSIAN_SENTENCES)], tmp_path_factory.mktemp("ft_ru") / "ru.bin", dim=16, train=train)
+
+
+@pytest.fixture(scope="session")
+def slovo_cache(sample_file, russian_fasttext_bin, tmp_path_factory):
     """A Slovo corpus built from the real sample video (and altered copies, a corrupt and a
-    person-less video) and its cache, built once per session: ``(root, cache_dir, summary)``."""
+    person-less video) and its cache with the labels' word vectors, built once per session:
+    ``(root, cache_dir, summary)``."""
     from slovo_samples import VAL_SIGNERS, write_slovo_corpus
 
     from motiongen.cache.slovo_build import build_slovo_cache
@@ -95,5 +114,5 @@ def slovo_cache(sample_file, tmp_path_factory):
     root, cache = folder / "corpus", folder / "cache"
     write_slovo_corpus(sample, root)
     cfg = compose("config", ["data=slovo", f"data.root={root}", f"data.cache_dir={cache}",
-                             f"data.val_signers=[{','.join(VAL_SIGNERS)}]"])
+                             f"data.val_signers=[{','.join(VAL_SIGNERS)}]", f"data.label_vectors={russian_fasttext_bin}"])
     return root, cache, build_slovo_cache(cfg, progress=False)

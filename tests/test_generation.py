@@ -103,6 +103,17 @@ def test_each_seed_is_the_raw_end_of_the_previous_window():
         torch.testing.assert_close(model.seeds_seen[k][0], model.window(k - 1)[-S:])
 
 
+def test_without_seed_frames_one_window_is_the_whole_motion():
+    plan = WindowPlan(112, N, 0)
+    assert plan.num_windows == 1
+    model = AnalyticWindowModel(plan)
+    out = generate_windows(model, plan, torch.zeros(1, 0, D))
+    assert model.seeds_seen[0].shape == (1, 0, D)
+    torch.testing.assert_close(out[0], model.window(0)[:112])
+    with pytest.raises(ConfigError, match="without seed frames generates one window of at most 150 frames"):
+        WindowPlan(151, N, 0)
+
+
 def frame_speeds(motion: torch.Tensor) -> torch.Tensor:
     """(F-1,) Euclidean frame-to-frame speed of (F, D) motion; entry i is between frames i and i+1."""
     return (motion[1:] - motion[:-1]).norm(dim=-1)
@@ -188,7 +199,7 @@ def test_crossfade_weights_rise_strictly_inside_zero_one():
 
 
 @pytest.mark.parametrize(
-    "total, window, seed, first", [(0, 150, 30, None), (100, 50, 30, None), (100, 150, 0, None), (100, 150, 30, 59), (100, 150, 30, 151)]
+    "total, window, seed, first", [(0, 150, 30, None), (100, 50, 30, None), (200, 150, 0, None), (100, 150, 30, 59), (100, 150, 30, 151)]
 )
 def test_bad_plans_raise_config_error(total, window, seed, first):
     with pytest.raises(ConfigError):

@@ -22,7 +22,7 @@ def inputs(cfg: DenoiserConfig, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     cond = {name: torch.randn(B, N, width, generator=g) for name, width in cfg.frame_conditions.items()}
     cond.update({name: torch.arange(B) % size for name, size in cfg.category_conditions.items()})
-    cond["seed"] = torch.randn(B, S, cfg.motion_dim, generator=g)
+    cond["seed"] = torch.randn(B, cfg.seed_frames, cfg.motion_dim, generator=g)
     return torch.randn(B, N, cfg.motion_dim, generator=g), torch.tensor([0, 10, 999]), cond
 
 
@@ -104,6 +104,12 @@ def test_bad_inputs_and_configs_fail_loudly():
         tiny(fusion="oneway", blocks={"gesture": 9})
     with pytest.raises(ConfigError, match="oneway_source"):
         tiny(fusion="oneway", oneway_source="face")
+    with pytest.raises(ConfigError, match="guided must be null or a non-empty subset"):
+        tiny(guided=["sign"])
+    with pytest.raises(ConfigError, match="category_vectors"):
+        tiny(category_vectors={"sign": 4})
+    with pytest.raises(ConfigError, match="seed_frames must be >= 0"):
+        tiny(seed_frames=-1)
 
 
 def test_frame_positions_place_every_frame_of_a_sign_clip():
@@ -117,3 +123,44 @@ def test_frame_positions_place_every_frame_of_a_sign_clip():
         before = model(x_t, t, cond)
         model.frame_position.bias.add_(1.0)
         assert not torch.allclose(model(x_t, t, cond), before)
+
+
+SIGN = dict(blocks={"body": 12, "face": 7}, frame_conditions={}, category_conditions={"sign": 5, "speaker": 3})
+
+
+def test_guidance_on_the_label_keeps_the_signer():
+    torch.manual_seed(0)
+    model = UWPDenoiser(tiny(**SIGN, guided=["sign"])).eval()
+    x_t, t, cond = inputs(model.cfg)
+    dropped = torch.ones(B, dtype=torch.bool)
+    other_sign = dict(cond, sign=(cond["sign"] + 1) % 5)
+    other_signer = dict(cond, speaker=(cond["speaker"] + 1) % 3)
+    assert torch.allclose(model(x_t, t, cond, dropped), model(x_t, t, other_sign, dropped))
+    assert not torch.allclose(model(x_t, t, cond, dropped), model(x_t, t, other_signer, dropped))
+    frames = UWPDenoiser(tiny(guided=["word"])).eval()
+    x_t, t, cond = inputs(frames.cfg)
+    other_word, other_audio = dict(cond, word=torch.randn_like(cond["word"])), dict(cond, audio=torch.randn_like(cond["audio"]))
+    assert torch.allclose(frames(x_t, t, cond, dropped), frames(x_t, t, other_word, dropped))
+    assert not torch.allclose(frames(x_t, t, cond, dropped), frames(x_t, t, other_audio, dropped))
+
+
+def test_class_vectors_condition_beside_the_learned_embedding():
+    torch.manual_seed(0)
+    model = UWPDenoiser(tiny(**SIGN, category_vectors={"sign": 4})).eval()
+    x_t, t, cond = inputs(model.cfg)
+    before = model(x_t, t, cond)
+    model.set_class_vectors("sign", torch.randn(5, 4))
+    assert not torch.allclose(model(x_t, t, cond), before)
+    assert "class_vectors.sign.table" in model.state_dict()
+    with pytest.raises(ConfigError, match=r"must be \(5, 4\)"):
+        model.set_class_vectors("sign", torch.randn(4, 4))
+
+
+def test_a_model_without_seed_frames():
+    cfg = tiny(**SIGN, seed_frames=0)
+    model = UWPDenoiser(cfg)
+    assert cfg.token_dim == 2 * 32 and len(model.seed_in) == 0
+    x_t, t, cond = inputs(cfg)
+    assert cond["seed"].shape == (B, 0, 19)
+    out = model(x_t, t, cond, torch.tensor([False, True, False]))
+    assert out.shape == (B, N, 19) and torch.isfinite(out).all()

@@ -55,12 +55,36 @@ def test_cache_declares_the_slovo_format(slovo_cache):
     assert info.block("trimmed", "body").shape == (80, 26)
 
 
-def test_rebuild_resumes_without_running_mediapipe_again(slovo_cache):
+def test_rebuild_resumes_without_running_mediapipe_again(slovo_cache, russian_fasttext_bin):
     root, cache, _ = slovo_cache
-    cfg = compose("config", ["data=slovo", f"data.root={root}", f"data.cache_dir={cache}", "data.val_signers=[u4]"])
+    cfg = compose("config", ["data=slovo", f"data.root={root}", f"data.cache_dir={cache}", "data.val_signers=[u4]",
+                             f"data.label_vectors={russian_fasttext_bin}"])
     again = build_slovo_cache(cfg, progress=False)
     assert set(again.up_to_date) == {"orig", "mirrored", "reversed", "shifted", "trimmed"}
     assert not again.processed and set(again.failed) == {"corrupt", "nobody"}
+
+
+def test_cache_holds_the_labels_word_vectors(slovo_cache, russian_fasttext_bin):
+    import fasttext
+
+    from motiongen.cache.label_vectors import read_label_vectors
+
+    _, cache, _ = slovo_cache
+    vectors = read_label_vectors(cache)
+    assert vectors.stream == "sign" and vectors.labels == CacheInfo.load(cache).format.condition("sign").labels
+    model = fasttext.load_model(str(russian_fasttext_bin))
+    np.testing.assert_allclose(vectors.vectors[vectors.labels.index("привет")], model.get_word_vector("привет"), rtol=1e-6)
+
+
+def test_missing_label_vectors_fail_before_any_video_is_read(tmp_path):
+    import pytest
+
+    from motiongen.core.errors import InputFileError
+
+    cfg = compose("config", ["data=slovo", f"data.root={tmp_path}", f"data.cache_dir={tmp_path / 'cache'}",
+                             f"data.label_vectors={tmp_path / 'cc.ru.300.bin'}"])
+    with pytest.raises(InputFileError, match="cc.ru.300.bin: data.label_vectors: fastText vectors not found"):
+        build_slovo_cache(cfg, progress=False)
 
 
 def test_masks_follow_mediapipe_and_reach_the_training_items(slovo_cache):

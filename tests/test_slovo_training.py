@@ -70,6 +70,19 @@ def test_generation_for_a_label_is_closest_to_that_labels_clip(trained):
 
 
 @pytest.mark.slow
+def test_checkpoint_keeps_the_label_word_vectors(trained, slovo_cache):
+    from motiongen.cache.label_vectors import read_label_vectors
+    from motiongen.generation.checkpoint import load_assets
+
+    run, _, _ = trained
+    vectors = read_label_vectors(slovo_cache[1])
+    assets = load_assets(run.checkpoint_dir / "last.ckpt")
+    table = assets.model.class_vectors["sign"].table
+    np.testing.assert_array_equal(table.numpy(), vectors.vectors)
+    assert assets.model.cfg.guided == ["sign"] and assets.model.cfg.seed_frames == 0
+
+
+@pytest.mark.slow
 def test_generate_command_performs_a_sign(trained, tmp_path, capsys):
     from motiongen.cli import main
     from motiongen.core.motion_file import read_motion_file
@@ -78,7 +91,7 @@ def test_generate_command_performs_a_sign(trained, tmp_path, capsys):
     checkpoint = run.checkpoint_dir / "last.ckpt"
     out = tmp_path / "sign"
     code = main(["generate", "--sign", "да", "--speaker", "u2", "--checkpoint", str(checkpoint), "--out", str(out),
-                 "--steps", "3", "--seconds", "1.5"])
+                 "--steps", "3", "--seconds", "1.5", "--guidance", "2"])
     assert code == 0
     motion = read_motion_file(out / "motion.npz")
     assert motion.blocks["body"].shape == (1, 45, 26) and motion.blocks["face"].shape == (1, 45, 9)

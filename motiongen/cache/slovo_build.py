@@ -8,7 +8,9 @@ Two stages:
 2. Motion blocks (:mod:`motiongen.corpus.slovo_motion`, declared by
    :mod:`motiongen.corpus.slovo_format`): derived from the stored landmarks in this process (a few
    milliseconds per video) and written with :class:`~motiongen.cache.writer.CacheWriter`, which
-   computes the train statistics and the manifest.
+   computes the train statistics and the manifest; with ``data.label_vectors`` (Russian fastText
+   vectors, e.g. ``cc.ru.300.bin``) each sign label's word vector is stored beside them
+   (:mod:`motiongen.cache.label_vectors`).
 
 Bad inputs are reported per item and never stop the others: unreadable or zero-frame videos and
 videos without a person are failed (with the reason); annotation rows without a file, files without
@@ -27,6 +29,7 @@ import numpy as np
 
 from motiongen.cache.build import SUMMARY, BuildSummary
 from motiongen.cache.executors import run_in_process, run_in_processes, run_on_ray
+from motiongen.cache.label_vectors import LABEL_VECTORS, compute_label_vectors, write_label_vectors
 from motiongen.cache.landmarks import (
     VideoJob,
     entry_is_current,
@@ -38,7 +41,7 @@ from motiongen.cache.landmarks import (
 )
 from motiongen.cache.store import write_json_atomic
 from motiongen.cache.writer import CacheWriter
-from motiongen.core.errors import ConfigError, MotiongenError
+from motiongen.core.errors import ConfigError, InputFileError, MotiongenError
 from motiongen.corpus.slovo import SlovoVideo, discover_slovo, read_official_hands
 from motiongen.corpus.slovo_format import BODY, FACE, HANDS, SIGN, SPEAKER, block_masks, slovo_motion_format
 from motiongen.corpus.slovo_motion import slovo_blocks
@@ -98,6 +101,17 @@ def _segment(video: SlovoVideo, frames: int, segment: str, context: int) -> tupl
     return slice(max(0, video.begin - context), min(frames, video.end + 1 + context)), []
 
 
+def _store_label_vectors(cache_dir: Path, data, labels: tuple[str, ...], summary: BuildSummary) -> None:
+    """Write the labels' word vectors when ``data.label_vectors`` names fastText vectors; else remove
+    the ones an earlier build of this cache wrote (they would no longer be asked for)."""
+    if data.label_vectors is None:
+        (cache_dir / LABEL_VECTORS).unlink(missing_ok=True)
+        return
+    vectors, warnings = compute_label_vectors(str(data.label_vectors), SIGN, labels)
+    summary.warnings.extend(warnings)
+    write_label_vectors(cache_dir, vectors)
+
+
 def build_slovo_cache(cfg, progress: bool = True) -> BuildSummary:
     """Build or update the cache of ``cfg.data`` (a ``data=slovo`` config); see the module docstring.
 
@@ -109,6 +123,8 @@ def build_slovo_cache(cfg, progress: bool = True) -> BuildSummary:
     if str(data.segment) not in SEGMENTS:
         raise ConfigError(f"data.segment must be one of {SEGMENTS}, got {data.segment!r}")
     cache_dir = Path(str(data.cache_dir)).expanduser().resolve()
+    if data.label_vectors is not None and not Path(str(data.label_vectors)).expanduser().is_file():
+        raise InputFileError(Path(str(data.label_vectors)), "data.label_vectors: fastText vectors not found")
     corpus = discover_slovo(str(data.root), annotations=data.annotations, keep_no_event=bool(data.keep_no_event),
                             val_fraction=float(data.val_fraction), seed=int(data.split_seed),
                             val_signers=None if data.val_signers is None else [str(s) for s in data.val_signers])
@@ -157,6 +173,7 @@ def build_slovo_cache(cfg, progress: bool = True) -> BuildSummary:
             warnings=list(entry.meta["warnings"]) + list(video.problems) + notes,
             sources={"video": entry.meta["source"]},
         )
+    _store_label_vectors(cache_dir, data, labels, summary)
     writer.finish(std_floor=float(data.std_floor))
     summary.seconds = time.perf_counter() - started
     write_json_atomic(cache_dir / SUMMARY, summary.to_dict())

@@ -313,6 +313,8 @@ def initial_seed(assets: GenerationAssets, initial_motion: dict[str, np.ndarray]
     """
     fmt = assets.motion_format
     seed = np.zeros((assets.seed_frames, assets.motion_dim), dtype=np.float32)
+    if initial_motion and not assets.seed_frames:
+        raise ConfigError("this model was trained without seed frames; it cannot start from given motion")
     slices = fmt.slices()
     for name, values in (initial_motion or {}).items():
         if name not in slices:

@@ -33,7 +33,8 @@ class WindowPlan:
     Attributes:
         total_frames: ``F``, frames wanted (at the model's fps).
         window_frames: ``N``, the model's window length in frames.
-        seed_frames: ``S``, seed/overlap length in frames (``N >= 2S`` so overlaps never touch).
+        seed_frames: ``S``, seed/overlap length in frames (``N >= 2S`` so overlaps never touch);
+            0 (a model trained without seeds) allows a single window only, ``F <= N0``.
         first_window_frames: ``N0``, length of window 0 (default ``N``). A shorter first window
             (``2S <= N0 < N``) makes the first frames of a stream available sooner; the model's
             attention is relative (rotary, block-local), so it runs on any length.
@@ -47,13 +48,18 @@ class WindowPlan:
     def __post_init__(self) -> None:
         if self.total_frames < 1:
             raise ConfigError(f"need at least one frame to generate, got {self.total_frames}")
-        if self.seed_frames < 1 or self.window_frames < 2 * self.seed_frames:
+        if self.seed_frames < 0 or self.window_frames < max(1, 2 * self.seed_frames):
             raise ConfigError(
                 f"window of {self.window_frames} frames cannot chain {self.seed_frames}-frame seeds "
-                "(need window_frames >= 2 * seed_frames >= 2)"
+                "(need window_frames >= 2 * seed_frames >= 0)"
             )
         first = self.first_window
-        if not 2 * self.seed_frames <= first <= self.window_frames:
+        if self.seed_frames == 0 and self.total_frames > first:
+            raise ConfigError(
+                f"a model without seed frames generates one window of at most {first} frames; "
+                f"asked for {self.total_frames}"
+            )
+        if not max(1, 2 * self.seed_frames) <= first <= self.window_frames:
             raise ConfigError(
                 f"first window of {first} frames must lie in [2 * seed_frames, window_frames] = "
                 f"[{2 * self.seed_frames}, {self.window_frames}]"

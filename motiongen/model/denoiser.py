@@ -8,12 +8,15 @@ for Co-speech Holistic Motion Generation", Sec. 1.3-1.4), per clip of ``N`` fram
 Shared features
     Z_f  = Linear([per-frame streams, e.g. audio ‖ word]) per frame (B, N, feature_dim=96);
            absent when the format has no per-frame stream (e.g. sign language without audio)
-    Z_id = sum of the category embeddings (speaker, emotion, text label) (B, latent_dim=384)
+    Z_id = sum of the category embeddings (speaker, emotion, text label) (B, latent_dim=384), plus
+           Linear(the class's fixed vector) for streams with ``category_vectors`` (ours: a sign
+           label's fastText word vector)
     Z_t  = MLP(sinusoidal(t))                                       (B, 384)
     Z_s  = Z_t + Z_id                                               (B, 384)
 Task-specific features, for each block k
     Z_k_noise = Linear(x_t[..., k])                                 (B, N, 384)
-    Z_k       = Linear(flattened seed frames of block k)            (B, seed_dim=96)
+    Z_k       = Linear(flattened seed frames of block k)            (B, seed_dim=96); absent
+                without seed frames (``seed_frames=0``)
     Z_pos     = Linear(sinusoidal(frame index 0..N-1))              (N, 384), only with
                 ``frame_positions=True`` (ours: a format without per-frame streams, e.g. text-to-sign,
                 has nothing else telling a frame where it sits in the clip)
@@ -29,9 +32,10 @@ is projected to ``latent_dim`` (plus Z_pos when enabled) (so every attention hea
   trunk additionally receives the ``oneway_source`` task's trunk output, detached, so information
   flows only from that task (BEAT: expression → gesture).
 
-Classifier-free guidance: rows with ``uncond=True`` have their condition dropped — per-frame
-features and category embeddings are zeroed (timestep and seed motion are kept, since the sampler
-always knows them).
+Classifier-free guidance: rows with ``uncond=True`` have their condition dropped — the per-frame
+features and category codes of the ``guided`` streams (default: every stream) are zeroed; the
+other streams, the timestep, the frame positions and the seed motion are kept (text-to-sign guides
+the label and keeps the signer).
 """
 
 from __future__ import annotations
@@ -58,11 +62,17 @@ class DenoiserConfig:
         blocks: ordered block name → motion channels; x_t's D is their sum in this order.
         frame_conditions: per-frame condition stream → channels (BEAT: audio 1133, word 301); may be empty.
         category_conditions: category stream → number of classes (speaker, emotion, text label).
-        seed_frames: leading frames of ground truth given as the seed (S).
+        seed_frames: leading frames of ground truth given as the seed (S); 0 = none (the model then
+            generates one window at a time, never chained).
         latent_dim: trunk width (Z_s, Z_noise are this wide).
         feature_dim: Z_f width; seed_dim: Z_k width.
         num_layers / num_heads / ff_dim / dropout: self-attention trunk.
         local_heads / window / look_backward / look_forward: cross-local attention.
+        category_vectors: category stream → width of a fixed vector per class (the buffer
+            ``class_vectors[stream].table``, filled by :meth:`UWPDenoiser.set_class_vectors` and
+            saved with the weights), projected into Z_id beside the learned embedding.
+        guided: condition streams that rows marked unconditional drop (classifier-free guidance);
+            None = all of them.
         fusion: ``"joint"`` or ``"oneway"`` (see module docstring); oneway_source: the block whose
             trunk feeds the others under ``"oneway"``.
         kernels: ``auto`` | ``fast`` | ``reference`` (:mod:`motiongen.model.kernels`).
@@ -76,6 +86,8 @@ class DenoiserConfig:
     frame_conditions: dict[str, int] = field(default_factory=lambda: {"audio": 1133, "word": 301})
     category_conditions: dict[str, int] = field(default_factory=lambda: {"speaker": 30})
     seed_frames: int = 30
+    category_vectors: dict[str, int] = field(default_factory=dict)
+    guided: list[str] | None = None
     latent_dim: int = 384
     feature_dim: int = 96
     seed_dim: int = 96
@@ -102,8 +114,16 @@ class DenoiserConfig:
         if self.fusion == "oneway" and (len(self.blocks) < 2 or self.oneway_source not in self.blocks):
             raise ConfigError(f"fusion='oneway' needs at least two blocks and oneway_source among them; "
                               f"blocks {list(self.blocks)}, oneway_source {self.oneway_source!r}")
-        if self.seed_frames < 1:
-            raise ConfigError(f"seed_frames must be >= 1, got {self.seed_frames}")
+        if self.seed_frames < 0:
+            raise ConfigError(f"seed_frames must be >= 0, got {self.seed_frames}")
+        unknown = sorted(set(self.category_vectors) - set(self.category_conditions))
+        if unknown or any(d < 1 for d in self.category_vectors.values()):
+            raise ConfigError(f"category_vectors must give positive widths for category streams "
+                              f"{sorted(self.category_conditions)}, got {self.category_vectors}")
+        streams = {*self.frame_conditions, *self.category_conditions}
+        if self.guided is not None and (not self.guided or set(self.guided) - streams):
+            raise ConfigError(f"guided must be null or a non-empty subset of the condition streams {sorted(streams)}, "
+                              f"got {self.guided}")
         check_kernels(self.kernels)
 
     @property
@@ -113,7 +133,16 @@ class DenoiserConfig:
     @property
     def token_dim(self) -> int:
         """Channels of a cross-local token [Z_s, Z_f (when there are per-frame streams), Z_k, Z_noise]."""
-        return 2 * self.latent_dim + (self.feature_dim if self.frame_conditions else 0) + self.seed_dim
+        return 2 * self.latent_dim + (self.feature_dim if self.frame_conditions else 0) + self.seed_part
+
+    @property
+    def seed_part(self) -> int:
+        """Channels of Z_k in a token: ``seed_dim``, or 0 without seed frames."""
+        return self.seed_dim if self.seed_frames else 0
+
+    def drops(self, stream: str) -> bool:
+        """Whether rows marked unconditional drop ``stream``."""
+        return self.guided is None or stream in self.guided
 
     def block_slices(self) -> dict[str, slice]:
         """Block name → channel slice of the concatenated motion (B, N, D)."""
@@ -149,6 +178,21 @@ class Trunk(nn.Module):
         return self.norm(h)
 
 
+class ClassVectors(nn.Module):
+    """Fixed vectors of the classes of one category stream (a buffer), projected to ``latent``.
+
+    ``forward(index (B,) long) -> (B, latent)``.
+    """
+
+    def __init__(self, classes: int, width: int, latent: int):
+        super().__init__()
+        self.register_buffer("table", torch.zeros(classes, width))
+        self.project = nn.Linear(width, latent)
+
+    def forward(self, index: torch.Tensor) -> torch.Tensor:
+        return self.project(self.table[index].to(self.project.weight.dtype))
+
+
 def task_decoder(latent_dim: int, out_dim: int) -> nn.Sequential:
     """Per-task decoder: latent (B, N, latent_dim) → x̂0 of the task (B, N, out_dim)."""
     return nn.Sequential(nn.Linear(latent_dim, latent_dim), nn.GELU(), nn.Linear(latent_dim, out_dim))
@@ -170,10 +214,14 @@ class UWPDenoiser(nn.Module):
         self.slices = cfg.block_slices()
         self.time_mlp = nn.Sequential(nn.Linear(latent, latent), nn.SiLU(), nn.Linear(latent, latent))
         self.categories = nn.ModuleDict({name: nn.Embedding(size, latent) for name, size in cfg.category_conditions.items()})
+        self.class_vectors = nn.ModuleDict({name: ClassVectors(cfg.category_conditions[name], width, latent)
+                                            for name, width in cfg.category_vectors.items()})
         frame_width = sum(cfg.frame_conditions.values())
         self.features = nn.Linear(frame_width, cfg.feature_dim) if frame_width else None
+        self._drops_all_features = all(cfg.drops(name) for name in cfg.frame_conditions)
         self.noise_in = nn.ModuleDict({k: nn.Linear(d, latent) for k, d in cfg.blocks.items()})
-        self.seed_in = nn.ModuleDict({k: nn.Linear(cfg.seed_frames * d, cfg.seed_dim) for k, d in cfg.blocks.items()})
+        self.seed_in = nn.ModuleDict({k: nn.Linear(cfg.seed_frames * d, cfg.seed_dim) for k, d in cfg.blocks.items()}
+                                     if cfg.seed_frames else {})
         local = LocalWindow(cfg.window, cfg.look_backward, cfg.look_forward)
         self.token_in = nn.Linear(cfg.token_dim, latent)
         self.frame_position = nn.Linear(latent, latent) if cfg.frame_positions else None
@@ -203,28 +251,45 @@ class UWPDenoiser(nn.Module):
             if tuple(cond[name].shape) != shape:
                 raise ValueError(f"condition {name!r} has shape {tuple(cond[name].shape)}, expected {shape}")
 
+    def set_class_vectors(self, stream: str, vectors: torch.Tensor) -> None:
+        """Fill the fixed class vectors ``(classes, width)`` of ``stream`` (before training)."""
+        table = self.class_vectors[stream].table
+        if tuple(vectors.shape) != tuple(table.shape):
+            raise ConfigError(f"class vectors of {stream!r} must be {tuple(table.shape)}, got {tuple(vectors.shape)}")
+        table.copy_(torch.as_tensor(vectors, dtype=table.dtype))
+
     def _style(self, t: torch.Tensor, cond: dict, keep: torch.Tensor | None) -> torch.Tensor:
-        """Z_s = Z_t + Σ category embeddings, (B, latent); the embeddings are zeroed for dropped rows."""
+        """Z_s = Z_t + Σ category codes (embedding, plus the projected class vector where given),
+        (B, latent); the guided streams' codes are zeroed for dropped rows."""
         steps = timestep_embedding(t, self.cfg.latent_dim).to(self.time_mlp[0].weight.dtype)
         style = self.time_mlp(steps)
-        if not self.categories:
-            return style
-        identity = sum(embedding(cond[name]) for name, embedding in self.categories.items())
-        if keep is not None:
-            identity = identity * keep[:, None]
-        return style + identity
+        for name, embedding in self.categories.items():
+            code = embedding(cond[name])
+            if name in self.class_vectors:
+                code = code + self.class_vectors[name](cond[name])
+            if keep is not None and self.cfg.drops(name):
+                code = code * keep[:, None]
+            style = style + code
+        return style
 
-    def _features(self, cond: dict) -> torch.Tensor:
+    def _features(self, cond: dict, keep: torch.Tensor | None) -> torch.Tensor:
         """Z_f = W·[stream_1 ‖ stream_2 ‖ ...] + b, (B, N, feature_dim), as one product per stream on
-        the column blocks of W (no concatenated copy of the float32 inputs, the widest tensors of a batch)."""
+        the column blocks of W (no concatenated copy of the float32 inputs, the widest tensors of a
+        batch); rows with ``keep`` 0 get Z_f = 0 when every stream is guided, else lose the guided
+        streams' products."""
         weight, out, start = self.features.weight, None, 0
         for name, width in self.cfg.frame_conditions.items():
-            part = F.linear(cond[name], weight[:, start : start + width], None if out is not None else self.features.bias)
+            part = F.linear(cond[name], weight[:, start : start + width])
+            if keep is not None and self.cfg.drops(name) and not self._drops_all_features:
+                part = part * keep[:, None, None].to(part.dtype)
             out = part if out is None else out + part
             start += width
+        out = out + self.features.bias
+        if keep is not None and self._drops_all_features:
+            out = out * keep[:, None, None].to(out.dtype)
         return out
 
-    def _tokens(self, style: torch.Tensor, features: torch.Tensor | None, seed_codes: torch.Tensor,
+    def _tokens(self, style: torch.Tensor, features: torch.Tensor | None, seed_codes: torch.Tensor | None,
                 noise_codes: torch.Tensor) -> torch.Tensor:
         """Every task's projected token ``W·[Z_s ‖ Z_f ‖ Z_k ‖ Z_k_noise] + b``, (T, B, N, latent).
 
@@ -242,8 +307,9 @@ class UWPDenoiser(nn.Module):
             start += cfg.feature_dim
         else:
             shared = None
-        per_clip = per_clip + F.linear(seed_codes, weight[:, start : start + cfg.seed_dim])
-        start += cfg.seed_dim
+        if seed_codes is not None:
+            per_clip = per_clip + F.linear(seed_codes, weight[:, start : start + cfg.seed_dim])
+            start += cfg.seed_dim
         tokens = F.linear(noise_codes, weight[:, start:]) + per_clip[:, :, None, :]
         if self.frame_position is not None:
             frames = torch.arange(noise_codes.shape[2], device=noise_codes.device)
@@ -268,13 +334,13 @@ class UWPDenoiser(nn.Module):
         keep = None if uncond is None else (~uncond).to(x_t.dtype)
         style = self._style(t, cond, keep)
         seed = cond["seed"].to(x_t.dtype)
-        seed_codes = torch.stack([self.seed_in[name](seed[..., cut].flatten(1)) for name, cut in self.slices.items()])
+        seed_codes = None
+        if self.cfg.seed_frames:
+            seed_codes = torch.stack([self.seed_in[name](seed[..., cut].flatten(1)) for name, cut in self.slices.items()])
         noise_codes = torch.stack([self.noise_in[name](x_t[..., cut]) for name, cut in self.slices.items()])
         features = None
         if self.features is not None:
-            features = self._features(cond)
-            if keep is not None:
-                features = features * keep[:, None, None].to(features.dtype)
+            features = self._features(cond, keep)
         tokens = self._tokens(style, features, seed_codes, noise_codes).flatten(0, 1)
         mixed = self.cross_local(tokens).split(batch, dim=0)
         if self.cfg.fusion == "joint":

@@ -52,8 +52,12 @@ class UWPLightningModule(pl.LightningModule):
         optim: ``lr``, ``weight_decay``, ``betas``, ``warmup_steps``, ``total_steps``,
             ``min_lr_ratio``.
         ema: ``decay`` of the exponential moving average of the weights.
-        cond_drop_prob: probability of dropping a clip's condition during training (CFG).
+        cond_drop_prob: probability of dropping a clip's condition during training (CFG); which
+            streams a dropped row loses is the network's ``guided`` setting.
         seed: seed of the per-step random streams.
+        class_vectors: ``{category stream: (classes, width)}`` fixed class vectors (a sign label's
+            word vector) for the streams in ``network["category_vectors"]``; not a hyper-parameter:
+            they are saved with the weights, so a module loaded from a checkpoint gets them back.
 
     Attributes: ``model``, ``ema_model`` (AveragedModel; the network is ``ema_model.module``),
     ``schedule`` (NoiseSchedule), ``uncertainty`` (TaskWeighting).
@@ -68,15 +72,21 @@ class UWPLightningModule(pl.LightningModule):
         ema: dict,
         cond_drop_prob: float = 0.1,
         seed: int = 0,
+        class_vectors: dict | None = None,
     ):
         super().__init__()
-        self.save_hyperparameters()
+        self.save_hyperparameters(ignore=["class_vectors"])
         if not 0.0 <= cond_drop_prob < 1.0:
             raise ConfigError(f"model.cond_drop_prob must be in [0, 1), got {cond_drop_prob}")
         if not 0.0 <= ema["decay"] < 1.0:
             raise ConfigError(f"model.ema.decay must be in [0, 1), got {ema['decay']}")
         self.network_cfg = DenoiserConfig(**network)
         self.model = UWPDenoiser(self.network_cfg)
+        missing = sorted(set(self.network_cfg.category_vectors) - set(class_vectors or {}))
+        if class_vectors is not None and missing:
+            raise ConfigError(f"class vectors missing for {missing}")
+        for name, table in (class_vectors or {}).items():
+            self.model.set_class_vectors(name, torch.as_tensor(table))
         self.ema_model = AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(ema["decay"]))
         self.ema_model.requires_grad_(False)
         self.schedule = NoiseSchedule(**diffusion)

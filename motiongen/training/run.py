@@ -21,8 +21,9 @@ from motiongen.output_folders import owned_or_new
 log = logging.getLogger(__name__)
 
 
-def network_kwargs(network: DictConfig | dict, motion_format: MotionFormat) -> dict:
-    """:class:`DenoiserConfig` keyword arguments from ``model.network`` and the data's motion format.
+def network_kwargs(network: DictConfig | dict, motion_format: MotionFormat, class_vectors: dict | None = None) -> dict:
+    """:class:`DenoiserConfig` keyword arguments from ``model.network`` and the data's motion format
+    (and the widths of fixed class vectors ``{category stream: (classes, width)}`` the cache holds).
 
     ``model.network.tasks`` chooses the predicted blocks (null: every block of the format, in its
     order); the per-frame condition streams of the format feed Z_f, its category streams become
@@ -46,6 +47,7 @@ def network_kwargs(network: DictConfig | dict, motion_format: MotionFormat) -> d
         c.name: c.width for c in motion_format.conditions
         if not c.per_frame and (c.kind != ConditionKind.EMOTION or emotion_condition)
     }
+    net["category_vectors"] = {name: int(table.shape[1]) for name, table in (class_vectors or {}).items()}
     return net
 
 
@@ -72,22 +74,41 @@ def check_schedule(diffusion: dict) -> None:
         )
 
 
-def build_module(cfg: DictConfig, motion_format: MotionFormat):
+def build_module(cfg: DictConfig, motion_format: MotionFormat, class_vectors: dict | None = None):
     """The :class:`UWPLightningModule` described by ``cfg.model`` for data of ``motion_format``
-    (seeded with ``cfg.seed``)."""
+    (seeded with ``cfg.seed``), with the cache's fixed class vectors ``{stream: (classes, width)}``."""
     from motiongen.training.module import UWPLightningModule
 
     model = OmegaConf.to_container(cfg.model, resolve=True)
     check_schedule(model["diffusion"])
     return UWPLightningModule(
-        network=network_kwargs(cfg.model.network, motion_format),
+        network=network_kwargs(cfg.model.network, motion_format, class_vectors),
         diffusion=model["diffusion"],
         loss=model["loss"],
         optim=model["optim"],
         ema=model["ema"],
         cond_drop_prob=model["cond_drop_prob"],
         seed=int(cfg.seed),
+        class_vectors=class_vectors,
     )
+
+
+def cache_class_vectors(cache_dir, motion_format: MotionFormat) -> dict:
+    """``{stream: (classes, width)}`` of the cache's label vectors (empty when it has none).
+
+    Raises:
+        ConfigError: the vectors name a stream the format lacks, or other labels than the format's.
+    """
+    from motiongen.cache.label_vectors import LABEL_VECTORS, read_label_vectors
+
+    vectors = read_label_vectors(cache_dir)
+    if vectors is None:
+        return {}
+    stream = motion_format.condition(vectors.stream) if motion_format.has_condition(vectors.stream) else None
+    if stream is None or tuple(stream.labels) != vectors.labels:
+        raise ConfigError(f"{Path(cache_dir) / LABEL_VECTORS} does not match the cache's {vectors.stream!r} labels; "
+                          "run `motiongen preprocess` again")
+    return {vectors.stream: vectors.vectors}
 
 
 def build_datamodule(cfg: DictConfig, datasets: dict | None = None):
@@ -168,6 +189,9 @@ def train(cfg: DictConfig, motion_format: MotionFormat | None = None, datasets: 
         bundle = bundle_from_cache(cfg, cfg.data.cache_dir)
         motion_format = MotionFormat.from_dict(bundle["motion_format"])
         extra_callbacks = [GenerationBundle(bundle), *extra_callbacks]
+        class_vectors = cache_class_vectors(cfg.data.cache_dir, motion_format)
+    else:
+        class_vectors = {}
     loop = cfg.trainer.loop
     if loop.num_threads is not None:
         torch.set_num_threads(int(loop.num_threads))
@@ -175,7 +199,7 @@ def train(cfg: DictConfig, motion_format: MotionFormat | None = None, datasets: 
     if resume is not None and not Path(resume).is_file():
         raise ConfigError(f"resume={resume}: no such checkpoint file")
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
-    module = build_module(cfg, motion_format)
+    module = build_module(cfg, motion_format, class_vectors)
     datamodule = build_datamodule(cfg, datasets)
     datamodule.setup("fit")
     for split in ("train", "val"):
