@@ -76,3 +76,19 @@ def test_face_weights_follow_the_geometry():
     assert weights["eyeBlinkRight"][1] < 0.1
     assert weights["jawOpen"][2] == pytest.approx(1.0) and weights["jawOpen"][0] == 0.0
     assert ((face_weights(face) >= 0) & (face_weights(face) <= 1)).all()
+
+
+def test_blocks_map_back_to_the_holistic_layout():
+    from motiongen.corpus.slovo_motion import PALM_PER_SHOULDER, holistic_landmarks
+
+    points, present = _person()
+    blocks, _ = slovo_blocks(points, present, width=100, height=200)
+    landmarks = holistic_landmarks(blocks["body"], blocks["hands"])
+    assert landmarks.shape == (5, 543, 3)
+    wrist = [(90 - 50) / 40, (120 - 80) / 40]
+    assert landmarks[0, landmark_index("pose.left_wrist"), :2] == pytest.approx(wrist)
+    assert np.isnan(landmarks[:, landmark_index("pose.left_wrist"), 2]).all()  # the pose is 2-D
+    assert landmarks[0, landmark_index("left_hand.wrist")] == pytest.approx([*wrist, 0.0])
+    tip = landmarks[0, landmark_index("left_hand.index_finger_tip")]
+    assert tip == pytest.approx([wrist[0] + PALM_PER_SHOULDER, wrist[1], 0.5 * PALM_PER_SHOULDER])
+    assert np.isnan(landmarks[:, PART_SLICES["face"]]).all() and np.isnan(landmarks[:, landmark_index("pose.left_hip")]).all()

@@ -84,8 +84,11 @@ def test_checkpoint_keeps_the_label_word_vectors(trained, slovo_cache):
 
 @pytest.mark.slow
 def test_generate_command_performs_a_sign(trained, tmp_path, capsys):
+    import json
+
     from motiongen.cli import main
     from motiongen.core.motion_file import read_motion_file
+    from motiongen.formats.video import probe_video
 
     run, _, _ = trained
     checkpoint = run.checkpoint_dir / "last.ckpt"
@@ -96,6 +99,36 @@ def test_generate_command_performs_a_sign(trained, tmp_path, capsys):
     motion = read_motion_file(out / "motion.npz")
     assert motion.blocks["body"].shape == (1, 45, 26) and motion.blocks["face"].shape == (1, 45, 9)
     assert motion.metadata["inputs"] == {"sign": "да", "seconds": 1.5}
+    assert (out / ".motiongen-output").is_file()
+    landmarks = np.load(out / "landmarks.npz")
+    assert landmarks["landmarks"].shape == (45, 543, 3) and landmarks["names"][0] == "pose.nose"
+    body = motion.blocks["body"][0].reshape(45, 13, 2)
+    np.testing.assert_allclose(landmarks["landmarks"][:, 15, :2], body[:, 11])  # pose.left_wrist
+    np.testing.assert_allclose(landmarks["landmarks"][:, 501, :2], body[:, 11])  # left_hand.wrist sits there
+    assert landmarks["present"].sum() == 13 + 42 and not np.isfinite(landmarks["landmarks"][:, 33:501]).any()
+    document = json.loads((out / "landmarks.json").read_text(encoding="utf-8"))
+    assert document["topology"] == "mediapipe_holistic" and len(document["frames"]) == 45
+    first = document["frames"][0]
+    assert set(first) == {"pose", "left_hand", "right_hand", "face_weights"}
+    assert len(first["pose"]) == 13 and len(first["left_hand"]) == 21 and "index_finger_tip" in first["right_hand"]
+    assert first["pose"]["left_wrist"] == pytest.approx(body[0, 11].tolist(), abs=1e-4)
+    assert set(first["face_weights"]) >= {"jawOpen", "eyeBlinkLeft"}
+    info = probe_video(out / "landmarks_preview.mp4")
+    assert (info.width, info.height, info.frame_count) == (960, 480, 45)
+
+    assert main(["generate", "--sign", "да", "--checkpoint", str(checkpoint), "--out", str(out), "--steps", "2",
+                 "--seconds", "1"]) != 0  # an existing run folder needs --overwrite
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(["generate", "--sign", "да", "--checkpoint", str(checkpoint), "--out", str(out), "--steps", "2",
+                 "--seconds", "1", "--overwrite", "--no-preview"]) == 0
+    assert np.load(out / "landmarks.npz")["landmarks"].shape[0] == 30 and not (out / "landmarks_preview.mp4").exists()
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("not motiongen's")
+    assert main(["generate", "--sign", "да", "--checkpoint", str(checkpoint), "--out", str(foreign), "--steps", "2",
+                 "--seconds", "1", "--overwrite"]) != 0
+    assert (foreign / "notes.txt").read_text() == "not motiongen's"
+    capsys.readouterr()
 
     code = main(["generate", "--sign", "привт", "--checkpoint", str(checkpoint), "--out", str(tmp_path / "bad")])
     assert code != 0

@@ -1,5 +1,6 @@
 """``motiongen generate``: speech (audio file or text) → BVH, ARKit JSON, Live Link CSV, arrays, preview;
-or a sign label (``--sign``) → sign-language motion of a model trained on Slovo.
+or a sign label (``--sign``) → sign-language motion of a model trained on Slovo: MediaPipe Holistic
+landmarks (``landmarks.npz``, ``landmarks.json``, a name per landmark) and ``landmarks_preview.mp4``.
 
 Examples::
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motiongen.core.holistic_layout import PART_SLICES, PARTS, hand_names, landmark_index
+from motiongen.core.holistic_layout import LANDMARK_COUNT, PART_SLICES, PARTS, hand_names, landmark_index
 
 BODY_LANDMARKS: tuple[str, ...] = (
     "nose", "left_eye", "right_eye", "left_ear", "right_ear", "mouth_left", "mouth_right",
@@ -46,6 +46,9 @@ FACE_WEIGHTS: tuple[str, ...] = (
     "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
 )
 MASK_NAMES: tuple[str, ...] = ("body", "face", "left_hand", "right_hand")
+#: Palm size (wrist to middle-finger MCP) in shoulder widths, used to place generated hands (whose
+#: per-clip palm size is not generated): ours, the median over the Slovo sample's hands (0.23-0.30).
+PALM_PER_SHOULDER = 0.25
 
 # Face-mesh indices (inside the 468-point face part). "left" = the person's left.
 _EYE_OUTER = {"left": 263, "right": 33}
@@ -205,3 +208,25 @@ def slovo_blocks(landmarks: np.ndarray, present: np.ndarray, width: int, height:
         "mask": part_masks(present),
     }
     return {name: np.ascontiguousarray(value, dtype=np.float32) for name, value in blocks.items()}, scale
+
+
+def holistic_landmarks(body: np.ndarray, hands: np.ndarray) -> np.ndarray:
+    """MediaPipe Holistic layout of ``body`` and ``hands`` blocks (the inverse of :func:`slovo_blocks`
+    up to the clip's origin and scale): ``(T, 543, 3)`` in shoulder widths from the shoulder centre,
+    image axes (x right, y down); z is NaN for the pose (2-D) and in shoulder widths from the wrist for
+    the hands. The hands hang at the body's wrists with a palm of :data:`PALM_PER_SHOULDER`. Landmarks
+    the blocks do not hold (lower body, the face mesh) are NaN.
+
+    Args:
+        body: ``(T, 26)`` (:data:`BODY_LANDMARKS` x, y). hands: ``(T, 120)`` (left then right hand).
+    """
+    frames = len(body)
+    out = np.full((frames, LANDMARK_COUNT, 3), np.nan, dtype=np.float32)
+    body = np.asarray(body, dtype=np.float32).reshape(frames, len(BODY_LANDMARKS), 2)
+    out[:, [landmark_index(f"pose.{name}") for name in BODY_LANDMARKS], :2] = body
+    points = np.asarray(hands, dtype=np.float32).reshape(frames, 2, len(HAND_POINTS), 3) * PALM_PER_SHOULDER
+    for column, hand in enumerate(("left_hand", "right_hand")):
+        wrist = body[:, BODY_LANDMARKS.index(hand.replace("_hand", "_wrist"))]
+        wrist = np.concatenate([wrist, np.zeros((frames, 1), np.float32)], axis=1)
+        out[:, PART_SLICES[hand]] = np.concatenate([wrist[:, None], wrist[:, None] + points[:, column]], axis=1)
+    return out

@@ -138,7 +138,7 @@ def face_geometry(weights: np.ndarray) -> _FaceGeometry:
                          upper_lip=upper, lower_lip=lower)
 
 
-def _draw_face(draw, geometry: _FaceGeometry, frame: int) -> None:
+def draw_face(draw, geometry: _FaceGeometry, frame: int) -> None:
     g = geometry
     draw.ellipse([_CX - 140, _CY - 170, _CX + 140, g.chin[frame]], fill=_SKIN, outline=_DARK, width=2)
     for eye, sign in enumerate((-1.0, 1.0)):
@@ -189,7 +189,7 @@ def render_frames(positions: np.ndarray, parents: np.ndarray, joint_names: list[
             hx, hy = points[head]
             draw.ellipse([hx - 9, hy - 9, hx + 9, hy + 9], outline=_DARK, width=2)
         face = Image.new("RGB", (PANEL, PANEL), _BACKGROUND)
-        _draw_face(ImageDraw.Draw(face), geometry, frame)
+        draw_face(ImageDraw.Draw(face), geometry, frame)
         image.paste(face, (PANEL, 0))
         yield np.asarray(image)
 

@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 SUPPORTED_FPS = (30, 120)
 #: Exporters that render videos/plots (left out with ``preview=False``).
-PREVIEWS = ("preview", "smplx_preview")
+PREVIEWS = ("preview", "smplx_preview", "landmarks_preview")
 
 
 @dataclass
@@ -131,6 +131,8 @@ register(Exporter("preview", ("preview.mp4", "face_curves.png"), "joint rotation
                   needs_all(needs_skeleton_rotations, needs_arkit), _write_preview))
 # The SMPL-X outputs (smplx, smplx_preview) register after these, so runs list them after BEAT's.
 from motiongen.export import smplx_outputs  # noqa: E402,F401
+# Holistic landmarks and their preview for landmark formats (Slovo's text-to-sign).
+from motiongen.export import landmarks  # noqa: E402,F401
 
 
 def _suffix(k: int, count: int) -> str:
