@@ -103,3 +103,32 @@ def test_masks_follow_mediapipe_and_reach_the_training_items(slovo_cache):
     assert item["hands_mask"].shape == (60, 120)
     np.testing.assert_array_equal(item["hands_mask"][:, 0].numpy(), present[start : start + 60, 2])
     np.testing.assert_array_equal(item["hands_mask"][:, 60].numpy(), present[start : start + 60, 3])
+
+
+def test_rows_without_files_files_without_rows_and_official_frame_counts_are_reported(slovo_cache, russian_fasttext_bin):
+    """Rebuilt on the session corpus (no MediaPipe run: every entry is current), then restored."""
+    root, cache, _ = slovo_cache
+    annotations = root / "annotations.csv"
+    original = annotations.read_text(encoding="utf-8")
+    official = root / "slovo_mediapipe.json"
+    orphan = root / "train" / "orphan.mp4"
+    hand = [{"x": 0.5, "y": 0.5, "z": 0.0}] * 21
+    try:
+        official.write_text(json.dumps({"orig": [{"hand 1": hand}] * 100, "mirrored": [{}] * 112}), encoding="utf-8")
+        orphan.write_bytes(b"never read")
+        annotations.write_text(original + "\t".join(["ghost", "u9", "720", "1280", "112", "да", "True", "5", "100"]) + "\n",
+                               encoding="utf-8")
+        cfg = compose("config", ["data=slovo", f"data.root={root}", f"data.cache_dir={cache}", "data.val_signers=[u4]",
+                                 f"data.label_vectors={russian_fasttext_bin}"])
+        summary = build_slovo_cache(cfg, progress=False)
+    finally:
+        annotations.write_text(original, encoding="utf-8")
+        official.unlink(missing_ok=True)
+        orphan.unlink(missing_ok=True)
+    text = "\n".join(summary.warnings)
+    assert f"{official}: orig has 100 frames, the video 112" in text and "mirrored has" not in text
+    assert "no video file ghost" in text and "orphan.mp4: video has no row" in text
+    assert set(summary.up_to_date) == {"orig", "mirrored", "reversed", "shifted", "trimmed"}
+    assert set(summary.failed) == {"corrupt", "nobody"}
+    saved = json.loads((cache / "preprocess_summary.json").read_text(encoding="utf-8"))
+    assert saved["warnings"] == summary.warnings

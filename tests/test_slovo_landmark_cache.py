@@ -51,3 +51,15 @@ def test_leftover_partial_files_are_removed(tmp_path):
 def test_failed_video_never_raises(tmp_path):
     result = process_video(VideoJob("missing", str(tmp_path / "missing.mp4"), str(tmp_path), landmark_settings()))
     assert result.status == "failed" and "missing.mp4" in result.reason
+
+
+def test_zero_frame_video_is_failed_not_fatal(tmp_path):
+    import av
+
+    empty = tmp_path / "empty.avi"  # a container with a video stream and no frame (an .mp4 without samples has no stream)
+    with av.open(str(empty), "w") as container:
+        stream = container.add_stream("mpeg4", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 48, 64, "yuv420p"
+        container.start_encoding()
+    result = process_video(VideoJob("empty", str(empty), str(tmp_path / "cache"), landmark_settings()))
+    assert result.status == "failed" and str(empty) in result.reason and "no frames" in result.reason
