@@ -80,6 +80,7 @@ def test_checkpoint_keeps_the_label_word_vectors(trained, slovo_cache):
     table = assets.model.class_vectors["sign"].table
     np.testing.assert_array_equal(table.numpy(), vectors.vectors)
     assert assets.model.cfg.guided == ["sign"] and assets.model.cfg.seed_frames == 0
+    assert assets.label_frames == {"sign": {"привет": 112, "да": 112, "нет": 112}}
 
 
 @pytest.mark.slow
@@ -120,8 +121,8 @@ def test_generate_command_performs_a_sign(trained, tmp_path, capsys):
                  "--seconds", "1"]) != 0  # an existing run folder needs --overwrite
     assert "--overwrite" in capsys.readouterr().err
     assert main(["generate", "--sign", "да", "--checkpoint", str(checkpoint), "--out", str(out), "--steps", "2",
-                 "--seconds", "1", "--overwrite", "--no-preview"]) == 0
-    assert np.load(out / "landmarks.npz")["landmarks"].shape[0] == 30 and not (out / "landmarks_preview.mp4").exists()
+                 "--overwrite", "--no-preview"]) == 0  # default length: the sign's training clip (112 frames)
+    assert np.load(out / "landmarks.npz")["landmarks"].shape[0] == 112 and not (out / "landmarks_preview.mp4").exists()
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("not motiongen's")

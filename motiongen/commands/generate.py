@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--text", help="text to speak with the offline eSpeak NG voice (instead of --audio)")
     source.add_argument("--sign", help="sign label to perform, as labelled in the training data (a model trained "
                         "on Slovo, e.g. 'привет')")
-    parser.add_argument("--seconds", type=float, help="length of the motion for --sign (default: the training clip length)")
+    parser.add_argument("--seconds", type=float, help="length of the motion for --sign (default: the median length of "
+                        "that sign's training clips, else the training clip length)")
     parser.add_argument("--transcript", type=Path, help="Praat TextGrid with a 'words' tier for --audio "
                         "(without it the word features are the silence/unknown vector)")
     parser.add_argument("--voice", default="female", help="voice for --text: female or male (default female)")
@@ -125,6 +126,15 @@ def sign_label(assets, sign: str) -> str:
                       f"({len(stream.labels)} labels in all)")
 
 
+def sign_frames(assets, label: str) -> int:
+    """Default length of a generated sign (frames): the median of its training clips when the
+    checkpoint records them, else the training window."""
+    from motiongen.core.motion_format import ConditionKind
+
+    stream = assets.category_stream(ConditionKind.TEXT_LABEL)
+    return assets.label_frames.get(stream.name, {}).get(label, assets.window_frames)
+
+
 def _default_out(args: argparse.Namespace) -> Path:
     stem = args.audio.stem if args.audio else ("sign" if args.sign is not None else "text")
     return Path("outputs") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -181,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
     label, seconds = None, None
     if args.sign is not None:
         label = sign_label(assets, args.sign)
-        seconds = args.seconds if args.seconds is not None else assets.window_frames / assets.fps
+        seconds = args.seconds if args.seconds is not None else sign_frames(assets, label) / assets.fps
         if seconds <= 0:
             raise ConfigError(f"--seconds must be > 0, got {seconds}")
         inputs = {"sign": label, "seconds": seconds}

@@ -100,6 +100,7 @@ def load_assets(path: str | Path, precision: str = "float32") -> GenerationAsset
         audio_recipe=recipe_from_config(bundle["audio_features"], fps) if ConditionKind.AUDIO in uses else None,
         word_vectors=word_vectors(bundle["word_vectors"]) if ConditionKind.WORDS in uses else None,
         config=dict(bundle.get("config", {})),
+        label_frames={stream: dict(frames) for stream, frames in bundle.get("label_frames", {}).items()},
         source={"checkpoint": str(path.resolve()), "sha256": sha256_file(path),
                 "global_step": str(checkpoint.get("global_step", ""))},
     )

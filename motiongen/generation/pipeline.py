@@ -55,6 +55,8 @@ class GenerationAssets:
         dtype: the dtype the model's weights are in (see :func:`set_precision`); the sampler's
             arithmetic stays float32 whatever it is.
         warnings: problems recorded when the assets were made (passed on to every result).
+        label_frames: ``{text-label stream: {label: frames}}``, the median length of each label's
+            training clips (models trained on whole takes), the default length of a generated sign.
     """
 
     model: torch.nn.Module
@@ -68,6 +70,7 @@ class GenerationAssets:
     source: dict[str, str] = field(default_factory=dict)
     dtype: torch.dtype = torch.float32
     warnings: list[str] = field(default_factory=list)
+    label_frames: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def fps(self) -> float:

@@ -49,6 +49,7 @@ def make_bundle(
     audio_features: Any = None,
     words: WordTable | None = None,
     config: dict[str, Any] | None = None,
+    label_frames: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, Any]:
     """Assemble the checkpoint payload.
 
@@ -59,6 +60,8 @@ def make_bundle(
             when the format has an audio stream.
         words: the word-vector table of the training cache, when the format has a word stream.
         config: the training configuration (OmegaConf or dict), recorded for provenance.
+        label_frames: ``{text-label stream: {label: frames}}``, the median length of each label's
+            training clips (whole-take training): a sign's default length at generation.
     """
     missing = [name for name in motion_format.block_names() if name not in motion_format.normalised_names()]
     if missing:
@@ -70,6 +73,8 @@ def make_bundle(
         "seed_frames": int(seed_frames),
         "config": plain(config or {}),
     }
+    if label_frames:
+        bundle["label_frames"] = {stream: {str(k): int(v) for k, v in frames.items()} for stream, frames in label_frames.items()}
     if audio_features is not None:
         bundle["audio_features"] = plain(audio_features)
     if words is not None:
@@ -85,6 +90,17 @@ def subword_model_path(info) -> Path | None:
         return (info.cache_dir / "words" / f"fallback-{source.split(':', 1)[1]}.bin").resolve()
     path = Path(source.split("|", 1)[0])
     return path if path.suffix == ".bin" else None
+
+
+def label_frames(info, clip_frames: int) -> dict[str, dict[str, int]]:
+    """``{text-label stream: {label: median frames of its train takes, at most clip_frames}}``."""
+    out = {}
+    for stream in info.format.conditions_of(ConditionKind.TEXT_LABEL):
+        lengths: dict[str, list[int]] = {}
+        for take in info.takes_in("train"):
+            lengths.setdefault(take.categories[stream.name], []).append(min(take.num_frames, clip_frames))
+        out[stream.name] = {label: int(np.median(frames)) for label, frames in lengths.items()}
+    return out
 
 
 def bundle_from_cache(cfg, cache_dir: str | Path) -> dict[str, Any]:
@@ -114,6 +130,7 @@ def bundle_from_cache(cfg, cache_dir: str | Path) -> dict[str, Any]:
         audio_features=audio_features,
         words=words,
         config=cfg,
+        label_frames=label_frames(info, int(cfg.trainer.loop.clip_frames)) if cfg.trainer.loop.whole_takes else None,
     )
     if words is not None:
         model = subword_model_path(info)
