@@ -4,8 +4,9 @@ Windows (default): clip ``i`` is ``clip_frames`` consecutive frames of one take,
 multiple of ``stride``; takes shorter than one clip give none (listed in :attr:`ClipDataset.warnings`).
 Whole takes (``whole_takes=True``, for corpora of short trimmed clips such as Slovo's signs): one
 clip per take from its first frame, padded at the end to ``clip_frames`` (items carry
-``frame_mask``, 0 on padding, which the loss respects); longer takes are cut at ``clip_frames``
-(listed in the warnings). Only the clip index
+``frame_mask``, 0 on padding, which the loss respects; the network still attends over the padded
+frames, zeros plus noise, as over the unused tail of a generation window); longer takes are cut at
+``clip_frames`` (listed in the warnings). Only the clip index
 (two int32 arrays) lives in memory; frames are copied out of the take's ``.npy`` memory maps on
 access, and at most :data:`OPEN_TAKES` takes are mapped at a time, so resident memory does not grow
 with the size of the corpus (``tools/bench_dataset_memory.py`` measures it).
