@@ -128,3 +128,32 @@ def test_validation_metrics_are_off_with_a_warning_without_evaluators(trained, t
     with caplog.at_level("WARNING"):
         callback.setup(Trainer(), None, "fit")
     assert not callback.ready and "gesture_features.pt" in caplog.text
+
+
+def test_evaluate_with_beats_pretrained_extractor_reports_its_hash(trained, evaluators, tmp_path, capsys):
+    """`extractor.gesture=ae_300.bin`: BEAT's FGD network (a synthetic checkpoint in its exact layout)
+    replaces the cache's own gesture extractor, and the report names the checkpoint's hash."""
+    from beat_checkpoint import write_beat_checkpoint, write_statistics
+
+    from motiongen.evaluation.evaluator_files import file_hash
+
+    _, cache, checkpoint, _ = trained
+    bin_path = write_beat_checkpoint(tmp_path / "ae_300.bin", feature=16)
+    mean, std = write_statistics(tmp_path)
+    beat = [f"extractor.gesture={bin_path}", f"extractor.gesture_mean={mean}", f"extractor.gesture_std={std}"]
+    out = tmp_path / "evaluation"
+    assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={cache}", "sampler.steps=2", "threads=1",
+                 f"out_dir={out}", *beat]) == 0
+    report = json.loads((out / "metrics.json").read_text())
+    assert report["evaluators"]["gesture"] == {"hash": file_hash(bin_path), "path": str(bin_path.resolve()),
+                                               "source": "BEAT pretrained", "mean_hash": file_hash(mean),
+                                               "std_hash": file_hash(std)}
+    assert report["settings"]["pretrained_gesture"]["checkpoint"] == str(bin_path)
+    real, _, model = report["rows"]
+    assert real["fgd"] == pytest.approx(0.0, abs=1e-6) and model["fgd"] > 0 and model["bc"] is not None
+    assert f"gesture `{file_hash(bin_path)}`" in (out / "metrics.md").read_text()
+
+    assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={cache}", f"out_dir={tmp_path / 'refused'}",
+                 *beat, "extractor.gesture_joints=beat75"]) == 2
+    error = capsys.readouterr().err
+    assert str(bin_path) in error and "declared joint set beat75" in error

@@ -5,6 +5,8 @@ Examples::
     motiongen evaluate checkpoint=runs/uwp_beat/checkpoints/last.ckpt split=test
     motiongen evaluate 'checkpoints=[runs/a/checkpoints/last.ckpt,runs/b/checkpoints/last.ckpt]' num_samples=3
     motiongen evaluate checkpoint=last.ckpt max_takes=2 max_seconds=10 sampler.steps=10   # quick look
+    motiongen evaluate checkpoint=last.ckpt extractor.gesture=ae_300.bin \
+        extractor.gesture_mean=bvh_mean.npy extractor.gesture_std=bvh_std.npy        # BEAT's FGD network
 
 Writes ``metrics.json`` and ``metrics.md`` (see :mod:`motiongen.evaluation.run`; for a sign corpus
 such as Slovo, the sign-production metrics of :mod:`motiongen.evaluation.sign_evaluation`).
@@ -43,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
     from motiongen.config import compose
     from motiongen.core.errors import ConfigError
+    from motiongen.evaluation.beat_extractor import PretrainedGesture
     from motiongen.evaluation.run import EvaluationSettings, evaluate
     from motiongen.evaluation.sign_evaluation import evaluate_signs, is_sign_cache
     from motiongen.evaluation.sign_table import sign_markdown_table
@@ -62,10 +65,14 @@ def run(args: argparse.Namespace) -> int:
     run_dir = first.parent.parent if first.parent.name == "checkpoints" else first.parent
     out_dir = Path(cfg["out_dir"] or run_dir / "evaluation" / cfg["split"])
     torch.set_num_threads(inference_threads(cfg["threads"]))
+    extractor = cfg["extractor"]
+    pretrained = (PretrainedGesture(str(extractor["gesture"]), extractor["gesture_mean"], extractor["gesture_std"],
+                                    str(extractor["gesture_joints"])) if extractor["gesture"] else None)
     settings = EvaluationSettings(
         split=cfg["split"], num_samples=int(cfg["num_samples"]), seed=int(cfg["seed"]), max_takes=cfg["max_takes"],
         max_seconds=cfg["max_seconds"], wind_components=int(cfg["wind_components"]), beat_joint=str(cfg["beat_joint"]),
-        precision=str(cfg["precision"]), untrained_baseline=bool(cfg["untrained_baseline"]), sampler=dict(cfg["sampler"]))
+        precision=str(cfg["precision"]), untrained_baseline=bool(cfg["untrained_baseline"]), sampler=dict(cfg["sampler"]),
+        pretrained_gesture=pretrained)
     if is_sign_cache(cache_dir):
         report = evaluate_signs(checkpoints, cache_dir, out_dir, settings)
         print(sign_markdown_table(report))

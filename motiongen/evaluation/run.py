@@ -12,7 +12,7 @@ import functools
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from motiongen.cache.info import CacheInfo
 from motiongen.core.errors import ConfigError
+from motiongen.evaluation.beat_extractor import PretrainedGesture, attach_beat_extractor
 from motiongen.evaluation.corpus import EvaluationTake, MotionRoles, evaluation_takes, motion_roles, require_skeleton
 from motiongen.evaluation.evaluator_files import evaluator_dir, read_evaluator
 from motiongen.evaluation.scoring import (
@@ -49,6 +50,7 @@ class EvaluationSettings:
     beat_joint: str = "RightHand"
     precision: str = "float32"
     untrained_baseline: bool = False
+    pretrained_gesture: PretrainedGesture | None = None  # BEAT's FGD network instead of the cache's own
     sampler: dict = field(default_factory=lambda: {"kind": "ddim", "steps": 25, "eta": 0.0, "guidance": 1.0})
 
 
@@ -71,8 +73,8 @@ class StageTimer:
         return _Stage()
 
 
-def load_evaluators(cache_dir: Path, roles: MotionRoles) -> Evaluators:
-    """The trained networks of ``<cache>/evaluators`` for the roles the cache has.
+def load_evaluators(cache_dir: Path, roles: MotionRoles, skip: tuple[str, ...] = ()) -> Evaluators:
+    """The trained networks of ``<cache>/evaluators`` for the roles the cache has (except ``skip``).
 
     Raises:
         InputFileError: a needed file is missing (``motiongen train-evaluator`` was not run) or broken.
@@ -85,7 +87,7 @@ def load_evaluators(cache_dir: Path, roles: MotionRoles) -> Evaluators:
     wanted = [("gesture", GESTURE_FILE, "motion_features"), ("face", FACE_FILE, "motion_features"),
               ("sync", SYNC_FILE, "sync")]
     for role, filename, kind in wanted:
-        if getattr(roles, "face" if role == "sync" else role) is None:
+        if role in skip or getattr(roles, "face" if role == "sync" else role) is None:
             continue
         payload = read_evaluator(folder / filename, kind)
         network = (MotionAutoencoder(ExtractorConfig(**payload["config"])) if kind == "motion_features"
@@ -243,6 +245,15 @@ def generate_takes(checkpoint: Path, takes: list[EvaluationTake], reference: Ref
     return gestures, faces, {**assets.source, "weights": "initial (untrained)" if untrained else "EMA"}
 
 
+def evaluator_entry(cache_dir: str | Path, evaluators: Evaluators, role: str) -> dict:
+    """Report entry of an evaluator network: its hash and file (and, for BEAT's pretrained gesture
+    network, the hashes of the statistics it standardises with)."""
+    info = evaluators.info.get(role, {})
+    entry = {"hash": evaluators.hashes[role], "path": info.get("checkpoint", str(evaluator_dir(cache_dir)))}
+    entry.update({key: info[key] for key in ("source", "mean_hash", "std_hash") if key in info})
+    return entry
+
+
 def checkpoint_label(path: Path) -> str:
     """Row name of a checkpoint: ``<run folder>/<file>`` (runs/x/checkpoints/last.ckpt -> x/last.ckpt)."""
     run = path.parent.parent.name if path.parent.name == "checkpoints" else path.parent.name
@@ -262,7 +273,10 @@ def evaluate(checkpoints: list[str | Path], cache_dir: str | Path, out_dir: str 
     with timer("load"):
         info = CacheInfo.load(cache_dir)
         roles = motion_roles(info)
-        evaluators = load_evaluators(Path(cache_dir), roles)
+        pretrained = settings.pretrained_gesture
+        evaluators = load_evaluators(Path(cache_dir), roles, skip=("gesture",) if pretrained else ())
+        if pretrained:
+            attach_beat_extractor(evaluators, info, roles, pretrained)
         takes = evaluation_takes(info, settings.split, settings.max_takes)
         template = require_skeleton(info) if roles.gesture else None
     with timer("ground truth"):
@@ -281,8 +295,8 @@ def evaluate(checkpoints: list[str | Path], cache_dir: str | Path, out_dir: str 
     report = {
         "split": settings.split, "cache_dir": str(Path(cache_dir).resolve()), "takes": [t.take_id for t in takes],
         "seconds_of_audio": float(sum(t.frames for t in reference.takes) / info.fps),
-        "settings": {k: v for k, v in vars(settings).items()},
-        "evaluators": {role: {"hash": h, "path": str(evaluator_dir(cache_dir))} for role, h in evaluators.hashes.items()},
+        "settings": asdict(settings),
+        "evaluators": {role: evaluator_entry(cache_dir, evaluators, role) for role in evaluators.hashes},
         "sync_scorer_accuracy": evaluators.info.get("sync", {}).get("sync_accuracy"),
         "rows": rows, "timing_seconds": timer.seconds,
     }
