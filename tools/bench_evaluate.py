@@ -1,5 +1,10 @@
 """Evaluation time for N minutes of test speech at the paper's size (``motiongen evaluate`` stages).
 
+* speech features: the audio conditioning of the evaluated speech through the product's
+  ``extract_audio_features`` with the paper's recipe (spectral + WavLM-Large layer features; the
+  WavLM has WavLM-Large's dimensions with random weights, as ``tools/bench_preprocess.py --wavlm
+  large``: its speed does not depend on the weights) on ``--feature-seconds``, scaled to the evaluated
+  length, plus loading the model once; computed once per take and shared by every evaluated checkpoint;
 * sampling: the paper-size UWP denoiser (random weights; speed does not depend on them) through
   the product's windowed DDIM path on ``--sample-seconds`` of conditioning (as
   ``tools/bench_generate.py``), scaled linearly to the evaluated length;
@@ -13,6 +18,7 @@ windows, 52 ARKit channels over 60-frame windows, 0.2 s sync windows) with rando
 
     python tools/bench_evaluate.py                    # 10 minutes, DDIM-25, 1 thread
     python tools/bench_evaluate.py --minutes 2 --sample-seconds 20 --threads 2
+    python tools/bench_evaluate.py --audio-recipe spectral   # caches built with data/features=spectral
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,12 +57,40 @@ def motion(frames: int, channels: int, seed: int, scale: float, offset: float = 
             ).astype(np.float32)
 
 
+def speech_features_seconds(recipe_name: str, seconds: float) -> tuple[float, float, float]:
+    """Wall and CPU seconds of the audio features of ``seconds`` of speech, and the WavLM load time."""
+    from bench_preprocess import save_wavlm
+
+    from motiongen.config import compose
+    from motiongen.features.pipeline import extract_audio_features
+    from motiongen.features.recipe import recipe_from_config
+    from motiongen.features.wavlm import load_wavlm
+
+    wave = speech_like(seconds, 7)
+    with tempfile.TemporaryDirectory() as tmp:
+        overrides = [f"data/features={recipe_name}"]
+        if recipe_name == "uwp":
+            overrides.append(f"data.features.wavlm.model={save_wavlm('large', Path(tmp))}")
+        recipe = recipe_from_config(compose("config", overrides).data.features, FPS)
+        started = time.perf_counter()
+        if recipe.wavlm is not None:
+            load_wavlm(recipe.wavlm)
+        load_s = time.perf_counter() - started
+        started, cpu_started = time.perf_counter(), time.process_time()
+        extract_audio_features(wave, SR, int(seconds * FPS), recipe)
+        return time.perf_counter() - started, time.process_time() - cpu_started, load_s
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="test speech to evaluate")
     parser.add_argument("--sample-seconds", type=float, default=60.0,
                         help="speech actually sampled with the paper-size model (scaled to --minutes)")
     parser.add_argument("--steps", type=int, default=25, help="DDIM steps")
+    parser.add_argument("--audio-recipe", choices=("uwp", "spectral"), default="uwp",
+                        help="audio features of the speech (uwp: the paper's, with WavLM-Large)")
+    parser.add_argument("--feature-seconds", type=float, default=30.0,
+                        help="speech whose audio features are actually computed (scaled to --minutes)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -78,6 +113,12 @@ def main() -> None:
     from motiongen.skeletons import load_beat75_template
 
     seconds = args.minutes * 60
+    spent, spent_cpu, load_s = speech_features_seconds(args.audio_recipe, args.feature_seconds)
+    features_s = load_s + spent * seconds / args.feature_seconds
+    features_cpu = spent_cpu * seconds / args.feature_seconds
+    print(f"speech features ({args.audio_recipe} recipe): {args.feature_seconds:g} s of speech in {spent:.1f} s -> "
+          f"{features_s:.1f} s for {args.minutes:g} min incl. {load_s:.1f} s loading WavLM ({features_cpu:.1f} CPU-s)",
+          flush=True)
     settings = SamplerSettings(kind="ddim", steps=args.steps, eta=0.0, guidance=1.0)
     model, cfg = paper_model()
     sampled = run_case(model, cfg, torch.float32, args.threads, args.sample_seconds, settings, None)
@@ -119,11 +160,12 @@ def main() -> None:
     row = score_row(reference, evaluators, gestures, faces, template, joints)
     metrics_s, metrics_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     print(f"metrics of one generated set ({len(row)} numbers): {metrics_s:.1f} s ({metrics_cpu:.1f} CPU-s)", flush=True)
-    total = sampling_s + ground_truth_s + metrics_s
+    total = features_s + sampling_s + ground_truth_s + metrics_s
     print(f"evaluation of {args.minutes:g} min of test speech at the paper's size: {total:.1f} s "
-          f"(sampling {sampling_s:.1f} + ground truth {ground_truth_s:.1f} + metrics {metrics_s:.1f}); "
-          f"one more checkpoint adds {sampling_s + metrics_s:.1f} s | per CPU second of this process: "
-          f"{sampling_cpu + ground_truth_cpu + metrics_cpu:.1f} CPU-s")
+          f"(speech features {features_s:.1f} + sampling {sampling_s:.1f} + ground truth {ground_truth_s:.1f} + "
+          f"metrics {metrics_s:.1f}); one more checkpoint adds {sampling_s + metrics_s:.1f} s (the speech features are "
+          f"shared by every checkpoint) | CPU "
+          f"seconds of this process: {features_cpu + sampling_cpu + ground_truth_cpu + metrics_cpu:.1f}")
     print(f"load average after: {os.getloadavg()}")
 
 
