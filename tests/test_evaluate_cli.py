@@ -54,16 +54,22 @@ def evaluators(trained):
     return printed.getvalue()
 
 
-def test_train_evaluator_then_evaluate_writes_the_table(trained, evaluators):
+def test_train_evaluator_then_evaluate_writes_the_table(trained, evaluators, monkeypatch):
+    from motiongen.generation import pipeline
+
     root, cache, checkpoint, _ = trained
     for name in ("gesture_features.pt", "face_features.pt", "sync.pt"):
         assert (cache / "evaluators" / name).is_file() and name in evaluators
 
+    featurised = []
+    real = pipeline.extract_audio_features
+    monkeypatch.setattr(pipeline, "extract_audio_features", lambda *args: featurised.append(len(args[0])) or real(*args))
     out = root / "evaluation"
     assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={cache}", "split=test", "num_samples=2",
                  "sampler.steps=2", "threads=1", "untrained_baseline=true", f"out_dir={out}"]) == 0
     report = json.loads((out / "metrics.json").read_text())
     assert report["takes"] == ["2_scott_0_5_5", "2_scott_0_6_6"]
+    assert len(featurised) == 2, "the untrained row and the checkpoint share each take's audio features"
     assert set(report["evaluators"]) == {"gesture", "face", "sync"}
     real, half, untrained, model = report["rows"]
     assert untrained["name"] == "run/last.ckpt (untrained)" and untrained["checkpoint"]["weights"] == "initial (untrained)"
@@ -151,7 +157,7 @@ def test_evaluate_with_beats_pretrained_extractor_reports_its_hash(trained, eval
     assert report["settings"]["pretrained_gesture"]["checkpoint"] == str(bin_path)
     real, _, model = report["rows"]
     assert real["fgd"] == pytest.approx(0.0, abs=1e-6) and model["fgd"] > 0 and model["bc"] is not None
-    assert f"gesture `{file_hash(bin_path)}`" in (out / "metrics.md").read_text()
+    assert f"gesture `{file_hash(bin_path)}` (BEAT pretrained)" in (out / "metrics.md").read_text()
 
     assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={cache}", f"out_dir={tmp_path / 'refused'}",
                  *beat, "extractor.gesture_joints=beat75"]) == 2

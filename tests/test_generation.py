@@ -400,3 +400,30 @@ def test_inference_threads_follow_the_setting_or_the_idle_cores(monkeypatch):
     assert inference_threads("auto") == 1
     with pytest.raises(ConfigError):
         inference_threads(0)
+
+
+def test_models_animating_one_utterance_compute_its_audio_features_once(tiny_assets, monkeypatch):
+    """An evaluation samples the same speech with several checkpoints (and the untrained floor):
+    the audio features (WavLM-Large at the paper's recipe) are computed once per utterance."""
+    import dataclasses
+
+    from motiongen.generation import pipeline
+    from motiongen.model.denoiser import UWPDenoiser
+
+    computed = []
+    real = pipeline.extract_audio_features
+    monkeypatch.setattr(pipeline, "extract_audio_features", lambda *args: computed.append(args[2]) or real(*args))
+    shared = speech(3.0)
+    settings = dict(sampler=SamplerSettings(steps=2), seed=3)
+    first = pipeline.generate(tiny_assets, pipeline.GenerationRequest(speech=shared, **settings))
+    torch.manual_seed(1)
+    other_model = dataclasses.replace(tiny_assets, model=UWPDenoiser(tiny_assets.model.cfg))
+    second = pipeline.generate(other_model, pipeline.GenerationRequest(speech=shared, **settings))
+    assert len(computed) == 1 and not np.allclose(first.blocks["gesture"], second.blocks["gesture"])
+    fresh = pipeline.generate(tiny_assets, pipeline.GenerationRequest(speech=speech(3.0), **settings))
+    assert len(computed) == 2
+    np.testing.assert_array_equal(first.blocks["gesture"], fresh.blocks["gesture"])
+    shorter = dataclasses.replace(shared, wave=shared.wave[:16000])
+    assert shorter.audio_features == {}
+    pipeline.generate(tiny_assets, pipeline.GenerationRequest(speech=shorter, **settings))
+    assert len(computed) == 3

@@ -205,9 +205,10 @@ def untrained_network(assets):
 
 
 def generate_takes(checkpoint: Path, takes: list[EvaluationTake], reference: Reference, roles: MotionRoles,
-                   settings: EvaluationSettings, progress: bool, untrained: bool = False):
+                   settings: EvaluationSettings, progress: bool, untrained: bool = False, *, speeches: list):
     """Sample every take with the checkpoint (or, ``untrained``, with its architecture at initial
-    weights): lists of ``(K, F, ·)`` gesture and face arrays, and the model's source."""
+    weights): lists of ``(K, F, ·)`` gesture and face arrays, and the model's source. ``speeches``
+    (one per take) are shared by every checkpoint, so their audio features are computed once."""
     from dataclasses import replace
 
     from motiongen.core.motion_format import ConditionKind
@@ -234,7 +235,7 @@ def generate_takes(checkpoint: Path, takes: list[EvaluationTake], reference: Ref
         if speaker is not None and speaker not in speaker_stream.labels:
             speaker = None  # a speaker the model never saw: its first training speaker
         emotion = take.categories.get(emotion_stream.name) if emotion_stream is not None else None
-        request = GenerationRequest(speech=_speech(take, ref.frames, reference.fps), speaker=speaker, emotion=emotion,
+        request = GenerationRequest(speech=speeches[index], speaker=speaker, emotion=emotion,
                                     seed=settings.seed + index, num_samples=settings.num_samples, sampler=sampler)
         generated = generate(assets, request)
         frames = min(generated.num_frames, ref.frames)
@@ -282,13 +283,15 @@ def evaluate(checkpoints: list[str | Path], cache_dir: str | Path, out_dir: str 
     with timer("ground truth"):
         reference = build_reference(info, roles, takes, evaluators, settings, template, progress)
         rows = ceiling_rows(reference, evaluators, template, roles.joint_names)
+    speeches = [_speech(take, ref.frames, reference.fps) for take, ref in zip(takes, reference.takes)]
     jobs = [(path, False) for path in paths]
     if settings.untrained_baseline:
         jobs.insert(0, (paths[0], True))
     for path, untrained in tqdm(jobs, desc="checkpoints", disable=not progress or len(jobs) == 1):
         label = checkpoint_label(path) + (" (untrained)" if untrained else "")
         with timer(f"sampling {label}"):
-            gestures, faces, source = generate_takes(path, takes, reference, roles, settings, progress, untrained)
+            gestures, faces, source = generate_takes(path, takes, reference, roles, settings, progress, untrained,
+                                                     speeches=speeches)
         with timer(f"metrics {label}"):
             rows.append({"name": label, "checkpoint": source,
                          **score_row(reference, evaluators, gestures, faces, template, roles.joint_names)})

@@ -22,7 +22,8 @@ def markdown_table(report: dict) -> str:
     """Markdown: a header naming the split and evaluator hashes, then the metrics table."""
     rows = report["rows"]
     columns = [c for c in COLUMNS if any(row.get(c[0]) is not None for row in rows)]
-    hashes = ", ".join(f"{role} `{entry['hash']}`" for role, entry in sorted(report["evaluators"].items())) or "none"
+    hashes = ", ".join(f"{role} `{entry['hash']}`" + (f" ({entry['source']})" if "source" in entry else "")
+                       for role, entry in sorted(report["evaluators"].items())) or "none"
     lines = [
         f"# Evaluation on the {report['split']} split ({len(report['takes'])} takes, "
         f"{report['seconds_of_audio']:.1f} s of speech)",

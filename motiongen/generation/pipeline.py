@@ -104,6 +104,10 @@ class SpeechInput:
             no transcript — then the word features are the silence/unknown vector.
         description: where it came from, for the metadata (paths, text, voice).
         warnings: problems found in the inputs (passed on to the generated motion's warnings).
+        audio_features: raw audio features already computed from ``wave``, by ``(frames, recipe)``
+            (filled by :func:`build_condition`): several models animating this same utterance with
+            one recipe, as an evaluation of several checkpoints does, compute them once. Treat
+            ``wave`` as read-only; :func:`dataclasses.replace` starts an empty table.
     """
 
     wave: np.ndarray
@@ -111,6 +115,8 @@ class SpeechInput:
     words: list[Interval] | None = None
     description: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    audio_features: dict[tuple[int, AudioRecipe], np.ndarray] = field(default_factory=dict, init=False, repr=False,
+                                                                       compare=False)
 
     @property
     def duration(self) -> float:
@@ -257,7 +263,11 @@ def build_condition(assets: GenerationAssets, speech: SpeechInput | None, plan: 
         if speech is None:
             raise ConfigError(f"this model is conditioned on {stream.kind.value} ({stream.name}); give speech")
         if stream.kind == ConditionKind.AUDIO:
-            values = extract_audio_features(speech.wave, speech.sample_rate, frames, assets.audio_recipe)
+            key = (frames, assets.audio_recipe)
+            if key not in speech.audio_features:
+                speech.audio_features[key] = extract_audio_features(speech.wave, speech.sample_rate, frames,
+                                                                    assets.audio_recipe)
+            values = speech.audio_features[key]
         else:
             values = extract_word_features(speech.words or [], frames, assets.fps, assets.word_vectors)
         if stream.normalisation is not None:
