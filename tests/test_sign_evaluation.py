@@ -105,3 +105,17 @@ def test_evaluate_command_writes_sign_metrics_for_a_slovo_checkpoint(classifier,
     table = (out / "metrics.md").read_text(encoding="utf-8")
     assert "DTW-MJE body" in table and "Hand travel" in table and "Top-1" in table and classifier[2]["hash"] in table
     assert "body in shoulder widths" in table
+
+
+def test_beats_gesture_extractor_is_refused_on_a_sign_corpus(slovo_cache, tmp_path, capsys):
+    """`extractor.gesture=` would be silently unused by the sign metrics: refused instead."""
+    from motiongen.cli import main
+
+    _, cache, _ = slovo_cache
+    checkpoint = tmp_path / "last.ckpt"
+    checkpoint.write_bytes(b"")
+    assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={cache}", f"out_dir={tmp_path / 'out'}",
+                 f"extractor.gesture={tmp_path / 'ae_300.bin'}"]) == 2
+    error = capsys.readouterr().err
+    assert "ae_300.bin" in error and "sign corpus" in error
+    assert not (tmp_path / "out").exists()

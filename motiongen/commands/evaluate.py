@@ -74,6 +74,9 @@ def run(args: argparse.Namespace) -> int:
         precision=str(cfg["precision"]), untrained_baseline=bool(cfg["untrained_baseline"]), sampler=dict(cfg["sampler"]),
         pretrained_gesture=pretrained)
     if is_sign_cache(cache_dir):
+        if pretrained:
+            raise ConfigError(f"extractor.gesture={pretrained.checkpoint}: BEAT's FGD network scores speech gestures, "
+                              f"and {cache_dir} is a sign corpus (its metrics use the cache's sign classifier)")
         report = evaluate_signs(checkpoints, cache_dir, out_dir, settings)
         print(sign_markdown_table(report))
     else:

@@ -23,7 +23,8 @@ real clips when there are at least four).
 
 Of ``conf/evaluate.yaml``, the split, ``num_samples``, ``seed``, ``max_takes``, ``precision``,
 ``untrained_baseline`` and ``sampler`` apply; signs are whole clips (``max_seconds`` is not used)
-and the speech-gesture settings (``beat_joint``, ``wind_components``) have no counterpart.
+and the speech-gesture settings (``beat_joint``, ``wind_components``) have no counterpart
+(``extractor.gesture``, BEAT's FGD network, is refused).
 """
 
 from __future__ import annotations
