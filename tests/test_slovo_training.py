@@ -47,6 +47,7 @@ def test_tiny_slovo_experiment_overfits_the_labelled_clips(trained):
     run, history, _ = trained
     assert run.trainer.global_step == STEPS
     first, last = np.mean(history.losses[:20]), np.mean(history.losses[-20:])
+    print(f"slovo_tiny, {STEPS} steps: loss {first:.4f} -> {last:.4f} (fell {first / last:.1f}x)")
     assert last * 10 <= first, f"loss fell only from {first:.4f} to {last:.4f}"
 
 
@@ -66,6 +67,7 @@ def test_generation_for_a_label_is_closest_to_that_labels_clip(trained):
         body = generated.blocks["body"][0].reshape(-1, 13, 2)
         assert len(body) == frames
         distance = {other: dtw_mje(body, reference) for other, reference in references.items()}
+        print(f"DTW-MJE of the sign generated for {label!r} to each clip: {distance}")
         assert min(distance, key=distance.get) == label, f"{label}: {distance}"
 
 
