@@ -352,8 +352,19 @@ def inspect_corpus(
         report.problems.append(Problem(str(err.path), ERROR, _reason(err)))
         splits = assign_splits(corpus)
     report.problems.extend(Problem(str(split_csv), WARNING, message) for message in splits.warnings)
-    takes = progress(corpus) if progress is not None else corpus
-    for take in takes:
+    _report_takes(report, corpus, _KIND_BY_MODALITY, lambda take: (splits.get(take.take_id),
+                                                                    splits.unassigned.get(take.take_id, "")), progress)
+    if not corpus:
+        report.problems.append(Problem(str(root), ERROR, "no BEAT take files found"))
+    return report
+
+
+def _report_takes(report: Report, takes, kinds: dict[str, str], split_of: Callable, progress: Callable | None) -> None:
+    """Read every file of every take into ``report``: one :class:`TakeReport` per take (split and
+    note from ``split_of(take)``; each modality's file read as ``kinds[modality]``), and a problem
+    for each take whose files disagree on its duration."""
+    for take in progress(takes) if progress is not None else takes:
+        split, split_note = split_of(take)
         take_report = TakeReport(
             take_id=take.take_id,
             speaker_id=take.speaker_id,
@@ -361,20 +372,15 @@ def inspect_corpus(
             take_type=take.take_type,
             start=take.start,
             end=take.end,
-            split=splits.get(take.take_id),
-            split_note=splits.unassigned.get(take.take_id, ""),
+            split=split,
+            split_note=split_note,
             missing=list(take.missing),
-            files={
-                modality: inspect_file(path, _KIND_BY_MODALITY[modality]) for modality, path in take.files.items()
-            },
+            files={modality: inspect_file(path, kinds[modality]) for modality, path in take.files.items()},
         )
         mismatch = _duration_mismatch(take_report)
         if mismatch is not None:
             report.problems.append(mismatch)
         report.takes.append(take_report)
-    if not corpus:
-        report.problems.append(Problem(str(root), ERROR, "no BEAT take files found"))
-    return report
 
 
 def _official_frame_counts(path: Path, report: Report) -> dict[str, int]:
@@ -460,27 +466,8 @@ def inspect_beat2_corpus(
         report.problems.append(Problem(str(err.path), ERROR, _reason(err)))
         return report
     report.problems.extend(Problem(str(path), WARNING, message) for path, message in corpus.problems)
-    takes = progress(corpus) if progress is not None else corpus
-    for take in takes:
-        take_report = TakeReport(
-            take_id=take.take_id,
-            speaker_id=take.speaker_id,
-            speaker_name=take.speaker_name,
-            take_type=take.take_type,
-            start=take.start,
-            end=take.end,
-            split=take.split_type,
-            split_note="" if take.split_type else "not in the split CSV",
-            missing=list(take.missing),
-            files={
-                modality: inspect_file(path, _KIND_BY_BEAT2_MODALITY[modality])
-                for modality, path in take.files.items()
-            },
-        )
-        mismatch = _duration_mismatch(take_report)
-        if mismatch is not None:
-            report.problems.append(mismatch)
-        report.takes.append(take_report)
+    _report_takes(report, corpus, _KIND_BY_BEAT2_MODALITY,
+                  lambda take: (take.split_type, "" if take.split_type else "not in the split CSV"), progress)
     if not corpus:
         report.problems.append(Problem(str(root), ERROR, "no BEAT2 take files found"))
     return report
