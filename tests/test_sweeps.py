@@ -8,6 +8,8 @@ import csv
 import json
 import math
 import os
+import pickle
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,11 +23,11 @@ from omegaconf import OmegaConf
 from feature_cache_helpers import make_take, preprocess_overrides
 
 from motiongen.config import compose, conf_dir
-from motiongen.core.errors import ConfigError
+from motiongen.core.errors import ConfigError, InputFileError
 from motiongen.sweeps.best_config import experiment_text, write_best_experiment
 from motiongen.sweeps.space import format_value, param_space, parse_space, trial_overrides
-from motiongen.sweeps.summary import TrialRow, rank, table_rows
-from motiongen.sweeps.trial import MissingMetricError, read_attempts, report_callback, resource_overrides
+from motiongen.sweeps.summary import TrialRow, rank, row_from_result, table_rows
+from motiongen.sweeps.trial import MissingMetricError, read_attempts, read_reports, report_callback, resource_overrides
 from motiongen.sweeps.tuner import resolved_overrides, run_sweep, sweep_settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -145,6 +147,72 @@ def test_ranking_uses_the_stated_rule_best_or_last_value():
     assert math.isnan(crashed.ranked_value("best", "min"))
 
 
+def write_trial_folder(folder: Path, reports: list[tuple[int, float, int]], max_steps: int = 30) -> Path:
+    """A trial folder as a trial writes it: attempts, sampled overrides and ``(step, val/loss, attempt)`` reports."""
+    folder.mkdir(parents=True)
+    attempts = sorted({attempt for _, _, attempt in reports}) or [0]
+    (folder / "attempts.jsonl").write_text("".join(
+        json.dumps({"event": "start", "attempt": attempt, "max_steps": max_steps}) + "\n" for attempt in attempts))
+    (folder / "overrides.json").write_text(json.dumps({"settings": ["lr=0.001"], "overrides": ["model.optim.lr=0.001"]}))
+    (folder / "reports.jsonl").write_text("".join(
+        json.dumps({"val/loss": value, "step": step, "threads": 1, "attempt": attempt, "time": 1000.0 + index}) + "\n"
+        for index, (step, value, attempt) in enumerate(reports)))
+    return folder
+
+
+def test_the_summary_reads_the_trials_own_reports_not_tunes_lagging_copies(tmp_path):
+    """Tune copies progress.csv from the sweep process's staging folder every few seconds; after a
+    SIGKILL and resume, a trial that finished before the kill may have none, or a stale one."""
+    import pandas as pd
+
+    folder = write_trial_folder(tmp_path / "trial_001_abc", [(5, 0.9, 0), (5, 0.8, 1), (10, 0.7, 1), (20, 0.6, 1), (30, 0.5, 1)])
+    stale = pd.DataFrame({"step": [5], "val/loss": [0.9]})
+    for frame in (stale, None):
+        row = row_from_result(SimpleNamespace(path=str(folder), metrics_dataframe=frame, error=None), "val/loss")
+        assert row.steps == [5, 10, 20, 30] and row.values == [0.8, 0.7, 0.6, 0.5], "newest report of each step"
+        assert row.status == "completed" and row.settings == ["lr=0.001"]
+
+
+def test_a_report_line_cut_by_a_kill_is_skipped_but_a_broken_earlier_line_is_an_error(tmp_path):
+    folder = write_trial_folder(tmp_path / "trial_001_abc", [(5, 0.9, 0), (10, 0.8, 0)])
+    with open(folder / "reports.jsonl", "a") as handle:
+        handle.write('{"val/loss": 0.7, "st')
+    assert [report["step"] for report in read_reports(folder)] == [5, 10]
+    (folder / "reports.jsonl").write_text('{"step": 5\n{"step": 10}\n')
+    with pytest.raises(InputFileError, match=r"reports.jsonl:1: not a JSON record"):
+        read_reports(folder)
+
+
+def test_asha_rebuilds_its_rungs_from_the_restored_trials_reports(tmp_path):
+    """Tune does not snapshot the scheduler: after a resume, plain ASHA forgets every earlier result."""
+    from ray.tune.schedulers import ASHAScheduler, TrialScheduler
+
+    from motiongen.sweeps.scheduler import ResumableASHA
+
+    def trial(name: str, reports, finished: bool):
+        folder = write_trial_folder(tmp_path / name, reports)
+        return SimpleNamespace(trial_id=name, path=str(folder), is_finished=lambda: finished)
+
+    decisions = {}
+    for scheduler_class in (ASHAScheduler, ResumableASHA):
+        shutil.rmtree(tmp_path, ignore_errors=True)
+        # Tuner.restore unpickles the scheduler saved (in tuner.pkl) when the sweep started
+        scheduler = pickle.loads(pickle.dumps(scheduler_class(time_attr="step", metric="val/loss", mode="min", max_t=30,
+                                                              grace_period=10, reduction_factor=2)))
+        good = trial("trial_001_good", [(10, 0.4, 0), (20, 0.3, 0), (30, 0.2, 0)], finished=True)
+        # ASHA stopped this one at step 10 just before the kill, after Tune's last snapshot
+        poor = trial("trial_002_poor", [(5, 0.95, 0), (10, 0.9, 0)], finished=False)
+        fresh = trial("trial_003_fresh", [], finished=False)
+        for item in (good, poor, fresh):
+            scheduler.on_trial_add(None, item)
+        decisions[scheduler_class.__name__] = (
+            scheduler.on_trial_result(None, fresh, {"step": 10, "val/loss": 0.99}),
+            scheduler.on_trial_result(None, poor, {"step": 15, "val/loss": 0.85}),
+        )
+    assert decisions["AsyncHyperBandScheduler"] == (TrialScheduler.CONTINUE, TrialScheduler.CONTINUE)
+    assert decisions["ResumableASHA"] == (TrialScheduler.STOP, TrialScheduler.STOP)
+
+
 def test_a_sweep_without_any_reported_metric_fails_listing_each_trial_error(tmp_path):
     from motiongen.sweeps.report import failure, write_report
 
@@ -181,16 +249,18 @@ SWEEP_STEPS = 30
 
 def sweep_overrides(*extra: str) -> list[str]:
     """4 trials x 30 steps of the tiny experiment on a relative cache path, validation every 5 steps,
-    ASHA from step 10, the first attempt of trial 1 crashing at step 7 (after its step-5 checkpoint,
-    before ASHA's first decision). One trial at a time, so ASHA sees the trials in a fixed order:
-    the seeded TPE start-up draws give trial 2 a lower learning rate than trial 1 (no warm-up, so
-    it shows by step 10), and ASHA stops it at its first rung."""
+    two trials at a time on a 2-CPU local Ray, ASHA rungs at steps 10 and 20, the first attempt of
+    trial 1 crashing at step 7 (after its step-5 checkpoint). The seeded TPE start-up draws
+    (independent of results and timing) give trials 1-3 learning rates of 3e-3 to 8e-3 and trial 4
+    1.5e-6 (no warm-up, so it shows by step 10). Trial 4 is created only after two trials have ended,
+    so at least two better step-10 results are in ASHA's rung when it gets there, before or after the
+    kill, and ASHA stops it there whatever the order in which the concurrent trials report."""
     return [
         "experiment=tiny_cpu", "sweep=tiny_cpu", "data.cache_dir=cache", "data/features=spectral", "data.speakers=[2]",
         "ray.num_cpus=2", f"trainer.max_steps={SWEEP_STEPS}", "trainer.val_check_interval=5",
         "trainer.limit_val_batches=1", "trainer.loop.batch_size=4", "trainer.loop.checkpoint_every_n_steps=5",
         "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false",
-        "model.optim.warmup_steps=1", "sweep.num_samples=4", "sweep.max_concurrent=1",
+        "model.optim.warmup_steps=1", "sweep.num_samples=4", "sweep.max_concurrent=2", "sweep.seed=4",
         "sweep.scheduler.grace_period=10", "sweep.space.lr.low=1e-6", "sweep.space.lr.high=1e-2",
         "sweep.fault_injection={trial:1,step:7}", *extra,
     ]
@@ -267,10 +337,10 @@ def test_a_killed_sweep_resumes_without_rerunning_finished_trials(resumed_sweep)
 
 @pytest.mark.slow
 def test_asha_stops_a_trial_and_the_crashed_trial_resumed_from_its_checkpoint(resumed_sweep):
-    import pandas as pd
-
     rows = summary_rows(resumed_sweep.sweep_dir)
-    assert any(row["status"] == "stopped early" for row in rows.values()), rows
+    slowest = [name for name in rows if name.startswith("trial_004_")]
+    assert len(slowest) == 1 and rows[slowest[0]]["status"] == "stopped early", rows
+    assert rows[slowest[0]]["steps run"] == f"10/{SWEEP_STEPS}", "ASHA stops the lr=1.5e-6 trial at its first rung"
     crashed = [name for name in rows if name.startswith("trial_001_")]
     assert len(crashed) == 1
     assert "InjectedFault: sweep.fault_injection: crash at step 7" in rows[crashed[0]]["errors"]
@@ -278,11 +348,13 @@ def test_asha_stops_a_trial_and_the_crashed_trial_resumed_from_its_checkpoint(re
     starts = [record for record in read_attempts(folder) if record["event"] == "start"]
     assert starts[0]["resume"] is None and len(starts) >= 2
     assert all(record["resume"] for record in starts[1:]), "a retry must start from the reported checkpoint"
-    progress = pd.read_csv(folder / "progress.csv")
-    assert (progress["step"] == 5).sum() == 1, "the retried trial re-ran steps it had already reported"
+    reports = read_reports(folder)
+    assert [report["step"] for report in reports if report["attempt"] == 0] == [5]
+    assert all(report["step"] > 5 for report in reports if report["attempt"] > 0), \
+        "the retried trial re-ran steps it had already reported"
     for name in rows:
-        reported = pd.read_csv(resumed_sweep.sweep_dir / name / "progress.csv")
-        assert set(reported["threads"]) == {1}, f"{name}: torch threads must equal the trial's 1 CPU"
+        threads = {report["threads"] for report in read_reports(resumed_sweep.sweep_dir / name)}
+        assert threads == {1}, f"{name}: torch threads must equal the trial's 1 CPU"
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from motiongen.sweeps.trial import OVERRIDES_NAME, read_attempts
+from motiongen.sweeps.trial import OVERRIDES_NAME, read_attempts, read_reports
 
 SUMMARY_CSV = "summary.csv"
 SUMMARY_MD = "summary.md"
@@ -63,17 +63,24 @@ class TrialRow:
         return "stopped early" if self.steps else "unfinished"
 
 
+def reported_curve(reports: list[dict], metric: str) -> tuple[list[int], list[float]]:
+    """``(steps, values)`` of ``metric`` in a trial's reports, by step; a retried or resumed trial
+    reports again from its checkpoint's step, and its newest report of a step is kept."""
+    by_step = {int(report["step"]): float(report[metric]) for report in reports if metric in report and "step" in report}
+    steps = sorted(by_step)
+    return steps, [by_step[step] for step in steps]
+
+
 def row_from_result(result, metric: str, fallback_max_steps: int | None = None) -> TrialRow:
-    """Summary row of one ``ray.tune.Result`` (its reports and its folder's ``attempts.jsonl``)."""
+    """Summary row of one trial of the sweep (a ``ray.tune.Result``: its folder and final error).
+
+    The reports come from the folder's ``reports.jsonl``, which the trial writes itself, not from
+    Tune's ``progress.csv``: Tune copies that file from the sweep process's staging folder every
+    few seconds, so after a killed and resumed sweep it may miss reports, or be missing altogether
+    for trials that finished just before the kill."""
     folder = Path(result.path)
     attempts = read_attempts(folder)
-    frame = result.metrics_dataframe
-    steps, values = [], []
-    if frame is not None and metric in frame.columns and "step" in frame.columns:
-        rows = frame[["step", metric]].dropna()
-        # a retried trial reports again from its checkpoint's step: keep the newest report per step
-        rows = rows.drop_duplicates(subset="step", keep="last").sort_values("step")
-        steps, values = [int(step) for step in rows["step"]], [float(value) for value in rows[metric]]
+    steps, values = reported_curve(read_reports(folder), metric)
     max_steps = next((record["max_steps"] for record in reversed(attempts) if record["event"] == "start"), fallback_max_steps)
     sampled = {"settings": [], "overrides": []}
     if (folder / OVERRIDES_NAME).is_file():

@@ -7,6 +7,13 @@ sampled ``path=value`` overrides), writes its Lightning outputs (``tensorboard/`
 Lightning checkpoint, through Ray's Lightning callback. A retried or resumed trial continues from
 the last checkpoint it reported (``tune.get_checkpoint()``), not from step 0.
 
+Every report is also appended to the trial's own ``reports.jsonl``, written by the trial straight
+into its folder on the storage path before Tune receives it. Tune's copies (``result.json``,
+``progress.csv``) are written by the sweep process into a local staging folder and copied to the
+storage path only every few seconds, so a sweep process that is killed loses the reports made since
+its last copy, and a resumed sweep never copies them again: the summary and ASHA's memory after a
+resume are built from ``reports.jsonl``.
+
 Traps handled here: Ray moves a trial into its own working directory (the sweep resolves relative
 paths before trials start, and a trial works in the launching directory when it exists on its node),
 a result without the ranked metric fails the trial with a message naming the metric and the keys
@@ -23,11 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from motiongen.core.errors import MotiongenError
+from motiongen.core.errors import InputFileError, MotiongenError
 from motiongen.output_folders import mark
 from motiongen.sweeps.space import Dimension, trial_overrides
 
 ATTEMPTS_NAME = "attempts.jsonl"
+REPORTS_NAME = "reports.jsonl"
 OVERRIDES_NAME = "overrides.json"
 CHECKPOINT_FILE = "checkpoint.ckpt"
 
@@ -88,24 +96,50 @@ def resource_overrides(cpus: float, gpus: float) -> list[str]:
     return overrides
 
 
-def read_attempts(trial_dir: str | Path) -> list[dict]:
-    """Records of a trial's attempts (``start``, ``error`` and ``finish`` events), oldest first."""
-    path = Path(trial_dir) / ATTEMPTS_NAME
+def _read_lines(path: Path) -> list[dict]:
+    """The JSON records of a JSON-lines file, oldest first (none when it is missing); a last line cut
+    short by a killed process is skipped."""
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            if number < len(lines):
+                raise InputFileError(path, f"not a JSON record ({err.msg})", line=number) from err
+    return records
+
+
+def read_attempts(trial_dir: str | Path) -> list[dict]:
+    """Records of a trial's attempts (``start``, ``error``, ``stopped`` and ``finish`` events), oldest first."""
+    return _read_lines(Path(trial_dir) / ATTEMPTS_NAME)
+
+
+def read_reports(trial_dir: str | Path) -> list[dict]:
+    """Every report a trial made (all its attempts), oldest first: the reported metrics plus
+    ``step`` (optimiser steps), ``threads``, ``attempt`` and ``time`` (seconds since the epoch)."""
+    return _read_lines(Path(trial_dir) / REPORTS_NAME)
+
+
+def _append_line(path: Path, record: dict) -> None:
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _append_attempt(trial_dir: Path, record: dict) -> None:
-    with open(trial_dir / ATTEMPTS_NAME, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record) + "\n")
+    _append_line(trial_dir / ATTEMPTS_NAME, record)
 
 
-def report_callback(metric: str):
+def report_callback(metric: str, trial_dir: Path | None = None, attempt: int = 0):
     """Ray's Lightning report-and-checkpoint callback (on validation end), made strict: every
     ``callback_metrics`` value is reported with ``step`` and the trial's torch thread count, and a
     result lacking ``metric`` raises :class:`MissingMetricError` instead of being skipped with a
-    warning (Ray's default), so a misnamed metric cannot silently rank nothing."""
+    warning (Ray's default), so a misnamed metric cannot silently rank nothing. With ``trial_dir``,
+    each report is first appended to ``trial_dir/reports.jsonl`` (with ``attempt`` and ``time``)."""
     import torch
     from ray.tune.integration.pytorch_lightning import TuneReportCheckpointCallback
 
@@ -121,6 +155,8 @@ def report_callback(metric: str):
                 )
             report["step"] = int(trainer.global_step)
             report["threads"] = torch.get_num_threads()
+            if trial_dir is not None:
+                _append_line(trial_dir / REPORTS_NAME, {**report, "attempt": attempt, "time": time.time()})
             return report
 
     return StrictTuneReport(filename=CHECKPOINT_FILE, on="validation_end")
@@ -158,7 +194,7 @@ def run_trial(config: dict[str, Any], request: TrialRequest) -> None:
     (trial_dir / OVERRIDES_NAME).write_text(json.dumps({"settings": short, "overrides": sampled}), encoding="utf-8")
     attempt = sum(1 for record in read_attempts(trial_dir) if record["event"] == "start")
     checkpoint = tune.get_checkpoint()
-    callbacks = [report_callback(request.metric)]
+    callbacks = [report_callback(request.metric, trial_dir, attempt)]
     fault = request.fault_injection
     if fault is not None and attempt == 0 and trial_number(trial_dir.name) == int(fault["trial"]):
         callbacks.append(fault_callback(int(fault["step"])))

@@ -146,9 +146,9 @@ def init_ray(cfg: DictConfig) -> None:
 def _scheduler(settings: SweepSettings):
     if settings.scheduler["name"] == "none":
         return None
-    from ray.tune.schedulers import ASHAScheduler
+    from motiongen.sweeps.scheduler import ResumableASHA
 
-    return ASHAScheduler(
+    return ResumableASHA(
         time_attr="step",
         max_t=settings.max_steps,
         grace_period=int(settings.scheduler.get("grace_period", 1)),
