@@ -134,6 +134,20 @@ def test_a_result_without_the_ranked_metric_fails_naming_the_metric_and_the_repo
     assert report["val/loss"] == 0.5 and report["step"] == 20 and report["threads"] == torch.get_num_threads()
 
 
+def test_sweep_trials_and_motiongen_train_share_one_entry_point_with_validation_metrics(monkeypatch):
+    """A trial may rank by an evaluation metric (val/fgd, ...): the validation-metric callback runs
+    before the trial's report callback, which then sees what it logged."""
+    from motiongen.evaluation.validation import ValidationMetrics, train_with_validation_metrics
+
+    calls = []
+    monkeypatch.setattr("motiongen.training.run.train", lambda cfg, extra_callbacks=(): calls.append(list(extra_callbacks)))
+    report = report_callback("val/fgd")
+    train_with_validation_metrics(compose("config", ["experiment=tiny_cpu"]), [report])
+    train_with_validation_metrics(compose("config", ["experiment=tiny_cpu", "validation_metrics.enabled=false"]), [report])
+    assert [type(callback) for callback in calls[0]] == [ValidationMetrics, type(report)]
+    assert calls[1] == [report]
+
+
 # ------------------------------------------------------------------------------------- ranking
 def test_ranking_uses_the_stated_rule_best_or_last_value():
     dipping = TrialRow("trial_001_a", [], steps=[10, 20, 30], values=[0.9, 0.2, 0.8], max_steps=30)

@@ -22,15 +22,13 @@ import json
 import logging
 from pathlib import Path
 
+from motiongen.commands.hydra_command import add_overrides_argument, compose_command_config
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--summary-json", type=Path, default=None, help="also write the summary JSON here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument(
-        "overrides",
-        nargs="*",
-        help="Hydra overrides, e.g. data.root=DIR data/features=spectral data.workers=4 ray.address=auto",
-    )
+    add_overrides_argument(parser, "data.root=DIR data/features=spectral data.workers=4 ray.address=auto")
 
 
 def print_summary(summary) -> None:
@@ -65,12 +63,9 @@ def run(args: argparse.Namespace) -> int:
     from omegaconf import OmegaConf
 
     from motiongen.cache.build import SUMMARY, BuildSummary, build_cache
-    from motiongen.config import compose
     from motiongen.core.errors import MotiongenError
-    from motiongen.log_setup import configure_logging
 
-    configure_logging(logging.WARNING)
-    cfg = compose("config", args.overrides)
+    cfg = compose_command_config(args, logging.WARNING)
     if OmegaConf.select(cfg, "data.reader", default="beat") == "beat2":
         from motiongen.cache.beat2_build import build_beat2_cache as build_cache
     try:

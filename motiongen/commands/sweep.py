@@ -23,26 +23,21 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from motiongen.commands.hydra_command import add_overrides_argument, compose_command_config
 from motiongen.core.errors import ConfigError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "overrides",
-        nargs="*",
-        help="Hydra overrides, e.g. experiment=tiny_cpu sweep=tiny_cpu data.cache_dir=DIR ray.address=auto resume=true",
-    )
+    add_overrides_argument(parser, "experiment=tiny_cpu sweep=tiny_cpu data.cache_dir=DIR ray.address=auto resume=true")
 
 
 def run(args: argparse.Namespace) -> int:
-    from motiongen.config import compose, conf_dir
-    from motiongen.log_setup import configure_logging
+    from motiongen.config import conf_dir
     from motiongen.sweeps.report import failure, write_report
     from motiongen.sweeps.summary import print_table
     from motiongen.sweeps.tuner import run_sweep
 
-    configure_logging(logging.WARNING)
-    cfg = compose("config", args.overrides)
+    cfg = compose_command_config(args, logging.WARNING)
     resume = OmegaConf.select(cfg, "resume")
     if resume not in (None, True, False):
         raise ConfigError(f"resume={resume!r}: `motiongen sweep` takes resume=true (continue the sweep) or false")

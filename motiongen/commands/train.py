@@ -17,27 +17,17 @@ from __future__ import annotations
 import argparse
 import logging
 
-log = logging.getLogger(__name__)
+from motiongen.commands.hydra_command import add_overrides_argument, compose_command_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "overrides",
-        nargs="*",
-        help="Hydra overrides, e.g. experiment=tiny_cpu data.cache_dir=DIR trainer.devices=2 resume=CKPT",
-    )
+    add_overrides_argument(parser, "experiment=tiny_cpu data.cache_dir=DIR trainer.devices=2 resume=CKPT")
 
 
 def run(args: argparse.Namespace) -> int:
-    from motiongen.log_setup import configure_logging
+    from motiongen.evaluation.validation import train_with_validation_metrics
 
-    configure_logging(logging.INFO)
-    from motiongen.config import compose
-    from motiongen.evaluation.validation import validation_callbacks
-    from motiongen.training.run import train
-
-    cfg = compose("config", args.overrides)
-    result = train(cfg, extra_callbacks=validation_callbacks(cfg))
+    result = train_with_validation_metrics(compose_command_config(args, logging.INFO))
     if result.trainer.is_global_zero:
         validation = {name: value for name, value in sorted(result.metrics.items()) if name.startswith("val/")}
         if validation:

@@ -139,3 +139,12 @@ def validation_callbacks(cfg) -> list[pl.Callback]:
     if not settings or not settings.enabled:
         return []
     return [ValidationMetrics(cfg.data.cache_dir, int(settings.num_clips), int(settings.ddim_steps), seed=int(cfg.seed))]
+
+
+def train_with_validation_metrics(cfg, extra_callbacks=()):
+    """The training entry point of ``motiongen train`` and of every sweep trial: ``train(cfg)`` with
+    the validation-metric callback the config asks for, then ``extra_callbacks`` (which see the
+    metrics it logs, e.g. a sweep's report callback); returns the :class:`TrainingRun`."""
+    from motiongen.training.run import train
+
+    return train(cfg, extra_callbacks=[*validation_callbacks(cfg), *extra_callbacks])

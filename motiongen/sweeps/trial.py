@@ -1,8 +1,9 @@
 """One sweep trial: the ordinary training entry point run as a Ray Tune function trainable.
 
 A trial composes the same Hydra config ``motiongen train`` would (the sweep's overrides plus the
-sampled ``path=value`` overrides), writes its Lightning outputs (``tensorboard/``,
-``checkpoints/``) into its own folder ``<sweep dir>/trial_<id>/``, and reports every
+sampled ``path=value`` overrides), trains through the same entry point (with the validation metrics
+the config asks for, so ``sweep.metric`` may be one of them), writes its Lightning outputs
+(``tensorboard/``, ``checkpoints/``) into its own folder ``<sweep dir>/trial_<id>/``, and reports every
 ``callback_metrics`` value plus ``step`` (optimiser steps) to Tune at each validation, with a
 Lightning checkpoint, through Ray's Lightning callback. A retried or resumed trial continues from
 the last checkpoint it reported (``tune.get_checkpoint()``), not from step 0.
@@ -179,7 +180,7 @@ def run_trial(config: dict[str, Any], request: TrialRequest) -> None:
     from ray import tune
 
     from motiongen.config import compose
-    from motiongen.training.run import train
+    from motiongen.evaluation.validation import train_with_validation_metrics
 
     if request.launch_dir and Path(request.launch_dir).is_dir():
         os.chdir(request.launch_dir)  # the working directory `motiongen train` would have had
@@ -212,7 +213,7 @@ def run_trial(config: dict[str, Any], request: TrialRequest) -> None:
             "event": "start", "attempt": attempt, "time": time.time(), "pid": os.getpid(),
             "resume": str(resume) if resume else None, "max_steps": int(cfg.trainer.max_steps),
         })
-        return train(cfg, extra_callbacks=callbacks).metrics
+        return train_with_validation_metrics(cfg, extra_callbacks=callbacks).metrics
 
     try:
         if checkpoint is None:
