@@ -63,8 +63,9 @@ class TrialRequest:
         metric: ranked metric name as logged in Lightning (``val/loss``, an evaluation metric, ...).
         cpus, gpus: resources of one trial (GPUs may be fractional).
         launch_dir: working directory of the sweep command.
-        fault_injection: ``{"trial": number, "step": k}`` to crash the first attempt of the trial
-            whose folder is ``trial_<number>_*`` at step ``k`` (used by the tests), or None.
+        fault_injection: ``{"trial": number, "step": k}`` to crash the trial whose folder is
+            ``trial_<number>_*`` once, at step ``k``: its first attempt that gets there (an attempt
+            ended earlier by a killed sweep does not count; used by the tests), or None.
     """
 
     base_overrides: tuple[str, ...]
@@ -193,11 +194,13 @@ def run_trial(config: dict[str, Any], request: TrialRequest) -> None:
     sampled = trial_overrides(list(request.dims), config)
     short = [f"{dim.name}={override.split('=', 1)[1]}" for dim, override in zip(request.dims, sampled)]
     (trial_dir / OVERRIDES_NAME).write_text(json.dumps({"settings": short, "overrides": sampled}), encoding="utf-8")
-    attempt = sum(1 for record in read_attempts(trial_dir) if record["event"] == "start")
+    attempts = read_attempts(trial_dir)
+    attempt = sum(1 for record in attempts if record["event"] == "start")
     checkpoint = tune.get_checkpoint()
     callbacks = [report_callback(request.metric, trial_dir, attempt)]
     fault = request.fault_injection
-    if fault is not None and attempt == 0 and trial_number(trial_dir.name) == int(fault["trial"]):
+    crashed_before = any(record.get("error", "").startswith(InjectedFault.__name__) for record in attempts)
+    if fault is not None and not crashed_before and trial_number(trial_dir.name) == int(fault["trial"]):
         callbacks.append(fault_callback(int(fault["step"])))
 
     def fit(resume: Path | None) -> dict[str, float]:
