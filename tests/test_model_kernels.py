@@ -53,6 +53,21 @@ def test_cross_local_attention_fast_equals_sdpa():
     assert_same_values_and_gradients(fast, reference, torch.randn(3, 23, 32, dtype=torch.float64))
 
 
+def padding(batch: int, frames: int, lengths: list[int]) -> torch.Tensor:
+    """``(batch, frames)`` bool real-frame flags of clips of ``lengths`` padded to ``frames``."""
+    return torch.arange(frames) < torch.tensor(lengths)[:, None]
+
+
+def test_masked_attention_fast_equals_sdpa_with_padded_clips():
+    """The key padding mask of whole-take batches, including padded frames whose local window holds
+    padding only (the long tail of the first clip)."""
+    valid = padding(3, 23, [6, 23, 14])
+    for make in (lambda k: RotaryAttention(24, 3, k), lambda k: CrossLocalAttention(24, 3, LocalWindow(4, 1, 1), k)):
+        fast, reference = pair(make)
+        assert_same_values_and_gradients(_Wrap(lambda x: fast(x, valid), fast), _Wrap(lambda x: reference(x, valid), reference),
+                                         torch.randn(3, 23, 24, dtype=torch.float64))
+
+
 def test_feed_forward_fast_equals_autograd_gelu():
     fast, reference = pair(lambda k: FeedForward(12, 40, k))
     assert_same_values_and_gradients(fast, reference, torch.randn(2, 9, 12, dtype=torch.float64))
@@ -78,9 +93,12 @@ def denoiser_inputs(batch: int = 3, frames: int = 20, dtype=torch.float64, seed:
     return torch.randn(batch, frames, 16, generator=g, dtype=dtype), torch.tensor([3, 50, 90])[:batch], cond
 
 
-def test_whole_denoiser_fast_equals_reference():
+@pytest.mark.parametrize("padded", [False, True])
+def test_whole_denoiser_fast_equals_reference(padded):
     fast, reference = pair(tiny_denoiser)
     x_t, t, cond = denoiser_inputs()
+    if padded:
+        cond["frame_mask"] = padding(3, 20, [20, 7, 12]).double()
 
     def run(model):
         return lambda x: model(x, t, cond, torch.tensor([False, True, False]))

@@ -134,6 +134,11 @@ def _normalisation_from(payload) -> Normalisation | None:
     return None if payload is None else Normalisation.from_dict(payload)
 
 
+#: Name of the real-frame flags of padded clips: ``(N,)`` in a training item, ``(B, N)`` in a batch
+#: and in the denoiser's condition (1 / True on a clip's frames, 0 / False on its padding).
+FRAME_MASK = "frame_mask"
+
+
 def mask_array_name(block: str) -> str:
     """Name of a block's observed flags: the cache array ``(N, groups)`` of a take, and the
     per-channel weights ``(N, width)`` of a training item: ``<block>_mask``."""

@@ -4,8 +4,8 @@ Windows (default): clip ``i`` is ``clip_frames`` consecutive frames of one take,
 multiple of ``stride``; takes shorter than one clip give none (listed in :attr:`ClipDataset.warnings`).
 Whole takes (``whole_takes=True``, for corpora of short trimmed clips such as Slovo's signs): one
 clip per take from its first frame, padded at the end to ``clip_frames`` (items carry
-``frame_mask``, 0 on padding, which the loss respects; the network still attends over the padded
-frames, zeros plus noise, as over the unused tail of a generation window); longer takes are cut at
+``frame_mask``, 0 on padding, which the loss respects and which hides the padded frames from the
+network's attention, so a clip trains as if it were alone); longer takes are cut at
 ``clip_frames`` (listed in the warnings). Only the clip index
 (two int32 arrays) lives in memory; frames are copied out of the take's ``.npy`` memory maps on
 access, and at most :data:`OPEN_TAKES` takes are mapped at a time, so resident memory does not grow
@@ -26,11 +26,11 @@ from motiongen.cache.info import CacheInfo
 from motiongen.cache.store import open_block
 from motiongen.cache.writer import stored_names
 from motiongen.core.errors import ConfigError
+from motiongen.core.motion_format import FRAME_MASK
 
 log = logging.getLogger(__name__)
 
 OPEN_TAKES = 8  # memory-mapped takes kept open per process (each maps its block files)
-FRAME_MASK = "frame_mask"  # item key of the (N,) real-frame flags of whole-take clips
 
 
 class ClipDataset(Dataset):

@@ -171,12 +171,14 @@ def sample(
     generator: torch.Generator,
     dtype: torch.dtype = torch.float32,
     device: str | torch.device = "cpu",
+    x_T: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Run the sampler ``settings`` names on a guided ``denoise(x_t, t, uncond)``; returns (B, N, D)."""
+    """Run the sampler ``settings`` names on a guided ``denoise(x_t, t, uncond)``; returns (B, N, D).
+    ``x_T``: the starting noise of ``shape`` (drawn from ``generator`` when omitted)."""
     guided = classifier_free_guidance(denoise, settings.guidance)
     if settings.kind == "ddpm":
-        return ddpm_sample(guided, schedule, shape, generator, dtype=dtype, device=device)
-    return ddim_sample(guided, schedule, shape, generator, settings.steps, settings.eta, dtype=dtype, device=device)
+        return ddpm_sample(guided, schedule, shape, generator, x_T, dtype=dtype, device=device)
+    return ddim_sample(guided, schedule, shape, generator, settings.steps, settings.eta, x_T, dtype=dtype, device=device)
 
 
 def sample_network(
@@ -188,6 +190,7 @@ def sample_network(
     generator: torch.Generator,
     dtype: torch.dtype = torch.float32,
     device: str | torch.device = "cpu",
+    x_T: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Sample ``(B, N, D)`` motion from ``network(x_t, t, cond, uncond)`` for a batch condition.
 
@@ -198,7 +201,9 @@ def sample_network(
 
     Args:
         cond: tensors with the batch ``B`` as their first axis (per-frame streams ``(B, N, C)``,
-            categories ``(B,)``, ``seed (B, S, D)``), already on ``device``.
+            categories ``(B,)``, ``seed (B, S, D)``, a padded batch's ``frame_mask (B, N)``), already
+            on ``device``.
+        x_T: the starting noise ``(B, N, D)`` float32 (drawn from ``generator`` when omitted).
     """
     batch = shape[0]
     single = {name: value.to(dtype) if value.is_floating_point() else value for name, value in cond.items()}
@@ -217,4 +222,4 @@ def sample_network(
         with torch.autocast(device_type, dtype=dtype, enabled=reduced):
             return network(x_t.to(dtype), t, rows, uncond).float()
 
-    return sample(denoise, schedule, shape, settings, generator, device=device)
+    return sample(denoise, schedule, shape, settings, generator, device=device, x_T=x_T)

@@ -31,9 +31,11 @@ def attend(
     bias: torch.Tensor | None = None,
     scale: float | None = None,
 ) -> torch.Tensor:
-    """``softmax(scale·q·kᵀ + bias)·v`` over ``(B, H, N, head_dim)``; ``bias`` is an additive ``(N, N)``
-    mask (0 where allowed, -inf elsewhere) or None; ``scale`` defaults to ``1/√head_dim`` (pass 1 when
-    the query and key are already scaled, which spares the backward two products by the scale).
+    """``softmax(scale·q·kᵀ + bias)·v`` over ``(B, H, N, head_dim)``; ``bias`` is an additive mask
+    (0 where allowed, -inf elsewhere) shared by the clips, ``(N, N)``, or per clip, ``(B, 1, 1, N)``
+    (keys only, see :func:`key_padding_bias`) or ``(B, 1, N, N)``; None = no mask. Every query row
+    must allow at least one key. ``scale`` defaults to ``1/√head_dim`` (pass 1 when the query and
+    key are already scaled, which spares the backward two products by the scale).
     Returns ``(B, H, N, head_dim)`` in the inputs' dtype.
 
     On CPU the scores are materialised with two batched matrix products in the inputs' dtype
@@ -51,16 +53,30 @@ def attend(
     if query.device.type != "cpu":
         return F.scaled_dot_product_attention(query, key, value, attn_mask=bias, scale=scale)
     batch, heads, frames, head_dim = query.shape
-    if bias is None:
-        bias = query.new_zeros(1, 1, 1)
     scores = torch.baddbmm(
-        bias,
+        flat_bias(bias, batch, heads) if bias is not None else query.new_zeros(1, 1, 1),
         query.reshape(batch * heads, frames, head_dim),
         key.reshape(batch * heads, frames, head_dim).transpose(1, 2),
         alpha=scale,
     )
     probabilities = torch.softmax(scores, dim=-1).view(batch, heads, frames, frames)
     return torch.matmul(probabilities, value)
+
+
+def flat_bias(bias: torch.Tensor, batch: int, heads: int) -> torch.Tensor:
+    """An additive mask as ``baddbmm``'s input over ``(B·H, N, N)`` scores: ``(N, N)`` unchanged,
+    a per-clip ``(B, 1, Nq, N)`` repeated for the heads as ``(B·H, Nq, N)`` (``Nq`` 1 or N)."""
+    if bias.dim() == 2:
+        return bias
+    return bias.expand(batch, heads, -1, -1).reshape(batch * heads, bias.shape[-2], bias.shape[-1])
+
+
+def key_padding_bias(valid: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """``valid (B, N)`` bool (True on a clip's frames, False on its padding) → the additive
+    ``(B, 1, 1, N)`` mask that hides the padded frames as keys: 0 on valid keys, -inf on padded ones.
+    Every query, padded or not, then sees the clip's valid frames only, so a clip's outputs do not
+    depend on how much padding its batch gives it (a clip needs at least one valid frame)."""
+    return torch.zeros(valid.shape, device=valid.device, dtype=dtype).masked_fill(~valid, float("-inf"))[:, None, None]
 
 
 @dataclass(frozen=True)
@@ -158,7 +174,8 @@ class _RotateQKV(torch.autograd.Function):
 
 
 class _SelfSimilarityAttention(torch.autograd.Function):
-    """``softmax(R(h)·R(h)ᵀ + bias)·h`` for ``h (B, H, N, d)`` contiguous, where ``R`` is the (scaled)
+    """``softmax(R(h)·R(h)ᵀ + bias)·h`` for ``h (B, H, N, d)`` contiguous and an additive ``bias`` of
+    ``(N, N)`` or ``(B·H, N, N)`` (:func:`flat_bias`), where ``R`` is the (scaled)
     rotary rotation — the cross-local attention, whose queries and keys are the same rotated tokens
     and whose values are the tokens themselves. CPU forward and backward by hand:
 
@@ -245,7 +262,9 @@ class RotaryAttention(nn.Module):
             autograd rotation and :func:`torch.nn.functional.scaled_dot_product_attention`) or
             ``auto`` (fast on CPU, reference elsewhere); see :mod:`motiongen.model.kernels`.
 
-    ``forward(x (B, N, dim)) -> (B, N, dim)``. There is no dropout on attention probabilities:
+    ``forward(x (B, N, dim), valid (B, N) bool | None) -> (B, N, dim)``; ``valid`` marks each clip's
+    frames in a padded batch (False on padding, hidden as keys: :func:`key_padding_bias`); None = all
+    frames are real. There is no dropout on attention probabilities:
     it would force PyTorch's unfused (math) attention path, which materialises the (B, H, N, N)
     probabilities; regularisation comes from the residual/FFN dropout of :class:`TransformerBlock`.
     """
@@ -261,16 +280,17 @@ class RotaryAttention(nn.Module):
         self.out = nn.Linear(dim, dim)
         self.rotary = RotaryEmbedding(self.head_dim, scale=self.head_dim**-0.25)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
         batch, frames, dim = x.shape
         qkv = self.qkv(x).view(batch, frames, 3, self.num_heads, self.head_dim)
+        bias = None if valid is None else key_padding_bias(valid, qkv.dtype)
         if use_reference(self.kernels, x.device):
             query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)
             cos, signed_sin, _ = self.rotary.tables(frames, x.device, qkv.dtype)
             query, key = _rotate(query, cos, signed_sin), _rotate(key, cos, signed_sin)
-            attended = F.scaled_dot_product_attention(query, key, value, scale=1.0)
+            attended = F.scaled_dot_product_attention(query, key, value, attn_mask=bias, scale=1.0)
         else:
-            attended = attend(*self.rotary.rotate_qkv(qkv), scale=1.0)  # 1/√head_dim is in the rotation
+            attended = attend(*self.rotary.rotate_qkv(qkv), bias=bias, scale=1.0)  # 1/√head_dim is in the rotation
         return self.out(attended.transpose(1, 2).reshape(batch, frames, dim))
 
 
@@ -282,6 +302,7 @@ class TransformerBlock(nn.Module):
     training step after the matrix products (profiled with torch.profiler). The residual-branch
     masks use :class:`~motiongen.model.dropout.ByteDropout` (4x cheaper masks on CPU). ``kernels``
     selects the fast or the plain-PyTorch path of every part (:mod:`motiongen.model.kernels`).
+    ``valid (B, N) bool | None``: the real frames of padded clips (see :class:`RotaryAttention`).
     """
 
     def __init__(self, dim: int, num_heads: int, ff_dim: int, dropout: float = 0.0, kernels: str = "auto"):
@@ -292,8 +313,8 @@ class TransformerBlock(nn.Module):
         self.ff = FeedForward(dim, ff_dim, kernels)
         self.drop = ByteDropout(dropout, kernels)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.drop.residual_add(x, self.attn(self.attn_norm(x)))
+    def forward(self, x: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.drop.residual_add(x, self.attn(self.attn_norm(x), valid))
         return self.drop.residual_add(x, self.ff(self.ff_norm(x)))
 
 
@@ -306,6 +327,11 @@ class CrossLocalAttention(nn.Module):
     (normalised) tokens themselves, with no further projection; rotary encoding makes the scores
     depend on the frame offset; the block-local mask limits each frame to its neighbouring windows.
     Residual (ours): ``h + Attn_local(LN(h))``, shapes ``(B, N, dim)``.
+
+    ``forward(x, valid (B, N) bool | None)``: in a padded batch, ``valid`` is False on each clip's
+    padding; padded frames are then hidden as keys from every frame but themselves (a padded frame
+    far from the clip would otherwise have no key left in its window and a NaN softmax row), so a
+    clip's frames see exactly what they would see without the padding.
 
     ``kernels``: ``fast`` runs the hand-written attention (:class:`_SelfSimilarityAttention`),
     ``reference`` plain autograd rotation + :func:`torch.nn.functional.scaled_dot_product_attention`,
@@ -330,15 +356,24 @@ class CrossLocalAttention(nn.Module):
             self._biases[key] = self.local.bias(num_frames, device, dtype)
         return self._biases[key]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _padded_bias(self, valid: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """The local-window bias with each clip's padded keys hidden (but from themselves), ``(B, 1, N, N)``."""
+        frames = valid.shape[1]
+        hidden = ~valid[:, None, :] & ~torch.eye(frames, dtype=torch.bool, device=valid.device)
+        return self._bias(frames, valid.device, dtype).masked_fill(hidden, float("-inf"))[:, None]
+
+    def forward(self, x: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
         batch, frames, dim = x.shape
         # one head-major copy serves as the values and as the rotation's (already dense) input
         heads = self.norm(x).view(batch, frames, self.num_heads, self.head_dim).transpose(1, 2).contiguous()
-        bias = self._bias(frames, x.device, heads.dtype)
+        if valid is None:
+            bias = self._bias(frames, x.device, heads.dtype)
+        else:
+            bias = self._padded_bias(valid, heads.dtype)
         tables = self.rotary.tables(frames, x.device, heads.dtype)
         if use_reference(self.kernels, x.device):
             rotated = _rotate(heads, tables[0], tables[1])
             attended = F.scaled_dot_product_attention(rotated, rotated, heads, attn_mask=bias, scale=1.0)
         else:
-            attended = _SelfSimilarityAttention.apply(heads, *tables, bias)
+            attended = _SelfSimilarityAttention.apply(heads, *tables, flat_bias(bias, batch, self.num_heads))
         return x + attended.transpose(1, 2).reshape(batch, frames, dim)

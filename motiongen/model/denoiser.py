@@ -32,6 +32,11 @@ is projected to ``latent_dim`` (plus Z_pos when enabled) (so every attention hea
   trunk additionally receives the ``oneway_source`` task's trunk output, detached, so information
   flows only from that task (BEAT: expression → gesture).
 
+Padded clips (corpora of short trimmed clips trained as whole takes, e.g. signs): the condition may
+carry ``frame_mask (B, N)`` (True / 1 on a clip's frames, False / 0 on its padding); the attention
+layers then hide each clip's padded frames as keys, so a clip's output on its frames is the same
+whether it is alone or padded in a batch with longer clips (the output on padding is meaningless).
+
 Classifier-free guidance: rows with ``uncond=True`` have their condition dropped — the per-frame
 features and category codes of the ``guided`` streams (default: every stream) are zeroed; the
 other streams, the timestep, the frame positions and the seed motion are kept (text-to-sign guides
@@ -48,6 +53,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from motiongen.core.errors import ConfigError
+from motiongen.core.motion_format import FRAME_MASK
 from motiongen.model.attention import CrossLocalAttention, LocalWindow, TransformerBlock
 from motiongen.model.kernels import check_kernels
 
@@ -172,9 +178,10 @@ class Trunk(nn.Module):
         )
         self.norm = nn.LayerNorm(cfg.latent_dim)
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
+        """``h (B, N, latent)``, ``valid (B, N)`` bool real frames of padded clips or None."""
         for layer in self.layers:
-            h = layer(h)
+            h = layer(h, valid)
         return self.norm(h)
 
 
@@ -204,7 +211,8 @@ class UWPDenoiser(nn.Module):
     ``forward(x_t (B,N,D), t (B,) long, cond, uncond (B,) bool | None) -> x0_hat (B,N,D)`` with
     ``cond`` = ``{frame stream: (B,N,C)}`` for every ``frame_conditions`` entry, ``{category:
     (B,) long}`` for every ``category_conditions`` entry and ``seed (B,S,D)`` (BEAT: audio, word,
-    speaker, seed).
+    speaker, seed), optionally :data:`~motiongen.core.motion_format.FRAME_MASK` ``(B,N)`` for padded
+    clips (see the module docstring).
     """
 
     def __init__(self, cfg: DenoiserConfig):
@@ -250,6 +258,12 @@ class UWPDenoiser(nn.Module):
                 raise ValueError(f"condition {name!r} is missing")
             if tuple(cond[name].shape) != shape:
                 raise ValueError(f"condition {name!r} has shape {tuple(cond[name].shape)}, expected {shape}")
+        if FRAME_MASK in cond:
+            frame_mask = cond[FRAME_MASK]
+            if tuple(frame_mask.shape) != (batch, frames):
+                raise ValueError(f"{FRAME_MASK} has shape {tuple(frame_mask.shape)}, expected {(batch, frames)}")
+            if not frame_mask.bool().any(dim=1).all():
+                raise ValueError(f"{FRAME_MASK} marks no frame of some clip as real; every clip needs at least one")
 
     def set_class_vectors(self, stream: str, vectors: torch.Tensor) -> None:
         """Fill the fixed class vectors ``(classes, width)`` of ``stream`` (before training)."""
@@ -326,11 +340,22 @@ class UWPDenoiser(nn.Module):
             out = out + F.linear(tokens, weight[:, index * width : (index + 1) * width])
         return out
 
+    @staticmethod
+    def _valid_frames(cond: dict[str, torch.Tensor]) -> torch.Tensor | None:
+        """The real frames ``(B, N)`` bool of padded clips, or None when every frame is real (the
+        unmasked attention then runs: same values, no per-clip masks)."""
+        frame_mask = cond.get(FRAME_MASK)
+        if frame_mask is None:
+            return None
+        valid = frame_mask.bool()
+        return None if bool(valid.all()) else valid
+
     def forward(
         self, x_t: torch.Tensor, t: torch.Tensor, cond: dict[str, torch.Tensor], uncond: torch.Tensor | None = None
     ) -> torch.Tensor:
         self._check(x_t, t, cond)
         batch = x_t.shape[0]
+        valid = self._valid_frames(cond)
         keep = None if uncond is None else (~uncond).to(x_t.dtype)
         style = self._style(t, cond, keep)
         seed = cond["seed"].to(x_t.dtype)
@@ -342,18 +367,18 @@ class UWPDenoiser(nn.Module):
         if self.features is not None:
             features = self._features(cond, keep)
         tokens = self._tokens(style, features, seed_codes, noise_codes).flatten(0, 1)
-        mixed = self.cross_local(tokens).split(batch, dim=0)
+        mixed = self.cross_local(tokens, None if valid is None else valid.repeat(len(self.slices), 1)).split(batch, dim=0)
         if self.cfg.fusion == "joint":
-            refined = self.trunk(self._fuse(mixed))
+            refined = self.trunk(self._fuse(mixed), valid)
             outputs = [self.decoders[name](refined) for name in self.slices]
         else:
             by_task = dict(zip(self.slices, mixed))
             source = self.cfg.oneway_source
-            source_out = self.task_trunks[source](self.task_in[source](by_task[source]))
+            source_out = self.task_trunks[source](self.task_in[source](by_task[source]), valid)
             refined = {source: source_out}
             for name in self.slices:
                 if name != source:
                     inputs = self.task_in[name](by_task[name]) + self.from_source[name](source_out.detach())
-                    refined[name] = self.task_trunks[name](inputs)
+                    refined[name] = self.task_trunks[name](inputs, valid)
             outputs = [self.decoders[name](refined[name]) for name in self.slices]
         return torch.cat(outputs, dim=-1)

@@ -27,8 +27,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from motiongen.diffusion.samplers import SamplerSettings, sample_network
 from motiongen.diffusion.schedule import NoiseSchedule
 from motiongen.core.errors import ConfigError
-from motiongen.core.motion_format import mask_array_name
-from motiongen.data.clips import FRAME_MASK
+from motiongen.core.motion_format import FRAME_MASK, mask_array_name
 from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
 from motiongen.model.uncertainty import TaskWeighting, task_losses
 from motiongen.training.lr_schedule import warmup_cosine
@@ -110,7 +109,8 @@ class UWPLightningModule(pl.LightningModule):
         return torch.cat([batch[name] for name in self.slices], dim=-1)
 
     def condition(self, batch: dict[str, torch.Tensor], x0: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Model condition of a batch: the network's condition streams and the seed = x0[:, :S]."""
+        """Model condition of a batch: the network's condition streams, the seed = x0[:, :S] and, for
+        padded clips, the batch's :data:`FRAME_MASK` ``(B, N)`` (the network hides the padding)."""
         cfg = self.network_cfg
         names = [*cfg.frame_conditions, *cfg.category_conditions]
         missing = [name for name in names if name not in batch]
@@ -118,6 +118,8 @@ class UWPLightningModule(pl.LightningModule):
             raise ValueError(f"batch lacks condition stream(s) {missing}; it has {sorted(batch)}")
         cond = {name: batch[name] for name in names}
         cond["seed"] = x0[:, : cfg.seed_frames]
+        if FRAME_MASK in batch:
+            cond[FRAME_MASK] = batch[FRAME_MASK]
         return cond
 
     def _generator(self, seed: int) -> torch.Generator:
@@ -224,7 +226,8 @@ class UWPLightningModule(pl.LightningModule):
         """Sample motion (B, num_frames, D) for a batch condition with the EMA (or raw) network.
 
         ``cond`` holds the network's condition streams (per-frame ``(B, N, C)``, categories
-        ``(B,)``) and ``seed (B, S, D)`` normalised motion (see :meth:`condition`).
+        ``(B,)``), ``seed (B, S, D)`` normalised motion and, for padded clips, ``frame_mask (B, N)``
+        (see :meth:`condition`).
         """
         network = self.ema_model.module if use_ema else self.model
         was_training = network.training
