@@ -80,20 +80,31 @@ def test_bad_windowing_is_a_config_error(cache):
         ClipDataset(cache, "train", stride=0)
 
 
-def test_whole_takes_give_one_padded_clip_per_take(cache):
+def test_whole_takes_give_one_padded_clip_per_take_and_windows_over_longer_ones(cache, caplog):
     info = CacheInfo.load(cache)
-    dataset = ClipDataset(cache, "train", clip_frames=200, seed_frames=10, whole_takes=True)
+    with caplog.at_level("WARNING", logger="motiongen.data.clips"):
+        dataset = ClipDataset(cache, "train", clip_frames=200, seed_frames=10, whole_takes=True)
     assert [dataset.clip_source(i) for i in range(len(dataset))] == [
-        ("2_scott_0_10_10", 0), ("2_scott_0_11_11", 0), ("2_scott_0_66_66", 0)]
-    assert dataset.warnings == ["take 2_scott_0_10_10 (240 frames) is cut to its first 200 frames (clip_frames)"]
-    short = dataset[1]  # 90 real frames, padded to 200
+        ("2_scott_0_10_10", 0), ("2_scott_0_10_10", 30), ("2_scott_0_10_10", 40), ("2_scott_0_11_11", 0),
+        ("2_scott_0_66_66", 0)]
+    assert dataset.warnings == ["take 2_scott_0_10_10 (240 frames) is longer than clip_frames (200): 3 windows "
+                                "starting at frames [0, 30, 40]"]
+    assert dataset.long_takes == ["2_scott_0_10_10"]
+    assert "train: 1 of 3 takes are longer than clip_frames (200)" in caplog.text
+    raw_long = np.asarray(info.block("2_scott_0_10_10", "gesture"))
+    stats = info.format.normalisation("gesture")
+    for index, start in ((0, 0), (2, 40)):  # the last window ends with the take: all 240 frames are trained on
+        window = dataset[index]
+        assert int(window["first_frame"]) == start and window["frame_mask"].all()
+        np.testing.assert_allclose(window["gesture"].numpy(), (raw_long[start:start + 200] - stats.mean) / stats.std,
+                                   rtol=1e-5, atol=1e-5)
+    short = dataset[3]  # 90 real frames, padded to 200
+    assert int(short["first_frame"]) == 0
     assert short["gesture"].shape == (200, 141) and short["frame_mask"].shape == (200,)
     np.testing.assert_array_equal(short["frame_mask"].numpy(), [1.0] * 90 + [0.0] * 110)
-    stats = info.format.normalisation("gesture")
     raw = np.asarray(info.block("2_scott_0_11_11", "gesture"))
     np.testing.assert_allclose(short["gesture"][:90].numpy(), (raw - stats.mean) / stats.std, rtol=1e-5, atol=1e-5)
     assert not short["gesture"][90:].any() and not short["audio"][90:].any()
-    assert dataset[0]["frame_mask"].all()
     assert "frame_mask" not in ClipDataset(cache, "train", clip_frames=150)[0]
     assert ClipDataset(cache, "train", clip_frames=200, seed_frames=90, whole_takes=True).warnings[1] == (
         "take 2_scott_0_11_11 (90 frames) is not longer than the seed (90); no clip")

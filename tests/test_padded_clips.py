@@ -117,3 +117,53 @@ def test_sampling_a_padded_batch_gives_each_clip_what_it_gets_alone():
                                    x_T=noise[:1, :SHORT])
         assert torch.isfinite(batched).all()
         torch.testing.assert_close(batched[0, :SHORT], alone[0], atol=1e-4, rtol=1e-4)
+
+
+def test_a_window_of_a_long_take_keeps_its_frame_positions():
+    """A window cut from a long take at frame f (``first_frame`` f) gets the position codes of
+    frames f.. of the take: its tokens equal the whole take's tokens on those frames."""
+    from motiongen.core.motion_format import FIRST_FRAME
+
+    torch.manual_seed(3)
+    model = UWPDenoiser(sign_config()).double().eval()
+    (x_t, _, cond), _ = padded_pair(model.cfg)
+    t = torch.tensor([17, 17])
+    take = {k: v for k, v in cond.items() if k != FRAME_MASK}
+    captured = []
+    hook = model.cross_local.register_forward_pre_hook(lambda module, args: captured.append(args[0]))
+    model(x_t, t, take)
+    model(x_t[:, 9:30], t, dict(take, **{FIRST_FRAME: torch.tensor([9, 9])}))
+    model(x_t[:, 9:30], t, take)
+    hook.remove()
+    whole, window, restarted = captured
+    torch.testing.assert_close(window, whole[:, 9:30])
+    assert not torch.allclose(restarted, whole[:, 9:30])
+    with pytest.raises(ValueError, match="first_frame must be"):
+        model(x_t, t, dict(take, **{FIRST_FRAME: torch.tensor([-1, 0])}))
+
+
+def test_the_default_length_of_a_sign_longer_than_the_window_is_the_window_and_says_so():
+    from types import SimpleNamespace
+
+    from motiongen.commands.generate import sign_frames
+
+    stream = SimpleNamespace(name="sign")
+    assets = SimpleNamespace(category_stream=lambda kind: stream, window_frames=120,
+                             label_frames={"sign": {"да": 70, "долго": 150}})
+    assert sign_frames(assets, "да") == (70, None)
+    frames, warning = sign_frames(assets, "долго")
+    assert frames == 120 and "150 frames (median), longer than the model's 120-frame window" in warning
+    assert sign_frames(assets, "нет") == (120, None)  # a checkpoint without recorded lengths: the window
+
+
+def test_label_frames_record_the_whole_length_of_long_takes():
+    from types import SimpleNamespace
+
+    from motiongen.core.motion_format import ConditionKind
+    from motiongen.training.bundle import label_frames
+
+    takes = [SimpleNamespace(num_frames=n, categories={"sign": label}) for n, label in ((200, "a"), (300, "a"), (50, "b"))]
+    info = SimpleNamespace(format=SimpleNamespace(conditions_of=lambda kind: [SimpleNamespace(name="sign")]
+                                                  if kind == ConditionKind.TEXT_LABEL else []),
+                           takes_in=lambda split: takes)
+    assert label_frames(info) == {"sign": {"a": 250, "b": 50}}

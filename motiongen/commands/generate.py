@@ -126,13 +126,19 @@ def sign_label(assets, sign: str) -> str:
                       f"({len(stream.labels)} labels in all)")
 
 
-def sign_frames(assets, label: str) -> int:
-    """Default length of a generated sign (frames): the median of its training clips when the
-    checkpoint records them, else the training window."""
+def sign_frames(assets, label: str) -> tuple[int, str | None]:
+    """Default length of a generated sign (frames) and a warning when it is shorter than the sign:
+    the median of the label's training takes when the checkpoint records them, at most the
+    training window (a model without seed frames generates one window), else the training window."""
     from motiongen.core.motion_format import ConditionKind
 
     stream = assets.category_stream(ConditionKind.TEXT_LABEL)
-    return assets.label_frames.get(stream.name, {}).get(label, assets.window_frames)
+    median = assets.label_frames.get(stream.name, {}).get(label, assets.window_frames)
+    if median <= assets.window_frames:
+        return median, None
+    return assets.window_frames, (f"sign {label!r}: its training takes last {median} frames (median), longer than the "
+                                  f"model's {assets.window_frames}-frame window; generated its first "
+                                  f"{assets.window_frames} frames")
 
 
 def _default_out(args: argparse.Namespace) -> Path:
@@ -191,7 +197,13 @@ def run(args: argparse.Namespace) -> int:
     label, seconds = None, None
     if args.sign is not None:
         label = sign_label(assets, args.sign)
-        seconds = args.seconds if args.seconds is not None else sign_frames(assets, label) / assets.fps
+        if args.seconds is not None:
+            seconds = args.seconds
+        else:
+            frames, capped = sign_frames(assets, label)
+            seconds = frames / assets.fps
+            if capped:
+                assets.warnings.append(capped)
         if seconds <= 0:
             raise ConfigError(f"--seconds must be > 0, got {seconds}")
         inputs = {"sign": label, "seconds": seconds}

@@ -137,6 +137,9 @@ def _normalisation_from(payload) -> Normalisation | None:
 #: Name of the real-frame flags of padded clips: ``(N,)`` in a training item, ``(B, N)`` in a batch
 #: and in the denoiser's condition (1 / True on a clip's frames, 0 / False on its padding).
 FRAME_MASK = "frame_mask"
+#: Name of a clip's first frame in its take (int64: a scalar in a training item, ``(B,)`` in a batch
+#: and in the denoiser's condition) for clips cut from a longer whole take; absent = 0.
+FIRST_FRAME = "first_frame"
 
 
 def mask_array_name(block: str) -> str:

@@ -5,8 +5,11 @@ multiple of ``stride``; takes shorter than one clip give none (listed in :attr:`
 Whole takes (``whole_takes=True``, for corpora of short trimmed clips such as Slovo's signs): one
 clip per take from its first frame, padded at the end to ``clip_frames`` (items carry
 ``frame_mask``, 0 on padding, which the loss respects and which hides the padded frames from the
-network's attention, so a clip trains as if it were alone); longer takes are cut at
-``clip_frames`` (listed in the warnings). Only the clip index
+network's attention, so a clip trains as if it were alone). A take longer than ``clip_frames`` is
+not cut: it gives windows of ``clip_frames`` every ``stride`` frames, the last one ending at the
+take's last frame, so every frame is trained on; items carry ``first_frame``, the window's start in
+its take, which places the network's absolute frame positions in the sign. Such takes are listed
+in the warnings and counted in the log. Only the clip index
 (two int32 arrays) lives in memory; frames are copied out of the take's ``.npy`` memory maps on
 access, and at most :data:`OPEN_TAKES` takes are mapped at a time, so resident memory does not grow
 with the size of the corpus (``tools/bench_dataset_memory.py`` measures it).
@@ -26,7 +29,7 @@ from motiongen.cache.info import CacheInfo
 from motiongen.cache.store import open_block
 from motiongen.cache.writer import stored_names
 from motiongen.core.errors import ConfigError
-from motiongen.core.motion_format import FRAME_MASK
+from motiongen.core.motion_format import FIRST_FRAME, FRAME_MASK
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +45,9 @@ class ClipDataset(Dataset):
         clip_frames: N, frames per clip (150 = 5 s at 30 fps).
         stride: frames between the starts of consecutive clips of a take.
         seed_frames: S, the first S frames of each clip's motion blocks are the seed motion.
-        whole_takes: one clip per take from its first frame, padded or cut to ``clip_frames``
-            (``stride`` unused); takes of at most ``seed_frames`` frames give none.
+        whole_takes: one clip per take from its first frame, padded to ``clip_frames``; longer takes
+            give overlapping windows that cover them (every ``stride`` frames, the last one ending
+            with the take); takes of at most ``seed_frames`` frames give none.
 
     Items are dicts of tensors keyed by the names of the cache's motion format
     (:attr:`CacheInfo.format`): every motion block ``(N, width)`` float32 normalised with the
@@ -52,7 +56,11 @@ class ClipDataset(Dataset):
     stream an int64 scalar class index (e.g. ``speaker``); for every block with mask groups,
     ``<block>_mask`` ``(N, width)`` float32 per-channel weights (1 observed, 0 not; the loss uses them);
     with ``whole_takes``, :data:`FRAME_MASK` ``(N,)`` float32 (1 on the take's frames, 0 on padding,
-    where every other array is 0).
+    where every other array is 0) and :data:`FIRST_FRAME` (int64 scalar, the clip's first frame in
+    its take).
+
+    Attributes: ``warnings`` (takes without clips, takes split into windows), ``long_takes`` (ids of
+    the whole takes longer than ``clip_frames``).
     """
 
     def __init__(self, cache_dir: str | Path, split: str, clip_frames: int = 150, stride: int = 30, seed_frames: int = 30,
@@ -69,14 +77,20 @@ class ClipDataset(Dataset):
         self.whole_takes = bool(whole_takes)
         self.takes = self.info.takes_in(split)
         self.warnings: list[str] = []
+        self.long_takes: list[str] = []
         take_rows, starts = [], []
         for row, take in enumerate(self.takes):
-            count, message = self._clips_of(take.take_id, take.num_frames)
+            take_starts, message = self._clips_of(take.take_id, take.num_frames)
             if message:
                 self.warnings.append(message)
                 log.warning(message)
-            take_rows.append(np.full(count, row, dtype=np.int32))
-            starts.append(np.arange(count, dtype=np.int32) * self.stride)
+            if self.whole_takes and take.num_frames > self.clip_frames:
+                self.long_takes.append(take.take_id)
+            take_rows.append(np.full(len(take_starts), row, dtype=np.int32))
+            starts.append(take_starts)
+        if self.long_takes:
+            log.warning(f"{split}: {len(self.long_takes)} of {len(self.takes)} takes are longer than clip_frames "
+                        f"({self.clip_frames}) and are trained as overlapping windows (listed above)")
         self._take_of_clip = np.concatenate(take_rows) if take_rows else np.zeros(0, np.int32)
         self._start_of_clip = np.concatenate(starts) if starts else np.zeros(0, np.int32)
         motion_format = self.info.format
@@ -89,17 +103,22 @@ class ClipDataset(Dataset):
         }
         self._open: OrderedDict[int, dict[str, np.ndarray]] = OrderedDict()
 
-    def _clips_of(self, take_id: str, frames: int) -> tuple[int, str | None]:
-        """Number of clips of a take of ``frames`` frames, and the warning about it (None if none)."""
+    def _clips_of(self, take_id: str, frames: int) -> tuple[np.ndarray, str | None]:
+        """First frames (int32) of the clips of a take of ``frames`` frames, and the warning about
+        it (None if none)."""
+        none = np.zeros(0, np.int32)
         if self.whole_takes:
             if frames <= self.seed_frames:
-                return 0, f"take {take_id} ({frames} frames) is not longer than the seed ({self.seed_frames}); no clip"
+                return none, f"take {take_id} ({frames} frames) is not longer than the seed ({self.seed_frames}); no clip"
             if frames > self.clip_frames:
-                return 1, f"take {take_id} ({frames} frames) is cut to its first {self.clip_frames} frames (clip_frames)"
-            return 1, None
+                last = frames - self.clip_frames
+                starts = np.unique(np.append(np.arange(0, last, self.stride), last)).astype(np.int32)
+                return starts, (f"take {take_id} ({frames} frames) is longer than clip_frames ({self.clip_frames}): "
+                                f"{len(starts)} windows starting at frames {starts.tolist()}")
+            return np.zeros(1, np.int32), None
         if frames < self.clip_frames:
-            return 0, f"take {take_id} ({frames} frames) is shorter than one clip ({self.clip_frames}); no clips"
-        return (frames - self.clip_frames) // self.stride + 1, None
+            return none, f"take {take_id} ({frames} frames) is shorter than one clip ({self.clip_frames}); no clips"
+        return np.arange((frames - self.clip_frames) // self.stride + 1, dtype=np.int32) * self.stride, None
 
     def __len__(self) -> int:
         return len(self._start_of_clip)
@@ -138,8 +157,9 @@ class ClipDataset(Dataset):
         for name, indices in self._categories.items():
             item[name] = torch.tensor(indices[row], dtype=torch.int64)
         if self.whole_takes:
-            real = min(self.takes[row].num_frames, self.clip_frames)
+            real = min(self.takes[row].num_frames - start, self.clip_frames)
             item[FRAME_MASK] = (torch.arange(self.clip_frames) < real).float()
+            item[FIRST_FRAME] = torch.tensor(start, dtype=torch.int64)
         return item
 
     def _padded(self, values: np.ndarray) -> np.ndarray:

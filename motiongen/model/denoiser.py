@@ -17,9 +17,11 @@ Task-specific features, for each block k
     Z_k_noise = Linear(x_t[..., k])                                 (B, N, 384)
     Z_k       = Linear(flattened seed frames of block k)            (B, seed_dim=96); absent
                 without seed frames (``seed_frames=0``)
-    Z_pos     = Linear(sinusoidal(frame index 0..N-1))              (N, 384), only with
+    Z_pos     = Linear(sinusoidal(frame index f0..f0+N-1))          (B, N, 384), only with
                 ``frame_positions=True`` (ours: a format without per-frame streams, e.g. text-to-sign,
-                has nothing else telling a frame where it sits in the clip)
+                has nothing else telling a frame where it sits in the clip); f0 = the clip's first
+                frame in its take (``first_frame`` in the condition, 0 when absent: windows of a long
+                take keep their place in the sign)
 Per task, the per-frame token [Z_s, Z_f, Z_k, Z_k_noise] (384+96+96+384 = 960 channels for BEAT)
 is projected to ``latent_dim`` (plus Z_pos when enabled) (so every attention head mixes all modalities, as DSG+'s
 ``input_process2``) and goes through cross-local attention (rotary, block-local). Then
@@ -53,7 +55,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from motiongen.core.errors import ConfigError
-from motiongen.core.motion_format import FRAME_MASK
+from motiongen.core.motion_format import FIRST_FRAME, FRAME_MASK
 from motiongen.model.attention import CrossLocalAttention, LocalWindow, TransformerBlock
 from motiongen.model.kernels import check_kernels
 
@@ -212,7 +214,8 @@ class UWPDenoiser(nn.Module):
     ``cond`` = ``{frame stream: (B,N,C)}`` for every ``frame_conditions`` entry, ``{category:
     (B,) long}`` for every ``category_conditions`` entry and ``seed (B,S,D)`` (BEAT: audio, word,
     speaker, seed), optionally :data:`~motiongen.core.motion_format.FRAME_MASK` ``(B,N)`` for padded
-    clips (see the module docstring).
+    clips and :data:`~motiongen.core.motion_format.FIRST_FRAME` ``(B,)`` long for clips cut from a
+    longer take (see the module docstring).
     """
 
     def __init__(self, cfg: DenoiserConfig):
@@ -264,6 +267,8 @@ class UWPDenoiser(nn.Module):
                 raise ValueError(f"{FRAME_MASK} has shape {tuple(frame_mask.shape)}, expected {(batch, frames)}")
             if not frame_mask.bool().any(dim=1).all():
                 raise ValueError(f"{FRAME_MASK} marks no frame of some clip as real; every clip needs at least one")
+        if FIRST_FRAME in cond and (tuple(cond[FIRST_FRAME].shape) != (batch,) or bool((cond[FIRST_FRAME] < 0).any())):
+            raise ValueError(f"{FIRST_FRAME} must be ({batch},) frame indices >= 0, got {cond[FIRST_FRAME]}")
 
     def set_class_vectors(self, stream: str, vectors: torch.Tensor) -> None:
         """Fill the fixed class vectors ``(classes, width)`` of ``stream`` (before training)."""
@@ -304,14 +309,15 @@ class UWPDenoiser(nn.Module):
         return out
 
     def _tokens(self, style: torch.Tensor, features: torch.Tensor | None, seed_codes: torch.Tensor | None,
-                noise_codes: torch.Tensor) -> torch.Tensor:
+                noise_codes: torch.Tensor, first_frame: torch.Tensor | None) -> torch.Tensor:
         """Every task's projected token ``W·[Z_s ‖ Z_f ‖ Z_k ‖ Z_k_noise] + b``, (T, B, N, latent).
 
         Computed as one product per column block of ``W`` on each part at its own size — Z_s per
         clip, Z_f per frame (shared by the tasks), Z_k per clip and task, Z_noise per frame and
         task — and summed by broadcasting: the same values as projecting the concatenated
         (T·B, N, token_dim) tokens, without building them (the concatenation was the largest
-        tensor of the step).
+        tensor of the step). With frame positions, ``first_frame (B,)`` (or None = 0) offsets each
+        clip's frame indices.
         """
         cfg = self.cfg
         weight, start = self.token_in.weight, cfg.latent_dim
@@ -327,7 +333,10 @@ class UWPDenoiser(nn.Module):
         tokens = F.linear(noise_codes, weight[:, start:]) + per_clip[:, :, None, :]
         if self.frame_position is not None:
             frames = torch.arange(noise_codes.shape[2], device=noise_codes.device)
-            tokens = tokens + self.frame_position(timestep_embedding(frames, cfg.latent_dim).to(tokens.dtype))
+            if first_frame is not None:
+                frames = (first_frame[:, None] + frames).flatten()
+            codes = timestep_embedding(frames, cfg.latent_dim).to(tokens.dtype)
+            tokens = tokens + self.frame_position(codes).view(-1, noise_codes.shape[2], cfg.latent_dim)
         return tokens if shared is None else tokens + shared
 
     def _fuse(self, mixed: tuple[torch.Tensor, ...]) -> torch.Tensor:
@@ -366,7 +375,7 @@ class UWPDenoiser(nn.Module):
         features = None
         if self.features is not None:
             features = self._features(cond, keep)
-        tokens = self._tokens(style, features, seed_codes, noise_codes).flatten(0, 1)
+        tokens = self._tokens(style, features, seed_codes, noise_codes, cond.get(FIRST_FRAME)).flatten(0, 1)
         mixed = self.cross_local(tokens, None if valid is None else valid.repeat(len(self.slices), 1)).split(batch, dim=0)
         if self.cfg.fusion == "joint":
             refined = self.trunk(self._fuse(mixed), valid)

@@ -61,7 +61,8 @@ def make_bundle(
         words: the word-vector table of the training cache, when the format has a word stream.
         config: the training configuration (OmegaConf or dict), recorded for provenance.
         label_frames: ``{text-label stream: {label: frames}}``, the median length of each label's
-            training clips (whole-take training): a sign's default length at generation.
+            training takes (whole-take training, not capped at the window): a sign's default length
+            at generation (which caps it at ``window_frames`` and says so).
     """
     missing = [name for name in motion_format.block_names() if name not in motion_format.normalised_names()]
     if missing:
@@ -92,13 +93,13 @@ def subword_model_path(info) -> Path | None:
     return path if path.suffix == ".bin" else None
 
 
-def label_frames(info, clip_frames: int) -> dict[str, dict[str, int]]:
-    """``{text-label stream: {label: median frames of its train takes, at most clip_frames}}``."""
+def label_frames(info) -> dict[str, dict[str, int]]:
+    """``{text-label stream: {label: median frames of its train takes}}``."""
     out = {}
     for stream in info.format.conditions_of(ConditionKind.TEXT_LABEL):
         lengths: dict[str, list[int]] = {}
         for take in info.takes_in("train"):
-            lengths.setdefault(take.categories[stream.name], []).append(min(take.num_frames, clip_frames))
+            lengths.setdefault(take.categories[stream.name], []).append(take.num_frames)
         out[stream.name] = {label: int(np.median(frames)) for label, frames in lengths.items()}
     return out
 
@@ -130,7 +131,7 @@ def bundle_from_cache(cfg, cache_dir: str | Path) -> dict[str, Any]:
         audio_features=audio_features,
         words=words,
         config=cfg,
-        label_frames=label_frames(info, int(cfg.trainer.loop.clip_frames)) if cfg.trainer.loop.whole_takes else None,
+        label_frames=label_frames(info) if cfg.trainer.loop.whole_takes else None,
     )
     if words is not None:
         model = subword_model_path(info)

@@ -27,7 +27,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from motiongen.diffusion.samplers import SamplerSettings, sample_network
 from motiongen.diffusion.schedule import NoiseSchedule
 from motiongen.core.errors import ConfigError
-from motiongen.core.motion_format import FRAME_MASK, mask_array_name
+from motiongen.core.motion_format import FIRST_FRAME, FRAME_MASK, mask_array_name
 from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
 from motiongen.model.uncertainty import TaskWeighting, task_losses
 from motiongen.training.lr_schedule import warmup_cosine
@@ -110,7 +110,8 @@ class UWPLightningModule(pl.LightningModule):
 
     def condition(self, batch: dict[str, torch.Tensor], x0: torch.Tensor) -> dict[str, torch.Tensor]:
         """Model condition of a batch: the network's condition streams, the seed = x0[:, :S] and, for
-        padded clips, the batch's :data:`FRAME_MASK` ``(B, N)`` (the network hides the padding)."""
+        whole takes, the batch's :data:`FRAME_MASK` ``(B, N)`` (the network hides the padding) and
+        :data:`FIRST_FRAME` ``(B,)`` (where each clip starts in its take)."""
         cfg = self.network_cfg
         names = [*cfg.frame_conditions, *cfg.category_conditions]
         missing = [name for name in names if name not in batch]
@@ -118,8 +119,9 @@ class UWPLightningModule(pl.LightningModule):
             raise ValueError(f"batch lacks condition stream(s) {missing}; it has {sorted(batch)}")
         cond = {name: batch[name] for name in names}
         cond["seed"] = x0[:, : cfg.seed_frames]
-        if FRAME_MASK in batch:
-            cond[FRAME_MASK] = batch[FRAME_MASK]
+        for name in (FRAME_MASK, FIRST_FRAME):
+            if name in batch:
+                cond[name] = batch[name]
         return cond
 
     def _generator(self, seed: int) -> torch.Generator:
