@@ -1,5 +1,6 @@
 """The tiny Slovo experiment on the cache of the real sample and its altered copies: it overfits the
-labelled clips, and text-to-sign generation for a label is closest (DTW-MJE) to that label's clip."""
+labelled clips, text-to-sign generation for a label is closest (DTW-MJE) to that label's clip, and
+classifier-free guidance on the label does not make the generated signs less distinct."""
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from motiongen.evaluation.metrics import dtw_mje
 
 TRAIN_CLIPS = {"привет": "orig", "да": "mirrored", "нет": "reversed"}
 SIGNERS = {"привет": "u1", "да": "u2", "нет": "u3"}  # each training clip's signer
+UNSEEN_SIGNERS = ("u4", "u5")  # signers of the val / test clips: in the model's signer table, never trained on
 STEPS = 400
 
 
@@ -34,7 +36,7 @@ def trained(slovo_cache, tmp_path_factory):
     cfg = compose("config", ["experiment=slovo_tiny", f"data.cache_dir={cache}", f"trainer.default_root_dir={out}",
                              f"trainer.max_steps={STEPS}", f"trainer.val_check_interval={STEPS}",
                              f"trainer.loop.figure_every_n_steps={STEPS}", f"trainer.loop.checkpoint_every_n_steps={STEPS}",
-                             "model.cond_drop_prob=0.0", "model.optim.lr=3e-3",
+                             "model.cond_drop_prob=0.2", "model.optim.lr=3e-3",  # 0.2: guidance needs the label-free branch
                              "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"])
     info = CacheInfo.load(cache)
     history = LossHistory(info.format.block_names())
@@ -69,6 +71,41 @@ def test_generation_for_a_label_is_closest_to_that_labels_clip(trained):
         distance = {other: dtw_mje(body, reference) for other, reference in references.items()}
         print(f"DTW-MJE of the sign generated for {label!r} to each clip: {distance}")
         assert min(distance, key=distance.get) == label, f"{label}: {distance}"
+
+
+def label_margins(assets, references: dict, guidance: float) -> list[float]:
+    """Per generated sign (each label, each unseen signer), DTW-MJE to the nearest other label's
+    clip minus DTW-MJE to its own label's clip (shoulder widths; > 0: closer to its own)."""
+    from motiongen.diffusion.samplers import SamplerSettings
+    from motiongen.generation.pipeline import GenerationRequest, generate
+
+    margins = []
+    for label, reference in references.items():
+        for seed, signer in enumerate(UNSEEN_SIGNERS, start=1):
+            generated = generate(assets, GenerationRequest(seconds=len(reference) / 30, text_label=label, speaker=signer,
+                                                           seed=seed, sampler=SamplerSettings(steps=20, guidance=guidance)))
+            body = generated.blocks["body"][0].reshape(-1, 13, 2)
+            distance = {other: dtw_mje(body, clip) for other, clip in references.items()}
+            margins.append(min(d for other, d in distance.items() if other != label) - distance[label])
+    return margins
+
+
+@pytest.mark.slow
+def test_guidance_on_the_label_does_not_make_signs_less_distinct(trained):
+    """Signs generated for signers the model never trained on (only the label says which sign), at
+    guidance scale 1 (none) and 5. In this 3-clip training set each label has its own signer, so
+    the network tells the clips apart mostly by the signer and the label moves the samples little;
+    guidance must still move them towards their label's clip, not away from it."""
+    from motiongen.generation.checkpoint import load_assets
+
+    run, _, info = trained
+    assets = load_assets(run.checkpoint_dir / "last.ckpt")
+    references = {label: np.asarray(info.block(take, "body")).reshape(-1, 13, 2) for label, take in TRAIN_CLIPS.items()}
+    plain, guided = label_margins(assets, references, 1.0), label_margins(assets, references, 5.0)
+    print(f"own-label DTW-MJE margin (nearest other label's clip - own label's clip, shoulder widths), unseen signers: "
+          f"guidance 1: mean {np.mean(plain):.4f} per sign {np.round(plain, 4).tolist()}; "
+          f"guidance 5: mean {np.mean(guided):.4f} per sign {np.round(guided, 4).tolist()}")
+    assert np.mean(guided) >= np.mean(plain), f"guidance moved the signs away from their labels: {plain} -> {guided}"
 
 
 @pytest.mark.slow
