@@ -2,6 +2,8 @@
 labelled clips, text-to-sign generation for a label is closest (DTW-MJE) to that label's clip, and
 classifier-free guidance on the label does not make the generated signs less distinct."""
 
+import json
+
 import numpy as np
 import pytest
 from lightning.pytorch.callbacks import Callback
@@ -109,7 +111,8 @@ def test_guidance_on_the_label_does_not_make_signs_less_distinct(trained):
 
 
 @pytest.mark.slow
-def test_checkpoint_keeps_the_label_word_vectors(trained, slovo_cache):
+def test_checkpoint_keeps_the_label_word_vectors_and_the_face_mesh_model(trained, slovo_cache):
+    from motiongen.cache.face_mesh import read_face_mesh
     from motiongen.cache.label_vectors import read_label_vectors
     from motiongen.generation.checkpoint import load_assets
 
@@ -120,12 +123,33 @@ def test_checkpoint_keeps_the_label_word_vectors(trained, slovo_cache):
     np.testing.assert_array_equal(table.numpy(), vectors.vectors)
     assert assets.model.cfg.guided == ["sign"] and assets.model.cfg.seed_frames == 0
     assert assets.label_frames == {"sign": {"привет": 112, "да": 112, "нет": 112}}
+    cached = read_face_mesh(slovo_cache[1])
+    assert assets.face_mesh.weight_names == cached.weight_names and assets.face_mesh.facts == cached.facts
+    np.testing.assert_array_equal(assets.face_mesh.mesh_basis, cached.mesh_basis)
+
+
+@pytest.mark.slow
+def test_a_checkpoint_without_a_face_mesh_model_still_generates_without_the_face(trained, tmp_path):
+    import torch
+
+    from motiongen.cli import main
+    from motiongen.training.bundle import BUNDLE_KEY
+
+    run, _, _ = trained
+    checkpoint = torch.load(run.checkpoint_dir / "last.ckpt", map_location="cpu", weights_only=True)
+    del checkpoint[BUNDLE_KEY]["face_mesh"]  # as written before face-mesh models existed
+    old = tmp_path / "old.ckpt"
+    torch.save(checkpoint, old)
+    out = tmp_path / "sign"
+    assert main(["generate", "--sign", "нет", "--checkpoint", str(old), "--out", str(out), "--steps", "2",
+                 "--seconds", "0.5", "--no-preview"]) == 0
+    assert not np.isfinite(np.load(out / "landmarks.npz")["landmarks"][:, 33:501]).any()
+    warnings = json.loads((out / "metadata.json").read_text(encoding="utf-8"))["warnings"]
+    assert any("no face mesh in the landmark outputs: the checkpoint carries no face-mesh model" in w for w in warnings)
 
 
 @pytest.mark.slow
 def test_generate_command_performs_a_sign(trained, tmp_path, capsys):
-    import json
-
     from motiongen.cli import main
     from motiongen.core.motion_file import read_motion_file
     from motiongen.formats.video import probe_video
@@ -145,11 +169,14 @@ def test_generate_command_performs_a_sign(trained, tmp_path, capsys):
     body = motion.blocks["body"][0].reshape(45, 13, 2)
     np.testing.assert_allclose(landmarks["landmarks"][:, 15, :2], body[:, 11])  # pose.left_wrist
     np.testing.assert_allclose(landmarks["landmarks"][:, 501, :2], body[:, 11])  # left_hand.wrist sits there
-    assert landmarks["present"].sum() == 13 + 42 and not np.isfinite(landmarks["landmarks"][:, 33:501]).any()
+    assert landmarks["present"].sum() == 13 + 468 + 42 and np.isfinite(landmarks["landmarks"][:, 33:501]).all()
+    face = landmarks["landmarks"][:, 33:501, :2]
+    eyes = body[:, [1, 2]].mean(axis=1)  # pose.left_eye, pose.right_eye
+    assert np.linalg.norm(face.mean(axis=1) - eyes, axis=-1).max() < 0.25  # the mesh sits at the generated head
     document = json.loads((out / "landmarks.json").read_text(encoding="utf-8"))
     assert document["topology"] == "mediapipe_holistic" and len(document["frames"]) == 45
     first = document["frames"][0]
-    assert set(first) == {"pose", "left_hand", "right_hand", "face_weights"}
+    assert set(first) == {"pose", "face", "left_hand", "right_hand", "face_weights"} and len(first["face"]) == 468
     assert len(first["pose"]) == 13 and len(first["left_hand"]) == 21 and "index_finger_tip" in first["right_hand"]
     assert first["pose"]["left_wrist"] == pytest.approx(body[0, 11].tolist(), abs=1e-4)
     assert set(first["face_weights"]) >= {"jawOpen", "eyeBlinkLeft"}

@@ -49,6 +49,7 @@ class BuildSummary:
         skipped: ``{take_id: reason}`` takes not cached (missing modality, other speaker, no split).
         failed: ``{take_id: reason}`` takes whose computation failed.
         warnings: corpus-level problems (unplaced files, word-vector source, ...).
+        notes: facts worth reading that are not problems (e.g. a fitted model's held-out error).
     """
 
     cache_dir: str
@@ -57,6 +58,7 @@ class BuildSummary:
     skipped: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_dict(self) -> dict:

@@ -11,6 +11,9 @@ Two stages:
    computes the train statistics and the manifest; with ``data.label_vectors`` (Russian fastText
    vectors, e.g. ``cc.ru.300.bin``) each sign label's word vector is stored beside them
    (:mod:`motiongen.cache.label_vectors`).
+3. Face-mesh model (:mod:`motiongen.cache.face_mesh`): the face block's weights -> the 468-point
+   face mesh, fitted on the train videos' real meshes (ridge ``data.face_mesh_ridge``), its error
+   measured on the validation videos, stored as ``face_mesh.npz``.
 
 Bad inputs are reported per item and never stop the others: unreadable or zero-frame videos and
 videos without a person are failed (with the reason); annotation rows without a file, files without
@@ -29,6 +32,7 @@ import numpy as np
 
 from motiongen.cache.build import SUMMARY, BuildSummary
 from motiongen.cache.executors import run_in_process, run_in_processes, run_on_ray
+from motiongen.cache.face_mesh import FACE_MESH, describe_fit, write_face_mesh
 from motiongen.cache.label_vectors import LABEL_VECTORS, compute_label_vectors, write_label_vectors
 from motiongen.cache.landmarks import (
     VideoJob,
@@ -44,7 +48,8 @@ from motiongen.cache.writer import CacheWriter
 from motiongen.core.errors import ConfigError, InputFileError, MotiongenError
 from motiongen.corpus.slovo import SlovoVideo, discover_slovo, read_official_hands
 from motiongen.corpus.slovo_format import BODY, FACE, HANDS, SIGN, SPEAKER, block_masks, slovo_motion_format
-from motiongen.corpus.slovo_motion import slovo_blocks
+from motiongen.corpus.slovo_face_mesh import FaceMeshFit, MeshError, clip_face_frames
+from motiongen.corpus.slovo_motion import FACE_WEIGHTS, slovo_blocks
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +117,30 @@ def _store_label_vectors(cache_dir: Path, data, labels: tuple[str, ...], summary
     write_label_vectors(cache_dir, vectors)
 
 
+def _fit_face_mesh(cache_dir: Path, clips: dict[str, list], ridge: float, summary: BuildSummary) -> None:
+    """Fit the face-mesh model on ``clips["train"]`` and measure it on ``clips["val"]`` (else
+    ``clips["test"]``); each clip is ``(landmark entry, face weights (T, W))``."""
+    def frames(entry, weights):
+        return clip_face_frames(entry.landmarks, entry.present, entry.meta["width"], entry.meta["height"], weights)
+
+    fit = FaceMeshFit(FACE_WEIGHTS)
+    for entry, weights in clips["train"]:
+        fit.add(*frames(entry, weights))
+    if fit.count == 0:
+        summary.warnings.append("face-mesh model not fitted: no train frame has a face; generation will write no face mesh")
+        (cache_dir / FACE_MESH).unlink(missing_ok=True)
+        return
+    model = fit.solve(ridge)
+    split = "val" if clips["val"] else "test"
+    error = MeshError(model)
+    for entry, weights in clips[split]:
+        mesh, _, face_weights = frames(entry, weights)
+        error.add(mesh, face_weights)
+    model.facts["heldout"] = {"split": split, **error.facts()}
+    write_face_mesh(cache_dir, model)
+    summary.notes.append(describe_fit(model))
+
+
 def build_slovo_cache(cfg, progress: bool = True) -> BuildSummary:
     """Build or update the cache of ``cfg.data`` (a ``data=slovo`` config); see the module docstring.
 
@@ -153,6 +182,7 @@ def build_slovo_cache(cfg, progress: bool = True) -> BuildSummary:
         settings={"landmarks": settings, "segment": str(data.segment), "context_frames": int(data.context_frames)},
         corpus={"name": str(data.name), "root": str(Path(str(data.root)).resolve())},
     )
+    face_clips: dict[str, list] = {"train": [], "val": [], "test": []}
     for video in usable:
         entry = entries[video.attachment_id]
         if abs(entry.meta["fps"] - fps) > 1e-3:
@@ -163,6 +193,7 @@ def build_slovo_cache(cfg, progress: bool = True) -> BuildSummary:
         except ValueError as err:
             summary.failed[video.attachment_id] = str(err)
             continue
+        face_clips[video.split].append((entry, blocks[FACE]))
         window, notes = _segment(video, len(entry.landmarks), str(data.segment), int(data.context_frames))
         writer.write_take(
             video.attachment_id,
@@ -174,6 +205,7 @@ def build_slovo_cache(cfg, progress: bool = True) -> BuildSummary:
             sources={"video": entry.meta["source"]},
         )
     _store_label_vectors(cache_dir, data, labels, summary)
+    _fit_face_mesh(cache_dir, face_clips, float(data.face_mesh_ridge), summary)
     writer.finish(std_floor=float(data.std_floor))
     summary.seconds = time.perf_counter() - started
     write_json_atomic(cache_dir / SUMMARY, summary.to_dict())

@@ -55,6 +55,8 @@ def print_summary(summary) -> None:
         f"processed {len(summary.processed)}, up to date {len(summary.up_to_date)}, "
         f"skipped {len(summary.skipped)}, failed {len(summary.failed)} in {summary.seconds:.1f} s"
     )
+    for message in summary.notes:
+        console.print(message)
     for message in summary.warnings:
         console.print(f"[yellow]warning:[/] {message}")
 

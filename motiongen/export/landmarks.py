@@ -4,30 +4,40 @@ preview video (``landmarks_preview.mp4``) of motion in the Slovo landmark format
 The format must hold the upper-body pose block and the hands block of
 :mod:`motiongen.corpus.slovo_format` (matched by representation and landmark names); they are mapped
 back to the 543-landmark Holistic layout with :func:`~motiongen.corpus.slovo_motion.holistic_landmarks`
-(shoulder widths from the shoulder centre, image axes: x right, y down). The 468-point face mesh is
-not generated (the face is nine expression weights), so its landmarks are absent; the weights are
-written beside the landmarks and drive the preview's drawn face.
+(shoulder widths from the shoulder centre, image axes: x right, y down). The 468-point face mesh
+comes from the face block's expression weights through the training cache's face-mesh model
+(:mod:`motiongen.corpus.slovo_face_mesh`, passed as ``job.options["face_mesh"]``), placed at the
+generated head by a per-frame similarity to the pose's nose, eyes, ears and mouth corners; its z is
+in shoulder widths from the outer-eye-corner midpoint. Without a model (a checkpoint trained on a
+cache built before face-mesh models existed) the face mesh is absent, the run's warnings say why,
+and the preview draws a face from the weights instead.
 
 ``landmarks.npz``: ``landmarks`` (F, 543, 3) float32, NaN where absent; ``names`` (543,)
-``<part>.<name>``; ``present`` (543,) bool; ``face_weights`` (F, W); ``face_weight_names``; ``fps``.
+``<part>.<name>`` (face points ``face.000`` ... ``face.467``); ``present`` (543,) bool;
+``face_weights`` (F, W); ``face_weight_names``; ``fps``.
 ``landmarks.json``: ``{"topology": "mediapipe_holistic", "fps", "units", "axes", "face_weight_names",
-"frames": [{"pose": {name: [x, y]}, "left_hand": {name: [x, y, z]}, "right_hand": {...},
-"face_weights": {name: w}}]}`` (only the landmarks the motion holds).
+"frames": [{"pose": {name: [x, y]}, "face": {"000": [x, y, z], ...}, "left_hand": {name: [x, y, z]},
+"right_hand": {...}, "face_weights": {name: w}}]}`` (only the landmarks the motion holds).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 
-from motiongen.core.holistic_layout import HAND_PARTS, PART_SLICES, drawing_groups, landmark_names
+from motiongen.core.holistic_layout import HAND_PARTS, PART_SLICES, connections, drawing_groups, landmark_index, landmark_names
 from motiongen.core.motion_format import MotionBlock, MotionFormat, Representation
+from motiongen.corpus.slovo_face_mesh import ANCHORS, FaceMeshModel, place_mesh
 from motiongen.corpus.slovo_format import hand_point_names
 from motiongen.corpus.slovo_motion import BODY_LANDMARKS, holistic_landmarks
 from motiongen.export.registry import Exporter, ExportJob, register
 
-UNITS = "shoulder widths from the shoulder centre; hand z from the wrist"
+log = logging.getLogger(__name__)
+
+UNITS = ("shoulder widths from the shoulder centre; hand z from the wrist; face z from the outer-eye-corner "
+         "midpoint")
 AXES = "image: x right, y down (as MediaPipe); left/right = the person's own side"
 PREVIEW_SIZE = 480  # pixels per panel; the video is 2 panels wide
 
@@ -49,8 +59,24 @@ def needs_holistic_blocks(fmt: MotionFormat) -> str | None:
     return None
 
 
-def sample_landmarks(job: ExportJob, sample: int) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """``(landmarks (F, 543, 3), face weights (F, W), weight names)`` of one sample at ``job.out_fps``."""
+def face_mesh_model(job: ExportJob) -> tuple[FaceMeshModel | None, str | None]:
+    """``(model, None)`` when the face mesh can be written, else ``(None, why not)``."""
+    _, _, face = _landmark_blocks(job.motion_format)
+    model = job.options.get("face_mesh")
+    if face is None:
+        return None, "the motion has no expression-weight block"
+    if model is None:
+        return None, ("the checkpoint carries no face-mesh model (its training cache was built before face-mesh "
+                      "models existed); rebuild the cache with `motiongen preprocess data=slovo` and retrain")
+    if tuple(model.weight_names) != tuple(face.names):
+        return None, f"the face-mesh model reads the weights {list(model.weight_names)}, block {face.name!r} has {list(face.names)}"
+    return model, None
+
+
+def sample_landmarks(job: ExportJob, sample: int, model: FaceMeshModel | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """``(landmarks (F, 543, 3), face weights (F, W), weight names)`` of one sample at ``job.out_fps``;
+    with ``model`` the face mesh is placed at the pose's head (module docstring), else it is NaN."""
     from motiongen.core.framerate import resample_curves
 
     body, hands, face = _landmark_blocks(job.motion_format)
@@ -59,7 +85,21 @@ def sample_landmarks(job: ExportJob, sample: int) -> tuple[np.ndarray, np.ndarra
     if job.out_fps != job.fps:
         arrays = [resample_curves(a, job.fps, job.out_fps) for a in arrays]
         weights = resample_curves(weights, job.fps, job.out_fps)
-    return holistic_landmarks(*arrays), np.asarray(weights, np.float32), tuple(face.names) if face is not None else ()
+    landmarks = holistic_landmarks(*arrays)
+    if model is not None:
+        anchors = landmarks[:, [landmark_index(f"pose.{name}") for name in ANCHORS], :2]
+        landmarks[:, PART_SLICES["face"]] = place_mesh(model, weights, anchors)
+    return landmarks, np.asarray(weights, np.float32), tuple(face.names) if face is not None else ()
+
+
+def _job_face_mesh(job: ExportJob) -> FaceMeshModel | None:
+    """The face-mesh model for this job; the reason it is missing goes to the run's warnings once."""
+    model, reason = face_mesh_model(job)
+    message = f"no face mesh in the landmark outputs: {reason}"
+    if reason and message not in job.warnings:
+        log.warning(message)
+        job.warnings.append(message)
+    return model
 
 
 def _rounded(values: np.ndarray) -> list:
@@ -71,8 +111,10 @@ def landmarks_json(landmarks: np.ndarray, weights: np.ndarray, weight_names: tup
     names = landmark_names()
     present = np.isfinite(landmarks[..., :2]).all(axis=(0, 2))
     parts = {}
-    for part in ("pose", *HAND_PARTS):
+    for part in ("pose", "face", *HAND_PARTS):
         rows = [i for i in range(PART_SLICES[part].start, PART_SLICES[part].stop) if present[i]]
+        if not rows:
+            continue
         width = 2 if part == "pose" else 3
         parts[part] = ([names[i].split(".", 1)[1] for i in rows], _rounded(landmarks[:, rows, :width]))
     frames = []
@@ -85,8 +127,9 @@ def landmarks_json(landmarks: np.ndarray, weights: np.ndarray, weight_names: tup
 
 
 def _write_landmarks(job: ExportJob) -> None:
+    model = _job_face_mesh(job)
     for k, suffix in enumerate(job.suffixes):
-        landmarks, weights, weight_names = sample_landmarks(job, k)
+        landmarks, weights, weight_names = sample_landmarks(job, k, model)
         np.savez(job.staging / f"landmarks{suffix}.npz", landmarks=landmarks, names=np.array(landmark_names()),
                  present=np.isfinite(landmarks[..., :2]).all(axis=(0, 2)), face_weights=weights,
                  face_weight_names=np.array(weight_names, dtype=str), fps=np.float64(job.out_fps))
@@ -94,33 +137,65 @@ def _write_landmarks(job: ExportJob) -> None:
         (job.staging / f"landmarks{suffix}.json").write_text(json.dumps(document, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+_FACE_GROUPS = ("face_oval", "lips", "left_eye", "right_eye", "left_eyebrow", "right_eyebrow")
+_COLOURS = {"pose_left": (40, 90, 200), "pose_right": (200, 50, 50), "pose_centre": (60, 60, 60),
+            "left_hand": (40, 140, 220), "right_hand": (220, 90, 60), "face_oval": (90, 90, 90),
+            "lips": (190, 60, 90), "left_eye": (40, 90, 200), "right_eye": (200, 50, 50),
+            "left_eyebrow": (40, 90, 200), "right_eyebrow": (200, 50, 50), "tesselation": (200, 200, 195)}
+
+
+def _fit_to_panel(xy: np.ndarray, fill: float, per_frame: bool = False) -> np.ndarray:
+    """``(F, P, 2)`` -> panel pixels: the finite points fill ``fill`` of the panel, with one scale and
+    centre for the whole clip, or (``per_frame``) each frame's own (a camera following the points)."""
+    axes = (1,) if per_frame else (0, 1)
+    low, high = np.nanmin(xy, axis=axes, keepdims=True), np.nanmax(xy, axis=axes, keepdims=True)
+    extent = np.maximum(np.nan_to_num(high - low).max(axis=-1, keepdims=True), 1e-6)
+    return (xy - (low + high) / 2) * (fill * PREVIEW_SIZE / extent) + PREVIEW_SIZE / 2
+
+
+def _draw_edges(draw, points: np.ndarray, pairs: np.ndarray, colour, width: int, offset: float = 0.0) -> None:
+    """Lines between ``points (P, 2)`` (panel pixels, shifted right by ``offset``) for the edges
+    ``pairs (E, 2)`` whose both ends are finite."""
+    ends = points[pairs]
+    ends = ends[np.isfinite(ends).all(axis=(1, 2))] + np.array([offset, 0.0])
+    for (ax, ay), (bx, by) in ends.tolist():
+        draw.line([(ax, ay), (bx, by)], fill=colour, width=width)
+
+
 def render_landmark_frames(landmarks: np.ndarray, face_weights_52: np.ndarray):
-    """Yield ``(PREVIEW_SIZE, 2 * PREVIEW_SIZE, 3)`` uint8 frames: pose and hands (Holistic
-    connections, scaled to fit the whole clip) left, the face drawn from ARKit weights ``(F, 52)`` right."""
+    """Yield ``(PREVIEW_SIZE, 2 * PREVIEW_SIZE, 3)`` uint8 frames. Left: pose, hands and the face
+    mesh's contours (Holistic connections, scaled to fit the whole clip). Right: the face mesh
+    close up (tesselation and contours, each frame's face filling the panel) when the landmarks hold it,
+    else a face drawn from ARKit weights ``(F, 52)``."""
     from PIL import Image, ImageDraw
 
     from motiongen.export.preview import draw_face, face_geometry
 
-    xy = landmarks[..., :2]
-    finite = np.isfinite(xy).all(axis=-1)
-    low, high = np.nanmin(xy[finite], axis=0), np.nanmax(xy[finite], axis=0)
-    scale = 0.84 * PREVIEW_SIZE / max(float((high - low).max()), 1e-6)
-    screen = (xy - (low + high) / 2) * scale + PREVIEW_SIZE / 2
-    colours = {"pose_left": (40, 90, 200), "pose_right": (200, 50, 50), "pose_centre": (60, 60, 60),
-               "left_hand": (40, 140, 220), "right_hand": (220, 90, 60)}
-    edges = {group: e for group, e in drawing_groups().items() if group in colours}
-    geometry = face_geometry(face_weights_52)
+    screen = _fit_to_panel(landmarks[..., :2], 0.84)
+    groups = {group: edges for group, edges in drawing_groups().items() if group in _COLOURS}
+    face = PART_SLICES["face"]
+    has_mesh = bool(np.isfinite(landmarks[:, face, :2]).all())
+    if has_mesh:
+        close_up = np.full_like(screen, np.nan)
+        close_up[:, face] = _fit_to_panel(landmarks[:, face, :2], 0.9, per_frame=True)
+        close_up_groups = {"tesselation": connections("face", "tesselation"),
+                           **{group: groups[group] for group in _FACE_GROUPS}}
+    else:
+        geometry = face_geometry(face_weights_52)
     background = Image.new("RGB", (2 * PREVIEW_SIZE, PREVIEW_SIZE), (245, 245, 240))
     for frame in range(len(landmarks)):
         image = background.copy()
         draw = ImageDraw.Draw(image)
-        for group, pairs in edges.items():
-            for a, b in pairs:
-                if finite[frame, a] and finite[frame, b]:
-                    draw.line([tuple(screen[frame, a]), tuple(screen[frame, b])], fill=colours[group], width=3)
-        face = Image.new("RGB", (PREVIEW_SIZE, PREVIEW_SIZE), (245, 245, 240))
-        draw_face(ImageDraw.Draw(face), geometry, frame)
-        image.paste(face, (PREVIEW_SIZE, 0))
+        for group, pairs in groups.items():
+            _draw_edges(draw, screen[frame], pairs, _COLOURS[group], 1 if group in _FACE_GROUPS else 3)
+        if has_mesh:
+            for group, pairs in close_up_groups.items():
+                _draw_edges(draw, close_up[frame], pairs, _COLOURS[group], 1 if group == "tesselation" else 2,
+                            offset=PREVIEW_SIZE)
+        else:
+            panel = Image.new("RGB", (PREVIEW_SIZE, PREVIEW_SIZE), (245, 245, 240))
+            draw_face(ImageDraw.Draw(panel), geometry, frame)
+            image.paste(panel, (PREVIEW_SIZE, 0))
         yield np.asarray(image)
 
 
@@ -128,7 +203,7 @@ def _write_preview(job: ExportJob) -> None:
     from motiongen.export.video import write_mp4
     from motiongen.formats.arkit import ARKIT_NAMES
 
-    landmarks, weights, weight_names = sample_landmarks(job, 0)
+    landmarks, weights, weight_names = sample_landmarks(job, 0, _job_face_mesh(job))
     arkit = np.zeros((len(landmarks), len(ARKIT_NAMES)), np.float32)
     for column, name in enumerate(weight_names):
         if name in ARKIT_NAMES:
@@ -137,7 +212,9 @@ def _write_preview(job: ExportJob) -> None:
               PREVIEW_SIZE, job.out_fps, len(landmarks))
 
 
-register(Exporter("landmarks", ("landmarks.npz", "landmarks.json"), "pose and hand landmark blocks (MediaPipe Holistic names)",
+register(Exporter("landmarks", ("landmarks.npz", "landmarks.json"),
+                  "pose and hand landmark blocks (MediaPipe Holistic names; the face mesh from a face-mesh model)",
                   needs_holistic_blocks, _write_landmarks))
-register(Exporter("landmarks_preview", ("landmarks_preview.mp4",), "pose and hand landmark blocks (MediaPipe Holistic names)",
+register(Exporter("landmarks_preview", ("landmarks_preview.mp4",),
+                  "pose and hand landmark blocks (MediaPipe Holistic names; the face mesh from a face-mesh model)",
                   needs_holistic_blocks, _write_preview))

@@ -163,7 +163,8 @@ def write_run(
         outputs: exporter names (``bvh``, ``arkit``, ``preview``, ...); None = every one the motion
             format allows (the others are listed in the warnings with the reason).
         preview: with ``outputs=None``, also the ``preview`` outputs (``preview``, ``smplx_preview``).
-        options: exporter settings, e.g. ``{"smplx_model": folder}`` for the SMPL-X mesh preview.
+        options: exporter settings, e.g. ``{"smplx_model": folder}`` for the SMPL-X mesh preview,
+            ``{"face_mesh": FaceMeshModel}`` for the landmark outputs' face mesh.
 
     Raises:
         ConfigError: unsupported fps, an unknown or impossible requested output (before anything
@@ -238,6 +239,9 @@ def export_generation(
     speech = request.speech
     if inputs is None:
         inputs = dict(speech.description) if speech is not None else {}
+    options = dict(options or {})
+    if assets.face_mesh is not None:
+        options.setdefault("face_mesh", assets.face_mesh)
     run = write_run(out_dir, generated, out_fps=out_fps, inputs=inputs, model=assets.source,
                     config={"generate": config or {}, "training": assets.config},
                     audio=(speech.wave, speech.sample_rate) if speech is not None else None,

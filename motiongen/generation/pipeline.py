@@ -26,6 +26,7 @@ import torch
 from motiongen.core.errors import ConfigError
 from motiongen.core.motion_file import SampledBlocks
 from motiongen.core.motion_format import ConditionKind, ConditionStream, MotionFormat, Representation
+from motiongen.corpus.slovo_face_mesh import FaceMeshModel
 from motiongen.diffusion.samplers import SamplerSettings, sample_network
 from motiongen.diffusion.schedule import NoiseSchedule
 from motiongen.features.pipeline import extract_audio_features, extract_word_features
@@ -57,6 +58,8 @@ class GenerationAssets:
         warnings: problems recorded when the assets were made (passed on to every result).
         label_frames: ``{text-label stream: {label: frames}}``, the median length of each label's
             training clips (models trained on whole takes), the default length of a generated sign.
+        face_mesh: the training cache's face-mesh model (expression weights -> face mesh), None
+            when the cache had none (landmark outputs then hold no face mesh).
     """
 
     model: torch.nn.Module
@@ -71,6 +74,7 @@ class GenerationAssets:
     dtype: torch.dtype = torch.float32
     warnings: list[str] = field(default_factory=list)
     label_frames: dict[str, dict[str, int]] = field(default_factory=dict)
+    face_mesh: FaceMeshModel | None = None
 
     @property
     def fps(self) -> float:

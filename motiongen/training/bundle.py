@@ -2,7 +2,8 @@
 
 A trained network alone cannot animate new speech: generation also needs the data it was trained
 on — the declared motion format (blocks, names, normalisation statistics, conditioning streams,
-skeleton template), the audio feature recipe, the word vectors and the window/seed lengths.
+skeleton template), the audio feature recipe, the word vectors, the window/seed lengths and, for a
+landmark corpus, the face-mesh model that turns the face block's weights into a mesh.
 :class:`~motiongen.training.bundle_callback.GenerationBundle` (a Lightning callback) stores these (plain lists, strings and
 tensors, loadable with ``torch.load(weights_only=True)``) under :data:`BUNDLE_KEY` in every
 checkpoint the trainer writes; :func:`motiongen.generation.checkpoint.load_assets` reads them back.
@@ -83,6 +84,11 @@ def make_bundle(
     return bundle
 
 
+def arrays_payload(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Numeric arrays as float32 tensors, text arrays as (lists of) strings: safe for ``weights_only`` loads."""
+    return {key: value.tolist() if value.dtype.kind == "U" else _tensor(value) for key, value in arrays.items()}
+
+
 def subword_model_path(info) -> Path | None:
     """The fastText ``.bin`` the cache's word table was cut from (it also has vectors for words the
     corpus never used, via character n-grams), or None for ``.vec`` sources."""
@@ -111,6 +117,7 @@ def bundle_from_cache(cfg, cache_dir: str | Path) -> dict[str, Any]:
         ConfigError: the run's ``data.features`` recipe is not the one the cache was built with.
     """
     from motiongen.cache import CacheInfo
+    from motiongen.cache.face_mesh import read_face_mesh
     from motiongen.features.recipe import recipe_from_config
 
     info = CacheInfo.load(cache_dir)
@@ -133,6 +140,9 @@ def bundle_from_cache(cfg, cache_dir: str | Path) -> dict[str, Any]:
         config=cfg,
         label_frames=label_frames(info) if cfg.trainer.loop.whole_takes else None,
     )
+    face_mesh = read_face_mesh(info.cache_dir)
+    if face_mesh is not None:
+        bundle["face_mesh"] = arrays_payload(face_mesh.to_arrays())
     if words is not None:
         model = subword_model_path(info)
         bundle["word_vectors"]["subword_model"] = str(model) if model is not None else ""
