@@ -124,6 +124,14 @@ def test_cache_fits_the_model_and_measures_it_on_the_validation_frames(real_clip
     assert any(note.startswith(f"face-mesh model: fitted on {facts['frames']} train frames") for note in summary.notes)
 
 
+def test_preprocess_summary_prints_the_fit(real_clip, capsys):
+    from motiongen.commands.preprocess import print_summary
+
+    print_summary(real_clip[4])
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "face-mesh model: fitted on" in printed and "mean-mesh baseline" in printed
+
+
 def test_weights_to_mesh_to_weights_round_trip_on_the_real_sample(real_clip):
     model, _, blocks, _, _ = real_clip
     weights = blocks["face"]
