@@ -83,8 +83,9 @@ def test_evaluate_command_writes_sign_metrics_for_a_slovo_checkpoint(classifier,
     from motiongen.training.run import train
 
     _, cache, _ = slovo_cache
-    steps = 4
+    steps = 4  # a 100-frame window: the 112-frame clips train as two windows and are generated 100 frames long
     cfg = compose("config", ["experiment=slovo_tiny", f"data.cache_dir={cache}", f"trainer.default_root_dir={tmp_path / 'run'}",
+                             "trainer.loop.clip_frames=100",
                              f"trainer.max_steps={steps}", f"trainer.val_check_interval={steps}",
                              f"trainer.loop.figure_every_n_steps={steps}", f"trainer.loop.checkpoint_every_n_steps={steps}",
                              "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"])
@@ -102,6 +103,8 @@ def test_evaluate_command_writes_sign_metrics_for_a_slovo_checkpoint(classifier,
         assert all(np.isfinite(row[key]) for key in ("dtw_mje.body", "dtw_mje.hands", "travel_ratio.body",
                                                      "recognition_top1", "recognition_top5", "fd_sign"))
         assert row["dtw_mje.body"] > 0
+        assert row["checkpoint"]["longer_than_window"] == report["takes"]  # every train clip has 112 frames
+        assert 0 < row["duration_ratio.body"] and np.isfinite(row["duration_ratio.body"])
     table = (out / "metrics.md").read_text(encoding="utf-8")
     assert "DTW-MJE body" in table and "Hand travel" in table and "Top-1" in table and classifier[2]["hash"] in table
     assert "body in shoulder widths" in table

@@ -17,6 +17,11 @@ Per checkpoint row (means over clips and samples):
 * ``fd_sign``: Fréchet distance between the classifier features of the generated clips and of the
   real clips of the split.
 
+A clip longer than a checkpoint's window, from a model without seed frames (which generates one
+window), is generated for the window's length and scored against the whole real clip (the
+duration and travel ratios show the shortfall); such clips are logged with their count and listed
+in the row's ``checkpoint.longer_than_window``.
+
 The ground-truth row is the ceiling: the real clips scored the same way (DTW-MJE 0 and ratios 1 by
 construction; the classifier's own recognition accuracy on the split; FD between two halves of the
 real clips when there are at least four).
@@ -172,7 +177,8 @@ def ground_truth_row(fmt: MotionFormat, clips: list[SignClip], classifier, real_
 def generate_signs(checkpoint: Path, info: CacheInfo, clips: list[SignClip], settings: EvaluationSettings,
                    progress: bool, untrained: bool = False) -> tuple[list[dict[str, np.ndarray]], dict]:
     """Generate every clip from its label (``K = num_samples``, seeds ``seed + clip index``): per clip
-    ``{block: (K, T, width)}``, and the model's source.
+    ``{block: (K, T, width)}`` (``T`` the clip's frames, at most the window of a model without seed
+    frames), and the model's source with the clips longer than that window (``longer_than_window``).
 
     Raises:
         ConfigError: the checkpoint's blocks or labels do not match the cache's.
@@ -195,18 +201,25 @@ def generate_signs(checkpoint: Path, info: CacheInfo, clips: list[SignClip], set
     if untrained:
         assets = replace(assets, model=untrained_network(assets))
     sampler = SamplerSettings(**settings.sampler)
-    out = []
+    limit = assets.window_frames if assets.seed_frames == 0 else None
+    out, longer = [], []
     for index, clip in enumerate(tqdm(clips, desc=f"sampling {checkpoint.name}", disable=not progress, leave=False)):
         if clip.label not in labels.labels:
             raise ConfigError(f"take {clip.take_id}: the model does not know the sign {clip.label!r}")
         signer = clip.signer if speakers is not None and clip.signer in speakers.labels else None
-        request = GenerationRequest(seconds=clip.frames / info.fps, text_label=clip.label, speaker=signer,
+        frames = clip.frames if limit is None else min(clip.frames, limit)
+        if frames < clip.frames:
+            longer.append(clip.take_id)
+        request = GenerationRequest(seconds=frames / info.fps, text_label=clip.label, speaker=signer,
                                     seed=settings.seed + index, num_samples=settings.num_samples, sampler=sampler)
         motion = generate(assets, request)
-        if motion.num_frames < clip.frames:
-            raise ConfigError(f"take {clip.take_id}: generated {motion.num_frames} frames for {clip.frames} real ones")
-        out.append({b.name: np.asarray(motion.blocks[b.name][:, : clip.frames], np.float32) for b in info.format.blocks})
-    return out, {**assets.source, "weights": "initial (untrained)" if untrained else "EMA"}
+        if motion.num_frames < frames:
+            raise ConfigError(f"take {clip.take_id}: generated {motion.num_frames} frames for {frames} asked")
+        out.append({b.name: np.asarray(motion.blocks[b.name][:, :frames], np.float32) for b in info.format.blocks})
+    if longer:
+        log.warning(f"{checkpoint}: {len(longer)} of {len(clips)} clips are longer than the model's {limit}-frame window; "
+                    f"generated {limit} frames for each: {', '.join(longer)}")
+    return out, {**assets.source, "weights": "initial (untrained)" if untrained else "EMA", "longer_than_window": longer}
 
 
 def evaluate_signs(checkpoints: list[str | Path], cache_dir: str | Path, out_dir: str | Path,
