@@ -3,7 +3,9 @@
 Times forward + backward under bf16 autocast (what a training step runs) for
 - the trunk's global attention: 32 clips × 4 heads × 150 frames × 96 channels, no mask;
 - the cross-local attention: 64 token sets (2 tasks × 32 clips) × 4 heads × 150 frames × 96
-  channels with the block-local mask (window 15, one block back and forward).
+  channels with the block-local mask (window 15, one block back and forward);
+- both again on a padded batch of whole takes (clips of 30-150 real frames): the trunk with the
+  per-clip key padding mask, the cross-local attention with the padding added to its local mask.
 
 "fused fp32 flash" is ``scaled_dot_product_attention`` on float32 copies (its fastest CPU path for
 these sizes); "fused bf16" is the same call on bf16 inputs; "attend" is
@@ -21,7 +23,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from motiongen.model.attention import LocalWindow, attend
+from motiongen.model.attention import LocalWindow, attend, key_padding_bias, padded_local_bias
 
 
 def fused_fp32(query, key, value, mask):
@@ -59,13 +61,18 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     window = LocalWindow(15, 1, 1)
-    cases = [("trunk global", (32, 4, 150, 96), False), ("cross-local masked", (64, 4, 150, 96), True)]
+    cases = [("trunk global", (32, 4, 150, 96), False, False), ("cross-local masked", (64, 4, 150, 96), True, False),
+             ("trunk padded", (32, 4, 150, 96), False, True), ("cross-local padded", (64, 4, 150, 96), True, True)]
     print(f"torch {torch.__version__}, {args.threads} threads, forward + backward under bf16 autocast, median of {args.repeats}")
-    for name, shape, masked in cases:
+    for name, shape, local, padded in cases:
         q, k, v = (torch.randn(shape, dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
         frames = shape[2]
-        mask = window.mask(frames) if masked else None
-        bias = window.bias(frames, dtype=torch.bfloat16) if masked else None
+        bias = window.bias(frames, dtype=torch.bfloat16) if local else None
+        if padded:
+            lengths = torch.randint(30, frames + 1, (shape[0],), generator=torch.Generator().manual_seed(1))
+            valid = torch.arange(frames) < lengths[:, None]
+            bias = padded_local_bias(bias, valid) if local else key_padding_bias(valid, torch.bfloat16)
+        mask = None if bias is None else bias == 0  # the same pattern as a boolean mask (True = attend)
         fp32 = time_forward_backward(fused_fp32, (q, k, v, mask), args.repeats)
         bf16 = time_forward_backward(fused_bf16, (q, k, v, mask), args.repeats)
         ours = time_forward_backward(attend, (q, k, v, bias), args.repeats)

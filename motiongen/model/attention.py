@@ -79,6 +79,14 @@ def key_padding_bias(valid: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     return torch.zeros(valid.shape, device=valid.device, dtype=dtype).masked_fill(~valid, float("-inf"))[:, None, None]
 
 
+def padded_local_bias(bias: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """A shared ``(N, N)`` additive bias with each clip's padded keys hidden from every frame but
+    themselves, ``(B, 1, N, N)``, for ``valid (B, N)`` bool. A padded frame keeps itself as a key:
+    one far from its clip would otherwise have no key left in a local window (a NaN softmax row)."""
+    hidden = ~valid[:, None, :] & ~torch.eye(valid.shape[1], dtype=torch.bool, device=valid.device)
+    return bias.masked_fill(hidden, float("-inf"))[:, None]
+
+
 @dataclass(frozen=True)
 class LocalWindow:
     """Block-local attention pattern.
@@ -356,12 +364,6 @@ class CrossLocalAttention(nn.Module):
             self._biases[key] = self.local.bias(num_frames, device, dtype)
         return self._biases[key]
 
-    def _padded_bias(self, valid: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-        """The local-window bias with each clip's padded keys hidden (but from themselves), ``(B, 1, N, N)``."""
-        frames = valid.shape[1]
-        hidden = ~valid[:, None, :] & ~torch.eye(frames, dtype=torch.bool, device=valid.device)
-        return self._bias(frames, valid.device, dtype).masked_fill(hidden, float("-inf"))[:, None]
-
     def forward(self, x: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
         batch, frames, dim = x.shape
         # one head-major copy serves as the values and as the rotation's (already dense) input
@@ -369,7 +371,7 @@ class CrossLocalAttention(nn.Module):
         if valid is None:
             bias = self._bias(frames, x.device, heads.dtype)
         else:
-            bias = self._padded_bias(valid, heads.dtype)
+            bias = padded_local_bias(self._bias(frames, x.device, heads.dtype), valid)
         tables = self.rotary.tables(frames, x.device, heads.dtype)
         if use_reference(self.kernels, x.device):
             rotated = _rotate(heads, tables[0], tables[1])
