@@ -76,20 +76,40 @@ def test_train_evaluator_command_trains_the_sign_classifier_from_a_data_config(s
     assert "sign corpus" in capsys.readouterr().err
 
 
-@pytest.mark.slow
-def test_evaluate_command_writes_sign_metrics_for_a_slovo_checkpoint(classifier, slovo_cache, tmp_path):
-    from motiongen.cli import main
+@pytest.fixture(scope="module")
+def short_window_checkpoint(slovo_cache, tmp_path_factory):
+    """A few steps of slovo_tiny with a 100-frame window: the 112-frame clips are longer than it
+    (they train as two windows each)."""
     from motiongen.config import compose
     from motiongen.training.run import train
 
     _, cache, _ = slovo_cache
-    steps = 4  # a 100-frame window: the 112-frame clips train as two windows and are generated 100 frames long
-    cfg = compose("config", ["experiment=slovo_tiny", f"data.cache_dir={cache}", f"trainer.default_root_dir={tmp_path / 'run'}",
-                             "trainer.loop.clip_frames=100",
+    steps = 4
+    cfg = compose("config", ["experiment=slovo_tiny", f"data.cache_dir={cache}",
+                             f"trainer.default_root_dir={tmp_path_factory.mktemp('run')}", "trainer.loop.clip_frames=100",
                              f"trainer.max_steps={steps}", f"trainer.val_check_interval={steps}",
                              f"trainer.loop.figure_every_n_steps={steps}", f"trainer.loop.checkpoint_every_n_steps={steps}",
                              "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"])
-    checkpoint = train(cfg).checkpoint_dir / "last.ckpt"
+    return train(cfg).checkpoint_dir / "last.ckpt"
+
+
+@pytest.mark.slow
+def test_a_sign_longer_than_the_window_is_generated_for_the_window_with_a_warning(short_window_checkpoint, tmp_path):
+    from motiongen.cli import main
+
+    out = tmp_path / "sign"
+    assert main(["generate", "--sign", "да", "--checkpoint", str(short_window_checkpoint), "--out", str(out),
+                 "--steps", "2", "--no-preview"]) == 0
+    assert np.load(out / "landmarks.npz")["landmarks"].shape[0] == 100
+    metadata = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    assert any("112 frames (median), longer than the model's 100-frame window" in w for w in metadata["warnings"])
+
+
+@pytest.mark.slow
+def test_evaluate_command_writes_sign_metrics_for_a_slovo_checkpoint(classifier, short_window_checkpoint, tmp_path):
+    from motiongen.cli import main
+
+    checkpoint = short_window_checkpoint  # the 112-frame clips are generated 100 frames long
     out = tmp_path / "evaluation"
     code = main(["evaluate", f"checkpoint={checkpoint}", "split=train", "num_samples=2", "sampler.steps=3",
                  f"out_dir={out}", "untrained_baseline=true", "threads=1"])
