@@ -55,9 +55,11 @@ class GenerationAssets:
         source: where the assets came from (checkpoint path and SHA-256).
         dtype: the dtype the model's weights are in (see :func:`set_precision`); the sampler's
             arithmetic stays float32 whatever it is.
-        warnings: problems recorded when the assets were made (passed on to every result).
+        warnings: problems recorded when the assets were made or a request was chosen (e.g. a sign
+            longer than the window), passed on to every result.
         label_frames: ``{text-label stream: {label: frames}}``, the median length of each label's
-            training clips (models trained on whole takes), the default length of a generated sign.
+            training takes (models trained on whole takes; not capped at the window), the default
+            length of a generated sign (at most ``window_frames``).
         face_mesh: the training cache's face-mesh model (expression weights -> face mesh), None
             when the cache had none (landmark outputs then hold no face mesh).
     """
