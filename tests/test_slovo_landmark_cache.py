@@ -63,3 +63,19 @@ def test_zero_frame_video_is_failed_not_fatal(tmp_path):
         container.start_encoding()
     result = process_video(VideoJob("empty", str(empty), str(tmp_path / "cache"), landmark_settings()))
     assert result.status == "failed" and str(empty) in result.reason and "no frames" in result.reason
+
+
+def test_the_thresholds_of_the_settings_reach_mediapipe(tmp_path, monkeypatch):
+    import motiongen.formats.holistic as holistic
+
+    made = []
+
+    class Recording(holistic.HolisticExtractor):
+        def __init__(self, **kwargs):
+            made.append(kwargs)
+            super().__init__(**kwargs)
+
+    monkeypatch.setattr(holistic, "HolisticExtractor", Recording)
+    video = write_video(tmp_path / "nobody.mp4", gradient_frames(3, 96, 64))
+    process_video(VideoJob("nobody", str(video), str(tmp_path / "cache"), landmark_settings(0.7, 0.3)))
+    assert made == [{"min_detection_confidence": 0.7, "min_tracking_confidence": 0.3}]

@@ -43,7 +43,9 @@ from motiongen.core.errors import MotiongenError
 log = logging.getLogger(__name__)
 
 LANDMARKS_DIR = "landmarks"
-LANDMARK_FORMAT = 1  # bump when the meaning of the stored arrays changes
+# Bump when the meaning of the stored arrays changes. 2: the settings' MediaPipe thresholds are applied
+# (format 1 entries ran at MediaPipe's defaults whatever their settings said).
+LANDMARK_FORMAT = 2
 
 
 def landmark_settings(min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5) -> dict:
@@ -182,7 +184,8 @@ def process_video(job: VideoJob) -> TakeResult:
     started = time.perf_counter()
     try:
         source = fingerprint(job.video)
-        result, info = extract_video(job.video)
+        result, info = extract_video(job.video, min_detection_confidence=job.settings["min_detection_confidence"],
+                                     min_tracking_confidence=job.settings["min_tracking_confidence"])
         if not result.present[:, PARTS.index("pose")].any():
             raise MotiongenError(f"{job.video}: no person found (MediaPipe detected no pose on any of "
                                  f"{result.frame_count} frames)")

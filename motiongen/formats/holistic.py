@@ -257,10 +257,14 @@ def extract_video(
     *,
     on_frame: Callable[[int], None] | None = None,
     prefetch_frames: int = 0,
+    min_detection_confidence: float = 0.5,
+    min_tracking_confidence: float = 0.5,
 ) -> tuple[HolisticLandmarks, VideoInfo]:
     """Decode a video (PyAV, one pass over the file) and run Holistic on every frame.
 
     Args:
+        min_detection_confidence, min_tracking_confidence: MediaPipe's thresholds (as
+            :class:`HolisticExtractor`).
         prefetch_frames: decode this many frames ahead in a background thread (0: decode in
             line). Overlapping only shortens the wall time when a core is idle; a worker pool with
             one process per core keeps every core busy, and the thread then only adds switching.
@@ -275,7 +279,10 @@ def extract_video(
     info, frames = open_video(path)
     if prefetch_frames > 0:
         frames = prefetch(frames, prefetch_frames)
-    result = extract_frames(frames, fps=info.fps, expected_count=info.frame_count or None, on_frame=on_frame)
+    with HolisticExtractor(min_detection_confidence=min_detection_confidence,
+                           min_tracking_confidence=min_tracking_confidence) as graph:
+        result = extract_frames(frames, fps=info.fps, expected_count=info.frame_count or None, extractor=graph,
+                                on_frame=on_frame)
     if info.frame_count == 0:
         info = replace(info, frame_count=result.frame_count)
     return result, info
