@@ -85,3 +85,19 @@ def test_a_container_without_a_frame_count_is_counted_by_probe_only(tmp_path):
     header, frames = open_video(path)
     assert header.frame_count == 0 and len(list(frames)) == 11
     assert probe_video(path).frame_count == 11
+
+
+def test_decoder_options_reach_ffmpeg_and_keep_every_frame(tmp_path):
+    from motiongen.formats.video import open_video
+
+    rng = np.random.default_rng(0)
+    noisy = np.clip(gradient_frames(10, 64, 96).astype(int) + rng.integers(-40, 40, (10, 64, 96, 3)), 0, 255)
+    path = write_video(tmp_path / "clip.mp4", noisy.astype(np.uint8), codec="libx264")  # coarse: deblocking at work
+    exact = np.stack(list(open_video(path)[1]))
+    info, frames = open_video(path, decoder_options={"skip_loop_filter": "all"})
+    unfiltered = np.stack(list(frames))
+    assert unfiltered.shape == exact.shape == (10, 64, 96, 3) and info.frame_count == 10
+    assert not np.array_equal(unfiltered, exact)  # the deblocking filter was skipped
+    assert np.abs(unfiltered.astype(int) - exact).mean() < 8  # the same pictures
+    with pytest.raises(ValueError, match=r"clip.mp4: the h264 decoder has no option\(s\) \['skip_everything'\]"):
+        open_video(path, decoder_options={"skip_everything": "all"})

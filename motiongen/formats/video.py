@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -68,19 +68,24 @@ def _decode_error(path: Path, index: int, error: Exception) -> InputFileError:
     return InputFileError(path, f"video decoding failed at frame {index} ({error})")
 
 
-def _start(path: Path, container, threads: int = 1):
+def _start(path: Path, container, threads: int = 1, decoder_options: Mapping[str, str] | None = None):
     """Decode the first frame of an open container: ``(VideoInfo, first frame, decoder iterator)``;
     ``frame_count`` is the header's (0 when the container does not state it). Closes the container
-    and raises :class:`InputFileError` when nothing decodes."""
+    and raises :class:`InputFileError` when nothing decodes, ``ValueError`` when the decoder does
+    not know one of ``decoder_options``."""
     import av
 
     try:
         stream = container.streams.video[0]
         stream.thread_count = max(1, int(threads))
+        stream.codec_context.options = {str(k): str(v) for k, v in (decoder_options or {}).items()}
         decoded = container.decode(stream)
         first = next(decoded, None)
         if first is None:
             raise InputFileError(path, "the video has no frames")
+        unknown = stream.codec_context.options  # FFmpeg hands back the options its decoder did not take
+        if unknown:
+            raise ValueError(f"{path}: the {stream.codec_context.name} decoder has no option(s) {sorted(unknown)}")
     except av.error.FFmpegError as error:
         container.close()
         raise _decode_error(path, 0, error) from error
@@ -115,7 +120,9 @@ def probe_video(path: str | Path) -> VideoInfo:
             raise _decode_error(path, 0, error) from error
 
 
-def open_video(path: str | Path, *, threads: int = 1) -> tuple[VideoInfo, Iterator[np.ndarray]]:
+def open_video(
+    path: str | Path, *, threads: int = 1, decoder_options: Mapping[str, str] | None = None
+) -> tuple[VideoInfo, Iterator[np.ndarray]]:
     """Open a video once: its :class:`VideoInfo` and an iterator over every frame as
     ``(height, width, 3)`` uint8 RGB (the file is closed when the iterator ends or is dropped).
 
@@ -125,16 +132,20 @@ def open_video(path: str | Path, *, threads: int = 1) -> tuple[VideoInfo, Iterat
     Args:
         threads: FFmpeg decoder threads (1 keeps a worker process to one core; parallelism over
             videos comes from the caller).
+        decoder_options: FFmpeg decoder options (``AVCodecContext`` / decoder private options),
+            e.g. ``{"skip_loop_filter": "all"}``; None or empty: exact decoding.
 
     Raises:
         InputFileError: unreadable file or no frames (here); a frame that fails to decode (while
             iterating, naming its index).
+        ValueError: the decoder does not know an option; an invalid option value fails as a
+            decoding error at frame 0.
     """
     import av
 
     path = Path(path)
     container = _open(path)
-    info, first, decoded = _start(path, container, threads)
+    info, first, decoded = _start(path, container, threads, decoder_options)
 
     def frames() -> Iterator[np.ndarray]:
         index = 0
