@@ -4,7 +4,7 @@ Usage (from the repository root)::
 
     python tools/bench_slovo_extract.py [--video ../shared/data/slovo/<id>.mp4] [--passes 3] [--repeats 3] [--cores 1]
 
-Three paths run in one process on the same video, interleaved, ``--repeats`` rounds; each round
+Four paths run in one process on the same video, interleaved, ``--repeats`` rounds; each round
 runs every path over the video ``--passes`` times, the paths alternating pass by pass (a fresh graph
 per pass, as per video in a cache build), so a round covers ``passes x frames`` frames per path:
 
@@ -12,6 +12,10 @@ per pass, as per video in a cache build), so a round covers ``passes x frames`` 
   decoded beforehand — MediaPipe's own inference, nothing else: the floor of the speed goal;
 * **decode+bare**: a plain loop of PyAV decoding (``to_ndarray("rgb24")``) and ``process`` — what
   any extraction from a video file must do at least;
+* **nodeblock+bare**: the same loop with FFmpeg's ``skip_loop_filter=all`` (H.264 decoded without
+  its deblocking filter) — the most a faster decoder mode could give; not used by the extraction,
+  which decodes exactly (``tools/bench_slovo_decode.py`` measures what the mode costs in landmark
+  accuracy, the README gives the figures);
 * **end to end**: what the cache build runs per video — :func:`motiongen.cache.landmarks.process_video`
   (PyAV decoding, Holistic, conversion to the 543-landmark arrays, atomic ``.npz`` write) followed by
   reading the entry back and deriving the Slovo motion blocks
@@ -21,8 +25,10 @@ Printed per round and as the median of the rounds: frames/s of each path by wall
 time (frames per CPU-second of this process, all its threads). The two figures of the speed goal:
 
 * RATIO = end-to-end frame rate / bare frame rate (goal >= 0.9), by CPU time and by wall clock;
-* PER CORE = end-to-end frames per CPU-second (goal >= 25). ``--cores 1`` (default) pins the process
-  to one CPU, so its wall-clock frame rate is a per-core figure as well.
+* PER CORE = end-to-end frames per CPU-second (goal >= 25);
+
+both also for the nodeblock+bare loop, side by side. ``--cores 1`` (default) pins the process to
+one CPU, so its wall-clock frame rate is a per-core figure as well.
 
 Other processes on the machine slow every path alike within a round; compare ratios within a run,
 and take absolute frame rates from an idle machine (the load average is printed).
@@ -58,11 +64,12 @@ def bare(frames: list) -> None:
             graph.process(frame)
 
 
-def decode_and_bare(video: Path) -> None:
+def decode_and_bare(video: Path, decoder_options: dict[str, str] | None = None) -> None:
     import av
     from mediapipe.python.solutions.holistic import Holistic
 
     with Holistic(static_image_mode=False, model_complexity=1) as graph, av.open(str(video)) as container:
+        container.streams.video[0].codec_context.options = dict(decoder_options or {})
         for frame in container.decode(video=0):
             graph.process(frame.to_ndarray(format="rgb24"))
 
@@ -101,7 +108,7 @@ def main() -> None:
     print(f"CPUs used: {sorted(os.sched_getaffinity(0))} of {os.cpu_count()}; load average before: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     bare(frames[:5])  # warm-up: graph start, model files into the page cache
-    paths = ("bare", "decode+bare", "end-to-end")
+    paths = ("bare", "decode+bare", "nodeblock+bare", "end-to-end")
     rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in paths}
     with tempfile.TemporaryDirectory() as tmp:
         for repeat in range(args.repeats):
@@ -110,6 +117,7 @@ def main() -> None:
                 runs = {
                     "bare": lambda: bare(frames),
                     "decode+bare": lambda: decode_and_bare(args.video),
+                    "nodeblock+bare": lambda: decode_and_bare(args.video, {"skip_loop_filter": "all"}),
                     "end-to-end": lambda: end_to_end(args.video, Path(tmp), f"bench{index}"),
                 }
                 for name in paths:
@@ -124,19 +132,21 @@ def main() -> None:
                   + f" frames/s; ratio {cpu['end-to-end'] / cpu['bare']:.3f} CPU, {wall['end-to-end'] / wall['bare']:.3f} wall")
     median_wall = {name: statistics.median(count / wall for wall, _ in values) for name, values in rounds.items()}
     median_cpu = {name: statistics.median(count / cpu for _, cpu in values) for name, values in rounds.items()}
-    ratios_cpu = [b[1] / e[1] for b, e in zip(rounds["bare"], rounds["end-to-end"])]
-    ratios_wall = [b[0] / e[0] for b, e in zip(rounds["bare"], rounds["end-to-end"])]
     print("median of the rounds:")
     for name in paths:
-        print(f"  {name:>11}: {median_wall[name]:6.1f} frames/s wall, {median_cpu[name]:6.1f} frames per CPU-second, "
+        print(f"  {name:>14}: {median_wall[name]:6.1f} frames/s wall, {median_cpu[name]:6.1f} frames per CPU-second, "
               f"{1000 / median_cpu[name]:5.1f} ms CPU per frame")
-    print(f"RATIO end-to-end / bare: {statistics.median(ratios_cpu):.3f} by CPU time, "
-          f"{statistics.median(ratios_wall):.3f} by wall clock (goal >= 0.9; rounds: "
-          f"{' '.join(f'{r:.3f}' for r in ratios_cpu)})")
+    for name, what in (("end-to-end", "exact decoding, what the extraction runs"),
+                       ("nodeblock+bare", "decoding without the deblocking filter, no extraction work: its ceiling")):
+        ratios_cpu = [b[1] / e[1] for b, e in zip(rounds["bare"], rounds[name])]
+        ratios_wall = [b[0] / e[0] for b, e in zip(rounds["bare"], rounds[name])]
+        print(f"RATIO {name} / bare ({what}): {statistics.median(ratios_cpu):.3f} by CPU time, "
+              f"{statistics.median(ratios_wall):.3f} by wall clock (goal >= 0.9; rounds: "
+              f"{' '.join(f'{r:.3f}' for r in ratios_cpu)})")
+        print(f"PER CORE {name}: {median_cpu[name]:.1f} frames per CPU-second (goal >= 25); "
+              f"bare MediaPipe: {median_cpu['bare']:.1f}")
     print(f"RATIO decode+bare / bare: {median_cpu['decode+bare'] / median_cpu['bare']:.3f} by CPU time "
           f"(what decoding alone leaves); end-to-end / decode+bare: {median_cpu['end-to-end'] / median_cpu['decode+bare']:.3f}")
-    print(f"PER CORE end-to-end: {median_cpu['end-to-end']:.1f} frames per CPU-second (goal >= 25); "
-          f"bare MediaPipe: {median_cpu['bare']:.1f}")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
