@@ -1,8 +1,10 @@
 """The tiny Slovo experiment on the cache of the real sample and its altered copies: it overfits the
 labelled clips, text-to-sign generation for a label is closest (DTW-MJE) to that label's clip, and
-classifier-free guidance on the label does not make the generated signs less distinct."""
+classifier-free guidance on the label makes the generated signs more distinct."""
 
 import json
+
+import shutil
 
 import numpy as np
 import pytest
@@ -13,7 +15,6 @@ from motiongen.evaluation.metrics import dtw_mje
 
 TRAIN_CLIPS = {"привет": "orig", "да": "mirrored", "нет": "reversed"}
 SIGNERS = {"привет": "u1", "да": "u2", "нет": "u3"}  # each training clip's signer
-UNSEEN_SIGNERS = ("u4", "u5")  # signers of the val / test clips: in the model's signer table, never trained on
 STEPS = 400
 
 
@@ -38,7 +39,7 @@ def trained(slovo_cache, tmp_path_factory):
     cfg = compose("config", ["experiment=slovo_tiny", f"data.cache_dir={cache}", f"trainer.default_root_dir={out}",
                              f"trainer.max_steps={STEPS}", f"trainer.val_check_interval={STEPS}",
                              f"trainer.loop.figure_every_n_steps={STEPS}", f"trainer.loop.checkpoint_every_n_steps={STEPS}",
-                             "model.cond_drop_prob=0.2", "model.optim.lr=3e-3",  # 0.2: guidance needs the label-free branch
+                             "model.cond_drop_prob=0.0", "model.optim.lr=3e-3",
                              "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"])
     info = CacheInfo.load(cache)
     history = LossHistory(info.format.block_names())
@@ -73,41 +74,6 @@ def test_generation_for_a_label_is_closest_to_that_labels_clip(trained):
         distance = {other: dtw_mje(body, reference) for other, reference in references.items()}
         print(f"DTW-MJE of the sign generated for {label!r} to each clip: {distance}")
         assert min(distance, key=distance.get) == label, f"{label}: {distance}"
-
-
-def label_margins(assets, references: dict, guidance: float) -> list[float]:
-    """Per generated sign (each label, each unseen signer), DTW-MJE to the nearest other label's
-    clip minus DTW-MJE to its own label's clip (shoulder widths; > 0: closer to its own)."""
-    from motiongen.diffusion.samplers import SamplerSettings
-    from motiongen.generation.pipeline import GenerationRequest, generate
-
-    margins = []
-    for label, reference in references.items():
-        for seed, signer in enumerate(UNSEEN_SIGNERS, start=1):
-            generated = generate(assets, GenerationRequest(seconds=len(reference) / 30, text_label=label, speaker=signer,
-                                                           seed=seed, sampler=SamplerSettings(steps=20, guidance=guidance)))
-            body = generated.blocks["body"][0].reshape(-1, 13, 2)
-            distance = {other: dtw_mje(body, clip) for other, clip in references.items()}
-            margins.append(min(d for other, d in distance.items() if other != label) - distance[label])
-    return margins
-
-
-@pytest.mark.slow
-def test_guidance_on_the_label_does_not_make_signs_less_distinct(trained):
-    """Signs generated for signers the model never trained on (only the label says which sign), at
-    guidance scale 1 (none) and 5. In this 3-clip training set each label has its own signer, so
-    the network tells the clips apart mostly by the signer and the label moves the samples little;
-    guidance must still move them towards their label's clip, not away from it."""
-    from motiongen.generation.checkpoint import load_assets
-
-    run, _, info = trained
-    assets = load_assets(run.checkpoint_dir / "last.ckpt")
-    references = {label: np.asarray(info.block(take, "body")).reshape(-1, 13, 2) for label, take in TRAIN_CLIPS.items()}
-    plain, guided = label_margins(assets, references, 1.0), label_margins(assets, references, 5.0)
-    print(f"own-label DTW-MJE margin (nearest other label's clip - own label's clip, shoulder widths), unseen signers: "
-          f"guidance 1: mean {np.mean(plain):.4f} per sign {np.round(plain, 4).tolist()}; "
-          f"guidance 5: mean {np.mean(guided):.4f} per sign {np.round(guided, 4).tolist()}")
-    assert np.mean(guided) >= np.mean(plain), f"guidance moved the signs away from their labels: {plain} -> {guided}"
 
 
 @pytest.mark.slow
@@ -202,3 +168,73 @@ def test_generate_command_performs_a_sign(trained, tmp_path, capsys):
     error = capsys.readouterr().err
     assert "unknown sign 'привт'" in error and "nearest known labels are: привет" in error
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.fixture(scope="module")
+def one_signer_run(slovo_cache, tmp_path_factory):
+    """The three training clips performed by one signer (so only the label tells them apart; in the
+    corpus above each label has its own signer and the network learns the signer instead), cached
+    from the landmarks already extracted, and 100 steps of slovo_tiny with 20 % of the labels
+    dropped: ``(run, {label: body (T, 13, 2)})``."""
+    from slovo_samples import write_annotations
+
+    from motiongen.cache.info import CacheInfo
+    from motiongen.cache.landmarks import LANDMARKS_DIR
+    from motiongen.cache.slovo_build import build_slovo_cache
+    from motiongen.training.run import train
+
+    root, cache, _ = slovo_cache
+    folder = tmp_path_factory.mktemp("one_signer")
+    rows = [{"attachment_id": take, "user_id": "u1", "text": label, "train": True} for label, take in TRAIN_CLIPS.items()]
+    rows.append({"attachment_id": "shifted", "user_id": "u2", "text": "привет", "train": True})
+    annotations = write_annotations(folder / "annotations.csv", rows)
+    shutil.copytree(cache / LANDMARKS_DIR, folder / "cache" / LANDMARKS_DIR)  # MediaPipe does not run again
+    summary = build_slovo_cache(compose("config", ["data=slovo", f"data.root={root}", f"data.annotations={annotations}",
+                                                   f"data.cache_dir={folder / 'cache'}", "data.val_signers=[u2]"]),
+                                progress=False)
+    assert not summary.processed and not summary.failed
+    steps = 100
+    run = train(compose("config", ["experiment=slovo_tiny", f"data.cache_dir={folder / 'cache'}",
+                                   f"trainer.default_root_dir={folder / 'run'}", f"trainer.max_steps={steps}",
+                                   f"trainer.val_check_interval={steps}", f"trainer.loop.figure_every_n_steps={steps}",
+                                   f"trainer.loop.checkpoint_every_n_steps={steps}", "model.cond_drop_prob=0.2",
+                                   "model.optim.lr=3e-3", "trainer.enable_progress_bar=false",
+                                   "trainer.enable_model_summary=false"]))
+    info = CacheInfo.load(folder / "cache")
+    return run, {label: np.asarray(info.block(take, "body")).reshape(-1, 13, 2) for label, take in TRAIN_CLIPS.items()}
+
+
+def label_margins(assets, references: dict, guidance: float) -> list[float]:
+    """Per generated sign (each label, two seeds, the one signer): DTW-MJE to the nearest other
+    label's clip minus DTW-MJE to its own label's clip (shoulder widths; > 0: closer to its own)."""
+    from motiongen.diffusion.samplers import SamplerSettings
+    from motiongen.generation.pipeline import GenerationRequest, generate
+
+    margins = []
+    for label, reference in references.items():
+        for seed in (1, 2):
+            generated = generate(assets, GenerationRequest(seconds=len(reference) / 30, text_label=label, speaker="u1",
+                                                           seed=seed, sampler=SamplerSettings(steps=20, guidance=guidance)))
+            body = generated.blocks["body"][0].reshape(-1, 13, 2)
+            distance = {other: dtw_mje(body, clip) for other, clip in references.items()}
+            margins.append(min(d for other, d in distance.items() if other != label) - distance[label])
+    return margins
+
+
+@pytest.mark.slow
+def test_guidance_on_the_label_makes_the_signs_more_distinct(one_signer_run):
+    """Guidance scale 3 vs 1 (none) on a model that has partly learnt the labels: the generated signs
+    move towards their own label's clip and away from the others'. (Measured: mean margin 0.165 at
+    scale 1, 0.204 at 2, 0.223 at 3, 0.237 at 5, -0.05 at 0, i.e. unconditional; after 200 steps the
+    model knows the labels, 0.29 at every scale, and guidance adds nothing.)"""
+    from motiongen.generation.checkpoint import load_assets
+
+    run, references = one_signer_run
+    assets = load_assets(run.checkpoint_dir / "last.ckpt")
+    plain, guided = label_margins(assets, references, 1.0), label_margins(assets, references, 3.0)
+    print(f"own-label DTW-MJE margin (nearest other label's clip - own label's clip, shoulder widths): "
+          f"guidance 1: mean {np.mean(plain):.4f} min {np.min(plain):.4f}; guidance 3: mean {np.mean(guided):.4f} "
+          f"min {np.min(guided):.4f}")
+    assert min(plain) > 0, f"without guidance some sign is nearer another label's clip: {plain}"
+    assert np.mean(guided) >= np.mean(plain) + 0.02, f"guidance did not make the signs more distinct: {plain} -> {guided}"
+    assert min(guided) >= min(plain), f"guidance made the least distinct sign less distinct: {plain} -> {guided}"
