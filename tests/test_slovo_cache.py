@@ -132,3 +132,28 @@ def test_rows_without_files_files_without_rows_and_official_frame_counts_are_rep
     assert set(summary.failed) == {"corrupt", "nobody"}
     saved = json.loads((cache / "preprocess_summary.json").read_text(encoding="utf-8"))
     assert saved["warnings"] == summary.warnings
+
+
+def test_no_hand_in_the_blocks_reaches_beyond_the_fingertip_limit_and_rejections_are_reported(slovo_cache):
+    """On the real sample MediaPipe's left hand reaches for the camera on the last frames it is seen
+    (perspective makes it up to 3.5x the clip's palm): those detections are treated as missing and
+    listed per video, so no hands-block frame holds a fingertip beyond ``max_fingertip_palms``."""
+    from motiongen.corpus.slovo_motion import HandLimits
+
+    _, cache, summary = slovo_cache
+    info = CacheInfo.load(cache)
+    limit = HandLimits().max_fingertip_palms
+    assert info.manifest["settings"]["hand_limits"] == HandLimits().to_dict()
+    for take in ("orig", "mirrored", "reversed", "shifted", "trimmed"):
+        hands = np.asarray(info.block(take, "hands")).reshape(-1, 2, 20, 3)
+        fingertips = np.linalg.norm(hands[:, :, [3, 7, 11, 15, 19]], axis=-1)
+        assert fingertips.max() <= limit + 1e-4, (take, fingertips.max())
+    notes = [w for w in summary.warnings if w.startswith("orig: left_hand:")]
+    assert len(notes) == 1 and "implausible" in notes[0] and "treated as missing: frames" in notes[0]
+    rejected = int(notes[0].split(": ")[2].split(" of ")[0])
+    assert 5 <= rejected <= 40
+    entry = read_landmark_entry(entry_path(cache, "orig"))
+    take = info.manifest["takes"]["orig"]
+    assert any("left_hand:" in w for w in take["warnings"])
+    mask = np.asarray(info.block("orig", "hands_mask"))[:, 0]
+    assert mask.sum() == entry.present[:, 2].sum() - rejected

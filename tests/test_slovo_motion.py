@@ -92,3 +92,41 @@ def test_blocks_map_back_to_the_holistic_layout():
     tip = landmarks[0, landmark_index("left_hand.index_finger_tip")]
     assert tip == pytest.approx([wrist[0] + PALM_PER_SHOULDER, wrist[1], 0.5 * PALM_PER_SHOULDER])
     assert np.isnan(landmarks[:, PART_SLICES["face"]]).all() and np.isnan(landmarks[:, landmark_index("pose.left_hip")]).all()
+
+
+def test_implausible_hand_detections_are_rejected_and_filled():
+    """Frames 0-9 of a 10 px palm at the pose's wrist; then one hand of each kind of failure: fingers
+    scattered 5 palms away (shape), a 1.8x hand (perspective: fingertips 3.6 of the clip's palms), the hand
+    at the other pose wrist (swapped label), a palm 0.05 shoulder widths (degenerate)."""
+    from motiongen.corpus.slovo_motion import HandLimits, check_hands, clip_scale, to_pixels
+
+    points, present = _person(14)
+    hand = PART_SLICES["left_hand"]
+    wrist = points[0, hand][0].copy()
+    points[:, hand][:, 12] = wrist + [0.0, 0.1, 0.0]  # middle tip 20 px below: 2 palm sizes
+    points[10, hand.start + 8] = wrist + [0.5, 0.0, 0.0]  # index tip 50 px = 5 palms away
+    points[11, hand] = wrist + 1.8 * (points[11, hand] - wrist)
+    points[12, hand] = points[12, hand] - wrist + [0.1, 0.6, 0.0]  # at the right pose wrist (0.1, 0.6)
+    points[12, landmark_index("pose.right_wrist"), :2] = [0.1, 0.6]
+    points[13, hand] = wrist + 0.2 * (points[13, hand] - wrist)
+    pixels = to_pixels(points, 100, 200)
+    widths = np.full(14, 40.0, np.float32)
+    plausible, palms = check_hands(pixels, present, widths, HandLimits())
+    np.testing.assert_array_equal(plausible[:, 0], [True] * 10 + [False] * 4)
+    assert not plausible[:, 1].any() and np.isnan(palms[1])
+    assert palms[0] == pytest.approx(10.0)  # from the plausible frames only
+    assert clip_scale(pixels, present).rejected_hands[:, 0].sum() == 4
+    assert check_hands(pixels, present, widths, HandLimits(max_fingertip_palms=6.0))[0][:, 0].sum() == 12
+
+    blocks, scale = slovo_blocks(points, present, 100, 200)
+    np.testing.assert_array_equal(blocks["mask"][:, 2], [1] * 10 + [0] * 4)
+    hands = blocks["hands"].reshape(14, 2, 20, 3)
+    np.testing.assert_allclose(hands[10:, 0], np.repeat(hands[9:10, 0], 4, axis=0))  # held from frame 9
+    assert np.linalg.norm(hands[:, 0], axis=-1).max() <= 3.0
+
+
+def test_hand_limits_are_validated():
+    from motiongen.corpus.slovo_motion import HandLimits
+
+    with pytest.raises(ValueError, match="palm_shoulders"):
+        HandLimits(palm_shoulders=(0.5, 0.1))

@@ -17,8 +17,9 @@ Two stages:
 
 Bad inputs are reported per item and never stop the others: unreadable or zero-frame videos and
 videos without a person are failed (with the reason); annotation rows without a file, files without
-a row, frame counts that disagree with the annotation or the official ``slovo_mediapipe.json`` are
-warnings. The summary (``preprocess_summary.json``) lists all of them.
+a row, frame counts that disagree with the annotation or the official ``slovo_mediapipe.json``, and
+implausible hand detections treated as missing (``data.hand_limits``; counted per video and hand,
+with the frames) are warnings. The summary (``preprocess_summary.json``) lists all of them.
 """
 
 from __future__ import annotations
@@ -46,10 +47,11 @@ from motiongen.cache.landmarks import (
 from motiongen.cache.store import write_json_atomic
 from motiongen.cache.writer import CacheWriter
 from motiongen.core.errors import ConfigError, InputFileError, MotiongenError
+from motiongen.core.holistic_layout import HAND_PARTS, PARTS
 from motiongen.corpus.slovo import SlovoVideo, discover_slovo, read_official_hands
 from motiongen.corpus.slovo_format import BODY, FACE, HANDS, SIGN, SPEAKER, block_masks, slovo_motion_format
 from motiongen.corpus.slovo_face_mesh import FaceMeshFit, MeshError, clip_face_frames
-from motiongen.corpus.slovo_motion import FACE_WEIGHTS, slovo_blocks
+from motiongen.corpus.slovo_motion import FACE_WEIGHTS, HandLimits, slovo_blocks
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,43 @@ def _segment(video: SlovoVideo, frames: int, segment: str, context: int) -> tupl
     if not 0 <= video.begin <= video.end < frames:
         return slice(0, frames), [f"begin..end {video.begin}..{video.end} outside the {frames} frames; whole video used"]
     return slice(max(0, video.begin - context), min(frames, video.end + 1 + context)), []
+
+
+def hand_limits(data) -> HandLimits:
+    """``data.hand_limits`` as :class:`HandLimits`.
+
+    Raises:
+        ConfigError: a bound that cannot work.
+    """
+    limits = data.hand_limits
+    try:
+        return HandLimits(float(limits.max_fingertip_palms), float(limits.max_wrist_offset),
+                          tuple(float(v) for v in limits.palm_shoulders))
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"data.hand_limits: {err}") from err
+
+
+def _frame_ranges(frames: np.ndarray) -> str:
+    """``[3, 4, 5, 9]`` -> ``"3-5, 9"``."""
+    breaks = np.flatnonzero(np.diff(frames) > 1)
+    starts, ends = frames[np.r_[0, breaks + 1]], frames[np.r_[breaks, len(frames) - 1]]
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in zip(starts.tolist(), ends.tolist()))
+
+
+def rejected_hand_notes(rejected: np.ndarray, present: np.ndarray, limits: HandLimits) -> list[str]:
+    """One line per hand with rejected detections: how many of the detected frames, and which.
+
+    Args:
+        rejected: ``(T, 2)`` bool (left, right hand). present: ``(T, 4)`` bool per part.
+    """
+    notes = []
+    for column, hand in enumerate(HAND_PARTS):
+        frames = np.flatnonzero(rejected[:, column])
+        if frames.size:
+            detected = int(present[:, PARTS.index(hand)].sum())
+            notes.append(f"{hand}: {frames.size} of {detected} detected frames implausible (outside data.hand_limits "
+                         f"{limits.to_dict()}), treated as missing: frames {_frame_ranges(frames)}")
+    return notes
 
 
 def _store_label_vectors(cache_dir: Path, data, labels: tuple[str, ...], summary: BuildSummary) -> None:
@@ -177,9 +216,11 @@ def build_slovo_cache(cfg, progress: bool = True) -> BuildSummary:
     summary.warnings.extend(_official_mismatches(corpus, {k: e.meta["num_frames"] for k, e in entries.items()}))
     labels = tuple(sorted({v.label for v in usable}))
     signers = tuple(sorted({v.signer for v in usable}))
+    limits = hand_limits(data)
     writer = CacheWriter(
         cache_dir, slovo_motion_format(fps, labels, signers),
-        settings={"landmarks": settings, "segment": str(data.segment), "context_frames": int(data.context_frames)},
+        settings={"landmarks": settings, "segment": str(data.segment), "context_frames": int(data.context_frames),
+                  "hand_limits": limits.to_dict()},
         corpus={"name": str(data.name), "root": str(Path(str(data.root)).resolve())},
     )
     face_clips: dict[str, list] = {"train": [], "val": [], "test": []}
@@ -189,10 +230,12 @@ def build_slovo_cache(cfg, progress: bool = True) -> BuildSummary:
             summary.failed[video.attachment_id] = f"{entry.meta['fps']} fps; the corpus runs at {fps} fps"
             continue
         try:
-            blocks, _ = slovo_blocks(entry.landmarks, entry.present, entry.meta["width"], entry.meta["height"])
+            blocks, scale = slovo_blocks(entry.landmarks, entry.present, entry.meta["width"], entry.meta["height"], limits)
         except ValueError as err:
             summary.failed[video.attachment_id] = str(err)
             continue
+        rejected = rejected_hand_notes(scale.rejected_hands, entry.present, limits)
+        summary.warnings.extend(f"{video.attachment_id}: {note}" for note in rejected)
         face_clips[video.split].append((entry, blocks[FACE]))
         window, notes = _segment(video, len(entry.landmarks), str(data.segment), int(data.context_frames))
         writer.write_take(
@@ -201,7 +244,7 @@ def build_slovo_cache(cfg, progress: bool = True) -> BuildSummary:
              **{name: flags[window] for name, flags in block_masks(blocks["mask"]).items()}},
             split=video.split,
             categories={SPEAKER: video.signer, SIGN: video.label},
-            warnings=list(entry.meta["warnings"]) + list(video.problems) + notes,
+            warnings=list(entry.meta["warnings"]) + list(video.problems) + notes + rejected,
             sources={"video": entry.meta["source"]},
         )
     _store_label_vectors(cache_dir, data, labels, summary)

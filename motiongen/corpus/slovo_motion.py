@@ -12,8 +12,8 @@ float32 with no NaN:
     own motion. The wrists' body-relative positions are the ``left_wrist``/``right_wrist`` channels.
 ``hands`` — for ``left_hand`` then ``right_hand``, the 20 points after the wrist (``thumb_cmc`` ...
     ``pinky_tip``) as ``(x, y, z)`` relative to that hand's wrist, divided by the hand's palm size
-    (the clip's median wrist-to-middle-finger-MCP distance): 2 x 20 x 3 = 120 channels, unit "palm
-    sizes".
+    (the median over the clip's plausible detections of the 3-D wrist-to-middle-finger-MCP distance;
+    MediaPipe's hand z is on the scale of x): 2 x 20 x 3 = 120 channels, unit "palm sizes".
 ``face`` — :data:`FACE_WEIGHTS`, ARKit-named expression weights in [0, 1] estimated geometrically
     from the face mesh (ratios of landmark distances to the outer-eye-corner distance mapped
     linearly between the two calibration points of :data:`_FACE_RAMPS`, which are ours, set on the
@@ -23,9 +23,20 @@ float32 with no NaN:
     ``browInnerUp`` (inner brow above the inner eye corners), ``browOuterUpLeft``/``Right``.
     Left/right are the person's own (as ARKit and MediaPipe name them).
 
-A part missing on some frames is filled by linear interpolation between the nearest frames where it
-was found (held at the clip's ends); :func:`part_masks` gives the per-frame masks (1 = observed) the
-loss uses. A hand never seen in a clip is zeros with mask 0 throughout.
+Hand plausibility (:func:`check_hands`, bounds :class:`HandLimits`): a hand detection counts as
+observed only if (1) its fingertips lie within ``max_fingertip_palms`` of its wrist, measured in its
+own palm size (shape) and, after the clip's palm size is known, in that palm size (what the block
+holds); (2) its wrist lies within ``max_wrist_offset`` shoulder widths of the pose's wrist of the
+same side, on frames with a pose (a swapped left/right label fails); (3) its palm size is ``palm_shoulders[0]`` to
+``palm_shoulders[1]`` shoulder widths of that frame. On the Slovo sample, MediaPipe's left hand on
+frames 66-83 is a real hand reaching for the camera at the end of the recording: its shape is fine
+(fingertips ~2 of its own palm sizes) but perspective makes it up to 3.5x the clip's palm, so the
+block would hold fingertips 4-7 palm sizes from the wrist; (1) rejects those frames.
+
+A part missing on some frames (undetected or rejected) is filled by linear interpolation between the
+nearest frames where it was observed (held at the clip's ends); :func:`part_masks` gives the
+per-frame masks (1 = observed) the loss uses. A hand never observed in a clip is zeros with mask 0
+throughout.
 """
 
 from __future__ import annotations
@@ -34,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motiongen.core.holistic_layout import LANDMARK_COUNT, PART_SLICES, PARTS, hand_names, landmark_index
+from motiongen.core.holistic_layout import HAND_PARTS, LANDMARK_COUNT, PART_SLICES, PARTS, hand_names, landmark_index
 
 BODY_LANDMARKS: tuple[str, ...] = (
     "nose", "left_eye", "right_eye", "left_ear", "right_ear", "mouth_left", "mouth_right",
@@ -46,6 +57,9 @@ FACE_WEIGHTS: tuple[str, ...] = (
     "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
 )
 MASK_NAMES: tuple[str, ...] = ("body", "face", "left_hand", "right_hand")
+_FINGERTIPS = [hand_names().index(f"{finger}_tip") for finger in ("thumb", "index_finger", "middle_finger",
+                                                                     "ring_finger", "pinky")]
+_MIDDLE_MCP = hand_names().index("middle_finger_mcp")
 #: Palm size (wrist to middle-finger MCP) in shoulder widths, used to place generated hands (whose
 #: per-clip palm size is not generated): ours, the median over the Slovo sample's hands (0.23-0.30).
 PALM_PER_SHOULDER = 0.25
@@ -71,18 +85,51 @@ _FACE_RAMPS = {
 
 
 @dataclass(frozen=True)
+class HandLimits:
+    """Bounds of a plausible MediaPipe hand detection (``data.hand_limits``; module docstring).
+
+    Attributes:
+        max_fingertip_palms: largest fingertip-to-wrist distance (3-D) in palm sizes. An open adult
+            hand reaches ~2 palm sizes (the fingers are about as long as the palm; 1.6-2.4 on the
+            Slovo sample); 3.0 leaves room for landmark noise and a foreshortened palm.
+        max_wrist_offset: largest distance (2-D) from the hand's wrist to the pose's wrist of the
+            same side, in shoulder widths (Slovo sample: at most 0.25; the other wrist: 1.1 or more).
+        palm_shoulders: ``(min, max)`` palm size in shoulder widths of the same frame (anatomy:
+            ~0.25 at the body's depth; 0.16-0.35 on the Slovo sample while signing).
+    """
+
+    max_fingertip_palms: float = 3.0
+    max_wrist_offset: float = 0.5
+    palm_shoulders: tuple[float, float] = (0.12, 0.5)
+
+    def __post_init__(self):
+        low, high = self.palm_shoulders
+        if not (self.max_fingertip_palms > 0 and self.max_wrist_offset > 0 and 0 <= low < high):
+            raise ValueError(f"hand limits need max_fingertip_palms > 0, max_wrist_offset > 0 and "
+                             f"0 <= palm_shoulders[0] < palm_shoulders[1]; got {self}")
+
+    def to_dict(self) -> dict:
+        return {"max_fingertip_palms": float(self.max_fingertip_palms), "max_wrist_offset": float(self.max_wrist_offset),
+                "palm_shoulders": [float(v) for v in self.palm_shoulders]}
+
+
+@dataclass(frozen=True)
 class ClipScale:
     """Per-clip normalisation facts (pixels), kept to map blocks back to the image.
 
     Attributes:
         origin: ``(2,)`` median shoulder centre.
         shoulder_width: median shoulder width.
-        palm_sizes: ``(2,)`` median palm size of the left and right hand (NaN: hand never seen).
+        palm_sizes: ``(2,)`` median palm size of the left and right hand over their plausible
+            detections (NaN: no plausible detection).
+        rejected_hands: ``(T, 2)`` bool, left and right hand detected but implausible
+            (:func:`check_hands`), hence treated as not observed.
     """
 
     origin: np.ndarray
     shoulder_width: float
     palm_sizes: np.ndarray
+    rejected_hands: np.ndarray
 
 
 def fill_gaps(values: np.ndarray, observed: np.ndarray) -> np.ndarray:
@@ -146,8 +193,41 @@ def face_weights(face: np.ndarray) -> np.ndarray:
     return np.stack([columns[name] for name in FACE_WEIGHTS], axis=1).astype(np.float32)
 
 
-def clip_scale(pixels: np.ndarray, present: np.ndarray) -> ClipScale:
-    """Median shoulder centre and width over the frames with a pose, and the palm sizes.
+def check_hands(pixels: np.ndarray, present: np.ndarray, shoulder_widths: np.ndarray,
+                limits: HandLimits) -> tuple[np.ndarray, np.ndarray]:
+    """Which hand detections are plausible (module docstring), vectorised over frames and hands.
+
+    Args:
+        pixels: ``(T, 543, 3)`` isotropic pixels. present: ``(T, 4)`` bool per part.
+        shoulder_widths: ``(T,)`` pixels, each frame's shoulder width (the clip's where no pose).
+        limits: the bounds.
+
+    Returns:
+        ``(plausible (T, 2) bool, palm_sizes (2,) pixels)`` for the left and right hand; the palm
+        size is the median over the detections passing the per-frame tests (NaN if none).
+    """
+    hands = np.stack([pixels[:, PART_SLICES[hand]] for hand in HAND_PARTS], axis=1)  # (T, 2, 21, 3)
+    relative = hands - hands[:, :, :1]
+    palm = np.linalg.norm(relative[:, :, _MIDDLE_MCP], axis=-1)  # (T, 2)
+    reach = np.linalg.norm(relative[:, :, _FINGERTIPS], axis=-1).max(axis=-1)
+    pose_wrists = pixels[:, [landmark_index(f"pose.{side}_wrist") for side in ("left", "right")], :2]
+    offset = np.linalg.norm(hands[:, :, 0, :2] - pose_wrists, axis=-1) / shoulder_widths[:, None]
+    low, high = limits.palm_shoulders
+    with np.errstate(invalid="ignore"):
+        palm_share = palm / shoulder_widths[:, None]
+        plausible = (present[:, [PARTS.index(hand) for hand in HAND_PARTS]]
+                     & (reach <= limits.max_fingertip_palms * palm) & ~(offset > limits.max_wrist_offset)
+                     & (palm_share >= low) & (palm_share <= high))
+    palm_sizes = np.array([np.median(palm[plausible[:, k], k]) if plausible[:, k].any() else np.nan
+                           for k in range(len(HAND_PARTS))], dtype=np.float32)
+    with np.errstate(invalid="ignore"):
+        plausible &= reach <= limits.max_fingertip_palms * palm_sizes
+    return plausible, palm_sizes
+
+
+def clip_scale(pixels: np.ndarray, present: np.ndarray, limits: HandLimits = HandLimits()) -> ClipScale:
+    """Median shoulder centre and width over the frames with a pose, the plausible hand detections
+    and the palm sizes (:func:`check_hands`).
 
     Raises:
         ValueError: no frame has a pose (no person found).
@@ -155,18 +235,16 @@ def clip_scale(pixels: np.ndarray, present: np.ndarray) -> ClipScale:
     pose = present[:, PARTS.index("pose")]
     if not pose.any():
         raise ValueError("no person found: MediaPipe detected no pose on any frame")
-    left, right = pixels[pose, landmark_index("pose.left_shoulder"), :2], pixels[pose, landmark_index("pose.right_shoulder"), :2]
-    width = float(np.median(np.linalg.norm(left - right, axis=-1)))
+    left, right = pixels[:, landmark_index("pose.left_shoulder"), :2], pixels[:, landmark_index("pose.right_shoulder"), :2]
+    widths = np.linalg.norm(left - right, axis=-1)
+    width = float(np.median(widths[pose]))
     if not width > 0:
         raise ValueError("the shoulders coincide on every frame; cannot scale the body")
-    palms = np.full(2, np.nan, dtype=np.float32)
-    for column, hand in enumerate(("left_hand", "right_hand")):
-        seen = present[:, PARTS.index(hand)]
-        if seen.any():
-            wrist = pixels[seen, landmark_index(f"{hand}.wrist"), :2]
-            mcp = pixels[seen, landmark_index(f"{hand}.middle_finger_mcp"), :2]
-            palms[column] = float(np.median(np.linalg.norm(mcp - wrist, axis=-1)))
-    return ClipScale(np.median(0.5 * (left + right), axis=0).astype(np.float32), width, palms)
+    widths = np.where(pose & (widths > 0), widths, width)
+    plausible, palms = check_hands(pixels, present, widths, limits)
+    rejected = present[:, [PARTS.index(hand) for hand in HAND_PARTS]] & ~plausible
+    origin = np.median(0.5 * (left[pose] + right[pose]), axis=0).astype(np.float32)
+    return ClipScale(origin, width, palms, rejected)
 
 
 def part_masks(present: np.ndarray) -> np.ndarray:
@@ -175,13 +253,15 @@ def part_masks(present: np.ndarray) -> np.ndarray:
     return present[:, order].astype(np.float32)
 
 
-def slovo_blocks(landmarks: np.ndarray, present: np.ndarray, width: int, height: int) -> tuple[dict[str, np.ndarray], ClipScale]:
+def slovo_blocks(landmarks: np.ndarray, present: np.ndarray, width: int, height: int,
+                 limits: HandLimits = HandLimits()) -> tuple[dict[str, np.ndarray], ClipScale]:
     """The ``body``, ``hands`` and ``face`` blocks and the masks of one clip (module docstring).
 
     Args:
         landmarks: ``(T, 543, 3)`` normalised image coordinates, NaN where missing.
         present: ``(T, 4)`` bool per part (pose, face, left_hand, right_hand).
         width, height: frame size in pixels.
+        limits: bounds of a plausible hand detection; the rejected ones are in ``scale.rejected_hands``.
 
     Returns:
         ``({"body": (T, 26), "hands": (T, 120), "face": (T, 9), "mask": (T, 4)}, scale)``.
@@ -190,12 +270,14 @@ def slovo_blocks(landmarks: np.ndarray, present: np.ndarray, width: int, height:
         ValueError: no pose on any frame.
     """
     pixels = to_pixels(landmarks, width, height)
-    scale = clip_scale(pixels, present)
+    scale = clip_scale(pixels, present, limits)
+    present = present.copy()
+    present[:, [PARTS.index(hand) for hand in HAND_PARTS]] &= ~scale.rejected_hands
     pose_seen = present[:, PARTS.index("pose")]
     body_index = [landmark_index(f"pose.{name}") for name in BODY_LANDMARKS]
     body = (pixels[:, body_index, :2] - scale.origin) / scale.shoulder_width
     hands = []
-    for column, hand in enumerate(("left_hand", "right_hand")):
+    for column, hand in enumerate(HAND_PARTS):
         seen = present[:, PARTS.index(hand)]
         points = pixels[:, PART_SLICES[hand]]
         relative = (points[:, 1:] - points[:, :1]) / (scale.palm_sizes[column] if seen.any() else 1.0)
