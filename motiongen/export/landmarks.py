@@ -137,6 +137,9 @@ def _write_landmarks(job: ExportJob) -> None:
         (job.staging / f"landmarks{suffix}.json").write_text(json.dumps(document, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+#: Room left around the pose landmarks' box for the hands, as a share of its size (a hand reaches
+#: ~0.5 shoulder widths beyond the wrist; an upper body is ~1.5-2 shoulder widths across).
+_HAND_ROOM = 0.15
 _FACE_GROUPS = ("face_oval", "lips", "left_eye", "right_eye", "left_eyebrow", "right_eyebrow")
 _COLOURS = {"pose_left": (40, 90, 200), "pose_right": (200, 50, 50), "pose_centre": (60, 60, 60),
             "left_hand": (40, 140, 220), "right_hand": (220, 90, 60), "face_oval": (90, 90, 90),
@@ -144,13 +147,36 @@ _COLOURS = {"pose_left": (40, 90, 200), "pose_right": (200, 50, 50), "pose_centr
             "left_eyebrow": (40, 90, 200), "right_eyebrow": (200, 50, 50), "tesselation": (200, 200, 195)}
 
 
-def _fit_to_panel(xy: np.ndarray, fill: float, per_frame: bool = False) -> np.ndarray:
-    """``(F, P, 2)`` -> panel pixels: the finite points fill ``fill`` of the panel, with one scale and
-    centre for the whole clip, or (``per_frame``) each frame's own (a camera following the points)."""
+def _fit_to_panel(xy: np.ndarray, fill: float, per_frame: bool = False, box: tuple | None = None) -> np.ndarray:
+    """``(F, P, 2)`` -> panel pixels: the finite points (or ``box``, ``(low, high)`` each ``(1, 1, 2)``)
+    fill ``fill`` of the panel, with one scale and centre for the whole clip, or (``per_frame``) each
+    frame's own (a camera following the points)."""
     axes = (1,) if per_frame else (0, 1)
-    low, high = np.nanmin(xy, axis=axes, keepdims=True), np.nanmax(xy, axis=axes, keepdims=True)
+    low, high = box or (np.nanmin(xy, axis=axes, keepdims=True), np.nanmax(xy, axis=axes, keepdims=True))
     extent = np.maximum(np.nan_to_num(high - low).max(axis=-1, keepdims=True), 1e-6)
     return (xy - (low + high) / 2) * (fill * PREVIEW_SIZE / extent) + PREVIEW_SIZE / 2
+
+
+def _body_box(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The clip's framing box ``(low, high)``, each ``(1, 1, 2)``, from the pose landmarks only: per
+    landmark the 5th-95th percentile over frames, then the extreme landmarks, widened by
+    :data:`_HAND_ROOM` of its size each side for the hands. A hand (or a short burst of any
+    landmark) far off the body does not shrink the body. None when no pose landmark is finite."""
+    pose = landmarks[:, PART_SLICES["pose"], :2]
+    seen = np.isfinite(pose).all(axis=-1).any(axis=0)
+    if not seen.any():
+        return None
+    low = np.nanpercentile(pose[:, seen], 5, axis=0).min(axis=0)
+    high = np.nanpercentile(pose[:, seen], 95, axis=0).max(axis=0)
+    room = _HAND_ROOM * (high - low).max()
+    return (low - room).reshape(1, 1, 2), (high + room).reshape(1, 1, 2)
+
+
+def body_panel_points(landmarks: np.ndarray) -> np.ndarray:
+    """``(F, 543, 3)`` landmarks -> ``(F, 543, 2)`` pixels of the preview's body panel: one framing
+    for the whole clip, on the pose landmarks' robust extent (:func:`_body_box`; all points when
+    there is no pose), so an outlying hand cannot shrink or shift the body."""
+    return _fit_to_panel(landmarks[..., :2], 0.84, box=_body_box(landmarks))
 
 
 def _draw_edges(draw, points: np.ndarray, pairs: np.ndarray, colour, width: int, offset: float = 0.0) -> None:
@@ -164,14 +190,14 @@ def _draw_edges(draw, points: np.ndarray, pairs: np.ndarray, colour, width: int,
 
 def render_landmark_frames(landmarks: np.ndarray, face_weights_52: np.ndarray):
     """Yield ``(PREVIEW_SIZE, 2 * PREVIEW_SIZE, 3)`` uint8 frames. Left: pose, hands and the face
-    mesh's contours (Holistic connections, scaled to fit the whole clip). Right: the face mesh
+    mesh's contours (Holistic connections, framed by :func:`body_panel_points`). Right: the face mesh
     close up (tesselation and contours, each frame's face filling the panel) when the landmarks hold it,
     else a face drawn from ARKit weights ``(F, 52)``."""
     from PIL import Image, ImageDraw
 
     from motiongen.export.preview import draw_face, face_geometry
 
-    screen = _fit_to_panel(landmarks[..., :2], 0.84)
+    screen = body_panel_points(landmarks)
     groups = {group: edges for group, edges in drawing_groups().items() if group in _COLOURS}
     face = PART_SLICES["face"]
     has_mesh = bool(np.isfinite(landmarks[:, face, :2]).all())
