@@ -90,9 +90,14 @@ def test_missing_label_vectors_fail_before_any_video_is_read(tmp_path):
 def test_masks_follow_mediapipe_and_reach_the_training_items(slovo_cache):
     from motiongen.data.clips import ClipDataset
 
+    from motiongen.corpus.slovo_motion import clip_scale, to_pixels
+
     _, cache, _ = slovo_cache
     info = CacheInfo.load(cache)
-    present = read_landmark_entry(entry_path(cache, "orig")).present
+    entry = read_landmark_entry(entry_path(cache, "orig"))
+    rejected = clip_scale(to_pixels(entry.landmarks, 720, 1280), entry.present).rejected_hands
+    present = entry.present.copy()
+    present[:, 2:4] &= ~rejected  # implausible detections count as missing
     hands_mask = np.asarray(info.block("orig", "hands_mask"))
     np.testing.assert_array_equal(hands_mask, present[:, 2:4].astype(np.float32))
     assert np.asarray(info.block("orig", "body_mask")).all()
