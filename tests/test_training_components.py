@@ -89,3 +89,23 @@ def test_tasks_must_be_blocks_of_the_format():
     cfg = compose("config", ["model.network.tasks=[gesture,face]"])
     with pytest.raises(ConfigError, match=r"subset of the data's motion blocks \['gesture', 'expression'\]"):
         network_kwargs(cfg.model.network, beat_motion_format(30.0, ["Spine"], None, 4, {}, 2, [1]))
+
+
+def test_periodic_checkpoints_hold_the_whole_training_state(tmp_path):
+    """The save asks Lightning for the full state (optimiser, loops, callbacks) explicitly: left unset,
+    Lightning logs "`weights_only` was not set" at every save of every run."""
+    from types import SimpleNamespace
+
+    from motiongen.training.checkpointing import AtomicCheckpoint
+
+    calls = []
+
+    def save_checkpoint(path, **options):
+        calls.append(options)
+        path.write_bytes(b"state")
+
+    trainer = SimpleNamespace(is_global_zero=True, save_checkpoint=save_checkpoint,
+                              strategy=SimpleNamespace(barrier=lambda name: None))
+    written = AtomicCheckpoint(tmp_path, every_n_steps=1).save(trainer, 5)
+    assert calls == [{"weights_only": False}]
+    assert written.read_bytes() == b"state" and (tmp_path / "last.ckpt").read_bytes() == b"state"

@@ -77,7 +77,7 @@ class AtomicCheckpoint(Callback):
         staging = self.dirpath / f".{final.name}.tmp"
         if trainer.is_global_zero:
             self.dirpath.mkdir(parents=True, exist_ok=True)
-        trainer.save_checkpoint(staging)
+        trainer.save_checkpoint(staging, weights_only=False)  # the whole state: resuming needs the optimiser and loops
         if trainer.is_global_zero:
             _fsync(staging)
             os.replace(staging, final)
