@@ -141,18 +141,24 @@ def test_every_experiment_trains_a_few_steps(tmp_path, experiment):
 
 
 @pytest.mark.slow
-def test_two_process_ddp_steps_syncs_and_writes_one_checkpoint(tmp_path):
+@pytest.mark.parametrize("precision", ["32-true", "bf16-mixed"])
+def test_two_process_ddp_steps_syncs_and_writes_one_checkpoint(tmp_path, precision):
+    """2 gloo processes under trainer=ddp, in fp32 and under bf16 autocast with the fused AdamW and
+    gradient clipping active (clip value far below the gradients' norm)."""
     out = tmp_path / "ddp"
+    clip = 1e-4
     result = subprocess.run(
         [sys.executable, str(HELPERS), str(out), "2", "trainer.max_steps=4", "trainer.loop.checkpoint_every_n_steps=4",
-         "trainer.precision=32-true", "trainer.val_check_interval=2", "trainer.loop.figure_every_n_steps=1000",
-         "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"],
+         f"trainer.precision={precision}", f"trainer.gradient_clip_val={clip}", "trainer.val_check_interval=2",
+         "trainer.loop.figure_every_n_steps=1000", "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"],
         capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    finished = re.findall(r"rank (\d) finished at step (\d+) checksum (\S+)", result.stdout)
-    assert sorted(rank for rank, _, _ in finished) == ["0", "1"] and {step for _, step, _ in finished} == {"4"}
-    assert len({checksum for _, _, checksum in finished}) == 1, f"ranks hold different weights: {finished}"
+    finished = re.findall(r"rank (\d) finished at step (\d+) checksum (\S+) precision (\S+) grad_norm (\S+)", result.stdout)
+    assert sorted(rank for rank, *_ in finished) == ["0", "1"] and {step for _, step, *_ in finished} == {"4"}
+    assert len({checksum for _, _, checksum, *_ in finished}) == 1, f"ranks hold different weights: {finished}"
+    assert {used for *_, used, _ in finished} == {precision}
+    assert all(0 < float(norm) <= clip * 1.01 for *_, norm in finished), finished
     files = sorted(p.name for p in (out / "checkpoints").iterdir())
     assert files == ["last.ckpt", "step00000004.ckpt"]
     state = torch.load(out / "checkpoints" / "last.ckpt", weights_only=False)

@@ -69,15 +69,34 @@ def datasets(frames: int = 40, train_clips: int = 16, val_clips: int = 4) -> dic
     return {"train": SyntheticClips(train_clips, frames, seed=0), "val": SyntheticClips(val_clips, frames, seed=1)}
 
 
+def step_gradient_norms():
+    """A Lightning callback recording, after every optimiser step, the global L2 norm of the
+    gradients it stepped with (after clipping; they stay in ``.grad`` until the next ``zero_grad``)."""
+    import lightning.pytorch as pl
+
+    class StepGradientNorms(pl.Callback):
+        def __init__(self):
+            self.norms: list[float] = []
+
+        def on_train_batch_end(self, trainer, module, *args):
+            norms = [p.grad.norm() for p in module.parameters() if p.grad is not None]
+            self.norms.append(float(torch.linalg.vector_norm(torch.stack(norms))))
+
+    return StepGradientNorms()
+
+
 def main(argv: list[str]) -> int:
     from motiongen.config import compose
     from motiongen.training.run import train
 
     out_dir, devices, *extra = argv
     cfg = compose("config", tiny_overrides(out_dir, "trainer=ddp", "trainer.accelerator=cpu", f"trainer.devices={devices}", *extra))
-    run = train(cfg, description(), datasets())
+    clipped = step_gradient_norms()
+    run = train(cfg, description(), datasets(), extra_callbacks=[clipped])
     checksum = sum(float(p.double().sum()) for p in run.module.model.parameters())
-    print(f"rank {run.trainer.global_rank} finished at step {run.trainer.global_step} checksum {checksum:.12e}", flush=True)
+    grad_norm = max(clipped.norms)
+    print(f"rank {run.trainer.global_rank} finished at step {run.trainer.global_step} checksum {checksum:.12e} "
+          f"precision {run.trainer.precision} grad_norm {grad_norm:.6e}", flush=True)
     return 0
 
 

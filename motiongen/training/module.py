@@ -208,12 +208,36 @@ class UWPLightningModule(pl.LightningModule):
             {"params": decay, "weight_decay": float(optim["weight_decay"])},
             {"params": no_decay + list(self.uncertainty.parameters()), "weight_decay": 0.0},
         ]
-        # fused: one kernel over all parameters (CPU and CUDA); paper size on 2 CPU threads 13 ms vs 51 ms (foreach)
-        optimizer = torch.optim.AdamW(groups, lr=float(optim["lr"]), betas=tuple(optim["betas"]), fused=True)
+        # fused: one kernel over all parameters (CPU and CUDA); paper size on 2 CPU threads 13 ms vs 51 ms (foreach).
+        # Not under fp16's loss scaling: a fused AdamW unscales inside step(), after gradient clipping.
+        fused = not self._scales_loss()
+        optimizer = torch.optim.AdamW(groups, lr=float(optim["lr"]), betas=tuple(optim["betas"]),
+                                      fused=fused, foreach=not fused)
         warmup, total, floor = int(optim["warmup_steps"]), int(optim["total_steps"]), float(optim["min_lr_ratio"])
         warmup_cosine(0, warmup, total, floor)  # validates the settings now, not at the first step
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, warmup, total, floor))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step", "frequency": 1}}
+
+    def _scales_loss(self) -> bool:
+        """Whether the attached trainer's precision multiplies the loss by a GradScaler (``16-mixed``)."""
+        return self._trainer is not None and getattr(self.trainer.precision_plugin, "scaler", None) is not None
+
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:
+        """Clip the gradients with Lightning's own clipping, also for the fused AdamW under bf16.
+
+        Lightning's ``MixedPrecision`` plugin refuses to clip for any fused optimizer, because under
+        fp16 the GradScaler's unscaling would happen inside ``step()``, after clipping. bf16 and fp32
+        have no scaler (the gradients here are the true ones), so they clip through the base
+        :class:`~lightning.pytorch.plugins.precision.Precision` code, exactly as at 32-true; with a
+        scaler (``16-mixed``, where :meth:`configure_optimizers` picks the unfused AdamW) Lightning
+        unscales first and clips itself.
+        """
+        from lightning.pytorch.plugins.precision import Precision
+
+        if self._scales_loss():
+            self.clip_gradients(optimizer, gradient_clip_val, gradient_clip_algorithm)
+        elif gradient_clip_val:
+            Precision.clip_gradients(self.trainer.precision_plugin, optimizer, gradient_clip_val, gradient_clip_algorithm)
 
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
