@@ -219,3 +219,40 @@ def test_bad_quickstart_inputs_fail_before_any_work(tmp_path, capsys, argv, mess
     assert main(["quickstart", "--out", str(out), *argv]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def _figures(report: dict) -> dict:
+    """The report without what may differ between identical runs: wall times and output paths."""
+    return {key: value for key, value in report.items() if key not in ("training_seconds", "total_seconds", "files")}
+
+
+@pytest.mark.slow
+def test_the_same_quickstart_command_gives_the_same_numbers_bit_for_bit(tmp_path):
+    """Two `motiongen quickstart --fast` processes, one seeing 1 CPU thread and hash seed 1, the
+    other 2 threads and hash seed 2: the same corpus audio (eSpeak NG seeded), fastText vectors
+    (gensim, one worker), weights and report figures, bit for bit."""
+    import os
+    import subprocess
+    import sys
+
+    import torch
+
+    runs = {}
+    for threads in (1, 2):
+        out = tmp_path / f"threads{threads}"
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONHASHSEED": str(threads)}
+        result = subprocess.run([sys.executable, "-m", "motiongen.cli", "quickstart", "--fast", "--no-progress",
+                                 "--out", str(out)], capture_output=True, text=True, env=env, timeout=900)
+        assert result.returncode == 0, result.stderr[-3000:]
+        runs[threads] = out
+    reports = [json.loads((out / "report.json").read_text()) for out in runs.values()]
+    assert _figures(reports[0]) == _figures(reports[1])
+    for wav in sorted((runs[1] / "corpus").rglob("*.wav")):
+        assert wav.read_bytes() == (runs[2] / wav.relative_to(runs[1])).read_bytes(), wav.name
+    states = [torch.load(out / "runs" / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"] for out in runs.values()]
+    assert states[0].keys() == states[1].keys()
+    assert all(torch.equal(states[0][name], states[1][name]) for name in states[0])
+    motions = [np.load(out / "generated" / "motion.npz") for out in runs.values()]
+    for name in motions[0].files:
+        if name != "metadata":
+            np.testing.assert_array_equal(motions[0][name], motions[1][name], err_msg=name)

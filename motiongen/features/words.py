@@ -10,7 +10,8 @@ from character n-grams); from a ``.vec`` file, a word absent from the file stays
 Lookup order for a word: as written, lower-cased, then capitalised (``i`` -> ``I``).
 
 Offline fallback: :func:`train_fallback_model` trains a small fastText skip-gram model on the
-corpus transcripts with the ``fasttext`` library. Those vectors are NOT the paper's; callers log it.
+corpus transcripts (gensim's FastText, one worker: bit-reproducible) and writes it in fastText's
+``.bin`` format, read back like any released model. Those vectors are NOT the paper's; callers log it.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ import numpy as np
 from motiongen.core.errors import ConfigError, InputFileError
 
 log = logging.getLogger(__name__)
-
-FASTTEXT_MIN_THREADS = 10  # see train_fallback_model
 
 
 class WordVectors(Protocol):
@@ -188,53 +187,56 @@ def transcripts_digest(transcripts: Sequence[str]) -> str:
 
 
 def train_fallback_model(transcripts: Sequence[str], out_path: str | Path, dim: int, train: Mapping) -> Path:
-    """Train a fastText skip-gram model on ``transcripts`` (one utterance per item) and save it.
+    """Train a fastText model on ``transcripts`` (one utterance per item) and save it as a fastText ``.bin``.
+
+    gensim's FastText implements fastText's skip-gram/CBOW with character n-grams and hashes the
+    n-grams as fastText does, so the saved model loads with ``fasttext.load_model`` and gives the
+    same vectors (also for unseen words). It trains with one worker from ``train.seed``: the same
+    transcripts give the same file, bit for bit. The ``fasttext`` library's own trainer cannot:
+    Hogwild updates over several threads are unordered, and its run-to-run output differs even with
+    one thread (measured on the quickstart transcripts: 6 runs, 6 different matrices).
 
     Args:
         transcripts: one item per take (its words separated by spaces).
         out_path: the ``.bin`` to write (atomically).
         dim: vector size.
-        train: ``data.words.train`` (model, epoch, lr, ws, min_count, minn, maxn, bucket, subsample).
+        train: ``data.words.train`` (model, epoch, lr, ws, min_count, minn, maxn, bucket, subsample, seed).
 
     Returns:
         ``out_path``.
     """
-    import fasttext
+    from gensim.models import FastText
+    from gensim.models.fasttext import save_facebook_model
 
-    text = [line.strip() for line in transcripts if line.strip()]
-    if not text:
+    sentences = [line.split() for line in transcripts if line.strip()]
+    if not sentences:
         raise ConfigError("data.words.fallback=train needs transcripts, but the corpus has no spoken words")
+    kind = str(train.get("model", "skipgram"))
+    if kind not in ("skipgram", "cbow"):
+        raise ConfigError(f"data.words.train.model must be skipgram or cbow, got {kind!r}")
+    epochs = int(train.get("epoch", 10))
+    model = FastText(
+        vector_size=int(dim),
+        sg=int(kind == "skipgram"),
+        alpha=float(train.get("lr", 0.05)),
+        window=int(train.get("ws", 5)),
+        min_count=int(train.get("min_count", 1)),
+        min_n=int(train.get("minn", 3)),
+        max_n=int(train.get("maxn", 6)),
+        bucket=int(train.get("bucket", 100000)),
+        sample=float(train.get("subsample", 1e-3)),
+        seed=int(train.get("seed", 1)),
+        workers=1,
+    )
+    model.build_vocab(corpus_iterable=sentences)
+    model.train(corpus_iterable=sentences, total_examples=len(sentences), epochs=epochs)
+    if not np.isfinite(model.wv.vectors_vocab).all():
+        raise ConfigError("training the fallback fastText model diverged; lower data.words.train.lr "
+                          "or give fastText vectors in data.words.vectors")
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_path.parent) as tmp:
-        corpus = Path(tmp) / "transcripts.txt"
-        corpus.write_text("\n".join(text) + "\n", encoding="utf-8")
-        try:
-            model = fasttext.train_unsupervised(
-                str(corpus),
-                model=str(train.get("model", "skipgram")),
-                dim=int(dim),
-                epoch=int(train.get("epoch", 10)),
-                lr=float(train.get("lr", 0.05)),
-                ws=int(train.get("ws", 5)),
-                minCount=int(train.get("min_count", 1)),
-                minn=int(train.get("minn", 3)),
-                maxn=int(train.get("maxn", 6)),
-                bucket=int(train.get("bucket", 100000)),
-                t=float(train.get("subsample", 1e-3)),
-                # fastText initialises only block i of 10 equal blocks of the input matrix in
-                # thread i, so with fewer than 10 threads part of it stays uninitialised and
-                # training randomly fails with "Encountered NaN" (measured: up to 100 % of runs
-                # with 1 thread on small corpora, 0 of 180 with 10).
-                thread=FASTTEXT_MIN_THREADS,
-                verbose=0,
-            )
-        except RuntimeError as err:  # fastText's training failure: "Encountered NaN." (divergence)
-            raise ConfigError(
-                f"training the fallback fastText model failed ({err}); lower data.words.train.lr "
-                f"or give fastText vectors in data.words.vectors"
-            ) from None
         staged = Path(tmp) / out_path.name
-        model.save_model(str(staged))
+        save_facebook_model(model, str(staged))
         os.replace(staged, out_path)
     return out_path

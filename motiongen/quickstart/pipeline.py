@@ -193,7 +193,25 @@ def rotation_block(fmt):
 
 
 def run_quickstart(options: QuickstartOptions):
-    """Run every stage; returns the :class:`~motiongen.quickstart.report.QuickstartReport`."""
+    """Run every stage; returns the :class:`~motiongen.quickstart.report.QuickstartReport`.
+
+    Every numeric library runs on one thread (torch, and BLAS/OpenMP through threadpoolctl): their
+    reductions are split by thread count, so this gives the same report, bit for bit, on any machine
+    of the same CPU architecture, and the tiny model gains nothing from more threads.
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(1):
+            return _run_stages(options)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run_stages(options: QuickstartOptions):
     from motiongen.cache.build import build_cache
     from motiongen.export.registry import arkit_curves
     from motiongen.quickstart.corpus import build_corpus

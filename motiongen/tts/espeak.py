@@ -45,6 +45,7 @@ _espeakEVENT_PHONEME = 7
 _POS_CHARACTER = 1
 _espeakCHARS_UTF8 = 1
 _espeakRATE = 1
+_SYNTH_SEED = 1  # espeak_ng_SetRandSeed before every utterance
 _EE_OK = 0
 
 _EDGE_PUNCTUATION = ".,;:!?\"'()[]{}\u201c\u201d\u2018\u2019-"
@@ -139,6 +140,8 @@ class _Engine:
         self.lib.espeak_SetSynthCallback.argtypes = [_SynthCallback]
         self.lib.espeak_SetVoiceByProperties.argtypes = [ctypes.POINTER(_VoiceSpec)]
         self.lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        self.lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
+        self.lib.espeak_ng_SetRandSeed.restype = None
         self.lib.espeak_Synth.argtypes = [
             ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
             ctypes.c_uint, ctypes.POINTER(ctypes.c_uint), ctypes.c_void_p,
@@ -178,6 +181,10 @@ class _Engine:
         _check(self.lib.espeak_SetVoiceByProperties(ctypes.byref(spec)), "espeak_SetVoiceByProperties")
         _check(self.lib.espeak_SetParameter(_espeakRATE, rate, 0), "espeak_SetParameter(rate)")
         self._chunks, self._word_events, self._phoneme_events = [], [], []
+        # eSpeak NG's voicing noise draws from its own random generator, seeded from the clock unless
+        # set. Seeded before every utterance, the same utterances spoken in the same order give the
+        # same audio in every process (the engine also carries state from one utterance to the next).
+        self.lib.espeak_ng_SetRandSeed(_SYNTH_SEED)
         encoded = text.encode("utf-8") + b"\0"
         buffer = ctypes.create_string_buffer(encoded, len(encoded))
         _check(
