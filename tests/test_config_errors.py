@@ -77,6 +77,12 @@ def test_unknown_nested_key_lists_its_siblings(capsys):
     assert "+model.network.nosuch=..." in err
 
 
+@pytest.mark.parametrize("data", ["beat", "beat2", "slovo"])
+def test_preprocess_without_a_corpus_folder(capsys, data):
+    err = one_line_error(capsys, ["preprocess", f"data={data}"])
+    assert "data.root is not set" in err
+
+
 def test_unparsable_override(capsys):
     err = one_line_error(capsys, ["train", "experiment"])
     assert "cannot read override 'experiment'" in err and "key=value" in err

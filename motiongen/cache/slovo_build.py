@@ -186,8 +186,13 @@ def build_slovo_cache(cfg, progress: bool = True) -> BuildSummary:
     Raises:
         ConfigError: a setting that cannot work, or no video could be cached.
     """
+    from omegaconf import OmegaConf
+
     started = time.perf_counter()
     data = cfg.data
+    if OmegaConf.is_missing(data, "root") or not data.root:
+        raise ConfigError("data.root is not set: give the Slovo folder, e.g. motiongen preprocess data=slovo "
+                          "data.root=/data/slovo")
     if str(data.segment) not in SEGMENTS:
         raise ConfigError(f"data.segment must be one of {SEGMENTS}, got {data.segment!r}")
     cache_dir = Path(str(data.cache_dir)).expanduser().resolve()
