@@ -35,7 +35,10 @@ def compose(config_name: str = "train", overrides: list[str] | None = None):
     try:
         return _hydra_compose(config_name, overrides)
     except HydraException as err:
-        def plain(attempt: list[str]) -> dict:
-            return OmegaConf.to_container(_hydra_compose(config_name, attempt), resolve=False)
+        def plain(attempt: list[str]) -> dict | None:
+            try:
+                return OmegaConf.to_container(_hydra_compose(config_name, attempt), resolve=False)
+            except HydraException:
+                return None
 
         raise RenderError(composition_error_message(err, CONF_DIR, config_name, overrides, plain)) from None

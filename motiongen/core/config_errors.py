@@ -100,16 +100,13 @@ def _missing_option(err: Exception, conf_dir: Path, config_file: str, overrides:
 
 
 def _unknown_key(key: str, conf_dir: Path, config_file: str, overrides: Sequence[str],
-                 compose_plain: Callable[[list[str]], Mapping]) -> str:
+                 compose_plain: Callable[[list[str]], Mapping | None]) -> str:
     override = _override_named(key, overrides)
     others = [item for item in overrides if item != override]
-    tree: Mapping | None = None
-    for attempt in (others, []):
-        try:
-            tree = compose_plain(list(attempt))
-            break
-        except Exception:  # the other overrides may be wrong too: fall back to the plain config
-            continue
+    # The config as the other overrides make it; if one of them is wrong too, the plain config.
+    tree = compose_plain(others)
+    if tree is None and others:
+        tree = compose_plain([])
     message = f"{override}: {config_file} has no setting {key!r}"
     if tree is None:
         return message
@@ -127,7 +124,7 @@ def _unknown_key(key: str, conf_dir: Path, config_file: str, overrides: Sequence
 
 
 def composition_error_message(err: Exception, conf_dir: str | Path, config_name: str, overrides: Sequence[str],
-                              compose_plain: Callable[[list[str]], Mapping]) -> str:
+                              compose_plain: Callable[[list[str]], Mapping | None]) -> str:
     """One line explaining why Hydra could not compose ``config_name`` from ``overrides``.
 
     Args:
@@ -137,7 +134,8 @@ def composition_error_message(err: Exception, conf_dir: str | Path, config_name:
         config_name: the primary config (``"config"``, ``"evaluate"``, ...).
         overrides: the overrides as given.
         compose_plain: composes ``config_name`` from a list of overrides and returns it as plain nested
-            dicts (unresolved); used to find the keys closest to a misspelt one.
+            dicts (unresolved), or None when Hydra cannot compose it either; used to find the keys
+            closest to a misspelt one.
     """
     conf_dir = Path(conf_dir)
     config_file = f"{config_name}.yaml"
