@@ -1,5 +1,6 @@
 """The ``motiongen`` entry point imports a command's module only when that command is named, so
-``motiongen --help`` and ``motiongen inspect`` do not pay for torch, Lightning or Hydra."""
+``motiongen --help`` and ``motiongen inspect`` do not pay for torch, Lightning or Hydra, and a config
+mistake is reported before torch loads."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import contextlib, io, json, sys
 from motiongen.cli import main
 with contextlib.redirect_stdout(io.StringIO()) as out:
     try:
-        main(sys.argv[1:])
+        code = main(sys.argv[1:])
     except SystemExit as done:
         code = done.code
 print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.modules)}))
@@ -29,8 +30,8 @@ print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.mod
 
 
 def loaded_after(*argv: str) -> dict:
-    """Run ``motiongen ARGV`` (``--help`` style: argparse exits) in a fresh interpreter; what it printed,
-    its exit code and every module it had imported."""
+    """Run ``motiongen ARGV`` in a fresh interpreter; what it printed on stdout, its exit code and every
+    module it had imported."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     result = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, env=env, cwd=REPO,
                             timeout=120, check=True)
@@ -62,6 +63,13 @@ def test_a_commands_help_imports_only_that_command(command):
     assert set(commands(probe["modules"])) <= {own, "motiongen.commands.hydra_command"}
     assert own in probe["modules"]
     assert heavy(probe["modules"]) == []
+
+
+@pytest.mark.parametrize("command", ["train", "preprocess", "sweep", "evaluate", "train-evaluator"])
+def test_a_config_mistake_is_reported_before_torch_loads(command):
+    probe = loaded_after(command, "nonexistent_key=1")
+    assert probe["code"] == 2
+    assert not {"torch", "lightning", "ray"} & set(heavy(probe["modules"]))
 
 
 def test_every_command_parses_its_arguments(capsys):

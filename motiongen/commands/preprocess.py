@@ -62,13 +62,13 @@ def print_summary(summary) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    cfg = compose_command_config(args, logging.WARNING)  # a config mistake is reported before the builders load
     from omegaconf import OmegaConf
 
     from motiongen.cache.build import SUMMARY, BuildSummary, build_cache
     from motiongen.core.errors import MotiongenError
     from motiongen.output_folders import is_owned
 
-    cfg = compose_command_config(args, logging.WARNING)
     if OmegaConf.select(cfg, "data.reader", default="beat") == "beat2":
         from motiongen.cache.beat2_build import build_beat2_cache as build_cache
     try:
