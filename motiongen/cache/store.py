@@ -14,10 +14,11 @@
         entry.json               sources (size, mtime, sha256), settings hash, warnings, ...
 
 Every builder first calls :func:`claim_cache_folder`: a cache is written only into a new or empty
-folder, or one an earlier build marked as a motiongen cache. A take entry is written into a temporary folder ``takes/.partial-<take_id>-<random>`` and moved to
-``takes/<take_id>`` with one ``os.replace`` (atomic on POSIX), so an interrupted run leaves either
-the complete entry or none; a replaced entry is first renamed aside, then deleted. Leftover
-``.partial-*`` / ``.stale-*`` folders are removed at the start of the next build.
+folder, or one an earlier build marked as a motiongen cache. A take entry is written into a
+temporary folder ``takes/.partial-<take_id>-<random>`` and moved to ``takes/<take_id>`` with one
+``os.replace`` (atomic on POSIX), so an interrupted run leaves either the complete entry or none;
+a replaced entry is first renamed aside, then deleted. Leftover ``.partial-*`` / ``.stale-*``
+folders are removed at the start of the next build.
 """
 
 from __future__ import annotations

@@ -63,6 +63,7 @@ def print_summary(summary) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cfg = compose_command_config(args, logging.WARNING)  # a config mistake is reported before the builders load
+
     from omegaconf import OmegaConf
 
     from motiongen.cache.build import SUMMARY, BuildSummary, build_cache

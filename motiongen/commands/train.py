@@ -26,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cfg = compose_command_config(args, logging.INFO)  # a config mistake is reported before torch loads
+
     from motiongen.evaluation.validation import train_with_validation_metrics
 
     result = train_with_validation_metrics(cfg)

@@ -30,6 +30,11 @@ from motiongen.core.skeleton import POSITION_CHANNELS, Skeleton
 
 logger = logging.getLogger(__name__)
 
+ROTATION_CHANNELS = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
+# What np.loadtxt accepts as a float (Python's float() also takes "1_000" and non-ASCII digits).
+_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf(?:inity)?)",
+                     re.IGNORECASE | re.ASCII)
+
 
 class TruncatedBvhError(InputFileError):
     """A BVH whose motion block ends early: fewer complete frame rows than its ``Frames:`` header
@@ -51,11 +56,6 @@ class TruncatedBvhError(InputFileError):
     def with_remedy(self, remedy: str | None) -> TruncatedBvhError:
         """The same error with ``remedy`` (the interface's words, or None for none) instead."""
         return TruncatedBvhError(self.path, self.problem, self.line, remedy)
-
-ROTATION_CHANNELS = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
-# What np.loadtxt accepts as a float (Python's float() also takes "1_000" and non-ASCII digits).
-_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf(?:inity)?)",
-                     re.IGNORECASE | re.ASCII)
 
 
 @dataclass
