@@ -30,6 +30,7 @@ from motiongen.evaluation.corpus import (
     require_skeleton,
 )
 from motiongen.evaluation.evaluator_files import evaluator_dir, read_evaluator
+from motiongen.evaluation.metrics.beat_align import BEAT_START_S
 from motiongen.evaluation.positions import upper_body_mean_speed
 from motiongen.evaluation.scoring import (
     Evaluators,
@@ -150,6 +151,10 @@ def assemble_reference(fps: float, takes: list[ReferenceTake], evaluators: Evalu
     beat_joint = None
     if roles.gesture and settings.beat_joint in roles.joint_names:
         beat_joint = settings.beat_joint
+        short = sum(t.frames <= BEAT_START_S * fps for t in takes)
+        if short:
+            log.warning("BEAT's BeatAlign scores each take from %g s on: %d of %d takes are not longer and get none",
+                        BEAT_START_S, short, len(takes))
     elif roles.gesture:
         log.warning("BeatAlign joint %s is not among the gesture joints; BeatAlign not computed", settings.beat_joint)
     return Reference(
