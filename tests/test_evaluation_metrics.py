@@ -20,6 +20,7 @@ from motiongen.evaluation.metrics import (
     onset_frames_to_seconds,
     onsets_emage,
     srgr,
+    srgr_normalised,
     wind,
 )
 from motiongen.evaluation.metrics.srgr import frame_semantic_scores
@@ -157,12 +158,14 @@ def test_srgr_of_ground_truth_is_one_and_falls_with_error():
     rng = np.random.default_rng(5)
     target = rng.normal(scale=30.0, size=(50, 4, 3))
     semantic = np.linspace(0.1, 0.9, 50)
-    assert srgr(target, target, semantic) == 1.0
+    assert srgr_normalised(target, target, semantic) == 1.0
+    assert srgr(target, target, semantic) == pytest.approx(semantic.mean() / 0.165)  # BEAT's scale
     wrong = target.copy()
     wrong[:25, :2] += 10.0  # half the joints of the first half of the frames off by 30 degrees in total
     weights_first_half = semantic[:25].sum() / semantic.sum()
-    assert srgr(wrong, target, semantic) == pytest.approx(1.0 - 0.5 * weights_first_half)
-    assert np.isnan(srgr(target, target, np.zeros(50)))
+    assert srgr_normalised(wrong, target, semantic) == pytest.approx(1.0 - 0.5 * weights_first_half)
+    assert srgr(wrong, target, semantic) == pytest.approx((semantic.sum() - 0.5 * semantic[:25].sum()) / 50 / 0.165)
+    assert np.isnan(srgr_normalised(target, target, np.zeros(50)))
 
 
 def test_frame_semantic_scores_follow_segments():

@@ -3,8 +3,9 @@
 The transcriptions below restate, line by line, what the released code computes (file and line
 cited; all are public repositories):
 
-* BEAT/CaMN — PantoMatrix/PantoMatrix @ 3a7c079, ``scripts/BEAT_2022/utils/metric.py`` (class
-  ``alignment``) as ``scripts/BEAT_2022/camn_trainer.py`` calls it (lines 173-174, 199-202, 208);
+* BEAT/CaMN — PantoMatrix/PantoMatrix @ 3a7c079, ``scripts/BEAT_2022/utils/metric.py`` (classes
+  ``alignment``, ``SRGR``, ``L1div``) and ``dataloaders/data_tools.py`` (``FIDCalculator``) as
+  ``scripts/BEAT_2022/test.py`` calls them (75-77, 152-153, 188-190, 200-208, 214-220);
 * EMAGE — the same commit, ``scripts/EMAGE_2024/utils/metric.py`` (class ``alignment``) as
   ``scripts/EMAGE_2024/test.py`` (145-146) and ``emage_trainer.py`` (776-780, 818) call it, and
   PantoMatrix @ 0bbb03d ``emage_evaltools/mertic.py`` (``LVDFace``, ``MSEFace``) and
@@ -62,7 +63,7 @@ def _smooth_gesture(frames, joints, seed):
 # ---------------------------------------------------------------- BEAT BeatAlign (transcription)
 
 def beat_published_onsets(y, t_start=10, t_end=500, sr=SR):
-    """metric.py 58-72 (``load_audio(without_file=True)``) and 172 (``frames_to_time``)."""
+    """metric.py 58-72 (``load_audio(without_file=True)``, test.py 152-153, 206) and 172 (``frames_to_time``)."""
     import librosa
 
     short_y = y[t_start * sr:t_end * sr]  # 63
@@ -125,7 +126,7 @@ def test_beat_align_through_evaluate_equals_the_transcription_on_beats_141_chann
         # the evaluated pose: 141 Euler-degree channels (BVH channel order) of the 47 joints, 15 fps
         pose141 = np.concatenate([joint_euler(template, joints, g, name) for name in joints], axis=1)[::2]
         expected.append(beat_published_align(audio_bt, pose141))
-    assert row["beat_align"] == pytest.approx(np.mean(expected), abs=1e-9)  # camn_trainer.py 202, 208
+    assert row["beat_align"] == pytest.approx(np.mean(expected), abs=1e-9)  # test.py 206-208, 214
     assert 0.0 < row["beat_align"] < 1.0 and row["beat_align_16k"] != row["beat_align"]
 
 
@@ -320,3 +321,55 @@ def test_wind_is_saids_mean_of_ten_five_component_fits():
     ours = m.wind(generated, real)  # defaults: K = 5, 10 repetitions
     assert ours == pytest.approx(said_published_wind(generated, real), rel=1e-6)
     assert ours != pytest.approx(m.wind(generated, real, components=5, repeats=1), rel=1e-3)
+
+
+# ---------------------------------------------------------------- BEAT L1div, SRGR, Fréchet distance (transcription)
+
+def test_l1div_and_srgr_are_beats_on_the_euler_pose():
+    template, joints = _beat_template()
+    rng = np.random.default_rng(50)
+    takes = []
+    for seed, frames in ((51, 90), (52, 70)):
+        generated = _smooth_gesture(frames, len(joints), seed)
+        target = generated + rng.normal(scale=0.03, size=generated.shape)  # radians: some joints within 4 degrees
+        semantic = rng.uniform(size=frames) * (rng.uniform(size=frames) > 0.4)
+        euler = lambda a: np.concatenate([joint_euler(template, joints, a, n) for n in joints], axis=1)  # noqa: E731
+        takes.append((euler(generated), euler(target), semantic))  # BEAT's 141-value Euler-degree poses
+    l1_sum = l1_counter = srgr_sum = srgr_counter = 0
+    for results, targets, semantic in takes:
+        results = results.copy()  # L1div.run, metric.py 16-22 (test.py 190 calls it per take)
+        l1_counter += results.shape[0]
+        mean = np.mean(results, 0)
+        for i in range(results.shape[0]):
+            results[i, :] = abs(results[i, :] - mean)
+        l1_sum += np.sum(results)
+    for results, targets, semantic in takes:  # SRGR(4, 47).run, metric.py 34-46 (test.py 76, 203)
+        results = results.reshape(-1, 47, 3)
+        targets = targets.reshape(-1, 47, 3)
+        diff = np.sum(abs(results - targets), 2)
+        success = np.where(diff < 4, 1.0, 0.0)
+        for i in range(success.shape[0]):
+            success[i, :] *= semantic[i] * (1 / 0.165)
+        rate = np.sum(success) / (success.shape[0] * success.shape[1])
+        srgr_counter += success.shape[0]
+        srgr_sum += rate * success.shape[0]
+    assert m.l1div([g for g, _, _ in takes]) == pytest.approx(l1_sum / l1_counter, rel=1e-12)  # avg, 23-24
+    ours = m.srgr(np.concatenate([g.reshape(len(g), -1, 3) for g, _, _ in takes]),
+                  np.concatenate([t.reshape(len(t), -1, 3) for _, t, _ in takes]),
+                  np.concatenate([s for _, _, s in takes]))
+    assert ours == pytest.approx(srgr_sum / srgr_counter, rel=1e-12)  # avg, 48-49
+    assert 0.0 < ours
+
+
+def test_frechet_distance_is_beats_pytorch_fid_form():
+    from scipy import linalg
+
+    rng = np.random.default_rng(60)
+    a, b = rng.normal(size=(200, 5)), rng.normal(loc=0.3, scale=1.4, size=(150, 5)) @ rng.normal(size=(5, 5))
+    mu1, sigma1 = np.mean(a, axis=0), np.cov(a, rowvar=False)  # data_tools.py 418-421
+    mu2, sigma2 = np.mean(b, axis=0), np.cov(b, rowvar=False)
+    covmean, _ = linalg.sqrtm(sigma1.dot(sigma2), disp=False)  # 464
+    covmean = covmean.real if np.iscomplexobj(covmean) else covmean  # 473-477
+    diff = mu1 - mu2
+    expected = diff.dot(diff) + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean)  # 479-482 (test.py 220)
+    assert m.frechet_distance_of_features(a, b) == pytest.approx(expected, rel=1e-9)

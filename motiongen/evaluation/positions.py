@@ -25,15 +25,24 @@ def joint_positions(template, joint_names, axis_angle: np.ndarray, output_names=
     return positions[:, [skeleton.names.index(name) for name in wanted]]
 
 
-def joint_euler(template, joint_names, axis_angle: np.ndarray, name: str) -> np.ndarray:
-    """Local Euler angles ``(F, 3)`` in degrees of the generated joint ``name``, in its BVH channel
-    order (the values a BEAT ``.bvh`` line holds for it), from ``axis_angle (F, 3J)`` radians."""
+def joints_euler(template, joint_names, axis_angle: np.ndarray, names=None) -> np.ndarray:
+    """Local Euler angles ``(F, K, 3)`` in degrees of the generated joints ``names`` (default: all J),
+    each in its BVH channel order (the values a BEAT ``.bvh`` line holds), from ``axis_angle (F, 3J)``
+    radians (principal range: a BVH file may hold the same rotation unwrapped)."""
     from motiongen.core.rotations import axis_angle_to_quaternion, joints_quaternion_to_euler
 
-    index = list(joint_names).index(name)
-    order = template.skeleton.rotation_orders[template.skeleton.names.index(name)]
-    rotations = np.asarray(axis_angle, dtype=np.float64)[:, 3 * index: 3 * index + 3]
-    return joints_quaternion_to_euler(axis_angle_to_quaternion(rotations[:, None]), [order])[:, 0]
+    skeleton = template.skeleton
+    names = list(joint_names) if names is None else list(names)
+    columns = list(joint_names)
+    rotations = np.asarray(axis_angle, dtype=np.float64).reshape(len(axis_angle), len(columns), 3)
+    chosen = rotations[:, [columns.index(name) for name in names]]
+    orders = [skeleton.rotation_orders[skeleton.names.index(name)] for name in names]
+    return joints_quaternion_to_euler(axis_angle_to_quaternion(chosen), orders)
+
+
+def joint_euler(template, joint_names, axis_angle: np.ndarray, name: str) -> np.ndarray:
+    """Local Euler angles ``(F, 3)`` in degrees of the generated joint ``name`` (see :func:`joints_euler`)."""
+    return joints_euler(template, joint_names, axis_angle, [name])[:, 0]
 
 
 def mean_joint_speed(template, joint_names, sequences, fps: float, output_names=None) -> np.ndarray:

@@ -143,6 +143,7 @@ def score_row(reference: Reference, evaluators: Evaluators, gestures: list[np.nd
               faces: list[np.ndarray | None], template=None, joint_names=()) -> dict:
     """Every metric of generated motion: ``gestures[i]`` ``(K, F_i, 3J)`` radians and ``faces[i]``
     ``(K, F_i, C)`` weights for reference take i (None where the role is absent)."""
+    from motiongen.evaluation.positions import joints_euler
     from motiongen.evaluation.sync import sync_scores
 
     row: dict = {}
@@ -155,14 +156,15 @@ def score_row(reference: Reference, evaluators: Evaluators, gestures: list[np.nd
         row["diversity_features"] = m.feature_diversity(features) if len(features) >= 2 else NOT_COMPUTED
         normalised = [reference.gesture_normaliser(g) for _, g in samples]
         row["diversity_chunked"] = m.chunked_diversity(normalised, reference.gesture_windows)
-        row["l1div"] = float(sum(np.abs(g - g.mean(axis=0)).sum() for _, g in samples) / sum(len(g) for _, g in samples))
+        eulers = [joints_euler(template, joint_names, g) for _, g in samples]  # (F, J, 3) degrees, BEAT's pose
+        row["l1div"] = m.l1div([e.reshape(len(e), -1) for e in eulers])
         row.update(beat_rows(reference, samples, template, joint_names))
-        labelled = [(t, g) for t, g in samples if t.semantic is not None]
+        labelled = [(t, e) for (t, _), e in zip(samples, eulers) if t.semantic is not None]
         if labelled:
-            degrees = lambda a: np.degrees(a.reshape(len(a), -1, 3))  # noqa: E731
-            row["srgr"] = m.srgr(np.concatenate([degrees(g) for _, g in labelled]),
-                                 np.concatenate([degrees(t.gesture) for t, _ in labelled]),
-                                 np.concatenate([t.semantic for t, _ in labelled]))
+            args = (np.concatenate([e for _, e in labelled]),
+                    np.concatenate([joints_euler(template, joint_names, t.gesture) for t, _ in labelled]),
+                    np.concatenate([t.semantic for t, _ in labelled]))
+            row["srgr"], row["srgr_normalised"] = m.srgr(*args), m.srgr_normalised(*args)
     if has_face:
         samples = [(take, f[k]) for take, f in zip(reference.takes, faces) for k in range(len(f))]
         generated = [f for _, f in samples]

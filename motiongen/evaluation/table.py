@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 #: (key, header, better direction) in the order of the paper tables: gesture, then face, then sync.
-#: Every column is the published computation (docs/metrics.md); "BeatAlign 16k" is motiongen's variant
-#: of BEAT's BeatAlign with the onset times at the audio's true rate.
+#: Every column is the published computation (docs/metrics.md) except motiongen's named variants:
+#: "BeatAlign 16k" (BEAT's BeatAlign with onset times at the audio's true rate) and "SRGR norm."
+#: (SRGR divided by the semantic weights' sum, so the ground truth scores 1).
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("fgd", "FGD", "↓"), ("beat_align", "BeatAlign", "↑"), ("beat_align_16k", "BeatAlign 16k", "↑"), ("bc", "BC", "↑"),
-    ("srgr", "SRGR", "↑"),
+    ("srgr", "SRGR", "↑"), ("srgr_normalised", "SRGR norm.", "↑"),
     ("l1div", "L1div", "↑"), ("diversity_features", "Diversity", "↑"), ("diversity_chunked", "Div. (chunked)", "↑"),
     ("fd_face", "FD", "↓"), ("wind_face", "WInD", "↓"), ("face_mse", "MSE", "↓"), ("face_lvd", "LVD", "↓"),
     ("mouth_mse", "MSE mouth", "↓"), ("mouth_lvd", "LVD mouth", "↓"),

@@ -31,7 +31,7 @@ from motiongen.evaluation.metrics.sign import (
     top_k_accuracy,
     travel_ratio,
 )
-from motiongen.evaluation.metrics.srgr import frame_semantic_scores, srgr
+from motiongen.evaluation.metrics.srgr import frame_semantic_scores, srgr, srgr_normalised
 from motiongen.evaluation.metrics.wind import wind
 
 __all__ = [
@@ -39,6 +39,6 @@ __all__ = [
     "decimate", "gaussian_alignment", "onset_frames_beat", "onset_frames_to_seconds", "onsets_emage", "trimmed_frames",
     "upper_body_joints",
     "chunked_diversity", "feature_diversity", "l1div", "face_lvd", "face_mse", "mouth_channels",
-    "feature_statistics", "frechet_distance", "frechet_distance_of_features", "frame_semantic_scores", "srgr", "wind",
+    "feature_statistics", "frechet_distance", "frechet_distance_of_features", "frame_semantic_scores", "srgr", "srgr_normalised", "wind",
     "active_duration", "duration_ratio", "dtw_mje", "joint_error_matrix", "path_length", "top_k_accuracy", "travel_ratio",
 ]

@@ -11,7 +11,9 @@
   Here the clips are consecutive chunks of ``chunk_frames`` frames of each generated take,
   normalised with the training statistics.
 * :func:`l1div` — BEAT/EMAGE ``L1div``: Σ |x − mean_t x| over all frames and channels, divided by
-  the number of frames (``L1div.run`` then ``avg`` with one call per sequence).
+  the number of frames (``L1div.run`` then ``avg`` with one call per sequence; a set pools the
+  sums and frame counts of its takes). BEAT (``scripts/BEAT_2022/test.py`` 188-190) runs it on
+  the generated Euler angles in degrees of its 47 joints, as motiongen's evaluation does.
 """
 
 from __future__ import annotations
@@ -60,7 +62,11 @@ def chunked_diversity(motions: list[np.ndarray], chunk_frames: int, group: int =
     return total / weight if weight else None
 
 
-def l1div(motion: np.ndarray) -> float:
-    """BEAT/EMAGE L1div of ``motion (T, D)``: ``Σ_{t,d} |x_t,d − mean_t x_·,d| / T``."""
-    motion = _matrix(motion, "motion", 1)
-    return float(np.abs(motion - motion.mean(axis=0)).sum() / motion.shape[0])
+def l1div(motions) -> float:
+    """BEAT/EMAGE L1div of takes ``[(T_i, D)]`` (or one ``(T, D)`` array):
+    ``Σ_i Σ_{t,d} |x_t,d − mean_t x_·,d| / Σ_i T_i`` (each take centred on its own mean)."""
+    motions = [motions] if isinstance(motions, np.ndarray) and motions.ndim == 2 else list(motions)
+    motions = [_matrix(motion, "motion", 1) for motion in motions]
+    if not motions:
+        raise ValueError("L1div needs at least one take")
+    return float(sum(np.abs(x - x.mean(axis=0)).sum() for x in motions) / sum(len(x) for x in motions))
