@@ -368,7 +368,7 @@ def test_frechet_distance_is_beats_pytorch_fid_form():
     a, b = rng.normal(size=(200, 5)), rng.normal(loc=0.3, scale=1.4, size=(150, 5)) @ rng.normal(size=(5, 5))
     mu1, sigma1 = np.mean(a, axis=0), np.cov(a, rowvar=False)  # data_tools.py 418-421
     mu2, sigma2 = np.mean(b, axis=0), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(sigma1.dot(sigma2), disp=False)  # 464
+    covmean = linalg.sqrtm(sigma1.dot(sigma2))  # 464 (disp=False is scipy's behaviour now)
     covmean = covmean.real if np.iscomplexobj(covmean) else covmean  # 473-477
     diff = mu1 - mu2
     expected = diff.dot(diff) + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean)  # 479-482 (test.py 220)
