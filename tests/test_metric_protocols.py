@@ -25,7 +25,7 @@ from scipy.signal import argrelextrema
 
 from motiongen.evaluation import metrics as m
 from motiongen.evaluation.positions import joint_euler, joint_positions
-from motiongen.evaluation.scoring import Reference, ReferenceTake, beat_rows
+from motiongen.evaluation.scoring import Reference, ReferenceTake, beat_metrics
 
 SR = 16_000
 
@@ -119,7 +119,7 @@ def test_beat_align_through_evaluate_equals_the_transcription_on_beats_141_chann
     reference = Reference(fps=fps, takes=takes, gesture_windows=None, face_windows=None, gesture_features=None,
                           face_features=None, gesture_normaliser=None, face_channels=(), beat_joint=m.BEAT_ALIGN_JOINT,
                           bc_joints=None, bc_mean_speed=None, wind_components=5, wind_repeats=10)
-    row = beat_rows(reference, list(zip(takes, gestures)), template, joints)
+    row = beat_metrics(reference, list(zip(takes, gestures)), template, joints)
     audio_bt = beat_published_onsets(wave)
     expected = []
     for g in gestures:
@@ -203,7 +203,7 @@ def test_emage_bc_through_evaluate_equals_the_transcription_and_weights_takes_by
     reference = Reference(fps=fps, takes=takes, gesture_windows=None, face_windows=None, gesture_features=None,
                           face_features=None, gesture_normaliser=None, face_channels=(), beat_joint=None,
                           bc_joints=bc_joints, bc_mean_speed=mean_speed, wind_components=5, wind_repeats=10)
-    row = beat_rows(reference, list(zip(takes, gestures)), template, joints)
+    row = beat_metrics(reference, list(zip(takes, gestures)), template, joints)
 
     align, total_length = 0.0, 0
     mmae = np.ones(len(names))
@@ -373,3 +373,26 @@ def test_frechet_distance_is_beats_pytorch_fid_form():
     diff = mu1 - mu2
     expected = diff.dot(diff) + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean)  # 479-482 (test.py 220)
     assert m.frechet_distance_of_features(a, b) == pytest.approx(expected, rel=1e-9)
+
+
+def test_emage_bc_on_an_smplx_skeleton_uses_emages_own_joint_indices():
+    from motiongen.core.smplx_skeleton import SMPLX_JOINT_NAMES
+    from motiongen.corpus.beat2_format import smplx_skeleton_template
+
+    template, names = smplx_skeleton_template(), list(SMPLX_JOINT_NAMES)
+    fps, seconds = 30.0, 10.0
+    wave = _speech_like(seconds, 70)
+    gesture = _smooth_gesture(int(seconds * fps), len(names), 71)
+    bc_joints = m.upper_body_joints(template.skeleton.names)
+    mean_speed = np.linspace(10.0, 30.0, len(bc_joints))
+    take = ReferenceTake("t", len(gesture), gesture, None, np.zeros(0, np.int64),
+                         m.onsets_emage(wave, SR, fps, len(gesture)), None, None)
+    reference = Reference(fps=fps, takes=[take], gesture_windows=None, face_windows=None, gesture_features=None,
+                          face_features=None, gesture_normaliser=None, face_channels=(), beat_joint=None,
+                          bc_joints=bc_joints, bc_mean_speed=mean_speed, wind_components=5, wind_repeats=10)
+    upper_body = [3, 6, 9, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]  # EMAGE_2024 test.py 145
+    mmae = np.ones(len(names))
+    mmae[upper_body] = mean_speed
+    joints_rec = joint_positions(template, names, gesture).reshape(len(gesture), -1)  # (n, 55 * 3)
+    expected = emage_published_bc(emage_published_onsets(wave, len(gesture)), joints_rec, mmae, upper_body)
+    assert beat_metrics(reference, [(take, gesture)], template, names)["bc"] == pytest.approx(expected, abs=1e-9)

@@ -119,7 +119,7 @@ def distribution_row(reference: Reference, evaluators: Evaluators, gesture_a, ge
             "wind_face": _wind(reference, face_a, face_b)}
 
 
-def beat_rows(reference: Reference, samples, template, joint_names) -> dict:
+def beat_metrics(reference: Reference, samples, template, joint_names) -> dict:
     """BEAT's BeatAlign (published, and with onset times at the true 16 kHz) and EMAGE's BC of
     ``samples [(ReferenceTake, (F, 3J) radians)]``."""
     from motiongen.evaluation.positions import joint_euler, joint_positions
@@ -158,7 +158,7 @@ def score_row(reference: Reference, evaluators: Evaluators, gestures: list[np.nd
         row["diversity_chunked"] = m.chunked_diversity(normalised, reference.gesture_windows)
         eulers = [joints_euler(template, joint_names, g) for _, g in samples]  # (F, J, 3) degrees, BEAT's pose
         row["l1div"] = m.l1div([e.reshape(len(e), -1) for e in eulers])
-        row.update(beat_rows(reference, samples, template, joint_names))
+        row.update(beat_metrics(reference, samples, template, joint_names))
         labelled = [(t, e) for (t, _), e in zip(samples, eulers) if t.semantic is not None]
         if labelled:
             args = (np.concatenate([e for _, e in labelled]),
