@@ -396,3 +396,22 @@ def test_emage_bc_on_an_smplx_skeleton_uses_emages_own_joint_indices():
     joints_rec = joint_positions(template, names, gesture).reshape(len(gesture), -1)  # (n, 55 * 3)
     expected = emage_published_bc(emage_published_onsets(wave, len(gesture)), joints_rec, mmae, upper_body)
     assert beat_metrics(reference, [(take, gesture)], template, names)["bc"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_bc_mean_joint_speeds_are_emages_avg_vel():
+    from motiongen.evaluation.positions import mean_joint_speed
+
+    template, joints = _beat_template()
+    names = m.upper_body_joints(template.skeleton.names)
+    takes = [_smooth_gesture(frames, len(joints), seed) for seed, frames in ((80, 50), (81, 37))]
+    all_list = []
+    for g in takes:  # EMAGE_2024 dataloaders/beat_smplx2020.py 169-184, positions of the chosen joints
+        joints_ = joint_positions(template, joints, g, names).reshape(len(g), -1).transpose(1, 0)
+        dt = 1 / 30
+        init_vel = (joints_[:, 1:2] - joints_[:, :1]) / dt
+        middle_vel = (joints_[:, 2:] - joints_[:, 0:-2]) / (2 * dt)
+        final_vel = (joints_[:, -1:] - joints_[:, -2:-1]) / dt
+        vel_seq = np.concatenate([init_vel, middle_vel, final_vel], 1).transpose(1, 0).reshape(len(g), len(names), 3)
+        all_list.append(np.linalg.norm(vel_seq, axis=2))
+    avg_vel = np.mean(np.concatenate(all_list, axis=0), axis=0)  # 185
+    np.testing.assert_allclose(mean_joint_speed(template, joints, takes, 30.0, names), avg_vel, rtol=1e-12)
