@@ -200,3 +200,16 @@ def test_wind_is_zero_for_the_same_set_and_grows_with_separation():
     assert wind(a, a, components=2) == pytest.approx(0.0, abs=1e-6)
     assert wind(a, b, components=2) == pytest.approx(1.0, rel=0.05)  # a pure shift moves each component by 1
     assert wind(a, c, components=2) > wind(a, b, components=2)
+
+
+def test_table_names_a_beatalign_joint_other_than_beats():
+    from motiongen.evaluation.table import markdown_table
+
+    def report(joint):
+        return {"split": "test", "takes": ["a"], "seconds_of_audio": 12.0, "evaluators": {},
+                "settings": {"beat_joint": joint},
+                "rows": [{"name": "run/last.ckpt", "beat_align": 0.5, "beat_align_16k": 0.4, "srgr_normalised": 1.0}]}
+
+    default = markdown_table(report("RightHandRing2"))
+    assert "BeatAlign 16k ↑" in default and "SRGR norm. ↑" in default and "not comparable" not in default
+    assert "reads the joint RightForeArm (beat_joint=), not BEAT's RightHandRing2" in markdown_table(report("RightForeArm"))
