@@ -8,7 +8,8 @@ Both score how close motion beats (local minima of a speed curve) sit to audio o
 at all contributes 0, as the reference's minimum over an empty set, ∞, does).
 
 **BEAT BeatAlign** (:func:`onset_frames_beat`, :func:`motion_beats_beat`; PantoMatrix
-``scripts/BEAT_2022/utils/metric.py`` ``alignment(0.3, 2)`` as ``camn_trainer.py`` calls it):
+``scripts/BEAT_2022/utils/metric.py`` ``alignment(0.3, 2)`` as ``scripts/BEAT_2022/test.py`` calls it;
+a set's score is the plain mean over takes, and a take without onsets is left out):
 
 * the speech (16 kHz) from ``t_start`` = 10 s to ``t_end`` = 500 s; onset envelope
   ``onset_strength(sr=16000)``; peaks ``onset_detect(onset_envelope=…)`` with librosa's *default*
@@ -47,11 +48,11 @@ TRUE_RATE = ONSET_SAMPLE_RATE
 
 BEAT_ORDER = 2  # BEAT/CaMN alignment(0.3, 2)
 BEAT_POSE_FPS = 15  # CaMN's evaluated pose rate
-BEAT_START_S = 10  # camn_trainer.py t_start
-BEAT_END_S = 500  # camn_trainer.py t_end
+BEAT_START_S = 10  # test.py t_start
+BEAT_END_S = 500  # test.py t_end
 #: Joint whose Euler channels BEAT scores: ``pose[36:39]`` of CaMN's 141-value ``spine_neck_141`` pose
 #: is its 13th joint, the right ring finger's middle phalanx (the indices were written for a full BVH
-#: line, where 36:39 is RightForeArm; the evaluated pose is the 47-joint one).
+#: line, where 36:39 is RightForeArm; the evaluated pose is the 47-joint one). docs/metrics.md.
 BEAT_ALIGN_JOINT = "RightHandRing2"
 
 EMAGE_ORDER = 7  # EMAGE alignment(0.3, 7, ...)
