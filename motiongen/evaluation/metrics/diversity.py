@@ -1,9 +1,9 @@
 """Diversity of generated motion: feature-space, DiffSHEG's chunked version, and L1div.
 
 * :func:`feature_diversity` — average pairwise L1 distance between the extractor features of
-  generated clips (the "Diversity" column of BEAT-style tables computed in the FGD feature space).
-  BEAT/EMAGE's ``calculate_avg_distance`` uses the L2 norm between pairs; the issue asks for L1,
-  which is what we compute (``scipy.spatial.distance.pdist(..., 'cityblock')``).
+  generated clips (the "Diversity" column of BEAT-style tables computed in the FGD feature space;
+  ``scipy.spatial.distance.pdist(..., 'cityblock')``). No released code of the papers above fixes
+  its norm or pairs (docs/metrics.md).
 * :func:`chunked_diversity` — DiffSHEG (``trainers/ddpm_beat_trainer.py``, validation): clips are
   taken in consecutive groups of 50 (all of them when fewer; a remainder past the last whole
   group is left out); a group's score is the mean over its pairs of the mean absolute difference
