@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
                                     str(extractor["gesture_joints"])) if extractor["gesture"] else None)
     settings = EvaluationSettings(
         split=cfg["split"], num_samples=int(cfg["num_samples"]), seed=int(cfg["seed"]), max_takes=cfg["max_takes"],
-        max_seconds=cfg["max_seconds"], wind_components=int(cfg["wind_components"]), beat_joint=str(cfg["beat_joint"]),
+        max_seconds=cfg["max_seconds"], wind_components=int(cfg["wind_components"]),
+        wind_repeats=int(cfg["wind_repeats"]), beat_joint=str(cfg["beat_joint"]),
         precision=str(cfg["precision"]), untrained_baseline=bool(cfg["untrained_baseline"]), sampler=dict(cfg["sampler"]),
         pretrained_gesture=pretrained)
     if is_sign_cache(cache_dir):
