@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.generation.pipeline import GenerationRequest
 
     cfg = compose("generate", _overrides(args))
-    settings = SamplerSettings(**OmegaConf.to_container(cfg.sampler))
+    settings = SamplerSettings.from_config(cfg.sampler)
     if cfg.num_samples < 1:
         raise ConfigError(f"--num-samples must be >= 1, got {cfg.num_samples}")
     if cfg.out_fps not in SUPPORTED_FPS:

@@ -27,7 +27,7 @@ from motiongen.core.errors import ConfigError
 from motiongen.core.motion_file import SampledBlocks
 from motiongen.core.motion_format import ConditionKind, ConditionStream, MotionFormat, Representation
 from motiongen.corpus.slovo_face_mesh import FaceMeshModel
-from motiongen.diffusion.samplers import SamplerSettings, sample_network
+from motiongen.diffusion.samplers import SamplerSettings, make_scheduler, sample_network
 from motiongen.diffusion.schedule import NoiseSchedule
 from motiongen.features.pipeline import extract_audio_features, extract_word_features
 from motiongen.features.recipe import AudioRecipe
@@ -360,6 +360,7 @@ class WindowSampler:
         self.num_samples = num_samples
         self.categories = {name: torch.full((num_samples,), index, dtype=torch.long) for name, index in categories.items()}
         self.generator = torch.Generator().manual_seed(seed)
+        make_scheduler(settings, assets.schedule)  # settings checked, scheduler imported, before the first window's clock
 
     def __call__(self, index: int, seed_motion: torch.Tensor) -> torch.Tensor:
         window = self.plan.window_slice(index)
@@ -443,7 +444,7 @@ def generate(assets: GenerationAssets, request: GenerationRequest,
         "window_frames": assets.window_frames,
         "first_window_frames": request.first_window_frames or assets.window_frames,
         "seed_frames": assets.seed_frames,
-        "sampler": {"kind": settings.kind, "steps": settings.steps, "eta": settings.eta, "guidance": settings.guidance},
+        "sampler": settings.describe(),
         "seed": request.seed,
         "num_samples": request.num_samples,
         "categories": _labels(assets, category_indices(assets, request)),

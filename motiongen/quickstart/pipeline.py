@@ -129,7 +129,7 @@ def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path):
     stream = assets.category_stream(ConditionKind.EMOTION)
     emotion = stream.labels[to_beat_emotion(text_emotion.label)] if stream is not None else None
     request = GenerationRequest(speech=speech, emotion=emotion, seed=options.seed,
-                                sampler=SamplerSettings(**OmegaConf.to_container(cfg.sampler)))
+                                sampler=SamplerSettings.from_config(cfg.sampler))
     source = f"estimated from the text ({text_emotion.label})" if stream is not None else "model has no emotion condition"
     generated, _ = export_generation(assets, request, folder, config=OmegaConf.to_container(cfg, resolve=True),
                                      metadata={"emotion_source": source}, overwrite=True)
