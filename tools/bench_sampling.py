@@ -46,6 +46,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--rows", nargs="+", default=list(DEFAULT_ROWS), help="name:sampler:steps[:precision]")
     parser.add_argument("--seeds", type=int, default=5, help="sampling seeds per row (mean ± std)")
     parser.add_argument("--split", default="test")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="the cache to score on (default: the first checkpoint's training cache)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="also write the Markdown report here")
     return parser.parse_args()
@@ -97,7 +99,7 @@ def main() -> None:
     if missing:
         sys.exit(f"bench_sampling: rows name {missing}, give them with --checkpoint NAME=PATH")
     first = next(iter(checkpoints.values()))
-    cache_dir = Path(load_assets(first).config["data"]["cache_dir"])
+    cache_dir = args.cache or Path(load_assets(first).config["data"]["cache_dir"])
     info = CacheInfo.load(cache_dir)
     roles = motion_roles(info)
     evaluators = load_evaluators(cache_dir, roles)

@@ -5,10 +5,13 @@ motion, as in training) it prints the arms' angular speed and acceleration (mean
 joints, deg/s and deg/s²) as ratios of the same clips' ground truth:
 
 1. **x0 prediction per timestep** — the EMA network's x̂0 from x_t = q_sample(x0, t, ε) at several
-   t: which noise levels produce a rough x̂0 (the last sampler steps hand it on unchanged);
-2. **samplers on one window** — a whole reverse run per sampler (no window chaining);
-3. **generation through windows** — ``generate`` on the whole val takes (seed chaining and
-   crossfades), with the acceleration split into frames near a window border and the rest.
+   t: which noise levels produce a rough x̂0, and how much of its error is frame-to-frame (the RMS
+   of the error's second difference; white noise of RMS σ has 2.45σ there, a smooth error ~0);
+2. **samplers on one window** — a whole reverse run per sampler (no window chaining), with the
+   acceleration ratio of the seed frames, the interior and the window's last frames apart (the
+   clip edges and the stretches the generation crossfades);
+3. **whole takes through windows** — ``generate`` on the val takes' speech (seed chaining and
+   raised-cosine crossfades), the acceleration ratio of the crossfaded frames and of the rest.
 
     python tools/diagnose_jitter.py quickstart/runs/checkpoints/last.ckpt
     python tools/diagnose_jitter.py CKPT --clips 16 --samplers ddim:25 ddim:5 dpmsolver:10 ddpm
@@ -17,6 +20,7 @@ joints, deg/s and deg/s²) as ratios of the same clips' ground truth:
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 
 import numpy as np
@@ -59,13 +63,17 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=16, help="validation clips (spread over the split)")
     parser.add_argument("--samplers", nargs="+", default=["ddim:25", "ddim:5", "dpmsolver:10", "ddpm"])
     parser.add_argument("--seeds", type=int, default=3, help="sampling seeds per sampler (mean ± std)")
+    parser.add_argument("--takes-sampler", default="ddim:25", help="sampler of part 3")
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 
     assets = load_assets(args.checkpoint)
     cfg = OmegaConf.create(assets.config)
     info = CacheInfo.load(cfg.data.cache_dir)
-    module = UWPLightningModule.load_from_checkpoint(args.checkpoint, map_location="cpu").eval()
+    hparams = torch.load(args.checkpoint, map_location="cpu", weights_only=True)["hyper_parameters"]
+    accepted = inspect.signature(UWPLightningModule).parameters
+    module = UWPLightningModule(**{key: value for key, value in hparams.items() if key in accepted}).eval()
+    module.ema_model.module.load_state_dict(assets.model.state_dict())  # a distilled student's checkpoint too
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")
     dataset = datamodule.datasets["val"]
@@ -77,6 +85,14 @@ def main() -> None:
 
     def energy(motion: torch.Tensor) -> tuple[float, float]:
         return arm_energy(info.denormalise(block.name, motion[..., part].float().numpy()), names, fps)
+
+    def accel_profile(motion: torch.Tensor) -> np.ndarray:
+        """(N,) mean arm acceleration per frame of the window (deg/s², frames 1..N-2 filled)."""
+        rotations = info.denormalise(block.name, motion[..., part].float().numpy())
+        arms = [names.index(name) for name in ARM_JOINTS]
+        clips = rotations.reshape(len(rotations), rotations.shape[1], -1, 3)[:, :, arms]
+        inner = np.mean([joint_angular_acceleration(clip, fps).mean(axis=1) for clip in clips], axis=0)
+        return np.concatenate([[inner[0]], inner, [inner[-1]]])
 
     x0 = module.motion(batch)
     cond = module.condition(batch, x0)
@@ -107,19 +123,66 @@ def main() -> None:
         print(f"| {t} | {noise_level:.3f} | {np.mean(speeds):.2f} | {np.mean(accels):.2f} | {np.mean(errors):.3f} | "
               f"{np.mean(rough):.3f} |")
 
-    print("\n2. whole reverse runs on the same clips (one window each), mean ± std over seeds")
-    print("| sampler | speed ratio | acceleration ratio |")
-    print("|---|---|---|")
+    seed_frames = module.network_cfg.seed_frames
+    regions = {"seed frames": slice(0, seed_frames), "interior": slice(seed_frames, x0.shape[1] - seed_frames),
+               "last seed-length": slice(x0.shape[1] - seed_frames, x0.shape[1])}
+    truth_profile = accel_profile(x0)
+    print(f"\n2. whole reverse runs on the same clips (one window each), mean ± std over {args.seeds} seeds; "
+          "acceleration ratio also per stretch of the window")
+    print("| sampler | speed ratio | acceleration ratio | " + " | ".join(regions) + " |")
+    print("|---|---|---|" + "---|" * len(regions))
     for spec in args.samplers:
         settings = settings_of(spec)
-        ratios = []
+        ratios, profiles = [], []
         for seed in range(args.seeds):
             with torch.no_grad():
                 motion = sample_network(network, schedule, cond, tuple(x0.shape), settings, torch.Generator().manual_seed(seed))
             speed, accel = energy(motion)
             ratios.append((speed / truth_speed, accel / truth_accel))
+            profiles.append(accel_profile(motion))
         mean, std = np.mean(ratios, axis=0), np.std(ratios, axis=0)
-        print(f"| {spec} | {mean[0]:.2f} ± {std[0]:.2f} | {mean[1]:.2f} ± {std[1]:.2f} |")
+        profile = np.mean(profiles, axis=0)
+        parts = [f"{profile[cut].mean() / truth_profile[cut].mean():.2f}" for cut in regions.values()]
+        print(f"| {spec} | {mean[0]:.2f} ± {std[0]:.2f} | {mean[1]:.2f} ± {std[1]:.2f} | " + " | ".join(parts) + " |")
+
+    whole_takes(assets, info, block, settings_of(args.takes_sampler), args.takes_sampler, args.seeds)
+
+
+def whole_takes(assets, info, block, settings: SamplerSettings, label: str, seeds: int) -> None:
+    """Part 3: the val takes generated through windows; arm acceleration in and out of the crossfades."""
+    from motiongen.evaluation.corpus import evaluation_takes
+    from motiongen.evaluation.run import _speech
+    from motiongen.generation.pipeline import GenerationRequest, _plan, generate
+
+    names, fps = list(block.names), info.fps
+    arms = [names.index(name) for name in ARM_JOINTS]
+    inside, outside, truth_accel, speeds, truth_speed = [], [], [], [], []
+    for take in evaluation_takes(info, "val"):
+        truth = np.asarray(info.block(take.take_id, block.name))
+        speech = _speech(take, len(truth), fps)
+        real = truth.reshape(len(truth), -1, 3)[:, arms]
+        truth_accel.append(joint_angular_acceleration(real, fps).mean(axis=1))
+        truth_speed.append(joint_angular_speed(real, fps).mean())
+        for seed in range(seeds):
+            request = GenerationRequest(speech=speech, seed=seed, sampler=settings)
+            generated = generate(assets, request).blocks[block.name][0]
+            plan = _plan(assets, request)
+            motion = generated.reshape(len(generated), -1, 3)[:, arms]
+            accel = joint_angular_acceleration(motion, fps).mean(axis=1)  # frame i+1 of the take
+            blended = np.zeros(len(generated), dtype=bool)
+            for index in range(1, plan.num_windows):
+                start = plan.window_slice(index).start
+                blended[max(start - 1, 0):start + plan.seed_frames + 1] = True
+            inside.append(accel[blended[1:-1]])
+            outside.append(accel[~blended[1:-1]])
+            speeds.append(joint_angular_speed(motion, fps).mean())
+    reference = np.concatenate(truth_accel).mean()
+    print(f"\n3. whole val takes through windows ({label}, {seeds} seeds, window {assets.window_frames} frames, "
+          f"crossfade {assets.seed_frames}): arm speed ratio {np.mean(speeds) / np.mean(truth_speed):.2f}; acceleration "
+          f"ratio {np.concatenate(inside + outside).mean() / reference:.2f} overall, "
+          f"{np.concatenate(inside).mean() / reference:.2f} in the crossfaded frames "
+          f"({np.concatenate(inside).size / np.concatenate(inside + outside).size:.0%} of frames), "
+          f"{np.concatenate(outside).mean() / reference:.2f} elsewhere")
 
 
 if __name__ == "__main__":
