@@ -49,6 +49,7 @@ def test_distilled_student_is_a_checkpoint_that_generate_samples_with_lcm(teache
     metadata = json.loads((out / "metadata.json").read_text())
     sampler = metadata["generation"]["sampler"]
     assert sampler["kind"] == "lcm" and sampler["steps"] == 2 and sampler["scheduler"] == "LCMScheduler"
+    assert sampler["options"]["original_inference_steps"] == 50, "the student's own grid"
 
 
 @pytest.mark.slow
