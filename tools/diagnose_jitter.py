@@ -15,6 +15,7 @@ joints, deg/s and deg/s²) as ratios of the same clips' ground truth:
 
     python tools/diagnose_jitter.py quickstart/runs/checkpoints/last.ckpt
     python tools/diagnose_jitter.py CKPT --clips 16 --samplers ddim:25 ddim:5 dpmsolver:10 ddpm
+    python tools/diagnose_jitter.py CKPT --samplers ddim:25 ddim:25+eta=1.0 --takes-sampler dpmsolver:10
 """
 
 from __future__ import annotations
@@ -43,9 +44,12 @@ def arm_energy(rotations: np.ndarray, names: list[str], fps: float) -> tuple[flo
 
 
 def settings_of(spec: str) -> SamplerSettings:
-    """``name[:steps]`` -> the settings of ``conf/sampler/<name>.yaml`` with that step count."""
+    """``name[:steps][+key=value...]`` -> the settings of ``conf/sampler/<name>.yaml`` with that step
+    count and those sampler fields (e.g. ``ddim:25+eta=1.0``)."""
+    spec, *fields = spec.split("+")
     name, _, steps = spec.partition(":")
     overrides = [f"sampler={name}"] + ([f"sampler.steps={steps}"] if steps else [])
+    overrides += [f"sampler.{field}" for field in fields]
     return SamplerSettings.from_config(compose("generate", overrides).sampler)
 
 
