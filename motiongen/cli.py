@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "generate": "Speech (audio file or text) to BVH, ARKit JSON, Live Link CSV, arrays and a preview video.",
     "preprocess": "Build or update the training feature cache of a corpus (Hydra overrides; parallel, resumable).",
     "train-evaluator": "Train the FGD/FD feature extractors and the lip-sync scorer of a feature cache.",
+    "distill": "Consistency-distil a trained checkpoint into a 1-4-step student (sampler=lcm; Hydra overrides; resume=CKPT).",
     "evaluate": "Score checkpoints with the published gesture/face metrics and lip sync; writes metrics.json and a table.",
     "smplx": "SMPL-X npz (BEAT2/EMAGE layout): convert BEAT BVH to it, render it as a mesh video with speech.",
     "sweep": "Hyper-parameter search with Ray Tune (conf/sweep/*.yaml; local or on a Ray cluster; resume=true).",

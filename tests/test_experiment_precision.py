@@ -20,7 +20,10 @@ from feature_cache_helpers import make_take, preprocess_overrides
 from smplx_samples import write_beat2_corpus
 from training_helpers import description, step_gradient_norms
 
-EXPERIMENTS = sorted(path.stem for path in (conf_dir() / "experiment").glob("*.yaml"))
+ALL_EXPERIMENTS = sorted(path.stem for path in (conf_dir() / "experiment").glob("*.yaml"))
+#: presets of `motiongen distill` (conf/distill.yaml) are named distill_*; the others are `motiongen train`'s
+DISTILL_EXPERIMENTS = [name for name in ALL_EXPERIMENTS if name.startswith("distill_")]
+EXPERIMENTS = [name for name in ALL_EXPERIMENTS if name not in DISTILL_EXPERIMENTS]
 CLIP = 1e-4
 TINY_NETWORK = dict(latent_dim=32, feature_dim=8, seed_dim=8, num_layers=1, num_heads=2, ff_dim=32, local_heads=2, window=10)
 
@@ -119,3 +122,31 @@ def test_fp16_loss_scaling_gets_the_unfused_optimiser_that_lightning_can_clip():
     module._trainer = SimpleNamespace(precision_plugin=scaled)
     optimizer = module.configure_optimizers()["optimizer"]
     assert not optimizer.defaults["fused"] and optimizer.defaults["foreach"] is True
+
+
+@pytest.fixture(scope="module")
+def tiny_teacher(beat_cache, tmp_path_factory):
+    """A 2-step tiny_cpu checkpoint on the BEAT cache (a real teacher file with its generation bundle)."""
+    from motiongen.training.run import train
+
+    shrink = [f"model.network.{key}={value}" for key, value in TINY_NETWORK.items()]
+    cfg = compose("config", ["experiment=tiny_cpu", *beat_cache, *shrink, "trainer.max_steps=2", "trainer.loop.batch_size=2",
+                             "trainer.loop.clip_frames=40", "trainer.enable_progress_bar=false",
+                             f"trainer.default_root_dir={tmp_path_factory.mktemp('teacher') / 'run'}"])
+    return train(cfg).checkpoint_dir / "last.ckpt"
+
+
+@pytest.mark.parametrize("experiment", DISTILL_EXPERIMENTS)
+def test_every_distillation_preset_trains_under_its_own_precision_with_clipping(experiment, tiny_teacher, tmp_path):
+    from motiongen.distillation.run import distill
+
+    cfg = compose("distill", [f"experiment={experiment}", f"teacher={tiny_teacher}", "trainer.accelerator=cpu",
+                              "trainer.max_steps=2", "trainer.loop.batch_size=2", f"trainer.gradient_clip_val={CLIP}",
+                              f"trainer.default_root_dir={tmp_path / 'run'}", "trainer.enable_progress_bar=false",
+                              "trainer.enable_model_summary=false"])
+    clipped = step_gradient_norms()
+    run = distill(cfg, extra_callbacks=[clipped])
+    assert run.trainer.global_step == 2
+    assert run.trainer.precision == resolve_precision(cfg.trainer.precision, "cpu")
+    assert run.trainer.optimizers[0].defaults["fused"] is True
+    assert len(clipped.norms) == 2 and max(clipped.norms) <= CLIP * 1.01, clipped.norms

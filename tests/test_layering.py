@@ -28,6 +28,7 @@ LAYERS: list[set[str]] = [
     {"data", "diffusion", "model"},
     {"training"},
     {"generation"},
+    {"distillation"},
     {"export"},
     {"evaluation"},
     {"sweeps"},

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from motiongen.core.errors import ConfigError
-from motiongen.model.uncertainty import TaskWeighting, task_losses
+from motiongen.model.uncertainty import TaskWeighting, task_losses, velocity_losses
 
 
 def test_uwp_starts_from_equal_weights_and_matches_the_paper_formula():
@@ -56,3 +56,21 @@ def test_task_losses_are_huber_per_channel_slice():
     losses = task_losses(prediction, target, {"gesture": slice(0, 3), "expression": slice(3, 5)}, delta=1.0)
     assert losses["gesture"].item() == pytest.approx(0.5 * 0.25)
     assert losses["expression"].item() == pytest.approx(3.0 - 0.5)
+
+
+def test_velocity_losses_see_jitter_that_the_value_loss_hardly_sees():
+    """An error of the same RMS costs ~2x in the velocity loss when it is frame-to-frame noise and
+    ~nothing when it is a constant offset; a difference counts only where both frames are observed."""
+    x0 = torch.zeros(4, 200, 3)
+    slices = {"gesture": slice(0, 3)}
+    jitter = 0.1 * torch.randn(4, 200, 3, generator=torch.Generator().manual_seed(0))
+    offset = torch.full_like(x0, float(jitter.pow(2).mean().sqrt()))
+    values = [task_losses(x0 + e, x0, slices)["gesture"] for e in (jitter, offset)]
+    velocity = [velocity_losses(x0 + e, x0, slices)["gesture"] for e in (jitter, offset)]
+    torch.testing.assert_close(values[0], values[1], rtol=0.02, atol=0)
+    assert velocity[0] == pytest.approx(2 * values[0].item(), rel=0.05) and velocity[1] < 1e-9
+    mask = torch.ones(4, 200, 3)
+    mask[:, 100:] = 0
+    masked = velocity_losses(x0 + jitter, x0, slices, weights={"gesture": mask})["gesture"]
+    expected = velocity_losses(x0[:, :100] + jitter[:, :100], x0[:, :100], slices)["gesture"]
+    torch.testing.assert_close(masked, expected)

@@ -7,19 +7,17 @@ by it must reproduce N(μ, s²).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
+from omegaconf import OmegaConf
 
-from motiongen.diffusion.samplers import (
-    SamplerSettings,
-    classifier_free_guidance,
-    ddim_sample,
-    ddim_timesteps,
-    ddpm_sample,
-    sample,
-)
+from motiongen.diffusion.samplers import SamplerSettings, classifier_free_guidance, make_scheduler, sample
 from motiongen.diffusion.schedule import NoiseSchedule
 from motiongen.core.errors import ConfigError
+
+SAMPLER_CONFIGS = sorted((Path(__file__).resolve().parents[1] / "conf" / "sampler").glob("*.yaml"))
 
 
 def gaussian_posterior_mean(schedule: NoiseSchedule, mu: torch.Tensor, std: torch.Tensor):
@@ -66,26 +64,76 @@ def test_predict_noise_inverts_q_sample(schedule):
     torch.testing.assert_close(schedule.predict_noise(schedule.q_sample(x0, t, eps), t, x0), eps)
 
 
-@pytest.mark.parametrize("steps", [1, 5, 25, 200])
-def test_ddim_eta0_with_oracle_returns_x0_exactly(schedule, steps):
-    x0 = torch.randn(2, 7, 3, generator=torch.Generator().manual_seed(2))
-    out = ddim_sample(oracle(x0), schedule, (2, 7, 3), torch.Generator().manual_seed(3), steps=steps, eta=0.0)
-    torch.testing.assert_close(out, x0, rtol=0, atol=1e-5)
+def settings_of(name: str, **changes) -> SamplerSettings:
+    """The settings of ``conf/sampler/<name>.yaml`` with ``changes`` (e.g. steps) applied."""
+    node = OmegaConf.load(next(path for path in SAMPLER_CONFIGS if path.stem == name))
+    node.merge_with(changes)
+    return SamplerSettings.from_config(node)
 
 
-def test_ddpm_with_oracle_returns_x0(schedule):
-    x0 = torch.randn(1, 5, 2, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
-    out = ddpm_sample(oracle(x0), schedule, (1, 5, 2), torch.Generator().manual_seed(5), dtype=torch.float64)
-    torch.testing.assert_close(out, x0)
+def run(denoise, schedule, shape, settings, seed, dtype=torch.float64):
+    """``sample`` for an unconditional analytic denoiser ``denoise(x_t, t)``."""
+    return sample(lambda x, t, uncond: denoise(x, t), schedule, shape, settings, torch.Generator().manual_seed(seed),
+                  dtype=dtype)
+
+
+def reference_ddim(denoise, schedule: NoiseSchedule, timesteps: list[int], x_T: torch.Tensor, eta: float,
+                   generator: torch.Generator) -> torch.Tensor:
+    """The hand-written DDIM loop the project used before diffusers (motiongen 0.x), verbatim but
+    for taking its descending timesteps as an argument: ε̂ = (x_t - sqrt(ᾱ_t)·x̂0)/sqrt(1-ᾱ_t),
+    σ = eta·sqrt((1-ᾱ_prev)/(1-ᾱ_t))·sqrt(1-ᾱ_t/ᾱ_prev), x_prev = sqrt(ᾱ_prev)·x̂0 +
+    sqrt(1-ᾱ_prev-σ²)·ε̂ + σ·z (ᾱ_prev = 1 after the last step)."""
+    abar = schedule.alphas_cumprod
+    x = x_T
+    for index, step in enumerate(timesteps):
+        t = torch.full((x.shape[0],), step, dtype=torch.long)
+        x0_hat = denoise(x, t)
+        abar_t = abar[step]
+        abar_prev = abar[timesteps[index + 1]] if index + 1 < len(timesteps) else torch.tensor(1.0, dtype=torch.float64)
+        eps_hat = schedule.predict_noise(x, t, x0_hat)
+        sigma = eta * torch.sqrt((1 - abar_prev) / (1 - abar_t)) * torch.sqrt(1 - abar_t / abar_prev)
+        direction = torch.sqrt((1 - abar_prev - sigma**2).clamp(min=0.0))
+        x = float(abar_prev.sqrt()) * x0_hat + float(direction) * eps_hat
+        if float(sigma) > 0:
+            x = x + float(sigma) * torch.randn(x.shape, generator=generator, dtype=x.dtype)
+    return x
+
+
+@pytest.mark.parametrize("steps, eta", [(1, 0.0), (2, 0.0), (10, 0.0), (25, 0.0), (10, 0.5), (25, 1.0)])
+def test_diffusers_ddim_reproduces_the_hand_written_ddim_from_the_same_seed(steps, eta):
+    """diffusers' DDIMScheduler (trailing timesteps) = the former hand-written DDIM on the same
+    timesteps, noise and x0-predictor. Tolerance 1e-5 (float32 sampling; diffusers keeps ᾱ in
+    float32, the former loop in float64: 1e-6 apart after 25 steps)."""
+    schedule = NoiseSchedule("linear", num_steps=1000)
+    mu, std, denoise = gaussian_case(schedule)
+    denoise32 = lambda x, t: denoise(x.double(), t).float()  # noqa: E731 - float32 predictions, as a network makes
+    settings = settings_of("ddim", steps=steps, eta=eta)
+    ours = run(denoise32, schedule, (3, 4, 3), settings, seed=9, dtype=torch.float32)
+    generator = torch.Generator().manual_seed(9)
+    x_T = torch.randn((3, 4, 3), generator=generator)
+    timesteps = make_scheduler(settings, schedule).timesteps.tolist()
+    assert timesteps[0] == 999 and len(timesteps) == steps
+    former = reference_ddim(denoise32, schedule, timesteps, x_T, eta, generator)
+    torch.testing.assert_close(ours, former, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("name, steps", [("ddim", 1), ("ddim", 25), ("ddim", 200), ("ddpm", None), ("dpmsolver", 5),
+                                         ("dpmsolver", 10), ("unipc", 5), ("lcm", 1), ("lcm", 4)])
+def test_every_scheduler_with_an_oracle_returns_x0(schedule, name, steps):
+    """A denoiser that knows x0 makes every sampler land on it (LCM: up to c_skip(t)·x_t ≈ 1e-6)."""
+    x0 = torch.randn(2, 7, 3, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    out = run(oracle(x0), schedule, (2, 7, 3), settings_of(name, steps=steps), seed=3)
+    torch.testing.assert_close(out, x0, rtol=0, atol=1e-4)
 
 
 def test_ddim_with_all_steps_and_eta1_is_ddpm(schedule):
-    """DDIM(k=T, eta=1) draws the same noise in the same order and has DDPM's mean and variance."""
+    """DDIM(k=T, eta=1) draws the same noise in the same order and has DDPM's mean and variance
+    (up to float32 rounding: diffusers keeps ᾱ in float32, 1e-4 apart after 200 steps)."""
     denoise = gaussian_posterior_mean(schedule, torch.tensor(0.7, dtype=torch.float64), torch.tensor(0.3, dtype=torch.float64))
     shape = (4, 6, 2)
-    ddpm = ddpm_sample(denoise, schedule, shape, torch.Generator().manual_seed(6), dtype=torch.float64)
-    ddim = ddim_sample(denoise, schedule, shape, torch.Generator().manual_seed(6), steps=200, eta=1.0, dtype=torch.float64)
-    torch.testing.assert_close(ddim, ddpm, rtol=1e-9, atol=1e-9)
+    ddpm = run(denoise, schedule, shape, settings_of("ddpm"), seed=6)
+    ddim = run(denoise, schedule, shape, settings_of("ddim", steps=200, eta=1.0), seed=6)
+    torch.testing.assert_close(ddim, ddpm, rtol=0, atol=3e-4)
 
 
 def gaussian_case(schedule):
@@ -100,43 +148,52 @@ def short_schedule() -> NoiseSchedule:
     return NoiseSchedule("linear", num_steps=400, beta_start=1e-4, beta_end=0.05)
 
 
-@pytest.mark.parametrize("kind, steps, eta", [("ddpm", 0, 0.0), ("ddim", 400, 0.0), ("ddim", 400, 0.5)])
-def test_samplers_reproduce_gaussian_data(kind, steps, eta):
-    """With all T steps (no discretisation error) the samples follow N(μ, s²)."""
+@pytest.mark.parametrize("name, steps, eta", [("ddpm", None, 0.0), ("ddim", 400, 0.0), ("ddim", 400, 0.5),
+                                              ("dpmsolver", 50, 0.0), ("unipc", 50, 0.0)])
+def test_samplers_reproduce_gaussian_data(name, steps, eta):
+    """With all T steps (or a high-order solver's 50) the samples follow N(μ, s²)."""
     schedule = short_schedule()
     mu, std, denoise = gaussian_case(schedule)
-    gen = torch.Generator().manual_seed(7)
-    shape = (4000, 1, 3)
-    if kind == "ddpm":
-        out = ddpm_sample(denoise, schedule, shape, gen, dtype=torch.float64)
-    else:
-        out = ddim_sample(denoise, schedule, shape, gen, steps=steps, eta=eta, dtype=torch.float64)
+    out = run(denoise, schedule, (4000, 1, 3), settings_of(name, steps=steps, eta=eta), seed=7)
     flat = out.reshape(-1, 3)
     # 4000 samples: standard error of the mean ≤ 0.016, relative standard error of the std ≈ 0.011.
     torch.testing.assert_close(flat.mean(0), mu, rtol=0, atol=0.05)
     torch.testing.assert_close(flat.std(0), std, rtol=0.05, atol=0)
 
 
-def test_ddim_spread_converges_as_steps_grow():
-    """Few DDIM steps shrink the spread (known discretisation bias); the error falls with more steps."""
+@pytest.mark.parametrize("name", ["ddim", "dpmsolver", "unipc"])
+def test_spread_converges_as_steps_grow(name):
+    """Few steps shrink the spread (known discretisation bias); the error falls with more steps."""
     schedule = short_schedule()
     mu, std, denoise = gaussian_case(schedule)
     errors = []
-    for steps in (5, 25, 400):
-        out = ddim_sample(denoise, schedule, (4000, 1, 3), torch.Generator().manual_seed(8), steps=steps, dtype=torch.float64)
+    for steps in (3, 10, 400):
+        out = run(denoise, schedule, (4000, 1, 3), settings_of(name, steps=steps), seed=8)
         errors.append(float((out.reshape(-1, 3).std(0) / std - 1).abs().max()))
     assert errors[0] > errors[1] > errors[2]
     assert errors[2] < 0.05
 
 
-def test_ddim_timesteps_are_descending_unique_and_span_the_schedule():
-    for steps in (1, 2, 25, 1000):
-        ts = ddim_timesteps(1000, steps)
-        assert len(ts) == steps and len(set(ts.tolist())) == steps
-        assert ts[0] == 999 and (steps == 1 or ts[-1] == 0)
-        assert bool((ts[:-1] > ts[1:]).all())
-    with pytest.raises(ConfigError):
-        ddim_timesteps(100, 101)
+def test_high_order_solvers_beat_ddim_at_five_steps():
+    """At 5 steps DPM-Solver++ and UniPC reproduce the data's spread better than DDIM."""
+    schedule = short_schedule()
+    mu, std, denoise = gaussian_case(schedule)
+    error = {}
+    for name in ("ddim", "dpmsolver", "unipc"):
+        out = run(denoise, schedule, (4000, 1, 3), settings_of(name, steps=5), seed=8)
+        error[name] = float((out.reshape(-1, 3).std(0) / std - 1).abs().max())
+    assert error["dpmsolver"] < error["ddim"] and error["unipc"] < error["ddim"], error
+
+
+@pytest.mark.parametrize("path", SAMPLER_CONFIGS, ids=lambda path: path.stem)
+def test_every_sampler_file_builds_its_diffusers_scheduler(path, schedule):
+    settings = SamplerSettings.from_config(OmegaConf.load(path))
+    assert settings.kind == path.stem
+    scheduler = make_scheduler(settings, schedule)
+    assert type(scheduler).__name__ == settings.scheduler
+    assert scheduler.config.prediction_type == "sample"
+    torch.testing.assert_close(torch.as_tensor(scheduler.betas, dtype=torch.float64), schedule.betas, rtol=1e-6, atol=0)
+    assert len(scheduler.timesteps) == (settings.steps or schedule.num_steps)
 
 
 def conditional_linear_denoiser(calls: list[int]):
@@ -181,8 +238,26 @@ def test_same_seed_same_sample_and_batched_samples_differ(schedule):
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"kind": "euler"}, {"steps": 0}, {"eta": 1.5}, {"eta": -0.1}, {"guidance": -1.0}]
+    "kwargs", [{"scheduler": "EulerDiscreteScheduler"}, {"steps": 0}, {"eta": 1.5}, {"eta": -0.1},
+               {"guidance": -1.0}, {"scheduler": "UniPCMultistepScheduler", "eta": 0.5}]
 )
 def test_bad_settings_raise_config_error(kwargs):
     with pytest.raises(ConfigError):
         SamplerSettings(**kwargs)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"steps": 201}, "sampler.steps must be in"),
+    ({"options": {"prediction_type": "epsilon"}}, "come from the model"),
+    ({"options": {"solver_order": "two"}}, "sampler ddim"),
+])
+def test_settings_the_schedule_or_scheduler_rejects_are_config_errors(schedule, changes, message):
+    with pytest.raises(ConfigError, match=message):
+        make_scheduler(SamplerSettings(**changes), schedule)
+
+
+def test_from_config_names_a_wrong_field_and_a_wrong_target():
+    with pytest.raises(ConfigError, match="stepz"):
+        SamplerSettings.from_config({"kind": "ddim", "stepz": 3})
+    with pytest.raises(ConfigError, match="_target_"):
+        SamplerSettings.from_config({"_target_": "collections.OrderedDict", "kind": "ddim"})

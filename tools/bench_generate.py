@@ -8,6 +8,7 @@ sampling, not feature extraction (reported separately for the spectral recipe).
     python tools/bench_generate.py                       # DDIM-25, 60 s of speech, float32 and bfloat16, 1 and 2 threads
     python tools/bench_generate.py --seconds 20 --threads 1 --precision auto
     python tools/bench_generate.py --seconds 20 --threads 2 --precision auto --floor   # + where the time goes
+    python tools/bench_generate.py --sampler lcm --steps 2 --threads 2        # a distilled student (conf/sampler/lcm.yaml)
 
 Targets (issue 5): >= 15x real time, first-window latency <= 0.3 s. Besides wall-clock figures it
 prints the same figures per CPU second used by this process: on a machine shared with other jobs
@@ -118,6 +119,7 @@ def matmul_floor(model, cfg, dtype, threads: int, calls: int = 20) -> dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="speech length to generate")
+    parser.add_argument("--sampler", default="ddim", help="a conf/sampler file (ddim, dpmsolver, unipc, lcm, ...)")
     parser.add_argument("--steps", type=int, default=25)
     parser.add_argument("--guidance", type=float, default=1.0, help="CFG scale (!= 1 doubles the batch)")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
@@ -131,10 +133,11 @@ def main() -> None:
 
     print(f"load average before: {os.getloadavg()}  (cpus: {os.cpu_count()}, torch {torch.__version__}, "
           f"native bf16: {fast_bfloat16()})")
-    settings = SamplerSettings(kind="ddim", steps=args.steps, eta=0.0, guidance=args.guidance)
+    settings = SamplerSettings.from_config(compose("generate", [f"sampler={args.sampler}", f"sampler.steps={args.steps}",
+                                                                f"sampler.guidance={args.guidance}"]).sampler)
     base, cfg = paper_model()
     print(f"paper-size denoiser: {sum(p.numel() for p in base.parameters()) / 1e6:.1f} M parameters, "
-          f"DDIM-{args.steps}, guidance {args.guidance}, {args.seconds:g} s of speech at {FPS:g} fps")
+          f"{settings.kind}-{args.steps} ({settings.scheduler}), guidance {args.guidance}, {args.seconds:g} s of speech at {FPS:g} fps")
     for precision in args.precision:
         dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16,
                  "auto": torch.bfloat16 if fast_bfloat16() else torch.float32}[precision]

@@ -38,9 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing non-empty output folder")
     parser.add_argument("--seed", type=int, help="random seed (default from conf/generate.yaml: 0)")
     parser.add_argument("--num-samples", type=int, help="diverse samples of the same input (default 1)")
-    parser.add_argument("--sampler", choices=("ddim", "ddpm"), help="sampler (default ddim)")
-    parser.add_argument("--steps", type=int, help="DDIM steps (default 25)")
-    parser.add_argument("--eta", type=float, help="DDIM eta in [0, 1] (default 0)")
+    parser.add_argument("--sampler", choices=("ddim", "ddpm", "dpmsolver", "unipc", "lcm"),
+                        help="sampler, a conf/sampler file (default ddim; lcm for a `motiongen distill` student)")
+    parser.add_argument("--steps", type=int, help="denoiser calls per window (default: the sampler file's, DDIM 25)")
+    parser.add_argument("--eta", type=float, help="DDIM eta in [0, 1] (default 0; DDIM only)")
     parser.add_argument("--guidance", type=float, help="classifier-free guidance scale (default 1 = conditional)")
     parser.add_argument("--speaker", help="speaker to imitate, as labelled in the training data (BEAT: the speaker id; "
                         "default: the first training speaker)")
@@ -159,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.generation.pipeline import GenerationRequest
 
     cfg = compose("generate", _overrides(args))
-    settings = SamplerSettings(**OmegaConf.to_container(cfg.sampler))
+    settings = SamplerSettings.from_config(cfg.sampler)
     if cfg.num_samples < 1:
         raise ConfigError(f"--num-samples must be >= 1, got {cfg.num_samples}")
     if cfg.out_fps not in SUPPORTED_FPS:

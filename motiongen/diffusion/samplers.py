@@ -1,21 +1,24 @@
-"""Reverse-diffusion samplers for an x0-predicting denoiser (diffusers-style, network-agnostic).
+"""Reverse-diffusion samplers for an x0-predicting denoiser, on diffusers' schedulers.
 
 Every sampler takes a callable ``denoise(x_t, t) -> x0_hat`` where ``x_t`` is ``(B, N, D)`` noisy
-motion and ``t`` is ``(B,)`` int64 timesteps in ``[0, T)``; it never sees the network. Randomness
-comes only from the ``torch.Generator`` passed in, so a fixed seed reproduces a sample exactly.
+motion and ``t`` is ``(B,)`` int64 timesteps in ``[0, T)``; it never sees the network. The update
+rule is a diffusers scheduler (``DDPMScheduler``, ``DDIMScheduler``, ``DPMSolverMultistepScheduler``,
+``UniPCMultistepScheduler``, ``LCMScheduler``, ...) built on the model's own betas with
+``prediction_type="sample"`` (the network predicts x0). Classifier-free guidance
+(:func:`classifier_free_guidance`) and the seeded ``torch.Generator`` stay outside the scheduler:
+randomness comes only from the generator passed in (the initial x_T and every stochastic step's
+noise), so a fixed seed reproduces a sample exactly.
 
-- :func:`ddpm_sample`: ancestral sampling through all ``T`` steps with the posterior variance
-  β̃_t = β_t (1 - ᾱ_{t-1}) / (1 - ᾱ_t) (Ho et al., 2020).
-- :func:`ddim_sample`: DDIM on ``k`` evenly spaced steps with stochasticity ``eta`` (Song et al.,
-  2021); ``eta=0`` is deterministic given x_T, ``eta=1`` matches DDPM's variance on the sub-sequence.
-- :func:`classifier_free_guidance`: turns ``denoise(x_t, t, uncond)`` into a guided
-  ``denoise(x_t, t)``, running the conditional and unconditional passes as one batched forward.
+One file per choice in ``conf/sampler/`` builds a :class:`SamplerSettings` with ``_target_``
+(:meth:`SamplerSettings.from_config`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -25,7 +28,14 @@ from motiongen.core.errors import ConfigError
 Denoise = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 MaskedDenoise = Callable[[torch.Tensor, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
 
-SAMPLER_KINDS = ("ddim", "ddpm")
+#: The diffusers schedulers the motion model is sampled with (class name -> what it is).
+SCHEDULERS = {
+    "DDPMScheduler": "ancestral DDPM (Ho et al., 2020)",
+    "DDIMScheduler": "DDIM (Song et al., 2021)",
+    "DPMSolverMultistepScheduler": "DPM-Solver++ (Lu et al., 2022)",
+    "UniPCMultistepScheduler": "UniPC (Zhao et al., 2023)",
+    "LCMScheduler": "latent-consistency multistep sampling (Luo et al., 2023) of a distilled student",
+}
 
 
 @dataclass(frozen=True)
@@ -33,26 +43,85 @@ class SamplerSettings:
     """How to run the reverse process.
 
     Attributes:
-        kind: ``"ddim"`` or ``"ddpm"``.
-        steps: DDIM step count ``k`` (ignored by DDPM, which always runs all ``T`` steps).
-        eta: DDIM stochasticity in ``[0, 1]``.
+        kind: the sampler's name (its ``conf/sampler`` file; recorded in the metadata).
+        scheduler: diffusers scheduler class name, one of :data:`SCHEDULERS`.
+        options: extra constructor arguments of the scheduler (``timestep_spacing``,
+            ``algorithm_type``, ``solver_order``, ...); the betas, ``num_train_timesteps`` and
+            ``prediction_type="sample"`` always come from the model.
+        steps: denoiser calls per window (``None``: every training timestep).
+        eta: DDIM stochasticity in ``[0, 1]`` (DDIMScheduler only; 0 = deterministic given x_T).
         guidance: classifier-free guidance scale ``s``; 1 = purely conditional, 0 = unconditional.
     """
 
     kind: str = "ddim"
-    steps: int = 25
+    scheduler: str = "DDIMScheduler"
+    options: Mapping[str, Any] = field(default_factory=lambda: {"timestep_spacing": "trailing", "clip_sample": False})
+    steps: int | None = 25
     eta: float = 0.0
     guidance: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.kind not in SAMPLER_KINDS:
-            raise ConfigError(f"sampler.kind must be one of {SAMPLER_KINDS}, got {self.kind!r}")
-        if self.steps < 1:
-            raise ConfigError(f"sampler.steps must be >= 1, got {self.steps}")
+        if self.scheduler not in SCHEDULERS:
+            raise ConfigError(f"sampler.scheduler must be one of {sorted(SCHEDULERS)}, got {self.scheduler!r}")
+        if self.steps is not None and self.steps < 1:
+            raise ConfigError(f"sampler.steps must be >= 1 (or null = every training timestep), got {self.steps}")
         if not 0.0 <= self.eta <= 1.0:
             raise ConfigError(f"sampler.eta must be in [0, 1], got {self.eta}")
+        if self.eta and self.scheduler != "DDIMScheduler":
+            raise ConfigError(f"sampler.eta applies to DDIMScheduler only; {self.kind} ({self.scheduler}) needs eta 0")
         if self.guidance < 0:
             raise ConfigError(f"sampler.guidance must be >= 0, got {self.guidance}")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "SamplerSettings":
+        """Build the settings a ``conf/sampler`` node describes (``_target_`` this class)."""
+        from hydra.errors import InstantiationException
+        from hydra.utils import instantiate
+        from omegaconf import OmegaConf
+
+        node = OmegaConf.create(dict(config) if not OmegaConf.is_config(config) else config)
+        if node.get("_target_") is None:
+            node["_target_"] = f"{cls.__module__}.{cls.__qualname__}"
+        try:
+            settings = instantiate(node, _convert_="all")
+        except InstantiationException as error:
+            cause = error.__cause__
+            if isinstance(cause, ConfigError):
+                raise cause from None
+            raise ConfigError(f"sampler settings {OmegaConf.to_container(node)}: {cause or error}") from None
+        if not isinstance(settings, cls):
+            raise ConfigError(f"sampler._target_ must be {cls.__module__}.{cls.__qualname__}, got {node['_target_']}")
+        return settings
+
+    def describe(self) -> dict[str, Any]:
+        """Plain-dict record of the settings (generation metadata)."""
+        return {"kind": self.kind, "scheduler": self.scheduler, "options": dict(self.options), "steps": self.steps,
+                "eta": self.eta, "guidance": self.guidance}
+
+
+def make_scheduler(settings: SamplerSettings, schedule: NoiseSchedule):
+    """The diffusers scheduler ``settings`` names on ``schedule``'s betas, its timesteps set.
+
+    Returns a fresh scheduler (schedulers keep per-run state: step index, multistep history) whose
+    ``timesteps`` are the ``settings.steps`` training timesteps to visit, descending.
+    """
+    import diffusers
+
+    steps = schedule.num_steps if settings.steps is None else settings.steps
+    if steps > schedule.num_steps:
+        raise ConfigError(f"sampler.steps must be in [1, {schedule.num_steps}] for this model's schedule, got {steps}")
+    scheduler_class = getattr(diffusers, settings.scheduler)
+    reserved = {"trained_betas", "num_train_timesteps", "prediction_type"} & set(settings.options)
+    if reserved:
+        raise ConfigError(f"sampler.options cannot set {sorted(reserved)}: they come from the model")
+    try:
+        scheduler = scheduler_class(num_train_timesteps=schedule.num_steps, trained_betas=schedule.betas.numpy(),
+                                    prediction_type="sample", **dict(settings.options))
+        scheduler.set_timesteps(steps)
+    except (TypeError, ValueError, NotImplementedError) as error:
+        raise ConfigError(f"sampler {settings.kind}: {settings.scheduler}({dict(settings.options)}) with "
+                          f"{steps} steps: {error}") from None
+    return scheduler
 
 
 def classifier_free_guidance(denoise: MaskedDenoise, scale: float) -> Denoise:
@@ -79,90 +148,6 @@ def classifier_free_guidance(denoise: MaskedDenoise, scale: float) -> Denoise:
     return guided
 
 
-def _initial_noise(shape, generator, x_T, dtype, device) -> torch.Tensor:
-    """``x_T`` when given, else standard normal noise of ``shape`` drawn from ``generator``."""
-    if x_T is not None:
-        return x_T
-    return torch.randn(shape, generator=generator, dtype=dtype, device=device)
-
-
-def ddpm_sample(
-    denoise: Denoise,
-    schedule: NoiseSchedule,
-    shape: tuple[int, int, int],
-    generator: torch.Generator,
-    x_T: torch.Tensor | None = None,
-    dtype: torch.dtype = torch.float32,
-    device: str | torch.device = "cpu",
-) -> torch.Tensor:
-    """Ancestral DDPM sampling through all ``T`` steps.
-
-    Args:
-        shape: ``(B, N, D)`` of the sample.
-        generator: source of all noise (initial x_T and one draw per step t > 0).
-        x_T: optional starting noise of ``shape`` (drawn from ``generator`` when omitted).
-
-    Returns:
-        x0 sample ``(B, N, D)``; x_{t-1} = μ̃_t(x̂0, x_t) + sqrt(β̃_t)·z with z = 0 at t = 0.
-    """
-    x = _initial_noise(shape, generator, x_T, dtype, device)
-    batch = shape[0]
-    for step in range(schedule.num_steps - 1, -1, -1):
-        t = torch.full((batch,), step, dtype=torch.long, device=device)
-        mean, variance = schedule.q_posterior(denoise(x, t), x, t)
-        if step > 0:
-            x = mean + variance.sqrt() * torch.randn(shape, generator=generator, dtype=dtype, device=device)
-        else:
-            x = mean
-    return x
-
-
-def ddim_timesteps(num_train_steps: int, steps: int) -> torch.Tensor:
-    """``steps`` evenly spaced training timesteps from ``T-1`` down to 0, as a descending (k,) int64 tensor."""
-    if not 1 <= steps <= num_train_steps:
-        raise ConfigError(f"sampler.steps must be in [1, {num_train_steps}] for this schedule, got {steps}")
-    return torch.linspace(num_train_steps - 1, 0, steps, dtype=torch.float64).round().long()
-
-
-def ddim_sample(
-    denoise: Denoise,
-    schedule: NoiseSchedule,
-    shape: tuple[int, int, int],
-    generator: torch.Generator,
-    steps: int = 25,
-    eta: float = 0.0,
-    x_T: torch.Tensor | None = None,
-    dtype: torch.dtype = torch.float32,
-    device: str | torch.device = "cpu",
-) -> torch.Tensor:
-    """DDIM sampling on ``steps`` timesteps.
-
-    With τ_i the chosen timesteps and ᾱ_prev the next one's ᾱ (1 after the last):
-    ε̂ = (x_t - sqrt(ᾱ_t)·x̂0)/sqrt(1-ᾱ_t),
-    σ = eta·sqrt((1-ᾱ_prev)/(1-ᾱ_t))·sqrt(1-ᾱ_t/ᾱ_prev),
-    x_prev = sqrt(ᾱ_prev)·x̂0 + sqrt(1-ᾱ_prev-σ²)·ε̂ + σ·z.
-
-    Returns:
-        x0 sample ``(B, N, D)`` (exactly the last x̂0, since ᾱ_prev = 1 at the end).
-    """
-    timesteps = ddim_timesteps(schedule.num_steps, steps)
-    abar = schedule.alphas_cumprod
-    x = _initial_noise(shape, generator, x_T, dtype, device)
-    batch = shape[0]
-    for index, step in enumerate(timesteps.tolist()):
-        t = torch.full((batch,), step, dtype=torch.long, device=device)
-        x0_hat = denoise(x, t)
-        abar_t = abar[step]
-        abar_prev = abar[timesteps[index + 1]] if index + 1 < len(timesteps) else torch.tensor(1.0, dtype=torch.float64)
-        eps_hat = schedule.predict_noise(x, t, x0_hat)
-        sigma = eta * torch.sqrt((1 - abar_prev) / (1 - abar_t)) * torch.sqrt(1 - abar_t / abar_prev)
-        direction = torch.sqrt((1 - abar_prev - sigma**2).clamp(min=0.0))
-        x = float(abar_prev.sqrt()) * x0_hat + float(direction) * eps_hat
-        if float(sigma) > 0:
-            x = x + float(sigma) * torch.randn(shape, generator=generator, dtype=dtype, device=device)
-    return x
-
-
 def sample(
     denoise: MaskedDenoise,
     schedule: NoiseSchedule,
@@ -173,12 +158,26 @@ def sample(
     device: str | torch.device = "cpu",
     x_T: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Run the sampler ``settings`` names on a guided ``denoise(x_t, t, uncond)``; returns (B, N, D).
-    ``x_T``: the starting noise of ``shape`` (drawn from ``generator`` when omitted)."""
+    """Run the scheduler ``settings`` names on a guided ``denoise(x_t, t, uncond)``; returns x0 (B, N, D).
+
+    ``x_T``: the starting noise of ``shape`` (drawn from ``generator`` when omitted). Each step
+    calls the guided denoiser once on ``x_t`` at the scheduler's timestep and hands its x0
+    prediction to ``scheduler.step``; stochastic schedulers draw their noise from ``generator``.
+    """
     guided = classifier_free_guidance(denoise, settings.guidance)
-    if settings.kind == "ddpm":
-        return ddpm_sample(guided, schedule, shape, generator, x_T, dtype=dtype, device=device)
-    return ddim_sample(guided, schedule, shape, generator, settings.steps, settings.eta, x_T, dtype=dtype, device=device)
+    scheduler = make_scheduler(settings, schedule)
+    accepts = inspect.signature(scheduler.step).parameters
+    options: dict[str, Any] = {"generator": generator} if "generator" in accepts else {}
+    if "eta" in accepts:
+        options["eta"] = settings.eta
+    x = x_T if x_T is not None else torch.randn(shape, generator=generator, dtype=dtype, device=device)
+    x = x * scheduler.init_noise_sigma
+    batch = shape[0]
+    for step in scheduler.timesteps.tolist():
+        t = torch.full((batch,), int(step), dtype=torch.long, device=device)
+        x0_hat = guided(scheduler.scale_model_input(x, step), t)
+        x = scheduler.step(x0_hat, step, x, return_dict=False, **options)[0]
+    return x
 
 
 def sample_network(

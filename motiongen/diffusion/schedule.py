@@ -61,3 +61,11 @@ class NoiseSchedule:
         """The noise ε that takes ``x0`` to ``x_t`` at step ``t``: (x_t - sqrt(ᾱ_t)·x0) / sqrt(1-ᾱ_t)."""
         abar = self._gather(self.alphas_cumprod, t, x_t)
         return (x_t - abar.sqrt() * x0) / (1 - abar).sqrt()
+
+    def ddim_step(self, x_t: torch.Tensor, t: torch.Tensor, x0: torch.Tensor, t_prev: torch.Tensor) -> torch.Tensor:
+        """Deterministic DDIM move of ``x_t`` (B, N, D) from step ``t`` to ``t_prev`` (both (B,), per
+        row) given the clean estimate ``x0``: sqrt(ᾱ_prev)·x0 + sqrt(1-ᾱ_prev)·ε̂ with ε̂ from
+        :meth:`predict_noise` (the probability-flow ODE solver of consistency distillation; diffusers'
+        ``DDIMScheduler.step`` takes one timestep for the whole batch)."""
+        abar_prev = self._gather(self.alphas_cumprod, t_prev, x_t)
+        return abar_prev.sqrt() * x0 + (1 - abar_prev).sqrt() * self.predict_noise(x_t, t, x0)

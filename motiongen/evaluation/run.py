@@ -261,7 +261,7 @@ def generate_takes(checkpoint: Path, takes: list[EvaluationTake], reference: Ref
     emotion_stream = assets.category_stream(ConditionKind.EMOTION)
     if untrained:
         assets = replace(assets, model=untrained_network(assets))
-    sampler = SamplerSettings(**settings.sampler)
+    sampler = SamplerSettings.from_config(settings.sampler)
     gestures, faces = [], []
     for index, (take, ref) in enumerate(tqdm(list(zip(takes, reference.takes)), desc=f"sampling {checkpoint.name}",
                                              disable=not progress, leave=False)):

@@ -200,7 +200,7 @@ def generate_signs(checkpoint: Path, info: CacheInfo, clips: list[SignClip], set
     speakers = assets.category_stream(ConditionKind.SPEAKER)
     if untrained:
         assets = replace(assets, model=untrained_network(assets))
-    sampler = SamplerSettings(**settings.sampler)
+    sampler = SamplerSettings.from_config(settings.sampler)
     limit = assets.window_frames if assets.seed_frames == 0 else None
     out, longer = [], []
     for index, clip in enumerate(tqdm(clips, desc=f"sampling {checkpoint.name}", disable=not progress, leave=False)):

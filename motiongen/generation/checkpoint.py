@@ -102,6 +102,7 @@ def load_assets(path: str | Path, precision: str = "float32") -> GenerationAsset
         config=dict(bundle.get("config", {})),
         label_frames={stream: dict(frames) for stream, frames in bundle.get("label_frames", {}).items()},
         face_mesh=_face_mesh(path, bundle),
+        distilled=checkpoint["hyper_parameters"].get("distill"),
         source={"checkpoint": str(path.resolve()), "sha256": sha256_file(path),
                 "global_step": str(checkpoint.get("global_step", ""))},
     )

@@ -27,7 +27,7 @@ from motiongen.core.errors import ConfigError
 from motiongen.core.motion_file import SampledBlocks
 from motiongen.core.motion_format import ConditionKind, ConditionStream, MotionFormat, Representation
 from motiongen.corpus.slovo_face_mesh import FaceMeshModel
-from motiongen.diffusion.samplers import SamplerSettings, sample_network
+from motiongen.diffusion.samplers import SamplerSettings, make_scheduler, sample_network
 from motiongen.diffusion.schedule import NoiseSchedule
 from motiongen.features.pipeline import extract_audio_features, extract_word_features
 from motiongen.features.recipe import AudioRecipe
@@ -62,6 +62,8 @@ class GenerationAssets:
             length of a generated sign (at most ``window_frames``).
         face_mesh: the training cache's face-mesh model (expression weights -> face mesh), None
             when the cache had none (landmark outputs then hold no face mesh).
+        distilled: a consistency-distilled student's ``distill`` settings (``grid_steps``,
+            ``timestep_scaling``; see ``motiongen distill``), None for a diffusion model.
     """
 
     model: torch.nn.Module
@@ -77,6 +79,7 @@ class GenerationAssets:
     warnings: list[str] = field(default_factory=list)
     label_frames: dict[str, dict[str, int]] = field(default_factory=dict)
     face_mesh: FaceMeshModel | None = None
+    distilled: dict[str, Any] | None = None
 
     @property
     def fps(self) -> float:
@@ -360,6 +363,7 @@ class WindowSampler:
         self.num_samples = num_samples
         self.categories = {name: torch.full((num_samples,), index, dtype=torch.long) for name, index in categories.items()}
         self.generator = torch.Generator().manual_seed(seed)
+        make_scheduler(settings, assets.schedule)  # settings checked, scheduler imported, before the first window's clock
 
     def __call__(self, index: int, seed_motion: torch.Tensor) -> torch.Tensor:
         window = self.plan.window_slice(index)
@@ -371,6 +375,24 @@ class WindowSampler:
         with torch.inference_mode():
             return sample_network(self.assets.model, self.assets.schedule, cond, shape, self.settings, self.generator,
                                   dtype=self.assets.dtype)
+
+
+def model_sampler(assets: GenerationAssets, settings: SamplerSettings, warn: bool = True) -> SamplerSettings:
+    """``settings`` fitted to the model: LCM sampling of a distilled student uses the student's own
+    timestep grid and boundary scaling (its ``distill`` settings win over ``conf/sampler/lcm.yaml``).
+    A student sampled by a diffusion sampler, or LCM on a model that was not distilled, is logged."""
+    from dataclasses import replace
+
+    lcm = settings.scheduler == "LCMScheduler"
+    if assets.distilled is not None and lcm:
+        grid = {"original_inference_steps": int(assets.distilled["grid_steps"]),
+                "timestep_scaling": float(assets.distilled["timestep_scaling"])}
+        return replace(settings, options={**settings.options, **grid})
+    if assets.distilled is not None and warn:
+        log.warning("this checkpoint is a consistency-distilled student; sample it with sampler=lcm (got %s)", settings.kind)
+    elif lcm and warn:
+        log.warning("sampler=lcm on a checkpoint that was not distilled (`motiongen distill`): expect poor motion")
+    return settings
 
 
 def _plan(assets: GenerationAssets, request: GenerationRequest) -> WindowPlan:
@@ -389,7 +411,8 @@ def stream_motion(assets: GenerationAssets, request: GenerationRequest) -> Itera
     categories = category_indices(assets, request)
     plan = _plan(assets, request)
     condition = build_condition(assets, request.speech, plan)
-    sampler = WindowSampler(assets, condition, plan, request.sampler, categories, request.num_samples, request.seed)
+    sampler = WindowSampler(assets, condition, plan, model_sampler(assets, request.sampler), categories,
+                            request.num_samples, request.seed)
     first_seed = torch.from_numpy(initial_seed(assets, request.initial_motion)).unsqueeze(0)
     assets.model.eval()
     yield from stream_windows(sampler, plan, first_seed.repeat(request.num_samples, 1, 1))
@@ -434,7 +457,7 @@ def generate(assets: GenerationAssets, request: GenerationRequest,
     if reads_words and not transcript_used:
         warnings.append("no transcript: word features are the silence/unknown vector for every frame")
         log.info(warnings[-1])
-    settings = request.sampler
+    settings = model_sampler(assets, request.sampler, warn=False)
     metadata = {
         "frames": int(motion.shape[1]),
         "fps": assets.fps,
@@ -443,7 +466,7 @@ def generate(assets: GenerationAssets, request: GenerationRequest,
         "window_frames": assets.window_frames,
         "first_window_frames": request.first_window_frames or assets.window_frames,
         "seed_frames": assets.seed_frames,
-        "sampler": {"kind": settings.kind, "steps": settings.steps, "eta": settings.eta, "guidance": settings.guidance},
+        "sampler": settings.describe(),
         "seed": request.seed,
         "num_samples": request.num_samples,
         "categories": _labels(assets, category_indices(assets, request)),

@@ -53,6 +53,19 @@ def task_losses(x0_hat: torch.Tensor, x0: torch.Tensor, slices: dict[str, slice]
     return losses
 
 
+def velocity_losses(x0_hat: torch.Tensor, x0: torch.Tensor, slices: dict[str, slice], delta: float = 1.0,
+                    weights: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+    """:func:`task_losses` of the frame-to-frame differences x[:, i+1] - x[:, i], ``(B, N-1, D)``.
+
+    A per-frame error that is independent from frame to frame (jitter) of RMS σ costs 2σ² here
+    against σ² in the value loss, while a slowly varying error costs almost nothing: the term
+    penalises exactly the rough part of the prediction error. A difference counts where both of its
+    frames are observed (``weights`` of consecutive frames multiplied).
+    """
+    paired = None if weights is None else {name: w[:, 1:] * w[:, :-1] for name, w in weights.items()}
+    return task_losses(x0_hat.diff(dim=1), x0.diff(dim=1), slices, delta, paired)
+
+
 class TaskWeighting(nn.Module):
     """Combine per-task losses into the training objective.
 

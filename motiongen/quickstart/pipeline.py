@@ -40,10 +40,14 @@ FAST_STEPS = 60
 #: 200 steps r 0.786 (audio-regression baseline 0.838), arms at 81 % of the corpus's angular speed
 #: with 3.7x its angular acceleration; 600: r 0.849 (0.839), 178 %, 6.0x; 1000: r 0.850 (0.833),
 #: 195 %, 5.5x, 57 s CPU for the run on a reused corpus; 2000: r 0.856 (0.836), 158 %, 3.5x, 138 s
-#: CPU. 1000 is the fewest steps measured that beat the baseline well inside 3 minutes.
+#: CPU. 1000 is the fewest steps measured that beat the baseline well inside 3 minutes. (Those runs
+#: predate tiny_cpu's velocity loss; with it, 1000 steps over seeds 0-2: r 0.902 ± 0.002, arms at
+#: 126 ± 12 % of the corpus's speed with 1.9 ± 0.1x its acceleration, docs/sampling.md.)
 DEFAULT_STEPS = 1000
 #: Sampler settings of the quickstart's generation (Hydra overrides of conf/generate.yaml).
-SAMPLER_OVERRIDES: tuple[str, ...] = ()
+#: DPM-Solver++ at 10 steps: the same FGD, face MSE, sync confidence and arm acceleration as DDIM-25
+#: on the quickstart's test split at a quarter of its sampling time (docs/benchmarks-sampling.md, 5 seeds).
+SAMPLER_OVERRIDES: tuple[str, ...] = ("sampler=dpmsolver", "sampler.steps=10")
 
 
 @dataclass
@@ -129,7 +133,7 @@ def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path):
     stream = assets.category_stream(ConditionKind.EMOTION)
     emotion = stream.labels[to_beat_emotion(text_emotion.label)] if stream is not None else None
     request = GenerationRequest(speech=speech, emotion=emotion, seed=options.seed,
-                                sampler=SamplerSettings(**OmegaConf.to_container(cfg.sampler)))
+                                sampler=SamplerSettings.from_config(cfg.sampler))
     source = f"estimated from the text ({text_emotion.label})" if stream is not None else "model has no emotion condition"
     generated, _ = export_generation(assets, request, folder, config=OmegaConf.to_container(cfg, resolve=True),
                                      metadata={"emotion_source": source}, overwrite=True)

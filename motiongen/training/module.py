@@ -29,7 +29,7 @@ from motiongen.diffusion.schedule import NoiseSchedule
 from motiongen.core.errors import ConfigError
 from motiongen.core.motion_format import FIRST_FRAME, FRAME_MASK, mask_array_name
 from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
-from motiongen.model.uncertainty import TaskWeighting, task_losses
+from motiongen.model.uncertainty import TaskWeighting, task_losses, velocity_losses
 from motiongen.training.lr_schedule import warmup_cosine
 
 _STEP_STRIDE = 1_000_003  # distinct RNG seeds for every (seed, step, rank) up to ~1e6 ranks per step
@@ -47,7 +47,8 @@ class UWPLightningModule(pl.LightningModule):
         network: :class:`DenoiserConfig` fields (blocks, frame_conditions, category_conditions, ...).
         diffusion: :class:`NoiseSchedule` arguments (kind, num_steps, beta_start, beta_end).
         loss: ``weighting`` (uwp | fixed), ``fixed_weights`` {task: w}, ``init_log_var``,
-            ``huber_delta``.
+            ``huber_delta``, ``velocity_weight`` (ours: each task's loss plus this times the Huber
+            loss of its frame-to-frame differences, :func:`velocity_losses`; 0 = the paper's loss).
         optim: ``lr``, ``weight_decay``, ``betas``, ``warmup_steps``, ``total_steps``,
             ``min_lr_ratio``.
         ema: ``decay`` of the exponential moving average of the weights.
@@ -97,6 +98,7 @@ class UWPLightningModule(pl.LightningModule):
         )
         self.slices = self.network_cfg.block_slices()
         self.huber_delta = float(loss.get("huber_delta", 1.0))
+        self.velocity_weight = float(loss.get("velocity_weight", 0.0))
         self.cond_drop_prob = cond_drop_prob
         self.seed = seed
 
@@ -138,7 +140,12 @@ class UWPLightningModule(pl.LightningModule):
         uncond = torch.rand(batch_size, generator=generator, device=self.device) < drop_prob
         x_t = self.schedule.q_sample(x0, t, noise)
         x0_hat = network(x_t, t, self.condition(batch, x0), uncond)
-        return task_losses(x0_hat, x0, self.slices, self.huber_delta, self.loss_weights(batch))
+        weights = self.loss_weights(batch)
+        losses = task_losses(x0_hat, x0, self.slices, self.huber_delta, weights)
+        if self.velocity_weight:
+            velocity = velocity_losses(x0_hat, x0, self.slices, self.huber_delta, weights)
+            losses = {name: loss + self.velocity_weight * velocity[name] for name, loss in losses.items()}
+        return losses
 
     def loss_weights(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Per-channel weights ``{block: (B, N, width)}`` of the values that train the model: the
