@@ -133,8 +133,9 @@ def evaluate(checkpoint: str | Path, videos: str | Path, holdout_every: int = 8,
              lpips_weights: str | Path | None = None) -> dict:
     """:func:`evaluate_clips` of a checkpoint on a video file or folder."""
     renderer = LoadedRenderer(checkpoint)
-    face_size = (renderer.info.get("face") or {}).get("size", 128)
-    clips = [prepare_video(path, Path(cache_dir), renderer.height, renderer.width, face_size) for path in find_videos(videos)]
+    face = renderer.info.get("face") or {}
+    clips = [prepare_video(path, Path(cache_dir), renderer.height, renderer.width, face.get("size", 128), face.get("box_scale", 1.8))
+             for path in find_videos(videos)]
     splits = [split_frames(len(clip.frames), holdout_every, holdout_tail) for clip in clips]
     return evaluate_clips(renderer, clips, splits, steps, redetect, lpips_weights)
 

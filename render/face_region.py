@@ -2,10 +2,10 @@
 
 A box is ``(centre x, centre y, side)``: the centre normalised like the landmarks (x by the frame
 width, y by its height) and the side of the square in units of the frame height (so a box means
-the same region at any resolution of one frame). The side is fixed per video or reference image
-(``scale`` times the larger side of the reference face's bounding box, so the crop holds the whole
-head with some margin and the face's scale in the crop stays put); the centre follows each frame's
-face. Portrait animators work the same way: the face is rendered in its own crop at a higher
+the same region at any resolution of one frame). Centre and side follow each frame's face: the
+side is ``scale`` times the larger side of the face's bounding box, so the crop holds the whole
+head with some margin and the face has one scale in every crop (a person walking towards the
+camera does not leave the crop; the blend back scales it). Portrait animators work the same way: the face is rendered in its own crop at a higher
 resolution and blended back into the body frame with a feathered mask.
 """
 
@@ -19,25 +19,17 @@ from motiongen.core.holistic_layout import PART_SLICES
 FACE = PART_SLICES["face"]
 
 
-def face_side(reference_landmarks: np.ndarray, image_size: tuple[int, int], scale: float = 1.8) -> float:
-    """Box side (frame heights) for a reference face ``(543, 2+)`` normalised on an image of
-    ``image_size`` ``(height, width)``: ``scale`` times the larger side of its bounding box."""
+def face_boxes(landmarks: np.ndarray, image_size: tuple[int, int], scale: float = 1.8) -> np.ndarray:
+    """``(T, 3)`` float32 boxes of ``(T, 543, 2+)`` normalised landmarks on frames of
+    ``image_size`` ``(height, width)``: the centre of each frame's face bounding box and
+    ``scale`` times its larger side; NaN rows for frames without a face."""
     height, width = image_size
-    face = reference_landmarks[FACE, :2] * [width, height]
-    extent = np.nanmax(face, 0) - np.nanmin(face, 0)
-    return float(scale * np.nanmax(extent) / height)
-
-
-def face_boxes(landmarks: np.ndarray, reference_landmarks: np.ndarray, image_size: tuple[int, int],
-               scale: float = 1.8) -> np.ndarray:
-    """``(T, 3)`` float32 boxes of ``(T, 543, 2+)`` normalised landmarks: centre of each frame's
-    face bounding box, side from the reference face (:func:`face_side`); NaN rows without a face."""
     face = landmarks[:, FACE, :2].astype(np.float64)
     present = np.isfinite(face).all(-1).any(-1)
     filled = np.where(present[:, None, None], face, 0.0)
-    centre = (np.nanmin(filled, 1) + np.nanmax(filled, 1)) / 2
-    side = np.full((len(face), 1), face_side(reference_landmarks, image_size, scale))
-    boxes = np.concatenate([centre, side], 1)
+    low, high = np.nanmin(filled, 1), np.nanmax(filled, 1)
+    extent = ((high - low) * [width, height]).max(-1, keepdims=True) / height
+    boxes = np.concatenate([(low + high) / 2, scale * extent], 1)
     boxes[~present] = np.nan
     return boxes.astype(np.float32)
 

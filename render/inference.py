@@ -100,8 +100,8 @@ class Renderer:
             return body
         out_h, out_w = height * self.output_scale, width * self.output_scale
         frames = np.stack([cv2.resize(frame, (out_w, out_h), interpolation=cv2.INTER_CUBIC) for frame in body])
-        boxes = face_boxes(landmarks, reference_landmarks, image_size, self.face_scale)
-        reference_box = face_boxes(reference_landmarks[None], reference_landmarks, image_size, self.face_scale)
+        boxes = face_boxes(landmarks, image_size, self.face_scale)
+        reference_box = face_boxes(reference_landmarks[None], image_size, self.face_scale)
         face_source = to_tensor_images(crop_faces(reference_image[None], reference_box, self.face_size))
         face_driving = to_crop(landmarks[..., :2], boxes, image_size)       # NaN on frames without a face
         face_reference = to_crop(reference_landmarks[None, :, :2], reference_box, image_size)

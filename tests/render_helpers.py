@@ -46,7 +46,7 @@ def cache_landmarks(video: Path, landmarks: np.ndarray, cache_dir: Path, height:
     with av.open(str(video)) as container:
         frames = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
     cache_dir.mkdir(parents=True, exist_ok=True)
-    boxes = face_boxes(landmarks, landmarks[0], frames.shape[1:3])
+    boxes = face_boxes(landmarks, frames.shape[1:3])
     clip = VideoClip(video.stem, resize_frames(frames, height, width), landmarks, 0, frames[0],
                      crop_faces(frames, boxes, face_size), boxes)
     write_clip(clip, cache_path(video, cache_dir, height, width, face_size))

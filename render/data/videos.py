@@ -1,11 +1,11 @@
 """Videos of one or more people → resized frames + MediaPipe Holistic landmarks, cached once.
 
-Per video, the cache (``<cache_dir>/<stem>-<sha256[:12]>-<H>x<W>-f<C>.npz``) holds the frames
+Per video, the cache (``<cache_dir>/<stem>-<sha256[:12]>-<H>x<W>-f<C>s<scale>.npz``) holds the frames
 resized to the training size (uint8 ``(T, H, W, 3)``), the landmarks of the full-resolution
 frames (``(T, 543, 3)``, normalised image coordinates, NaN where missing), the index of the
 video's reference frame (the first frame with a body and a face), that frame at full resolution
 (the reference image ``render animate`` would be given) and the face crops of every frame at
-``C x C`` cut from the full-resolution frames (:mod:`render.face_region`). It is written
+``C x C`` (boxes ``face_box_scale`` times the face's size) cut from the full-resolution frames (:mod:`render.face_region`). It is written
 atomically and reused while the video's hash and the sizes match.
 """
 
@@ -90,18 +90,19 @@ def reference_index(landmarks: np.ndarray, path: Path) -> int:
     return int(np.argmax(found))
 
 
-def cache_path(path: Path, cache_dir: Path, height: int, width: int, face_size: int = 128) -> Path:
+def cache_path(path: Path, cache_dir: Path, height: int, width: int, face_size: int = 128, face_box_scale: float = 1.8) -> Path:
     """Cache entry of video ``path`` at ``height x width`` with ``face_size`` face crops."""
-    return cache_dir / f"{path.stem}-{file_sha256(path)[:12]}-{height}x{width}-f{face_size}.npz"
+    return cache_dir / f"{path.stem}-{file_sha256(path)[:12]}-{height}x{width}-f{face_size}s{face_box_scale:g}.npz"
 
 
-def prepare_video(path: Path, cache_dir: Path, height: int, width: int, face_size: int = 128) -> VideoClip:
+def prepare_video(path: Path, cache_dir: Path, height: int, width: int, face_size: int = 128,
+                  face_box_scale: float = 1.8) -> VideoClip:
     """Frames, landmarks and face crops of ``path`` at ``height x width``, from the cache or
     computed once."""
     from render.face_region import crop_faces, face_boxes
 
     cache_dir.mkdir(parents=True, exist_ok=True)
-    cached = cache_path(path, cache_dir, height, width, face_size)
+    cached = cache_path(path, cache_dir, height, width, face_size, face_box_scale)
     if cached.is_file():
         with np.load(cached) as data:
             return VideoClip(path.stem, data["frames"], data["landmarks"], int(data["reference"]), data["reference_image"],
@@ -115,7 +116,7 @@ def prepare_video(path: Path, cache_dir: Path, height: int, width: int, face_siz
         landmarks = extract_frames(frames, fps=info.fps, on_frame=lambda done: bar.update(done - bar.n)).landmarks
     landmarks = landmarks.astype(np.float32)
     reference = reference_index(landmarks, path)
-    boxes = face_boxes(landmarks, landmarks[reference], frames.shape[1:3])
+    boxes = face_boxes(landmarks, frames.shape[1:3], face_box_scale)
     clip = VideoClip(path.stem, resize_frames(frames, height, width), landmarks, reference, frames[reference],
                      crop_faces(frames, boxes, face_size), boxes)
     write_clip(clip, cached)
