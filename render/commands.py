@@ -10,8 +10,12 @@ def run_train(args: argparse.Namespace) -> int:
     from render.config import compose
     from render.training.run import train
 
+    from render.evaluate import summary_table
+
     summary = train(compose("train", args.overrides))
     print(json.dumps(summary, indent=2))
+    if "evaluation" in summary:
+        print(summary_table(summary["evaluation"]))
     return 0
 
 
