@@ -62,6 +62,25 @@ def print_evaluation(evaluation: dict) -> None:
                   f"gap range rendered {sync['rendered_gap_range']:.3f}, driving {sync['driving_gap_range']:.3f}")
 
 
+def print_ceiling(cfg) -> None:
+    """What MediaPipe finds on the real video at the rendered size: the real body frames up-sampled
+    by the face path's output scale (the best a renderer at this body size could give it)."""
+    import cv2
+
+    from render.data.videos import find_videos, prepare_video
+    from render.metrics import redetection_scores
+    from render.redetect import redetect
+
+    height, width = cfg.data.image_size
+    clip = prepare_video(find_videos(cfg.data.videos)[0], Path(cfg.data.cache_dir), height, width, cfg.data.face_size,
+                         cfg.data.face_box_scale)
+    scale = cfg.model.face.output_scale if cfg.model.get("face") else 1
+    frames = np.stack([cv2.resize(frame, (width * scale, height * scale), interpolation=cv2.INTER_CUBIC) for frame in clip.frames])
+    scores = redetection_scores(redetect(frames), clip.landmarks[..., :2], frames.shape[1:3])
+    print(f"ceiling: MediaPipe on the real frames at {width * scale} x {height * scale}: " + ", ".join(
+        f"{part} {values['found']:.2f} of {values['frames']}" for part, values in scores.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--video", default=str(VIDEO))
@@ -71,6 +90,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="runs/slovo-keypoint")
     parser.add_argument("--overrides", nargs="*", default=[], help="extra Hydra overrides of render train")
+    parser.add_argument("--skip-train", action="store_true", help="reuse <out>/summary.json and its checkpoint")
     args = parser.parse_args()
 
     import torch
@@ -87,13 +107,17 @@ def main() -> None:
     cfg = compose("train", ["experiment=slovo_keypoint_cpu", f"data.videos={video.parent}", f"out_dir={out}",
                             f"trainer.max_minutes={args.minutes}", f"trainer.max_steps={args.steps}",
                             f"trainer.threads={args.threads}", *args.overrides])
-    print(f"training: {load()}")
-    summary = train(cfg)
-    print(f"after training: {load()}")
+    if args.skip_train:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    else:
+        print(f"training: {load()}")
+        summary = train(cfg)
+        print(f"after training: {load()}")
     print(f"training: {summary['steps']} steps x batch {cfg.model.batch_size} in {summary['train_seconds']:.0f} s wall, "
-          f"{summary['train_cpu_seconds']:.0f} CPU seconds (idle 2-core estimate {summary['train_cpu_seconds'] / 2 / 60:.1f} min) = "
+          f"{summary['train_cpu_seconds']:.0f} CPU seconds ({summary['train_cpu_seconds'] / 60:.1f} CPU minutes) = "
           f"{summary['train_frames_per_second']:.2f} frames/s ({args.threads} threads), peak memory {summary['peak_memory_mb']:.0f} MB")
     print_evaluation(summary["evaluation"])
+    print_ceiling(cfg)
     if not args.motion:
         return
     from motiongen.formats.video import iter_video_frames
