@@ -133,3 +133,23 @@ def test_speech_defaults_to_the_generation_folders_preview_track(tmp_path, check
                  "--out", str(out)]) == 0
     with av.open(str(out)) as container:
         assert container.streams.audio
+
+
+def test_evaluate_command_writes_lpips_and_both_splits(tmp_path, checkpoint, capsys):
+    import json
+
+    import torch
+
+    from render.lpips import alexnet_features
+
+    ckpt, video, cache = checkpoint
+    weights = tmp_path / "alexnet.pth"
+    torch.save({f"features.{key}": value for key, value in alexnet_features().state_dict().items()}, weights)
+    out = tmp_path / "scores.json"
+    assert main(["evaluate", "--checkpoint", str(ckpt), "--videos", str(video), "--cache-dir", str(cache),
+                 "--holdout-tail", "0.25", "--lpips-weights", str(weights), "--json", str(out)]) == 0
+    scores = json.loads(out.read_text())["splits"]
+    assert scores["contiguous"]["frames"] == 6 and "lpips" in scores["contiguous"]["frame"]["retrieval"]
+    assert "contiguous    frame  renderer" in capsys.readouterr().out
+    assert main(["evaluate", "--checkpoint", str(ckpt), "--videos", str(video), "--cache-dir", str(cache),
+                 "--lpips-weights", str(tmp_path / "none.pth")]) == 2
