@@ -86,3 +86,13 @@ def test_diffusion_training_improves_held_out_samples(tmp_path, video):
     after = train(cfg)["held_out"]
     assert after["psnr"] > before["psnr"] + 3
     assert after["ssim"] > before["ssim"]
+
+
+def test_body_only_renderer_without_the_face_path(tmp_path, video):
+    from render.inference import LoadedRenderer
+
+    body_only = [item for item in KEYPOINT if not item.startswith("model.face.")] + ["model.face=null"]
+    summary = train(_cfg(tmp_path, video, "body", body_only + ["trainer.max_steps=2", "trainer.checkpoint_every=2"]))
+    assert "face_psnr" not in summary["held_out"]
+    renderer = LoadedRenderer(tmp_path / "body/checkpoints/last.ckpt")
+    assert renderer.face_size == 0 and renderer.output_size((1280, 720)) == (32, 16)
