@@ -82,3 +82,21 @@ def face_format(representation=None):
 
     block = MotionBlock("face", representation or Representation.ARKIT_WEIGHTS, tuple(ARKIT_NAMES), "weight")
     return MotionFormat(fps=30.0, blocks=(block,))
+
+
+def tiny_renderer_checkpoint(root: Path) -> tuple[Path, Path, Path]:
+    """A keypoint renderer (with its face path) trained for two steps on :func:`moving_square_video`
+    at 32 x 32 (face crops 32 x 32). Returns the checkpoint, the video and the cache folder."""
+    from render.config import compose
+    from render.training.run import train
+
+    video, landmarks = moving_square_video(root / "videos")
+    cache_landmarks(video, landmarks, root / "cache", 32, 32, face_size=32)
+    train(compose("train", [f"data.videos={video}", f"data.cache_dir={root / 'cache'}", "data.image_size=[32,32]",
+                            "data.face_size=32", f"out_dir={root / 'run'}", "model.network.base_channels=8",
+                            "model.network.num_down=2", "model.network.motion_channels=8", "model.network.motion_blocks=2",
+                            "model.face.network.base_channels=8", "model.face.network.num_down=2",
+                            "model.face.network.motion_channels=8", "model.face.network.motion_blocks=2",
+                            "model.batch_size=2", "trainer.max_steps=2", "trainer.checkpoint_every=2",
+                            "trainer.eval_every=2", "evaluation.redetect=false"]))
+    return root / "run/checkpoints/last.ckpt", video, root / "cache"

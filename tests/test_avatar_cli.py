@@ -10,9 +10,7 @@ import av
 import pytest
 
 from motiongen.cli import main
-from render.config import compose
-from render.training.run import train
-from tests.render_helpers import cache_landmarks, moving_square_video
+from tests.render_helpers import tiny_renderer_checkpoint
 from tests.test_generate_cli import speech_like, tiny_checkpoint, write_wav  # noqa: F401  (session fixture)
 
 SLOVO = "slovo/f17a6060-6ced-4bd1-9886-8578cfbb864f.mp4"
@@ -21,17 +19,7 @@ SLOVO = "slovo/f17a6060-6ced-4bd1-9886-8578cfbb864f.mp4"
 @pytest.fixture(scope="module")
 def renderer_checkpoint(tmp_path_factory):
     """A keypoint renderer (with its face path) trained for two steps on a small real video."""
-    root = tmp_path_factory.mktemp("avatar_renderer")
-    video, landmarks = moving_square_video(root / "videos")
-    cache_landmarks(video, landmarks, root / "cache", 32, 32, face_size=32)
-    train(compose("train", [f"data.videos={video}", f"data.cache_dir={root / 'cache'}", "data.image_size=[32,32]",
-                            "data.face_size=32", f"out_dir={root / 'run'}", "model.network.base_channels=8",
-                            "model.network.num_down=2", "model.network.motion_channels=8", "model.network.motion_blocks=2",
-                            "model.face.network.base_channels=8", "model.face.network.num_down=2",
-                            "model.face.network.motion_channels=8", "model.face.network.motion_blocks=2",
-                            "model.batch_size=2", "trainer.max_steps=2", "trainer.checkpoint_every=2",
-                            "trainer.eval_every=2", "evaluation.redetect=false"]))
-    return root / "run/checkpoints/last.ckpt"
+    return tiny_renderer_checkpoint(tmp_path_factory.mktemp("avatar_renderer"))[0]
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,8 @@ import soundfile
 
 from motiongen.formats.arkit import ARKIT_NAMES
 from render.cli import main
-from render.config import compose
 from render.evaluate import evaluate
-from render.training.run import train
-from tests.render_helpers import cache_landmarks, generation_folder, moving_square_video
+from tests.render_helpers import generation_folder, tiny_renderer_checkpoint
 
 SLOVO = "slovo/f17a6060-6ced-4bd1-9886-8578cfbb864f.mp4"
 
@@ -22,18 +20,7 @@ SLOVO = "slovo/f17a6060-6ced-4bd1-9886-8578cfbb864f.mp4"
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
     """A keypoint renderer trained for two steps on a small real video (32 x 32 frames)."""
-    root = tmp_path_factory.mktemp("render_ckpt")
-    video, landmarks = moving_square_video(root / "videos")
-    cache_landmarks(video, landmarks, root / "cache", 32, 32, face_size=32)
-    cfg = compose("train", [f"data.videos={video}", f"data.cache_dir={root / 'cache'}", "data.image_size=[32,32]",
-                            f"out_dir={root / 'run'}", "model.network.base_channels=8", "model.network.num_down=2",
-                            "model.network.motion_channels=8", "model.network.motion_blocks=2", "model.batch_size=2",
-                            "data.face_size=32", "model.face.network.base_channels=8", "model.face.network.num_down=2",
-                            "model.face.network.motion_channels=8", "model.face.network.motion_blocks=2",
-                            "trainer.max_steps=2", "trainer.checkpoint_every=2", "trainer.eval_every=2",
-                            "evaluation.redetect=false"])
-    train(cfg)
-    return root / "run/checkpoints/last.ckpt", video, root / "cache"
+    return tiny_renderer_checkpoint(tmp_path_factory.mktemp("render_ckpt"))
 
 
 @pytest.fixture(scope="module")
