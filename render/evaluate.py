@@ -11,7 +11,7 @@ PSNR, SSIM, L1, LPIPS (with local AlexNet weights, :mod:`render.lpips`) and the 
 error of each held-out frame against the frame before it. With ``redetect``, MediaPipe runs on the
 rendered frames (at the renderer's output size): per part the fraction of frames where it finds
 what the driving landmarks have, the mean error in pixels and in shoulder widths, and the lip
-sync (:mod:`render.lipsync`). FID, FVD and SyncNet need weights that are not available offline.
+sync (:mod:`render.lipsync`; against the video's speech too when it has a sound track). FID, FVD and SyncNet need weights that are not available offline.
 """
 
 from __future__ import annotations
@@ -57,8 +57,9 @@ def _resize(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def evaluate_clip(renderer: Renderer, clip: VideoClip, split: FrameSplit, steps: int = 20, redetect: bool = False,
-                  lpips=None, seed: int = 0) -> dict:
-    """Scores of one video per held-out split (see the module docstring)."""
+                  lpips=None, seed: int = 0, envelope: np.ndarray | None = None) -> dict:
+    """Scores of one video per held-out split (see the module docstring); ``envelope`` ``(T,)``
+    is the loudness of the video's speech per frame, when it has a sound track."""
     from render.lipsync import lip_sync_scores
     from render.redetect import redetect as run_mediapipe
 
@@ -94,7 +95,8 @@ def evaluate_clip(renderer: Renderer, clip: VideoClip, split: FrameSplit, steps:
             detected = run_mediapipe(out, consecutive=name == "contiguous")
             driving = clip.landmarks[held, :, :2]
             scores["redetection"] = metrics.redetection_scores(detected, driving, out.shape[1:3])
-            scores["lip_sync"] = lip_sync_scores(detected, driving, image_size)
+            scores["lip_sync"] = lip_sync_scores(detected, driving, image_size,
+                                                 envelope=envelope[held] if envelope is not None else None)
         result[name] = scores
     return result
 
@@ -116,15 +118,18 @@ def mean_scores(results: list[dict]) -> dict:
 
 
 def evaluate_clips(renderer: Renderer, clips: list[VideoClip], splits: list[FrameSplit], steps: int = 20,
-                   redetect: bool = False, lpips_weights: str | Path | None = None, seed: int = 0) -> dict:
-    """Scores per video and averaged over the videos, per split."""
+                   redetect: bool = False, lpips_weights: str | Path | None = None, seed: int = 0,
+                   envelopes: list[np.ndarray | None] | None = None) -> dict:
+    """Scores per video and averaged over the videos, per split (``envelopes``: per video the
+    speech loudness per frame, or None)."""
     lpips = None
     if lpips_weights:
         from render.lpips import LPIPS
 
         lpips = LPIPS(lpips_weights)
-    per_video = {clip.name: evaluate_clip(renderer, clip, split, steps, redetect, lpips, seed)
-                 for clip, split in zip(clips, splits)}
+    envelopes = envelopes or [None] * len(clips)
+    per_video = {clip.name: evaluate_clip(renderer, clip, split, steps, redetect, lpips, seed, envelope)
+                 for clip, split, envelope in zip(clips, splits, envelopes)}
     return {"renderer": renderer.kind, "splits": mean_scores(list(per_video.values())), "videos": per_video}
 
 
@@ -137,7 +142,18 @@ def evaluate(checkpoint: str | Path, videos: str | Path, holdout_every: int = 8,
     clips = [prepare_video(path, Path(cache_dir), renderer.height, renderer.width, face.get("size", 128), face.get("box_scale", 1.8))
              for path in find_videos(videos)]
     splits = [split_frames(len(clip.frames), holdout_every, holdout_tail) for clip in clips]
-    return evaluate_clips(renderer, clips, splits, steps, redetect, lpips_weights)
+    envelopes = [speech_envelope(path, len(clip.frames)) for path, clip in zip(find_videos(videos), clips)]
+    return evaluate_clips(renderer, clips, splits, steps, redetect, lpips_weights, envelopes=envelopes)
+
+
+def speech_envelope(path: Path, num_frames: int) -> np.ndarray | None:
+    """Loudness ``(num_frames,)`` of a video's sound track per video frame (None without one)."""
+    from motiongen.formats.video import probe_video
+    from render.lipsync import audio_envelope
+    from render.video_io import read_audio_track
+
+    sound = read_audio_track(path)
+    return None if sound is None else audio_envelope(sound[0], sound[1], probe_video(path).fps, num_frames)
 
 
 def summary_table(result: dict) -> str:

@@ -12,7 +12,7 @@ import soundfile
 from motiongen.formats.arkit import ARKIT_NAMES
 from render.cli import main
 from render.evaluate import evaluate
-from tests.render_helpers import generation_folder, tiny_renderer_checkpoint
+from tests.render_helpers import cache_landmarks, generation_folder, moving_square_video, tiny_renderer_checkpoint
 
 SLOVO = "slovo/f17a6060-6ced-4bd1-9886-8578cfbb864f.mp4"
 
@@ -140,3 +140,21 @@ def test_evaluate_command_writes_lpips_and_both_splits(tmp_path, checkpoint, cap
     assert "contiguous    frame  renderer" in capsys.readouterr().out
     assert main(["evaluate", "--checkpoint", str(ckpt), "--videos", str(video), "--cache-dir", str(cache),
                  "--lpips-weights", str(tmp_path / "none.pth")]) == 2
+
+
+def test_evaluate_correlates_the_lip_gap_with_the_videos_speech(tmp_path, checkpoint):
+    from render.evaluate import speech_envelope
+    from render.video_io import write_mp4
+
+    ckpt, video, cache = checkpoint
+    with av.open(str(video)) as container:
+        frames = np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+    wave = (0.3 * np.sin(np.arange(16000) / 5) * (np.arange(16000) > 8000)).astype(np.float32)
+    talking = write_mp4(tmp_path / "talking.mp4", frames, 30, (wave, 16000))
+    envelope = speech_envelope(talking, len(frames))
+    assert envelope.shape == (24,) and envelope[:7].max() < 0.01 < envelope[-5:].min()
+    assert speech_envelope(video, len(frames)) is None
+    _, landmarks = moving_square_video(tmp_path / "unused")
+    cache_landmarks(talking, landmarks, tmp_path / "cache", 32, 32, face_size=32)
+    scores = evaluate(ckpt, talking, cache_dir=tmp_path / "cache", redetect=True)
+    assert {"r_rendered_vs_audio_envelope", "r_driving_vs_audio_envelope"} <= set(scores["splits"]["contiguous"]["lip_sync"])
