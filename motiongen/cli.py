@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "smplx": "SMPL-X npz (BEAT2/EMAGE layout): convert BEAT BVH to it, render it as a mesh video with speech.",
     "sweep": "Hyper-parameter search with Ray Tune (conf/sweep/*.yaml; local or on a Ray cluster; resume=true).",
     "quickstart": "Offline demo: synthesise a corpus, preprocess, train the tiny model, generate, report.",
+    "avatar": "Reference image + text or speech to an avatar video with the speech (motion model + renderer).",
 }
 
 

@@ -1,12 +1,17 @@
 """``render animate``: reference image + motion → MP4 with the speech.
 
 Everything is checked before rendering starts (output path, checkpoint, motion, reference person
-and face), and the MP4 appears only when complete.
+and face), and the MP4 appears only when complete. The video keeps the reference image's aspect
+ratio (:meth:`render.inference.Renderer.output_size`). With ``report``, MediaPipe re-detects the
+rendered frames and the report (JSON) gives the parts found and the lip sync on pixels
+(:mod:`render.lipsync`): the re-detected lip gap against the driving ``jawOpen`` and the speech
+loudness, beside the same correlations of the driving landmarks.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import time
 from pathlib import Path
@@ -17,15 +22,6 @@ from tqdm import tqdm
 from render.errors import RenderError
 
 log = logging.getLogger(__name__)
-
-
-def centre_crop_box(height: int, width: int, aspect: float) -> tuple[int, int, int, int]:
-    """``(top, left, crop_height, crop_width)`` of the largest centred crop with ``height/width = aspect``."""
-    if height / width > aspect:
-        crop_h, crop_w = round(width * aspect), width
-    else:
-        crop_h, crop_w = height, round(height / aspect)
-    return (height - crop_h) // 2, (width - crop_w) // 2, crop_h, crop_w
 
 
 def reference_landmarks(rgb: np.ndarray, source: str) -> np.ndarray:
@@ -41,17 +37,19 @@ def reference_landmarks(rgb: np.ndarray, source: str) -> np.ndarray:
     return found.pixels()[0].astype(np.float64)
 
 
-def load_driving_landmarks(motion: Path, reference_px: np.ndarray, height: int, width: int) -> tuple[np.ndarray, float, Path | None]:
-    """Normalised driving landmarks ``(F, 543, 2)``, fps and speech path of a generation folder
-    (retargeted onto the reference) or of a landmark file (``landmarks`` ``(F, 543, 2|3)``
-    normalised, ``fps``)."""
+def load_driving_landmarks(motion: Path, reference_px: np.ndarray, height: int,
+                           width: int) -> tuple[np.ndarray, float, Path | None, np.ndarray | None]:
+    """Normalised driving landmarks ``(F, 543, 2)``, fps, speech path and ``jawOpen`` curve
+    ``(F,)`` of a generation folder (retargeted onto the reference) or of a landmark file
+    (``landmarks`` ``(F, 543, 2|3)`` normalised, ``fps``; no speech, no ``jawOpen``)."""
     if motion.is_dir() or motion.name == "motion.npz":
+        from motiongen.formats.arkit import ARKIT_NAMES
         from render.retarget.holistic import retarget
         from render.retarget.motion import read_generation_folder
 
         generated = read_generation_folder(motion)
         pixels = retarget(generated, reference_px)
-        return pixels / [width, height], generated.fps, generated.audio
+        return pixels / [width, height], generated.fps, generated.audio, generated.weights[:, ARKIT_NAMES.index("jawOpen")]
     if motion.suffix != ".npz" or not motion.is_file():
         raise RenderError(f"motion {motion} is neither a motiongen output folder nor a landmark .npz file")
     with np.load(motion, allow_pickle=False) as data:
@@ -60,7 +58,7 @@ def load_driving_landmarks(motion: Path, reference_px: np.ndarray, height: int, 
         landmarks, fps = data["landmarks"][..., :2].astype(np.float64), float(data["fps"])
     if landmarks.ndim != 3 or landmarks.shape[1] != 543:
         raise RenderError(f"landmark file {motion}: expected landmarks (F, 543, 2), got {landmarks.shape}")
-    return landmarks, fps, None
+    return landmarks, fps, None, None
 
 
 def _load_speech(path: Path) -> tuple[np.ndarray, int] | None:
@@ -78,9 +76,25 @@ def _load_speech(path: Path) -> tuple[np.ndarray, int] | None:
         raise RenderError(str(error)) from error
 
 
+def check_video(frames: np.ndarray, driving: np.ndarray, fps: float, jaw_open: np.ndarray | None,
+                wave: tuple[np.ndarray, int] | None) -> dict:
+    """Re-detection report of rendered ``frames`` ``(F, H, W, 3)`` driven by ``driving``
+    ``(F, 543, 2)``: parts found (hands counted on the frames where the driving landmarks have
+    them), landmark errors and the lip sync against ``jaw_open`` and the speech envelope."""
+    from render.lipsync import audio_envelope, lip_sync_scores
+    from render.metrics import redetection_scores
+    from render.redetect import redetect
+
+    detected = redetect(frames, consecutive=True)
+    envelope = audio_envelope(wave[0], wave[1], fps, len(frames)) if wave is not None else None
+    return {"redetection": redetection_scores(detected, driving, frames.shape[1:3]),
+            "lip_sync": lip_sync_scores(detected, driving, frames.shape[1:3], jaw_open, envelope)}
+
+
 def animate(image: str | Path, motion: str | Path, checkpoint: str | Path, out: str | Path, audio: str | Path | None = None,
-            frame: int = 0, steps: int = 20, seed: int = 0, overwrite: bool = False) -> dict:
-    """Render ``motion`` with the look of ``image``; returns frame count, fps and render speed."""
+            frame: int = 0, steps: int = 20, seed: int = 0, overwrite: bool = False, report: str | Path | None = None) -> dict:
+    """Render ``motion`` with the look of ``image``; returns frame count, fps, render speed and,
+    with ``report`` (a JSON path, also written), the re-detection check (:func:`check_video`)."""
     out = Path(out).expanduser()
     if out.suffix.lower() != ".mp4":
         raise RenderError(f"output {out} must be an .mp4 file")
@@ -91,34 +105,38 @@ def animate(image: str | Path, motion: str | Path, checkpoint: str | Path, out: 
         raise RenderError(f"motion {motion} does not exist")
     if audio is not None and not Path(audio).expanduser().is_file():
         raise RenderError(f"speech file {audio} does not exist")
-    import cv2
-
+    if report is not None and Path(report).suffix.lower() != ".json":
+        raise RenderError(f"report {report} must be a .json file")
     from render.inference import LoadedRenderer
     from render.video_io import read_reference, write_mp4
 
     renderer = LoadedRenderer(checkpoint)
     rgb = read_reference(image, frame)
-    top, left, crop_h, crop_w = centre_crop_box(*rgb.shape[:2], renderer.height / renderer.width)
-    cropped = np.ascontiguousarray(rgb[top:top + crop_h, left:left + crop_w])
-    reference_px = reference_landmarks(cropped, str(image))
-    driving, fps, speech = load_driving_landmarks(motion, reference_px, crop_h, crop_w)
+    height, width = rgb.shape[:2]
+    reference_px = reference_landmarks(rgb, str(image))
+    driving, fps, speech, jaw_open = load_driving_landmarks(motion, reference_px, height, width)
     speech = Path(audio).expanduser() if audio is not None else speech
     wave = _load_speech(speech) if speech is not None else None
-    small = cv2.resize(cropped, (renderer.width, renderer.height), interpolation=cv2.INTER_AREA)
-    reference_norm = reference_px[:, :2] / [crop_w, crop_h]
     started = time.perf_counter()
     with tqdm(total=len(driving), desc=f"rendering ({renderer.kind})", unit="frame") as bar:
-        frames = renderer.render(small, reference_norm, driving, steps=steps, seed=seed,
+        frames = renderer.render(rgb, reference_px[:, :2] / [width, height], driving, steps=steps, seed=seed,
                                  progress=lambda done: bar.update(done - bar.n))
     seconds = time.perf_counter() - started
     write_mp4(out, frames, fps, wave)
-    result = {"out": str(out), "frames": len(frames), "fps": fps, "render_seconds": round(seconds, 3),
-              "frames_per_second": round(len(frames) / max(seconds, 1e-9), 2), "renderer": renderer.kind,
-              "audio": str(speech) if speech else None}
-    print(f"rendered {len(frames)} frames in {seconds:.1f} s ({result['frames_per_second']} frames/s) -> {out}")
+    result = {"out": str(out), "frames": len(frames), "size": list(frames.shape[1:3]), "fps": fps,
+              "render_seconds": round(seconds, 3), "frames_per_second": round(len(frames) / max(seconds, 1e-9), 2),
+              "renderer": renderer.kind, "audio": str(speech) if speech else None}
+    print(f"rendered {len(frames)} frames of {frames.shape[2]}x{frames.shape[1]} in {seconds:.1f} s "
+          f"({result['frames_per_second']} frames/s) -> {out}")
+    if report is not None:
+        result["check"] = check_video(frames, driving, fps, jaw_open, wave)
+        Path(report).expanduser().write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        sync = result["check"]["lip_sync"]
+        print(f"lip gap vs jawOpen: rendered r = {sync.get('r_rendered_vs_jaw_open', float('nan')):.2f}, "
+              f"driving landmarks r = {sync.get('r_driving_vs_jaw_open', float('nan')):.2f} -> {report}")
     return result
 
 
 def animate_from_args(args: argparse.Namespace) -> dict:
     return animate(args.image, args.motion, args.checkpoint, args.out, args.audio, args.frame, args.steps, args.seed,
-                   args.overwrite)
+                   args.overwrite, args.report)

@@ -10,8 +10,12 @@ def run_train(args: argparse.Namespace) -> int:
     from render.config import compose
     from render.training.run import train
 
+    from render.evaluate import summary_table
+
     summary = train(compose("train", args.overrides))
     print(json.dumps(summary, indent=2))
+    if "evaluation" in summary:
+        print(summary_table(summary["evaluation"]))
     return 0
 
 
@@ -25,6 +29,8 @@ def animate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=20, help="DDIM steps (diffusion renderer)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    parser.add_argument("--report", help="also re-detect the rendered frames (MediaPipe) and write the check "
+                        "(parts found, lip gap vs jawOpen and speech) to this .json file")
 
 
 def run_animate(args: argparse.Namespace) -> int:
@@ -36,16 +42,21 @@ def run_animate(args: argparse.Namespace) -> int:
 
 def evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", required=True, help="trained renderer checkpoint")
-    parser.add_argument("--videos", required=True, help="video file or folder; every --holdout-every-th frame is scored")
-    parser.add_argument("--holdout-every", type=int, default=8)
+    parser.add_argument("--videos", required=True, help="video file or folder; its held-out splits are scored")
+    parser.add_argument("--holdout-every", type=int, default=8, help="interpolation split: every n-th frame (0: none)")
+    parser.add_argument("--holdout-tail", type=float, default=0.2, help="contiguous split: the last fraction of each video (0: none)")
+    parser.add_argument("--lpips-weights", help="torchvision AlexNet state dict (.pth) for LPIPS (not bundled; without it no LPIPS)")
     parser.add_argument("--cache-dir", default="render_cache", help="where the videos' landmarks are cached")
     parser.add_argument("--steps", type=int, default=20, help="DDIM steps (diffusion renderer)")
-    parser.add_argument("--redetect", action="store_true", help="also re-detect landmarks on the rendered frames (MediaPipe)")
+    parser.add_argument("--redetect", action="store_true", help="also re-detect landmarks on the rendered frames "
+                        "(MediaPipe: parts found, errors, lip sync)")
     parser.add_argument("--json", help="also write the scores to this JSON file")
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from render.evaluate import evaluate_from_args
+    from render.evaluate import evaluate_from_args, summary_table
 
-    print(json.dumps(evaluate_from_args(args), indent=2))
+    result = evaluate_from_args(args)
+    print(json.dumps(result, indent=2))
+    print(summary_table(result))
     return 0

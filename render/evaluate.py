@@ -1,12 +1,17 @@
-"""``render evaluate``: a trained renderer on the held-out frames of videos.
+"""``render evaluate``: a trained renderer on the held-out splits of videos, against cheap baselines.
 
-Per video, every ``holdout_every``-th frame is rendered from the video's reference frame and its
-own landmarks and compared with the real frame (PSNR, SSIM, L1; the copy-the-reference baseline
-beside them). The keypoint renderer also renders the whole video for the temporal flicker error.
-With ``redetect``, MediaPipe runs on the rendered held-out frames and the landmark error against
-the driving landmarks is reported per part (pixels of the rendered frame and normalised by its
-diagonal). Learned metrics (LPIPS, FID, FVD, SyncNet) are not computed: their weights are not
-available offline.
+Per video (:func:`render.data.videos.split_frames`): the **interpolation** split (every
+``holdout_every``-th frame, each between two training frames) and the **contiguous** split (the
+last ``holdout_tail`` of the video, never seen in training). Every held-out frame is rendered
+from the video's reference frame and its own landmarks and compared with the real frame, beside
+three baselines (:mod:`render.baselines`): copying the reference, the previous training frame,
+and retrieval (the training frame with the closest landmarks). For the renderer and each
+baseline, on the body frame (the trained size) and on the face crop (:mod:`render.face_region`):
+PSNR, SSIM, L1, LPIPS (with local AlexNet weights, :mod:`render.lpips`) and the temporal flicker
+error of each held-out frame against the frame before it. With ``redetect``, MediaPipe runs on the
+rendered frames (at the renderer's output size): per part the fraction of frames where it finds
+what the driving landmarks have, the mean error in pixels and in shoulder widths, and the lip
+sync (:mod:`render.lipsync`; against the video's speech too when it has a sound track). FID, FVD and SyncNet need weights that are not available offline.
 """
 
 from __future__ import annotations
@@ -15,63 +20,156 @@ import argparse
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
 from render import metrics
+from render.baselines import previous_frames, retrieval_frames
 from render.data.batches import to_tensor_images
-from render.data.videos import find_videos, prepare_video, split_frames
-from render.inference import LoadedRenderer
+from render.data.videos import FrameSplit, VideoClip, find_videos, prepare_video, split_frames
+from render.face_region import crop_faces
+from render.inference import LoadedRenderer, Renderer
+
+BASELINES = ("reference", "previous", "retrieval")
 
 
-def _landmark_errors(rendered: np.ndarray, driving: np.ndarray) -> dict[str, dict[str, float]]:
-    from motiongen.core.holistic_layout import PART_SLICES
-    from motiongen.formats.holistic import extract_image
+def image_scores(prediction: np.ndarray, target: np.ndarray, before: np.ndarray | None, target_before: np.ndarray | None,
+                 lpips=None) -> dict[str, float]:
+    """Mean PSNR, SSIM, L1 (and LPIPS) of uint8 ``(N, H, W, 3)`` frames, and the flicker error of
+    the change from ``before`` to ``prediction`` against the change from ``target_before`` to ``target``."""
+    p, t = to_tensor_images(prediction), to_tensor_images(target)
+    scores = {"psnr": float(metrics.psnr(p, t).mean()), "ssim": float(metrics.ssim(p, t).mean()),
+              "l1": float(metrics.l1(p, t).mean())}
+    if lpips is not None:
+        scores["lpips"] = float(lpips(p, t).mean())
+    if before is not None and len(before):
+        change = p[-len(before):] - to_tensor_images(before)
+        wanted = t[-len(before):] - to_tensor_images(target_before)
+        scores["flicker"] = float((change - wanted).abs().flatten(1).mean(1).mean())
+    return scores
 
-    detected = np.stack([extract_image(frame).landmarks[0, :, :2] for frame in rendered])
-    height, width = rendered.shape[1:3]
-    return {part: metrics.landmark_error(torch.from_numpy(detected[:, PART_SLICES[part]]),
-                                         torch.from_numpy(driving[:, PART_SLICES[part], :2].astype(np.float32)), (height, width))
-            for part in ("pose", "face", "left_hand", "right_hand")}
+
+def _resize(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    if frames.shape[1:3] == tuple(size):
+        return frames
+    return np.stack([cv2.resize(frame, (size[1], size[0]), interpolation=cv2.INTER_AREA) for frame in frames])
 
 
-def evaluate(checkpoint: str | Path, videos: str | Path, holdout_every: int = 8, cache_dir: str | Path = "render_cache",
-             steps: int = 20, redetect: bool = False) -> dict:
-    """Scores averaged over the held-out frames of all videos (see the module docstring)."""
-    renderer = LoadedRenderer(checkpoint)
-    scores: dict[str, list[float]] = {}
-    per_video = {}
-    for path in find_videos(videos):
-        clip = prepare_video(path, Path(cache_dir), renderer.height, renderer.width)
-        _, held = split_frames(len(clip.frames), holdout_every)
-        reference = clip.frames[clip.reference]
-        reference_landmarks = clip.landmarks[clip.reference, :, :2]
-        frames = clip.frames if renderer.kind == "keypoint" else clip.frames[held]
-        landmarks = clip.landmarks if renderer.kind == "keypoint" else clip.landmarks[held]
-        rendered = renderer.render(reference, reference_landmarks, landmarks[..., :2], steps=steps)
-        held_rendered = rendered[held] if renderer.kind == "keypoint" else rendered
-        prediction, target = to_tensor_images(held_rendered), to_tensor_images(clip.frames[held])
-        baseline = to_tensor_images(reference)[None].expand_as(target)
-        video = {"held_out_frames": len(held),
-                 "psnr": float(metrics.psnr(prediction, target).mean()), "ssim": float(metrics.ssim(prediction, target).mean()),
-                 "l1": float(metrics.l1(prediction, target).mean()),
-                 "baseline_psnr": float(metrics.psnr(baseline, target).mean()),
-                 "baseline_ssim": float(metrics.ssim(baseline, target).mean()),
-                 "baseline_l1": float(metrics.l1(baseline, target).mean())}
-        if renderer.kind == "keypoint":
-            video["flicker"] = float(metrics.flicker(to_tensor_images(rendered), to_tensor_images(frames)).mean())
+def evaluate_clip(renderer: Renderer, clip: VideoClip, split: FrameSplit, steps: int = 20, redetect: bool = False,
+                  lpips=None, seed: int = 0, envelope: np.ndarray | None = None) -> dict:
+    """Scores of one video per held-out split (see the module docstring); ``envelope`` ``(T,)``
+    is the loudness of the video's speech per frame, when it has a sound track."""
+    from render.lipsync import lip_sync_scores
+    from render.redetect import redetect as run_mediapipe
+
+    targets = split.all_held
+    needed = np.unique(np.concatenate([targets, targets[targets > 0] - 1]))
+    rendered = renderer.render(clip.reference_image, clip.landmarks[clip.reference], clip.landmarks[needed, :, :2],
+                               steps=steps, seed=seed)
+    body = _resize(rendered, clip.frames.shape[1:3])
+    row = np.full(len(clip.frames), -1)
+    row[needed] = np.arange(len(needed))
+    keypoints = clip.landmarks[:, renderer.indices, :2]
+    image_size = clip.reference_image.shape[:2]
+    face_size = clip.faces.shape[1]
+    result = {}
+    for name, held in split.held.items():
+        pairs = held[held > 0]
+        indices = {"reference": lambda index: np.full(len(index), clip.reference),
+                   "previous": lambda index: previous_frames(index, split.train),
+                   "retrieval": lambda index: retrieval_frames(keypoints, index, split.train)}
+        with_face = np.isfinite(clip.face_boxes[held]).all(-1)
+        frame_scores = {"renderer": image_scores(body[row[held]], clip.frames[held], body[row[pairs - 1]],
+                                                 clip.frames[pairs - 1], lpips)}
+        rendered_faces = crop_faces(rendered[row[held]], clip.face_boxes[held], face_size)
+        face_scores = {"renderer": image_scores(rendered_faces[with_face], clip.faces[held][with_face], None, None, lpips)}
+        for baseline in BASELINES:
+            source, before = indices[baseline](held), indices[baseline](pairs - 1)
+            frame_scores[baseline] = image_scores(clip.frames[source], clip.frames[held], clip.frames[before],
+                                                  clip.frames[pairs - 1], lpips)
+            face_scores[baseline] = image_scores(clip.faces[source][with_face], clip.faces[held][with_face], None, None, lpips)
+        scores = {"frames": int(len(held)), "frame": frame_scores, "face": face_scores}
         if redetect:
-            video["landmark_error"] = _landmark_errors(held_rendered, clip.landmarks[held])
-        per_video[path.name] = video
-        for key, value in video.items():
-            if isinstance(value, float):
-                scores.setdefault(key, []).append(value)
-    return {"renderer": renderer.kind, "mean": {key: float(np.mean(values)) for key, values in scores.items()},
-            "videos": per_video}
+            out = rendered[row[held]]
+            detected = run_mediapipe(out, consecutive=name == "contiguous")
+            driving = clip.landmarks[held, :, :2]
+            scores["redetection"] = metrics.redetection_scores(detected, driving, out.shape[1:3])
+            scores["lip_sync"] = lip_sync_scores(detected, driving, image_size,
+                                                 envelope=envelope[held] if envelope is not None else None)
+        result[name] = scores
+    return result
+
+
+def mean_scores(results: list[dict]) -> dict:
+    """Element-wise mean of equally nested score dictionaries (NaN-aware; counts are summed)."""
+    first = results[0]
+    out = {}
+    for key, value in first.items():
+        values = [result[key] for result in results if key in result]
+        if isinstance(value, dict):
+            out[key] = mean_scores(values)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            out[key] = int(sum(values))
+        else:
+            finite = [v for v in values if np.isfinite(v)]
+            out[key] = float(np.mean(finite)) if finite else float("nan")
+    return out
+
+
+def evaluate_clips(renderer: Renderer, clips: list[VideoClip], splits: list[FrameSplit], steps: int = 20,
+                   redetect: bool = False, lpips_weights: str | Path | None = None, seed: int = 0,
+                   envelopes: list[np.ndarray | None] | None = None) -> dict:
+    """Scores per video and averaged over the videos, per split (``envelopes``: per video the
+    speech loudness per frame, or None)."""
+    lpips = None
+    if lpips_weights:
+        from render.lpips import LPIPS
+
+        lpips = LPIPS(lpips_weights)
+    envelopes = envelopes or [None] * len(clips)
+    per_video = {clip.name: evaluate_clip(renderer, clip, split, steps, redetect, lpips, seed, envelope)
+                 for clip, split, envelope in zip(clips, splits, envelopes)}
+    return {"renderer": renderer.kind, "splits": mean_scores(list(per_video.values())), "videos": per_video}
+
+
+def evaluate(checkpoint: str | Path, videos: str | Path, holdout_every: int = 8, holdout_tail: float = 0.2,
+             cache_dir: str | Path = "render_cache", steps: int = 20, redetect: bool = False,
+             lpips_weights: str | Path | None = None) -> dict:
+    """:func:`evaluate_clips` of a checkpoint on a video file or folder."""
+    renderer = LoadedRenderer(checkpoint)
+    face = renderer.info.get("face") or {}
+    clips = [prepare_video(path, Path(cache_dir), renderer.height, renderer.width, face.get("size", 128), face.get("box_scale", 1.8))
+             for path in find_videos(videos)]
+    splits = [split_frames(len(clip.frames), holdout_every, holdout_tail) for clip in clips]
+    envelopes = [speech_envelope(path, len(clip.frames)) for path, clip in zip(find_videos(videos), clips)]
+    return evaluate_clips(renderer, clips, splits, steps, redetect, lpips_weights, envelopes=envelopes)
+
+
+def speech_envelope(path: Path, num_frames: int) -> np.ndarray | None:
+    """Loudness ``(num_frames,)`` of a video's sound track per video frame (None without one)."""
+    from motiongen.formats.video import probe_video
+    from render.lipsync import audio_envelope
+    from render.video_io import read_audio_track
+
+    sound = read_audio_track(path)
+    return None if sound is None else audio_envelope(sound[0], sound[1], probe_video(path).fps, num_frames)
+
+
+def summary_table(result: dict) -> str:
+    """The scores as text: one row per split, region and method (PSNR, SSIM, L1, LPIPS, flicker)."""
+    lines = [f"{'split':13} {'region':6} {'method':10} {'PSNR':>7} {'SSIM':>7} {'L1':>7} {'LPIPS':>7} {'flicker':>8}"]
+    for split, scores in result["splits"].items():
+        for region in ("frame", "face"):
+            for method, values in scores[region].items():
+                lines.append(f"{split:13} {region:6} {method:10} {values['psnr']:7.2f} {values['ssim']:7.4f} {values['l1']:7.4f} "
+                             f"{values.get('lpips', float('nan')):7.4f} {values.get('flicker', float('nan')):8.4f}")
+    return "\n".join(lines)
 
 
 def evaluate_from_args(args: argparse.Namespace) -> dict:
-    result = evaluate(args.checkpoint, args.videos, args.holdout_every, args.cache_dir, args.steps, args.redetect)
+    result = evaluate(args.checkpoint, args.videos, args.holdout_every, args.holdout_tail, args.cache_dir, args.steps,
+                      args.redetect, args.lpips_weights)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return result

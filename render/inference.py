@@ -1,7 +1,11 @@
-"""A trained renderer loaded from its checkpoint, rendering landmark sequences frame by frame.
+"""A trained renderer (from its checkpoint or a module in memory) rendering landmark sequences.
 
-Both renderers take the reference image at the training size and normalised Holistic landmarks
-(x, y in ``[0, 1]`` of that image); the diffusion renderer uses its EMA weights and DDIM.
+The renderer takes the reference image at any resolution and aspect ratio and normalised
+Holistic landmarks (x, y in ``[0, 1]`` of that image). The body is rendered at the trained size
+(the long side kept, the other side following the reference's aspect ratio); a keypoint renderer
+with a face path then up-samples the body frame by its ``output_scale`` and blends the face,
+rendered in its own ``C x C`` crop around the face landmarks, back in (:mod:`render.face_region`).
+The diffusion renderer uses its EMA weights and DDIM.
 """
 
 from __future__ import annotations
@@ -9,17 +13,129 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
-from render.conditioning.keypoints import keypoint_indices, to_grid
+from render.conditioning.keypoints import face_keypoint_indices, keypoint_indices, to_grid
 from render.conditioning.rasterise import draw_landmarks
 from render.data.batches import to_tensor_images
 from render.errors import RenderError
+from render.face_region import blend_mask, crop_faces, face_boxes, paste_faces, to_crop
 
 
-class LoadedRenderer:
-    """``render(reference, reference_landmarks, landmarks)`` for a checkpoint of ``render train``."""
+def body_size(trained: tuple[int, int], aspect: float, multiple: int = 8) -> tuple[int, int]:
+    """``(height, width)`` for a reference of ``aspect`` (height / width): the trained size when
+    the aspect matches it (within 1 %), else the trained long side with the other side following
+    ``aspect``, both rounded to ``multiple``."""
+    height, width = trained
+    if abs(aspect / (height / width) - 1) < 0.01:
+        return height, width
+    long_side = max(height, width)
+    if aspect >= 1:
+        return long_side, max(multiple, round(long_side / aspect / multiple) * multiple)
+    return max(multiple, round(long_side * aspect / multiple) * multiple), long_side
+
+
+class Renderer:
+    """``render(reference_image, reference_landmarks, landmarks)`` for a trained module.
+
+    Args:
+        module: :class:`KeypointModule` or :class:`DiffusionModule` (eval mode is set).
+        info: the renderer description stored with the checkpoint (:func:`render.training.run.renderer_info`).
+    """
+
+    def __init__(self, module, info: dict):
+        self.module = module.eval()
+        self.info = info
+        self.height, self.width = info["image_size"]
+        self.indices = keypoint_indices(info["face_stride"])
+        face = info.get("face") or {}
+        self.face_size = int(face.get("size", 0)) if getattr(module, "face_renderer", None) is not None else 0
+        self.face_scale = float(face.get("box_scale", 1.8))
+        self.output_scale = int(face.get("output_scale", 1)) if self.face_size else 1
+        self.face_indices = face_keypoint_indices(face.get("keypoint_stride", 2)) if self.face_size else None
+
+    @property
+    def kind(self) -> str:
+        return self.info["kind"]
+
+    def output_size(self, image_size: tuple[int, int]) -> tuple[int, int]:
+        """``(height, width)`` of the frames rendered for a reference of ``image_size``."""
+        height, width = body_size((self.height, self.width), image_size[0] / image_size[1])
+        return height * self.output_scale, width * self.output_scale
+
+    @torch.no_grad()
+    def render(self, reference_image: np.ndarray, reference_landmarks: np.ndarray, landmarks: np.ndarray,
+               steps: int = 20, seed: int = 0, chunk: int = 16, progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Frames of the reference person in the driving landmarks.
+
+        Args:
+            reference_image: ``(H0, W0, 3)`` uint8, any size.
+            reference_landmarks: ``(543, 2+)`` normalised landmarks of ``reference_image``.
+            landmarks: ``(F, 543, 2)`` normalised driving landmarks.
+            steps, seed: DDIM steps and noise seed (diffusion renderer).
+            progress: called with the number of frames finished.
+
+        Returns:
+            ``(F, h, w, 3)`` uint8 frames, ``(h, w) = output_size(reference_image.shape[:2])``.
+        """
+        image_size = reference_image.shape[:2]
+        height, width = body_size((self.height, self.width), image_size[0] / image_size[1])
+        small = cv2.resize(reference_image, (width, height), interpolation=cv2.INTER_AREA)
+        source = to_tensor_images(small)[None]
+        conditions = to_tensor_images(draw_landmarks(landmarks, height, width))
+        if self.kind == "diffusion":
+            from render.models.diffusion.objective import sample_video
+
+            model = self.module.hparams.model
+            frames = sample_video(self.module.renderer, self.module.sample_scheduler, source[0], conditions, steps,
+                                  model["window"], model["overlap"], torch.Generator().manual_seed(seed))
+            if progress:
+                progress(len(landmarks))
+            return _to_uint8(frames)
+        body = _to_uint8(self._keypoint_frames(self.module.renderer, source, reference_landmarks, landmarks, conditions,
+                                               self.indices, chunk, progress if not self.face_size else None))
+        if not self.face_size:
+            return body
+        out_h, out_w = height * self.output_scale, width * self.output_scale
+        frames = np.stack([cv2.resize(frame, (out_w, out_h), interpolation=cv2.INTER_CUBIC) for frame in body])
+        boxes = face_boxes(landmarks, image_size, self.face_scale)
+        reference_box = face_boxes(reference_landmarks[None], image_size, self.face_scale)
+        face_source = to_tensor_images(crop_faces(reference_image[None], reference_box, self.face_size))
+        face_driving = to_crop(landmarks[..., :2], boxes, image_size)       # NaN on frames without a face
+        face_reference = to_crop(reference_landmarks[None, :, :2], reference_box, image_size)
+        face_conditions = to_tensor_images(draw_landmarks(face_driving, self.face_size, self.face_size))
+        faces = _to_uint8(self._keypoint_frames(self.module.face_renderer, face_source, face_reference[0], face_driving,
+                                                face_conditions, self.face_indices, chunk, progress))
+        return paste_faces(frames, faces, boxes, blend_mask(self.face_size))
+
+    @staticmethod
+    def _keypoint_frames(network, source: torch.Tensor, reference_landmarks: np.ndarray, landmarks: np.ndarray,
+                         conditions: torch.Tensor, indices: np.ndarray, chunk: int,
+                         progress: Callable[[int], None] | None) -> torch.Tensor:
+        source_kp = torch.from_numpy(to_grid(reference_landmarks[None], indices))
+        driving_kp = torch.from_numpy(to_grid(landmarks, indices))
+        valid = torch.isfinite(source_kp).all(-1) & torch.isfinite(driving_kp).all(-1)     # (F, K)
+        source_kp, driving_kp = torch.nan_to_num(source_kp), torch.nan_to_num(driving_kp)
+        pieces = []
+        for start in range(0, len(landmarks), chunk):
+            stop = min(start + chunk, len(landmarks))
+            count = stop - start
+            out = network(source.expand(count, -1, -1, -1), source_kp.expand(count, -1, -1), driving_kp[start:stop],
+                          valid[start:stop], conditions[start:stop])
+            pieces.append(out["prediction"])
+            if progress:
+                progress(stop)
+        return torch.cat(pieces)
+
+
+def _to_uint8(frames: torch.Tensor) -> np.ndarray:
+    return (frames.clamp(0, 1) * 255).round().byte().movedim(1, -1).numpy()
+
+
+class LoadedRenderer(Renderer):
+    """:class:`Renderer` of a checkpoint of ``render train``."""
 
     def __init__(self, checkpoint: str | Path):
         path = Path(checkpoint).expanduser()
@@ -29,65 +145,17 @@ class LoadedRenderer:
             hparams = torch.load(path, map_location="cpu", weights_only=False)["hyper_parameters"]
         except (KeyError, RuntimeError, OSError) as error:
             raise RenderError(f"{path} is not a render checkpoint: {error}") from error
-        self.info = hparams.get("info") or {}
-        if self.info.get("kind") not in ("keypoint", "diffusion"):
+        info = hparams.get("info") or {}
+        if info.get("kind") not in ("keypoint", "diffusion"):
             raise RenderError(f"{path} is not a render checkpoint (no renderer description)")
-        self.height, self.width = self.info["image_size"]
-        self.indices = keypoint_indices(self.info["face_stride"])
-        if self.info["kind"] == "keypoint":
+        if info["kind"] == "keypoint":
             from render.training.keypoint_module import KeypointModule
 
-            self.module = KeypointModule.load_from_checkpoint(path, map_location="cpu")
+            module = KeypointModule.load_from_checkpoint(path, map_location="cpu")
         else:
             from render.training.diffusion_module import DiffusionModule
 
             model = dict(hparams["model"], stage1_checkpoint=None)
-            self.module = DiffusionModule.load_from_checkpoint(path, map_location="cpu", model=model)
-            self.module.ema.copy_to(self.module.renderer.trainable_parameters())
-        self.module.eval()
-
-    @property
-    def kind(self) -> str:
-        return self.info["kind"]
-
-    @torch.no_grad()
-    def render(self, reference: np.ndarray, reference_landmarks: np.ndarray, landmarks: np.ndarray,
-               steps: int = 20, seed: int = 0, chunk: int = 16, progress: Callable[[int], None] | None = None) -> np.ndarray:
-        """Frames of the reference person in the driving landmarks.
-
-        Args:
-            reference: ``(H, W, 3)`` uint8 at the training size.
-            reference_landmarks: ``(543, 2+)`` normalised landmarks of ``reference``.
-            landmarks: ``(F, 543, 2)`` normalised driving landmarks.
-            steps, seed: DDIM steps and noise seed (diffusion renderer).
-            progress: called with the number of frames finished.
-
-        Returns:
-            ``(F, H, W, 3)`` uint8 frames.
-        """
-        source = to_tensor_images(reference)[None]
-        conditions = to_tensor_images(draw_landmarks(landmarks, self.height, self.width))
-        if self.kind == "diffusion":
-            from render.models.diffusion.objective import sample_video
-
-            model = self.module.hparams.model
-            frames = sample_video(self.module.renderer, self.module.sample_scheduler, source[0], conditions, steps,
-                                  model["window"], model["overlap"], torch.Generator().manual_seed(seed))
-            if progress:
-                progress(len(landmarks))
-        else:
-            source_kp = torch.from_numpy(to_grid(reference_landmarks[None], self.indices))
-            driving_kp = torch.from_numpy(to_grid(landmarks, self.indices))
-            valid = torch.isfinite(source_kp).all(-1) & torch.isfinite(driving_kp).all(-1)     # (F, K)
-            source_kp, driving_kp = torch.nan_to_num(source_kp), torch.nan_to_num(driving_kp)
-            pieces = []
-            for start in range(0, len(landmarks), chunk):
-                stop = min(start + chunk, len(landmarks))
-                count = stop - start
-                out = self.module.renderer(source.expand(count, -1, -1, -1), source_kp.expand(count, -1, -1),
-                                           driving_kp[start:stop], valid[start:stop], conditions[start:stop])
-                pieces.append(out["prediction"])
-                if progress:
-                    progress(stop)
-            frames = torch.cat(pieces)
-        return (frames.clamp(0, 1) * 255).round().byte().movedim(1, -1).numpy()
+            module = DiffusionModule.load_from_checkpoint(path, map_location="cpu", model=model)
+            module.ema.copy_to(module.renderer.trainable_parameters())
+        super().__init__(module, info)

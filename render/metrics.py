@@ -3,12 +3,19 @@
 PSNR and SSIM come from torchmetrics (Gaussian 11 x 11 window, sigma 1.5 — the usual SSIM
 definition); L1 is the mean absolute error; the flicker error compares the frame-to-frame change
 of the rendered video with that of the reference video. All take ``(N, 3, H, W)`` float tensors.
+:func:`redetection_scores` compares landmarks MediaPipe finds on rendered frames with the driving
+ones; LPIPS is in :mod:`render.lpips`.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+
+from motiongen.core.holistic_layout import PART_SLICES, PARTS, landmark_index
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
+
+SHOULDERS = (landmark_index("pose.left_shoulder"), landmark_index("pose.right_shoulder"))
 
 
 def _check_pair(prediction: torch.Tensor, target: torch.Tensor) -> None:
@@ -47,30 +54,42 @@ def flicker(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return ((prediction[1:] - prediction[:-1]) - (target[1:] - target[:-1])).abs().flatten(1).mean(1)
 
 
-def landmark_error(detected: torch.Tensor, driving: torch.Tensor, image_size: tuple[int, int]) -> dict[str, float]:
-    """Distance between landmarks re-detected on rendered frames and the driving landmarks.
+def redetection_scores(detected: np.ndarray, driving: np.ndarray, image_size: tuple[int, int]) -> dict[str, dict[str, float]]:
+    """Landmarks re-detected on rendered frames against the driving landmarks, per part.
 
     Args:
-        detected, driving: ``(N, L, 2)`` landmark positions normalised to ``[0, 1]`` (x by width,
-            y by height), NaN where missing; only landmarks present in both count.
-        image_size: ``(height, width)`` in pixels of the rendered frames.
+        detected, driving: ``(N, 543, 2)`` normalised positions (x by width, y by height), NaN
+            where missing.
+        image_size: ``(height, width)`` of the rendered frames in pixels.
 
     Returns:
-        ``pixels``: mean distance in pixels; ``normalised``: the same divided by the image
-        diagonal; ``matched``: fraction of driving landmarks that were also detected.
+        Per part (``pose``, ``face``, ``left_hand``, ``right_hand``): ``found`` — the fraction of
+        the frames where the driving landmarks have that part on which it was re-detected;
+        ``frames`` — how many such frames; ``pixels`` — mean distance in pixels over landmarks
+        present in both; ``shoulder_widths`` — the same per frame divided by the driving
+        shoulder width (pose landmarks 11 and 12) and averaged (NaN when nothing matched).
     """
     if detected.shape != driving.shape:
-        raise ValueError(f"landmark arrays differ in shape: {tuple(detected.shape)} vs {tuple(driving.shape)}")
+        raise ValueError(f"landmark arrays differ in shape: {detected.shape} vs {driving.shape}")
     height, width = image_size
-    scale = torch.tensor([width, height], dtype=detected.dtype)
-    present = torch.isfinite(detected).all(-1) & torch.isfinite(driving).all(-1)
-    wanted = torch.isfinite(driving).all(-1)
-    if not present.any():
-        return {"pixels": float("nan"), "normalised": float("nan"), "matched": 0.0}
-    distance = ((detected - driving) * scale).norm(dim=-1)[present]
-    pixels = float(distance.mean())
-    return {
-        "pixels": pixels,
-        "normalised": pixels / float((height**2 + width**2) ** 0.5),
-        "matched": float(present.sum()) / max(int(wanted.sum()), 1),
-    }
+    scale = np.array([width, height], dtype=np.float64)
+    shoulders = (driving[:, SHOULDERS[0], :2] - driving[:, SHOULDERS[1], :2]) * scale
+    shoulder_width = np.linalg.norm(shoulders, axis=-1)                                # (N,), NaN if missing
+    scores = {}
+    for part in PARTS:
+        part_slice = PART_SLICES[part]
+        found_d = np.isfinite(detected[:, part_slice, :2]).all(-1)
+        found_t = np.isfinite(driving[:, part_slice, :2]).all(-1)
+        wanted = found_t.any(1)
+        both = found_d & found_t
+        distance = np.linalg.norm((detected[:, part_slice, :2] - driving[:, part_slice, :2]) * scale, axis=-1)
+        per_frame = np.where(both.any(1), np.where(both, distance, 0).sum(1) / np.maximum(both.sum(1), 1), np.nan)
+        matched = np.isfinite(per_frame)
+        relative = per_frame / shoulder_width
+        scores[part] = {
+            "found": float(found_d.any(1)[wanted].mean()) if wanted.any() else float("nan"),
+            "frames": int(wanted.sum()),
+            "pixels": float(distance[both].mean()) if both.any() else float("nan"),
+            "shoulder_widths": float(np.nanmean(relative[matched])) if np.isfinite(relative[matched]).any() else float("nan"),
+        }
+    return scores

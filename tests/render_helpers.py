@@ -8,7 +8,8 @@ import av
 import numpy as np
 
 from motiongen.core.holistic_layout import LANDMARK_COUNT
-from render.data.videos import cache_path, resize_frames
+from render.data.videos import VideoClip, cache_path, resize_frames, write_clip
+from render.face_region import crop_faces, face_boxes
 
 
 def write_video(path: Path, frames: np.ndarray, fps: int = 30) -> Path:
@@ -40,13 +41,15 @@ def moving_square_video(folder: Path, frames: int = 24, size: tuple[int, int] = 
     return write_video(folder / "square.mp4", images), landmarks
 
 
-def cache_landmarks(video: Path, landmarks: np.ndarray, cache_dir: Path, height: int, width: int) -> None:
+def cache_landmarks(video: Path, landmarks: np.ndarray, cache_dir: Path, height: int, width: int, face_size: int = 128) -> None:
     """Write the renderer's cache entry for ``video`` (skips MediaPipe, which finds no person in a square)."""
     with av.open(str(video)) as container:
         frames = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
     cache_dir.mkdir(parents=True, exist_ok=True)
-    np.savez(cache_path(video, cache_dir, height, width), frames=resize_frames(frames, height, width),
-             landmarks=landmarks, reference=0)
+    boxes = face_boxes(landmarks, frames.shape[1:3])
+    clip = VideoClip(video.stem, resize_frames(frames, height, width), landmarks, 0, frames[0],
+                     crop_faces(frames, boxes, face_size), boxes)
+    write_clip(clip, cache_path(video, cache_dir, height, width, face_size))
 
 
 def generation_folder(folder: Path, frames: int = 10, weights: np.ndarray | None = None,
@@ -79,3 +82,21 @@ def face_format(representation=None):
 
     block = MotionBlock("face", representation or Representation.ARKIT_WEIGHTS, tuple(ARKIT_NAMES), "weight")
     return MotionFormat(fps=30.0, blocks=(block,))
+
+
+def tiny_renderer_checkpoint(root: Path) -> tuple[Path, Path, Path]:
+    """A keypoint renderer (with its face path) trained for two steps on :func:`moving_square_video`
+    at 32 x 32 (face crops 32 x 32). Returns the checkpoint, the video and the cache folder."""
+    from render.config import compose
+    from render.training.run import train
+
+    video, landmarks = moving_square_video(root / "videos")
+    cache_landmarks(video, landmarks, root / "cache", 32, 32, face_size=32)
+    train(compose("train", [f"data.videos={video}", f"data.cache_dir={root / 'cache'}", "data.image_size=[32,32]",
+                            "data.face_size=32", f"out_dir={root / 'run'}", "model.network.base_channels=8",
+                            "model.network.num_down=2", "model.network.motion_channels=8", "model.network.motion_blocks=2",
+                            "model.face.network.base_channels=8", "model.face.network.num_down=2",
+                            "model.face.network.motion_channels=8", "model.face.network.motion_blocks=2",
+                            "model.batch_size=2", "trainer.max_steps=2", "trainer.checkpoint_every=2",
+                            "trainer.eval_every=2", "evaluation.redetect=false"]))
+    return root / "run/checkpoints/last.ckpt", video, root / "cache"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import av
 import numpy as np
 import pytest
@@ -9,10 +11,8 @@ import soundfile
 
 from motiongen.formats.arkit import ARKIT_NAMES
 from render.cli import main
-from render.config import compose
 from render.evaluate import evaluate
-from render.training.run import train
-from tests.render_helpers import cache_landmarks, generation_folder, moving_square_video
+from tests.render_helpers import cache_landmarks, generation_folder, moving_square_video, tiny_renderer_checkpoint
 
 SLOVO = "slovo/f17a6060-6ced-4bd1-9886-8578cfbb864f.mp4"
 
@@ -20,15 +20,7 @@ SLOVO = "slovo/f17a6060-6ced-4bd1-9886-8578cfbb864f.mp4"
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
     """A keypoint renderer trained for two steps on a small real video (32 x 32 frames)."""
-    root = tmp_path_factory.mktemp("render_ckpt")
-    video, landmarks = moving_square_video(root / "videos")
-    cache_landmarks(video, landmarks, root / "cache", 32, 32)
-    cfg = compose("train", [f"data.videos={video}", f"data.cache_dir={root / 'cache'}", "data.image_size=[32,32]",
-                            f"out_dir={root / 'run'}", "model.network.base_channels=8", "model.network.num_down=2",
-                            "model.network.motion_channels=8", "model.network.motion_blocks=2", "model.batch_size=2",
-                            "trainer.max_steps=2", "trainer.checkpoint_every=2", "trainer.eval_every=2"])
-    train(cfg)
-    return root / "run/checkpoints/last.ckpt", video, root / "cache"
+    return tiny_renderer_checkpoint(tmp_path_factory.mktemp("render_ckpt"))
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +47,21 @@ def test_animate_writes_an_mp4_with_the_speech(tmp_path, checkpoint, reference_f
     motion = generation_folder(tmp_path / "gen", frames=12, weights=weights)
     out = tmp_path / "avatar.mp4"
     code = main(["animate", "--image", str(reference_frame), "--motion", str(motion), "--checkpoint", str(checkpoint[0]),
-                 "--audio", str(_speech(tmp_path / "speech.wav")), "--out", str(out)])
+                 "--audio", str(_speech(tmp_path / "speech.wav")), "--out", str(out), "--report", str(tmp_path / "check.json")])
     assert code == 0
     with av.open(str(out)) as container:
         assert container.streams.audio and container.streams.audio[0].codec_context.name == "aac"
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
-    assert len(frames) == 12 and frames[0].shape == (32, 32, 3)
+    # The reference is 720 x 1280 portrait: the 32 x 32 renderer renders 32 x 16 bodies (its long
+    # side, the reference's aspect), up-sampled x 2 with the face path blended in.
+    assert len(frames) == 12 and frames[0].shape == (64, 32, 3)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    check = json.loads((tmp_path / "check.json").read_text())["check"]
+    assert set(check["redetection"]) == {"pose", "face", "left_hand", "right_hand"}
+    # The driving landmarks open the mouth with jawOpen (the retargeting works), whatever the
+    # two-step renderer draws.
+    assert check["lip_sync"]["r_driving_vs_jaw_open"] > 0.9
+    assert "r_rendered_vs_jaw_open" in check["lip_sync"] and "r_rendered_vs_audio_envelope" in check["lip_sync"]
 
 
 def test_reference_without_a_person_writes_nothing(tmp_path, checkpoint, capsys):
@@ -97,11 +97,16 @@ def test_existing_output_and_missing_checkpoint_are_refused(tmp_path, checkpoint
     assert "none.ckpt does not exist" in capsys.readouterr().err
 
 
-def test_evaluate_scores_held_out_frames_against_the_baseline(checkpoint):
+def test_evaluate_scores_both_splits_against_the_baselines(checkpoint):
     ckpt, video, cache = checkpoint
-    scores = evaluate(ckpt, video, holdout_every=8, cache_dir=cache)
-    assert scores["videos"]["square.mp4"]["held_out_frames"] == 3
-    assert {"psnr", "ssim", "l1", "baseline_psnr", "flicker"} <= set(scores["mean"])
+    scores = evaluate(ckpt, video, holdout_every=8, holdout_tail=0.2, cache_dir=cache)
+    video_scores = scores["videos"]["square"]
+    assert video_scores["interpolation"]["frames"] == 2 and video_scores["contiguous"]["frames"] == 5
+    for split in ("interpolation", "contiguous"):
+        for region in ("frame", "face"):
+            assert set(scores["splits"][split][region]) == {"renderer", "reference", "previous", "retrieval"}
+            assert {"psnr", "ssim", "l1"} <= set(scores["splits"][split][region]["renderer"])
+        assert "flicker" in scores["splits"][split]["frame"]["retrieval"]
 
 
 def test_speech_defaults_to_the_generation_folders_preview_track(tmp_path, checkpoint, reference_frame):
@@ -115,3 +120,41 @@ def test_speech_defaults_to_the_generation_folders_preview_track(tmp_path, check
                  "--out", str(out)]) == 0
     with av.open(str(out)) as container:
         assert container.streams.audio
+
+
+def test_evaluate_command_writes_lpips_and_both_splits(tmp_path, checkpoint, capsys):
+    import json
+
+    import torch
+
+    from render.lpips import alexnet_features
+
+    ckpt, video, cache = checkpoint
+    weights = tmp_path / "alexnet.pth"
+    torch.save({f"features.{key}": value for key, value in alexnet_features().state_dict().items()}, weights)
+    out = tmp_path / "scores.json"
+    assert main(["evaluate", "--checkpoint", str(ckpt), "--videos", str(video), "--cache-dir", str(cache),
+                 "--holdout-tail", "0.25", "--lpips-weights", str(weights), "--json", str(out)]) == 0
+    scores = json.loads(out.read_text())["splits"]
+    assert scores["contiguous"]["frames"] == 6 and "lpips" in scores["contiguous"]["frame"]["retrieval"]
+    assert "contiguous    frame  renderer" in capsys.readouterr().out
+    assert main(["evaluate", "--checkpoint", str(ckpt), "--videos", str(video), "--cache-dir", str(cache),
+                 "--lpips-weights", str(tmp_path / "none.pth")]) == 2
+
+
+def test_evaluate_correlates_the_lip_gap_with_the_videos_speech(tmp_path, checkpoint):
+    from render.evaluate import speech_envelope
+    from render.video_io import write_mp4
+
+    ckpt, video, cache = checkpoint
+    with av.open(str(video)) as container:
+        frames = np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+    wave = (0.3 * np.sin(np.arange(16000) / 5) * (np.arange(16000) > 8000)).astype(np.float32)
+    talking = write_mp4(tmp_path / "talking.mp4", frames, 30, (wave, 16000))
+    envelope = speech_envelope(talking, len(frames))
+    assert envelope.shape == (24,) and envelope[:7].max() < 0.01 < envelope[-5:].min()
+    assert speech_envelope(video, len(frames)) is None
+    _, landmarks = moving_square_video(tmp_path / "unused")
+    cache_landmarks(talking, landmarks, tmp_path / "cache", 32, 32, face_size=32)
+    scores = evaluate(ckpt, talking, cache_dir=tmp_path / "cache", redetect=True)
+    assert {"r_rendered_vs_audio_envelope", "r_driving_vs_audio_envelope"} <= set(scores["splits"]["contiguous"]["lip_sync"])

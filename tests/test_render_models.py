@@ -89,12 +89,3 @@ def test_metrics_definitions():
     assert metrics.flicker(video, video.mean(0, keepdim=True).expand_as(video)).min() > 0.1
     with pytest.raises(ValueError):
         metrics.psnr(prediction, target[:1])
-
-
-def test_landmark_error_in_pixels_and_matched_fraction():
-    driving = torch.tensor([[[0.5, 0.5], [0.1, 0.1], [0.2, 0.2]]])
-    detected = torch.tensor([[[0.6, 0.5], [float("nan"), float("nan")], [0.2, 0.3]]])
-    error = metrics.landmark_error(detected, driving, (100, 200))
-    assert error["pixels"] == pytest.approx((20 + 10) / 2)
-    assert error["matched"] == pytest.approx(2 / 3)
-    assert error["normalised"] == pytest.approx(15 / math.hypot(100, 200))

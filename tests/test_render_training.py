@@ -14,20 +14,21 @@ from tests.render_helpers import cache_landmarks, moving_square_video
 SIZE = (32, 32)
 KEYPOINT = ["model=keypoint", "model.network.base_channels=8", "model.network.num_down=2", "model.network.num_res=1",
             "model.network.motion_channels=8", "model.network.motion_blocks=2", "model.network.motion_scale=0.5",
-            "model.batch_size=2"]
+            "model.batch_size=2", "data.face_size=32", "model.face.network.base_channels=8", "model.face.network.num_down=2",
+            "model.face.network.motion_channels=8", "model.face.network.motion_blocks=2"]
 
 
 @pytest.fixture()
 def video(tmp_path):
     path, landmarks = moving_square_video(tmp_path / "videos")
-    cache_landmarks(path, landmarks, tmp_path / "cache", *SIZE)
+    cache_landmarks(path, landmarks, tmp_path / "cache", *SIZE, face_size=32)
     return path
 
 
 def _cfg(tmp_path, video, out: str, extra: list[str]):
     return compose("train", [f"data.videos={video.parent}", f"data.cache_dir={tmp_path / 'cache'}",
                              f"data.image_size=[{SIZE[0]},{SIZE[1]}]", f"out_dir={tmp_path / out}",
-                             "trainer.log_every=1", *extra])
+                             "trainer.log_every=1", "evaluation.redetect=false", *extra])
 
 
 def _weights(path):
@@ -37,8 +38,13 @@ def _weights(path):
 def test_keypoint_training_resumes_exactly(tmp_path, video):
     steps = ["trainer.max_steps=4", "trainer.checkpoint_every=2", "trainer.eval_every=2"]
     summary = train(_cfg(tmp_path, video, "full", KEYPOINT + steps))
-    assert summary["steps"] == 4 and summary["held_out_frames"] == 3
-    assert {"psnr", "ssim", "baseline_psnr", "baseline_ssim"} <= set(summary["held_out"])
+    # 24 frames: the last 5 are the contiguous split, frames 7 and 15 the interpolation split.
+    assert summary["steps"] == 4 and summary["held_out_frames"] == 7
+    assert {"psnr", "ssim", "baseline_psnr", "baseline_ssim", "face_psnr"} <= set(summary["held_out"])
+    splits = summary["evaluation"]["splits"]
+    assert splits["interpolation"]["frames"] == 2 and splits["contiguous"]["frames"] == 5
+    assert set(splits["contiguous"]["frame"]) == {"renderer", "reference", "previous", "retrieval"}
+    assert summary["train_frames_per_second"] > 0 and summary["peak_memory_mb"] > 0
     assert json.loads((tmp_path / "full" / "summary.json").read_text())["steps"] == 4
     assert list((tmp_path / "full" / "tensorboard").glob("events.*"))
     resumed = train(_cfg(tmp_path, video, "full", KEYPOINT + steps + [f"resume={tmp_path / 'full/checkpoints/step00000002.ckpt'}",
@@ -49,7 +55,7 @@ def test_keypoint_training_resumes_exactly(tmp_path, video):
 
 
 def test_diffusion_stage_one_then_stage_two(tmp_path, video):
-    tiny = ["model=diffusion", f"model.unet.sample_size={SIZE[0]}", "model.batch_size=2", "model.sample_steps=2",
+    tiny = ["model=diffusion", "data.face_size=32", f"model.unet.sample_size={SIZE[0]}", "model.batch_size=2", "model.sample_steps=2",
             "model.num_frames=3", "trainer.max_steps=2", "trainer.checkpoint_every=2", "trainer.eval_every=2"]
     first = train(_cfg(tmp_path, video, "stage1", tiny))
     assert first["steps"] == 2 and 0 <= first["held_out"]["ssim"] <= 1
@@ -68,7 +74,7 @@ def test_diffusion_training_improves_held_out_samples(tmp_path, video):
     from render.training.diffusion_module import DiffusionModule
     from render.training.run import build_module, load_pairs
 
-    tiny = ["model=diffusion", f"model.unet.sample_size={SIZE[0]}", "model.batch_size=4", "model.sample_steps=10",
+    tiny = ["model=diffusion", "data.face_size=32", f"model.unet.sample_size={SIZE[0]}", "model.batch_size=4", "model.sample_steps=10",
             "model.lr=1e-3", "model.ema_decay=0.9", "trainer.max_steps=60", "trainer.checkpoint_every=60",
             "trainer.eval_every=60"]
     cfg = _cfg(tmp_path, video, "long", tiny)
@@ -80,3 +86,13 @@ def test_diffusion_training_improves_held_out_samples(tmp_path, video):
     after = train(cfg)["held_out"]
     assert after["psnr"] > before["psnr"] + 3
     assert after["ssim"] > before["ssim"]
+
+
+def test_body_only_renderer_without_the_face_path(tmp_path, video):
+    from render.inference import LoadedRenderer
+
+    body_only = [item for item in KEYPOINT if not item.startswith("model.face.")] + ["model.face=null"]
+    summary = train(_cfg(tmp_path, video, "body", body_only + ["trainer.max_steps=2", "trainer.checkpoint_every=2"]))
+    assert "face_psnr" not in summary["held_out"]
+    renderer = LoadedRenderer(tmp_path / "body/checkpoints/last.ckpt")
+    assert renderer.face_size == 0 and renderer.output_size((1280, 720)) == (32, 16)

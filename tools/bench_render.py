@@ -1,21 +1,32 @@
-"""Training and rendering speed of both renderers on synthetic inputs (no data needed).
+"""Training and rendering speed and peak memory of the renderers on synthetic inputs (no data needed).
 
-Keypoint renderer at the `keypoint` config (128 x 72 frames); diffusion renderer at the `diffusion`
-(tiny, pixel space) config with its frame size. Prints training frames/s (forward + backward +
-Adam step), rendering frames/s (keypoint: one pass; diffusion: DDIM with --ddim-steps, per-frame
-and with stage-2 temporal windows) and the machine load.
+Keypoint renderer with its face path at the sizes of the shipped experiments — ``slovo_keypoint_cpu``
+(256 x 144 body, 128 x 128 face crops, output 512 x 288) and ``keypoint_gpu`` (768 x 432 body,
+256 x 256 face, output 1536 x 864; timed here on the CPU) — each in its own process so the peak
+resident memory is that size's: training frames/s (forward + backward + Adam step of a batch,
+body and face) and rendering frames/s of :class:`render.inference.Renderer` end to end
+(drawing the conditions, body, face crop, blend back). Then the diffusion renderer at the
+``diffusion`` (tiny, pixel space) config: training frames/s and DDIM rendering frames/s. Prints the
+machine load with every figure.
 
-    python tools/bench_render.py [--threads 1] [--steps 5] [--ddim-steps 20] [--frames 16]
+    python tools/bench_render.py [--threads 2] [--steps 3] [--frames 16] [--ddim-steps 20] [--skip-diffusion]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
+import subprocess
+import sys
 import time
 
+import numpy as np
 import torch
 from omegaconf import OmegaConf
+
+EXPERIMENTS = {"slovo_keypoint_cpu": [], "keypoint_gpu": ["trainer=cpu"]}
 
 
 def _timed(fn, repeat: int) -> float:
@@ -26,44 +37,76 @@ def _timed(fn, repeat: int) -> float:
     return (time.perf_counter() - started) / repeat
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--ddim-steps", type=int, default=20)
-    parser.add_argument("--frames", type=int, default=16)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
+
+
+def synthetic_landmarks(count: int, seed: int = 0) -> np.ndarray:
+    """``(count, 543, 2)`` normalised landmarks of a plausible upright person (face, body, hands)."""
+    from motiongen.core.holistic_layout import PART_SLICES
+
+    rng = np.random.default_rng(seed)
+    landmarks = np.empty((count, 543, 2))
+    landmarks[:, PART_SLICES["pose"]] = rng.uniform([0.3, 0.15], [0.7, 0.9], (count, 33, 2))
+    landmarks[:, PART_SLICES["face"]] = rng.uniform([0.42, 0.1], [0.58, 0.22], (count, 468, 2))
+    for part, x in (("left_hand", 0.65), ("right_hand", 0.35)):
+        landmarks[:, PART_SLICES[part]] = rng.uniform([x - 0.05, 0.45], [x + 0.05, 0.55], (count, 21, 2))
+    return landmarks
+
+
+def keypoint_bench(experiment: str, steps: int, frames: int, threads: int) -> dict:
+    """Figures of the keypoint renderer at ``experiment``'s sizes (run in a fresh process)."""
+    torch.set_num_threads(threads)
+    from render.conditioning.keypoints import face_keypoint_indices, keypoint_indices
     from render.config import compose
-    from render.models.diffusion.build import build_motion_adapter, build_renderer, build_schedulers
-    from render.models.diffusion.objective import diffusion_loss, sample_video
-    from render.models.keypoint import KeypointRenderer
+    from render.inference import Renderer
+    from render.training.keypoint_module import KeypointModule
 
-    print(f"machine load (1/5/15 min): {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores; "
-          f"{args.threads} torch thread(s)")
-    cfg = compose("train", ["model=keypoint", "data.videos=unused"])
+    cfg = compose("train", [f"experiment={experiment}", "data.videos=unused", *EXPERIMENTS[experiment]])
     height, width = cfg.data.image_size
-    batch, keypoints = cfg.model.batch_size, 108
-    model = KeypointRenderer(keypoints, **OmegaConf.to_container(cfg.model.network))
-    optimiser = torch.optim.Adam(model.parameters())
-    images = torch.rand(batch, 3, height, width)
-    kp = torch.rand(batch, keypoints, 2) * 2 - 1
-    valid = torch.ones(batch, keypoints, dtype=torch.bool)
+    face_size, batch = cfg.data.face_size, cfg.model.batch_size
+    body_k, face_k = len(keypoint_indices(cfg.data.face_stride)), len(face_keypoint_indices(cfg.model.face.keypoint_stride))
+    module = KeypointModule(dict(OmegaConf.to_container(cfg.model.network), num_keypoints=body_k),
+                            face_network=dict(OmegaConf.to_container(cfg.model.face.network), num_keypoints=face_k))
+    optimiser = module.configure_optimizers()
 
-    def keypoint_step():
-        loss = model(images, kp, kp + 0.05, valid, images)["prediction"].mean()
+    def images(size_h, size_w):
+        return torch.rand(batch, 3, size_h, size_w)
+
+    def kp(k):
+        return torch.rand(batch, k, 2) * 2 - 1
+
+    train_batch = {"source": images(height, width), "target": images(height, width), "condition": images(height, width),
+                   "source_kp": kp(body_k), "driving_kp": kp(body_k), "valid": torch.ones(batch, body_k, dtype=torch.bool),
+                   "face_source": images(face_size, face_size), "face_target": images(face_size, face_size),
+                   "face_condition": images(face_size, face_size), "face_source_kp": kp(face_k), "face_driving_kp": kp(face_k),
+                   "face_valid": torch.ones(batch, face_k, dtype=torch.bool), "face_present": torch.ones(batch, dtype=torch.bool)}
+    module.log_dict = lambda *args, **kwargs: None
+
+    def train_step():
+        loss = module.training_step(train_batch, 0)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
 
-    seconds = _timed(keypoint_step, args.steps)
-    print(f"keypoint  train : {batch / seconds:7.2f} frames/s ({seconds:.3f} s per batch of {batch}, {height}x{width})")
-    frames = torch.rand(args.frames, 3, height, width)
-    kp16 = torch.rand(args.frames, keypoints, 2) * 2 - 1
-    with torch.no_grad():
-        seconds = _timed(lambda: model(frames[:1].expand_as(frames), kp16[:1].expand_as(kp16), kp16,
-                                       torch.ones(args.frames, keypoints, dtype=torch.bool), frames), 2)
-    print(f"keypoint  render: {args.frames / seconds:7.2f} frames/s")
+    train_seconds = _timed(train_step, steps)
+    info = {"kind": "keypoint", "image_size": [height, width], "face_stride": cfg.data.face_stride,
+            "face": {"size": face_size, "box_scale": cfg.data.face_box_scale, "keypoint_stride": cfg.model.face.keypoint_stride,
+                     "output_scale": cfg.model.face.output_scale}}
+    renderer = Renderer(module, info)
+    reference = (np.random.default_rng(1).random((1280, 720, 3)) * 255).astype(np.uint8)
+    driving = synthetic_landmarks(frames + 1)
+    render_seconds = _timed(lambda: renderer.render(reference, driving[0], driving[1:]), 1)
+    out_h, out_w = renderer.output_size(reference.shape[:2])
+    return {"experiment": experiment, "body": f"{height}x{width}", "face": f"{face_size}x{face_size}", "output": f"{out_h}x{out_w}",
+            "train_frames_per_second": batch / train_seconds, "render_frames_per_second": frames / render_seconds,
+            "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "load": _load()}
+
+
+def diffusion_bench(steps: int, frames: int, ddim_steps: int) -> None:
+    from render.config import compose
+    from render.models.diffusion.build import build_motion_adapter, build_renderer, build_schedulers
+    from render.models.diffusion.objective import diffusion_loss, sample_video
 
     dcfg = OmegaConf.to_container(compose("train", ["model=diffusion", "data.videos=unused"]).model, resolve=True)
     size = dcfg["unet"]["sample_size"]
@@ -78,16 +121,43 @@ def main() -> None:
         loss.backward()
         optimiser.step()
 
-    seconds = _timed(diffusion_step, args.steps)
-    print(f"diffusion train : {dcfg['batch_size'] / seconds:7.2f} frames/s (stage 1, {size}x{size} pixel space, tiny)")
-    pose = torch.rand(args.frames, 3, size, size)
+    seconds = _timed(diffusion_step, steps)
+    print(f"diffusion train : {dcfg['batch_size'] / seconds:7.2f} frames/s (stage 1, {size}x{size} pixel space, tiny; load {_load()})")
+    pose = torch.rand(frames, 3, size, size)
     with torch.no_grad():
-        seconds = _timed(lambda: sample_video(renderer, ddim, target[0], pose, args.ddim_steps, dcfg["window"], dcfg["overlap"]), 1)
-    print(f"diffusion render: {args.frames / seconds:7.2f} frames/s (per-frame denoiser, DDIM {args.ddim_steps})")
+        seconds = _timed(lambda: sample_video(renderer, ddim, target[0], pose, ddim_steps, dcfg["window"], dcfg["overlap"]), 1)
+    print(f"diffusion render: {frames / seconds:7.2f} frames/s (per-frame denoiser, DDIM {ddim_steps}; load {_load()})")
     renderer.add_temporal_modules(build_motion_adapter(dcfg, renderer))
     with torch.no_grad():
-        seconds = _timed(lambda: sample_video(renderer, ddim, target[0], pose, args.ddim_steps, dcfg["window"], dcfg["overlap"]), 1)
-    print(f"diffusion render: {args.frames / seconds:7.2f} frames/s (temporal modules, window {dcfg['window']}, DDIM {args.ddim_steps})")
+        seconds = _timed(lambda: sample_video(renderer, ddim, target[0], pose, ddim_steps, dcfg["window"], dcfg["overlap"]), 1)
+    print(f"diffusion render: {frames / seconds:7.2f} frames/s (temporal modules, window {dcfg['window']}, DDIM {ddim_steps}; "
+          f"load {_load()})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--ddim-steps", type=int, default=20)
+    parser.add_argument("--frames", type=int, default=16)
+    parser.add_argument("--experiments", nargs="*", default=list(EXPERIMENTS))
+    parser.add_argument("--skip-diffusion", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(keypoint_bench(args.child, args.steps, args.frames, args.threads)))
+        return
+    print(f"machine load (1/5/15 min) at start: {_load()}; {args.threads} torch thread(s)")
+    for experiment in args.experiments:
+        command = [sys.executable, __file__, "--child", experiment, "--steps", str(args.steps), "--frames", str(args.frames),
+                   "--threads", str(args.threads)]
+        figures = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
+        print(f"keypoint {figures['experiment']:18} body {figures['body']:8} face {figures['face']:8} output {figures['output']:9}: "
+              f"train {figures['train_frames_per_second']:6.2f} frames/s, render {figures['render_frames_per_second']:6.2f} frames/s, "
+              f"peak memory {figures['peak_memory_mb']:6.0f} MB (load {figures['load']})")
+    if not args.skip_diffusion:
+        torch.set_num_threads(args.threads)
+        diffusion_bench(args.steps, args.frames, args.ddim_steps)
 
 
 if __name__ == "__main__":

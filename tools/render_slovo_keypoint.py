@@ -1,11 +1,19 @@
-"""Train the keypoint renderer on the Slovo sample video and compare it with copying the reference.
+"""The keypoint renderer on the Slovo sample as a new user would run it, with every figure of docs/render.md.
 
-Every 8th frame is held out; the script prints the held-out PSNR and SSIM of the renderer and of
-the copy-the-reference-frame baseline, the training speed and the rendering speed (frames/s of
-rendering the whole video), with the machine load. Defaults: the `slovo_keypoint_cpu` experiment
-(a few minutes on a CPU).
+1. A horizontally mirrored copy of the Slovo sample video is written to ``<out>/videos/``.
+2. ``render train experiment=slovo_keypoint_cpu`` on it (256 x 144 body frames, 128 x 128 face
+   crops), for ``--minutes`` / ``--steps``; the summary's evaluation is printed: on the
+   interpolation split (every 8th frame) and the contiguous split (the last 20 %), the renderer
+   against copying the reference, the previous training frame and retrieval, on the body frame
+   and the face crop; landmarks MediaPipe re-detects on the rendered frames; the lip sync.
+3. With ``--motion`` (a motiongen output folder, e.g. ``quickstart/generated``): ``render
+   animate --image <first frame of the mirrored video> --motion <folder> --report``, and the
+   re-detection check of the avatar video: pose/face found on its frames, each hand on the frames
+   where the driving landmarks have it, the lip gap against ``jawOpen`` (rendered and driving).
 
-    python tools/render_slovo_keypoint.py [--minutes 5] [--steps 600] [--threads 1] [--out runs/slovo-keypoint]
+Every figure comes with the machine load.
+
+    python tools/render_slovo_keypoint.py --motion quickstart/generated [--minutes 15] [--steps 1500] [--threads 2]
 """
 
 from __future__ import annotations
@@ -16,56 +24,120 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parent.parent
-VIDEO_DIR = REPO.parent / "shared" / "data" / "slovo"
+VIDEO = REPO.parent / "shared" / "data" / "slovo" / "f17a6060-6ced-4bd1-9886-8578cfbb864f.mp4"
+
+
+def mirrored_copy(video: Path, folder: Path) -> Path:
+    """Write the horizontally mirrored ``video`` (H.264) into ``folder``; returns its path."""
+    from motiongen.formats.video import probe_video, read_video_frames
+    from render.video_io import write_mp4
+
+    out = folder / f"{video.stem}-mirrored.mp4"
+    if not out.is_file():
+        frames = read_video_frames(video)[:, :, ::-1]
+        write_mp4(out, np.ascontiguousarray(frames), probe_video(video).fps)
+    return out
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} {five:.1f} {fifteen:.1f} on {os.cpu_count()} cores"
+
+
+def print_evaluation(evaluation: dict) -> None:
+    from render.evaluate import summary_table
+
+    print(summary_table(evaluation))
+    for split, scores in evaluation["splits"].items():
+        if "redetection" in scores:
+            found = ", ".join(f"{part} {values['found']:.2f} of {values['frames']} ({values['pixels']:.1f} px, "
+                              f"{values['shoulder_widths']:.3f} shoulder widths)"
+                              for part, values in scores["redetection"].items())
+            sync = scores["lip_sync"]
+            print(f"{split}: re-detected on the rendered frames: {found}")
+            print(f"{split}: lip gap r(rendered, driving) = {sync['r_rendered_vs_driving_gap']:.2f}; "
+                  f"gap range rendered {sync['rendered_gap_range']:.3f}, driving {sync['driving_gap_range']:.3f}")
+
+
+def print_ceiling(cfg) -> None:
+    """What MediaPipe finds on the real video at the rendered size: the real body frames up-sampled
+    by the face path's output scale (the best a renderer at this body size could give it)."""
+    import cv2
+
+    from render.data.videos import find_videos, prepare_video
+    from render.metrics import redetection_scores
+    from render.redetect import redetect
+
+    height, width = cfg.data.image_size
+    clip = prepare_video(find_videos(cfg.data.videos)[0], Path(cfg.data.cache_dir), height, width, cfg.data.face_size,
+                         cfg.data.face_box_scale)
+    scale = cfg.model.face.output_scale if cfg.model.get("face") else 1
+    frames = np.stack([cv2.resize(frame, (width * scale, height * scale), interpolation=cv2.INTER_CUBIC) for frame in clip.frames])
+    scores = redetection_scores(redetect(frames), clip.landmarks[..., :2], frames.shape[1:3])
+    print(f"ceiling: MediaPipe on the real frames at {width * scale} x {height * scale}: " + ", ".join(
+        f"{part} {values['found']:.2f} of {values['frames']}" for part, values in scores.items()))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--videos", default=str(VIDEO_DIR))
-    parser.add_argument("--minutes", type=float, default=5.0)
-    parser.add_argument("--steps", type=int, default=600)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--video", default=str(VIDEO))
+    parser.add_argument("--motion", help="motiongen output folder to animate (e.g. quickstart/generated)")
+    parser.add_argument("--minutes", type=float, default=15.0)
+    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="runs/slovo-keypoint")
+    parser.add_argument("--overrides", nargs="*", default=[], help="extra Hydra overrides of render train")
+    parser.add_argument("--skip-train", action="store_true", help="reuse <out>/summary.json and its checkpoint")
     args = parser.parse_args()
 
     import torch
+    from PIL import Image
 
+    from render.animate import animate
     from render.config import compose
-    from render.evaluate import evaluate
     from render.training.run import train
 
     torch.set_num_threads(args.threads)
-    cfg = compose("train", ["experiment=slovo_keypoint_cpu", f"data.videos={args.videos}", f"out_dir={args.out}",
+    out = Path(args.out)
+    (out / "videos").mkdir(parents=True, exist_ok=True)
+    video = mirrored_copy(Path(args.video), out / "videos")
+    cfg = compose("train", ["experiment=slovo_keypoint_cpu", f"data.videos={video.parent}", f"out_dir={out}",
                             f"trainer.max_minutes={args.minutes}", f"trainer.max_steps={args.steps}",
-                            f"trainer.threads={args.threads}"])
-    load = os.getloadavg()
+                            f"trainer.threads={args.threads}", *args.overrides])
+    if args.skip_train:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    else:
+        print(f"training: {load()}")
+        summary = train(cfg)
+        print(f"after training: {load()}")
+    print(f"training: {summary['steps']} steps x batch {cfg.model.batch_size} in {summary['train_seconds']:.0f} s wall, "
+          f"{summary['train_cpu_seconds']:.0f} CPU seconds ({summary['train_cpu_seconds'] / 60:.1f} CPU minutes) = "
+          f"{summary['train_frames_per_second']:.2f} frames/s ({args.threads} threads), peak memory {summary['peak_memory_mb']:.0f} MB")
+    print_evaluation(summary["evaluation"])
+    print_ceiling(cfg)
+    if not args.motion:
+        return
+    from motiongen.formats.video import iter_video_frames
+
+    reference = out / "reference.png"
+    Image.fromarray(next(iter(iter_video_frames(video)))).save(reference)
     started = time.perf_counter()
-    summary = train(cfg)
-    seconds = time.perf_counter() - started
-    scores = evaluate(Path(args.out) / "checkpoints" / "last.ckpt", args.videos, cache_dir=cfg.data.cache_dir)
-    rendering = _render_speed(Path(args.out) / "checkpoints" / "last.ckpt", cfg)
-    held = summary["held_out"]
-    print(json.dumps({"evaluate": scores["mean"]}, indent=2))
-    print(f"machine load (1/5/15 min) at start: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
-    print(f"training: {summary['steps']} steps x batch {cfg.model.batch_size} in {seconds:.0f} s "
-          f"(incl. landmark extraction on the first run) = {summary['steps'] * cfg.model.batch_size / seconds:.2f} frames/s")
-    print(f"held-out frames: {summary['held_out_frames']}")
-    print(f"keypoint renderer  PSNR {held['psnr']:.2f} dB  SSIM {held['ssim']:.4f}  L1 {held['l1']:.4f}")
-    print(f"copy the reference PSNR {held['baseline_psnr']:.2f} dB  SSIM {held['baseline_ssim']:.4f}  L1 {held['baseline_l1']:.4f}")
-    print(f"flicker (whole video): {scores['mean']['flicker']:.4f}")
-    print(f"rendering: {rendering:.1f} frames/s at {cfg.data.image_size[0]}x{cfg.data.image_size[1]} ({args.threads} thread(s))")
-
-
-def _render_speed(checkpoint: Path, cfg) -> float:
-    from render.data.videos import find_videos, prepare_video
-    from render.inference import LoadedRenderer
-
-    renderer = LoadedRenderer(checkpoint)
-    clip = prepare_video(find_videos(cfg.data.videos)[0], Path(cfg.data.cache_dir), renderer.height, renderer.width)
-    started = time.perf_counter()
-    renderer.render(clip.frames[clip.reference], clip.landmarks[clip.reference, :, :2], clip.landmarks[..., :2])
-    return len(clip.frames) / (time.perf_counter() - started)
+    result = animate(reference, args.motion, out / "checkpoints" / "last.ckpt", out / "avatar.mp4", overwrite=True,
+                     report=out / "avatar_check.json")
+    print(f"animate ({time.perf_counter() - started:.0f} s with the check; {load()}): {result['frames']} frames of "
+          f"{result['size'][1]} x {result['size'][0]} at {result['frames_per_second']} frames/s")
+    check = result["check"]
+    for part, values in check["redetection"].items():
+        print(f"avatar: {part} re-detected on {values['found']:.2f} of the {values['frames']} frames that have it")
+    sync = check["lip_sync"]
+    print(f"avatar: lip gap vs jawOpen r = {sync.get('r_rendered_vs_jaw_open', float('nan')):.2f} (rendered), "
+          f"{sync.get('r_driving_vs_jaw_open', float('nan')):.2f} (driving landmarks); "
+          f"vs speech envelope r = {sync.get('r_rendered_vs_audio_envelope', float('nan')):.2f} (rendered), "
+          f"{sync.get('r_driving_vs_audio_envelope', float('nan')):.2f} (driving)")
+    (out / "figures.json").write_text(json.dumps({"summary": summary, "animate": result}, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,16 @@ def keypoint_indices(face_stride: int = 4) -> np.ndarray:
     return np.concatenate([body[0], np.unique(face), body[1], body[2]]).astype(np.int64)
 
 
+def face_keypoint_indices(face_stride: int = 2) -> np.ndarray:
+    """Keypoints of the face-region renderer, ``(K,)`` int64: every ``face_stride``-th vertex of
+    the face oval, eyes and brows, every lip vertex (the mouth is what it must move), and both
+    hands (a hand passing in front of the face moves with its own keypoints)."""
+    groups = drawing_groups()
+    face = [np.unique(groups[name])[::face_stride] for name in FACE_GROUPS if name != "lips"] + [np.unique(groups["lips"])]
+    hands = [np.arange(PART_SLICES[part].start, PART_SLICES[part].stop) for part in ("left_hand", "right_hand")]
+    return np.concatenate([np.unique(np.concatenate(face)), *hands]).astype(np.int64)
+
+
 def to_grid(landmarks: np.ndarray, indices: np.ndarray) -> np.ndarray:
     """``(..., 543, 2+)`` normalised landmarks → ``(..., K, 2)`` float32 in ``[-1, 1]`` (NaN kept)."""
     return (np.asarray(landmarks)[..., indices, :2] * 2 - 1).astype(np.float32)

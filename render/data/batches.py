@@ -3,7 +3,9 @@
 A batch pairs each video's reference frame (the source) with driving frames drawn from its
 training frames; the driving landmarks are drawn as the conditioning image (optionally with a
 fraction of landmarks dropped, BiMoDiCA's 15 % keypoint dropout) and, for the keypoint renderer,
-selected as keypoints in ``grid_sample`` coordinates.
+selected as keypoints in ``grid_sample`` coordinates. With a face path, each row also carries the
+face crops of the reference and driving frames with their landmarks in crop coordinates
+(``face_*`` keys; rows whose driving frame has no face are marked by ``face_present``).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset
 
-from render.conditioning.keypoints import keypoint_indices, to_grid
+from render.conditioning.keypoints import face_keypoint_indices, keypoint_indices, to_grid
 from render.conditioning.rasterise import draw_landmarks
 from render.data.videos import VideoClip, split_frames
+from render.face_region import to_crop
 
 
 def to_tensor_images(frames: np.ndarray) -> torch.Tensor:
@@ -32,18 +35,53 @@ class FramePairs:
         holdout_every: hold out every n-th frame (0: none).
         keypoint_dropout: probability of dropping each landmark from the drawn condition.
         face_stride: keypoint subset (see :func:`keypoint_indices`).
+        holdout_tail: hold out the last fraction of every video (the contiguous split).
+        face_keypoint_stride: keypoints of the face path (:func:`face_keypoint_indices`); None
+            leaves the face crops out of the batches.
     """
 
-    def __init__(self, clips: list[VideoClip], holdout_every: int, keypoint_dropout: float = 0.0, face_stride: int = 4):
+    def __init__(self, clips: list[VideoClip], holdout_every: int, keypoint_dropout: float = 0.0, face_stride: int = 4,
+                 holdout_tail: float = 0.0, face_keypoint_stride: int | None = None):
         self.clips = clips
         self.height, self.width = clips[0].frames.shape[1:3]
-        self.splits = [split_frames(len(clip.frames), holdout_every) for clip in clips]
+        self.splits = [split_frames(len(clip.frames), holdout_every, holdout_tail) for clip in clips]
         self.keypoint_dropout = keypoint_dropout
         self.indices = keypoint_indices(face_stride)
+        self.face_indices = face_keypoint_indices(face_keypoint_stride) if face_keypoint_stride else None
 
     @property
     def num_keypoints(self) -> int:
         return len(self.indices)
+
+    @property
+    def num_face_keypoints(self) -> int:
+        return len(self.face_indices) if self.face_indices is not None else 0
+
+    def face_pairs(self, clip_ids: np.ndarray, frame_ids: np.ndarray, drawn: np.ndarray) -> dict[str, torch.Tensor]:
+        """Face-path rows for flat ``clip_ids``/``frame_ids`` ``(B,)``; ``drawn`` ``(B, 543, 2)``
+        are the (possibly dropped-out) driving landmarks to draw."""
+        faces, sources, source_kp, driving_kp, conditions, present = [], [], [], [], [], []
+        for row, (c, f) in enumerate(zip(clip_ids, frame_ids)):
+            clip = self.clips[c]
+            size = clip.faces.shape[1]
+            image_size = clip.reference_image.shape[:2]
+            box = clip.face_boxes[f:f + 1]
+            present.append(bool(np.isfinite(box).all()))
+            box = box if present[-1] else clip.face_boxes[clip.reference:clip.reference + 1]
+            faces.append(clip.faces[f] if present[-1] else clip.faces[clip.reference])
+            sources.append(clip.faces[clip.reference])
+            driving = to_crop(clip.landmarks[f:f + 1, :, :2], box, image_size)
+            source_kp.append(to_grid(to_crop(clip.landmarks[clip.reference:clip.reference + 1, :, :2],
+                                             clip.face_boxes[clip.reference:clip.reference + 1], image_size)[0], self.face_indices))
+            driving_kp.append(to_grid(driving[0], self.face_indices))
+            conditions.append(draw_landmarks(to_crop(drawn[row:row + 1], box, image_size), size, size)[0])
+        source_kp, driving_kp = np.stack(source_kp), np.stack(driving_kp)
+        valid = np.isfinite(source_kp).all(-1) & np.isfinite(driving_kp).all(-1)
+        return {"face_source": to_tensor_images(np.stack(sources)), "face_target": to_tensor_images(np.stack(faces)),
+                "face_condition": to_tensor_images(np.stack(conditions)),
+                "face_source_kp": torch.from_numpy(np.nan_to_num(source_kp)),
+                "face_driving_kp": torch.from_numpy(np.nan_to_num(driving_kp)),
+                "face_valid": torch.from_numpy(valid), "face_present": torch.tensor(present)}
 
     def pairs(self, clip_ids: np.ndarray, frame_ids: np.ndarray, rng: np.random.Generator | None = None) -> dict[str, torch.Tensor]:
         """Batch for driving frames ``frame_ids`` of clips ``clip_ids`` (any leading shape ``S``).
@@ -66,7 +104,8 @@ class FramePairs:
         valid = np.isfinite(source_kp).all(-1) & np.isfinite(driving_kp).all(-1)
         first = (slice(None),) + (0,) * (len(shape) - 1)
         sources = np.stack([self.clips[c].frames[r] for c, r in zip(clip_ids[first], references[first])])
-        return {
+        batch = self.face_pairs(clip_ids.reshape(-1), frame_ids.reshape(-1), drawn) if self.face_indices is not None and len(shape) == 1 else {}
+        return batch | {
             "source": to_tensor_images(sources),
             "target": to_tensor_images(frames.reshape(shape + frames.shape[1:])),
             "condition": to_tensor_images(condition.reshape(shape + condition.shape[1:])),
@@ -79,21 +118,21 @@ class FramePairs:
         """Random training batch of step ``step`` (single frames, or ``num_frames`` consecutive
         training frames per row when ``num_frames`` > 0)."""
         rng = np.random.default_rng([seed, step])
-        lengths = np.array([len(train) for train, _ in self.splits])
+        lengths = np.array([len(split.train) for split in self.splits])
         clip_ids = rng.choice(len(self.clips), size=batch_size, p=lengths / lengths.sum())
         if num_frames:
-            starts = [rng.integers(0, max(len(self.splits[c][0]) - num_frames, 0) + 1) for c in clip_ids]
-            frame_ids = np.stack([self.splits[c][0][s:s + num_frames] for c, s in zip(clip_ids, starts)])
+            starts = [rng.integers(0, max(len(self.splits[c].train) - num_frames, 0) + 1) for c in clip_ids]
+            frame_ids = np.stack([self.splits[c].train[s:s + num_frames] for c, s in zip(clip_ids, starts)])
         else:
-            frame_ids = np.array([rng.choice(self.splits[c][0]) for c in clip_ids])
+            frame_ids = np.array([rng.choice(self.splits[c].train) for c in clip_ids])
         return self.pairs(clip_ids, frame_ids, rng)
 
     def held_out(self) -> dict[str, torch.Tensor]:
-        """All held-out frames of all clips (no keypoint dropout)."""
-        clip_ids = np.concatenate([np.full(len(held), c) for c, (_, held) in enumerate(self.splits)])
-        frame_ids = np.concatenate([held for _, held in self.splits])
+        """All held-out frames (every split) of all clips (no keypoint dropout)."""
+        clip_ids = np.concatenate([np.full(len(split.all_held), c) for c, split in enumerate(self.splits)])
+        frame_ids = np.concatenate([split.all_held for split in self.splits])
         if not len(frame_ids):
-            raise ValueError("no held-out frames (set data.holdout_every > 0)")
+            raise ValueError("no held-out frames (set data.holdout_every or data.holdout_tail > 0)")
         return self.pairs(clip_ids, frame_ids)
 
 

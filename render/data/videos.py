@@ -1,10 +1,12 @@
 """Videos of one or more people → resized frames + MediaPipe Holistic landmarks, cached once.
 
-Per video, the cache (``<cache_dir>/<stem>-<sha256[:12]>-<H>x<W>.npz``) holds the frames
+Per video, the cache (``<cache_dir>/<stem>-<sha256[:12]>-<H>x<W>-f<C>s<scale>.npz``) holds the frames
 resized to the training size (uint8 ``(T, H, W, 3)``), the landmarks of the full-resolution
-frames (``(T, 543, 3)``, normalised image coordinates, NaN where missing) and the index of the
-video's reference frame (the first frame with a body and a face). It is written atomically and
-reused while the video's hash and the size match.
+frames (``(T, 543, 3)``, normalised image coordinates, NaN where missing), the index of the
+video's reference frame (the first frame with a body and a face), that frame at full resolution
+(the reference image ``render animate`` would be given) and the face crops of every frame at
+``C x C`` (boxes ``face_box_scale`` times the face's size) cut from the full-resolution frames (:mod:`render.face_region`). It is written
+atomically and reused while the video's hash and the sizes match.
 """
 
 from __future__ import annotations
@@ -35,12 +37,19 @@ class VideoClip:
         frames: ``(T, H, W, 3)`` uint8 RGB at the training size.
         landmarks: ``(T, 543, 3)`` float32 normalised coordinates (NaN where missing).
         reference: index of the reference frame.
+        reference_image: ``(H0, W0, 3)`` uint8, the reference frame at the video's resolution.
+        faces: ``(T, C, C, 3)`` uint8 face crops (:func:`render.face_region.crop_faces`).
+        face_boxes: ``(T, 3)`` float32 crop boxes (centre x, centre y, side; see
+            :mod:`render.face_region`), NaN on frames without a face.
     """
 
     name: str
     frames: np.ndarray
     landmarks: np.ndarray
     reference: int
+    reference_image: np.ndarray | None = None
+    faces: np.ndarray | None = None
+    face_boxes: np.ndarray | None = None
 
 
 def find_videos(path: str | Path) -> list[Path]:
@@ -81,18 +90,23 @@ def reference_index(landmarks: np.ndarray, path: Path) -> int:
     return int(np.argmax(found))
 
 
-def cache_path(path: Path, cache_dir: Path, height: int, width: int) -> Path:
-    """Cache entry of video ``path`` at ``height x width``."""
-    return cache_dir / f"{path.stem}-{file_sha256(path)[:12]}-{height}x{width}.npz"
+def cache_path(path: Path, cache_dir: Path, height: int, width: int, face_size: int = 128, face_box_scale: float = 1.8) -> Path:
+    """Cache entry of video ``path`` at ``height x width`` with ``face_size`` face crops."""
+    return cache_dir / f"{path.stem}-{file_sha256(path)[:12]}-{height}x{width}-f{face_size}s{face_box_scale:g}.npz"
 
 
-def prepare_video(path: Path, cache_dir: Path, height: int, width: int) -> VideoClip:
-    """Frames and landmarks of ``path`` at ``height x width``, from the cache or computed once."""
+def prepare_video(path: Path, cache_dir: Path, height: int, width: int, face_size: int = 128,
+                  face_box_scale: float = 1.8) -> VideoClip:
+    """Frames, landmarks and face crops of ``path`` at ``height x width``, from the cache or
+    computed once."""
+    from render.face_region import crop_faces, face_boxes
+
     cache_dir.mkdir(parents=True, exist_ok=True)
-    cached = cache_path(path, cache_dir, height, width)
+    cached = cache_path(path, cache_dir, height, width, face_size, face_box_scale)
     if cached.is_file():
         with np.load(cached) as data:
-            return VideoClip(path.stem, data["frames"], data["landmarks"], int(data["reference"]))
+            return VideoClip(path.stem, data["frames"], data["landmarks"], int(data["reference"]), data["reference_image"],
+                             data["faces"], data["face_boxes"])
     from motiongen.formats.holistic import extract_frames
     from motiongen.formats.video import probe_video, read_video_frames
 
@@ -100,22 +114,57 @@ def prepare_video(path: Path, cache_dir: Path, height: int, width: int) -> Video
     frames = read_video_frames(path)
     with tqdm(total=len(frames), desc=f"landmarks {path.name}", unit="frame") as bar:
         landmarks = extract_frames(frames, fps=info.fps, on_frame=lambda done: bar.update(done - bar.n)).landmarks
-    clip = VideoClip(path.stem, resize_frames(frames, height, width), landmarks.astype(np.float32),
-                     reference_index(landmarks, path))
-    handle, partial = tempfile.mkstemp(prefix=cached.name, suffix=".partial.npz", dir=cache_dir)
+    landmarks = landmarks.astype(np.float32)
+    reference = reference_index(landmarks, path)
+    boxes = face_boxes(landmarks, frames.shape[1:3], face_box_scale)
+    clip = VideoClip(path.stem, resize_frames(frames, height, width), landmarks, reference, frames[reference],
+                     crop_faces(frames, boxes, face_size), boxes)
+    write_clip(clip, cached)
+    return clip
+
+
+def write_clip(clip: VideoClip, cached: Path) -> None:
+    """Write a prepared video to its cache entry atomically."""
+    handle, partial = tempfile.mkstemp(prefix=cached.name, suffix=".partial.npz", dir=cached.parent)
     os.close(handle)
     try:
-        np.savez(partial, frames=clip.frames, landmarks=clip.landmarks, reference=clip.reference)
+        np.savez(partial, frames=clip.frames, landmarks=clip.landmarks, reference=clip.reference,
+                 reference_image=clip.reference_image, faces=clip.faces, face_boxes=clip.face_boxes)
         os.replace(partial, cached)
     finally:
         if os.path.exists(partial):
             os.remove(partial)
-    return clip
 
 
-def split_frames(num_frames: int, holdout_every: int) -> tuple[np.ndarray, np.ndarray]:
-    """Training and held-out frame indices: every ``holdout_every``-th frame (the 8th, 16th, ...)
-    is held out; ``holdout_every = 0`` holds out nothing."""
+@dataclass
+class FrameSplit:
+    """Frame indices of one video: ``train`` and the held-out splits by name.
+
+    ``held["interpolation"]``: every ``holdout_every``-th frame before the tail, each between two
+    training frames; ``held["contiguous"]``: the last ``holdout_tail`` fraction of the video, a
+    segment the renderer never saw any frame of.
+    """
+
+    train: np.ndarray
+    held: dict[str, np.ndarray]
+
+    @property
+    def all_held(self) -> np.ndarray:
+        return np.sort(np.concatenate([indices for indices in self.held.values()])) if self.held else np.zeros(0, int)
+
+
+def split_frames(num_frames: int, holdout_every: int, holdout_tail: float = 0.0) -> FrameSplit:
+    """Training and held-out frames: the last ``ceil(holdout_tail * T)`` frames form the
+    contiguous split; of the frames before it every ``holdout_every``-th (the 8th, 16th, ...)
+    forms the interpolation split; 0 disables either."""
+    if not 0 <= holdout_tail < 1:
+        raise RenderError(f"data.holdout_tail must be in [0, 1), got {holdout_tail}")
     index = np.arange(num_frames)
-    held = (index % holdout_every == holdout_every - 1) if holdout_every else np.zeros(num_frames, bool)
-    return index[~held], index[held]
+    head = num_frames - int(np.ceil(holdout_tail * num_frames))
+    every = (index % holdout_every == holdout_every - 1) & (index < head) if holdout_every else np.zeros(num_frames, bool)
+    held = {}
+    if holdout_every:
+        held["interpolation"] = index[every]
+    if head < num_frames:
+        held["contiguous"] = index[head:]
+    return FrameSplit(index[~every & (index < head)], held)

@@ -1,4 +1,6 @@
-"""Lightning module of the keypoint renderer: L1 + (1 - SSIM), held-out PSNR/SSIM vs copying the reference."""
+"""Lightning module of the keypoint renderer: L1 + (1 - SSIM) on the body frame and, with a face
+path, the same loss on the face crop (a second :class:`KeypointRenderer` at the crop size);
+held-out PSNR/SSIM vs copying the reference during training."""
 
 from __future__ import annotations
 
@@ -21,28 +23,46 @@ class KeypointModule(L.LightningModule):
         held_out: held-out batch from :meth:`FramePairs.held_out` for validation (or None).
         eval_every: steps between held-out scores and TensorBoard frames.
         info: renderer description stored with the checkpoint (:func:`render.training.run.renderer_info`).
+        face_network: keyword arguments of the face-region :class:`KeypointRenderer`, or None
+            for no face path.
+        face_weight: weight of the face-crop loss next to the body loss.
     """
 
     def __init__(self, network: dict[str, Any], lr: float = 1e-3, ssim_weight: float = 1.0,
-                 held_out: dict[str, torch.Tensor] | None = None, eval_every: int = 100, preview_frames: int = 4, info: dict | None = None):
+                 held_out: dict[str, torch.Tensor] | None = None, eval_every: int = 100, preview_frames: int = 4,
+                 info: dict | None = None, face_network: dict[str, Any] | None = None, face_weight: float = 1.0):
         super().__init__()
         self.save_hyperparameters(ignore=["held_out"])
         self.renderer = KeypointRenderer(**network)
+        self.face_renderer = KeypointRenderer(**face_network) if face_network else None
         self.held_out = held_out
         self.preview_frames = preview_frames
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return self.renderer(batch["source"], batch["source_kp"], batch["driving_kp"], batch["valid"], batch["condition"])
 
-    def loss(self, prediction: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        l1 = metrics.l1(prediction, target).mean()
-        structure = 1 - metrics.ssim(prediction, target).mean()
+    def face_forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return self.face_renderer(batch["face_source"], batch["face_source_kp"], batch["face_driving_kp"], batch["face_valid"],
+                                  batch["face_condition"])
+
+    def loss(self, prediction: torch.Tensor, target: torch.Tensor,
+             rows: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """L1 + ``ssim_weight`` (1 - SSIM), averaged over ``rows`` (a ``(B,)`` mask; all when None)."""
+        l1, structure = metrics.l1(prediction, target), 1 - metrics.ssim(prediction, target)
+        weight = torch.ones_like(l1) if rows is None else rows.to(l1.dtype)
+        total = weight.sum().clamp_min(1)
+        l1, structure = (l1 * weight).sum() / total, (structure * weight).sum() / total
         return l1 + self.hparams.ssim_weight * structure, l1, structure
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> torch.Tensor:
         out = self(batch)
         loss, l1, structure = self.loss(out["prediction"], batch["target"])
-        self.log_dict({"train/loss": loss, "train/l1": l1, "train/1-ssim": structure}, prog_bar=True)
+        logs = {"train/loss": loss, "train/l1": l1, "train/1-ssim": structure}
+        if self.face_renderer is not None:
+            face_loss, _, _ = self.loss(self.face_forward(batch)["prediction"], batch["face_target"], batch["face_present"])
+            loss = loss + self.hparams.face_weight * face_loss
+            logs["train/face_loss"] = face_loss
+        self.log_dict(logs, prog_bar=True)
         return loss
 
     @torch.no_grad()
@@ -51,7 +71,7 @@ class KeypointModule(L.LightningModule):
         batch = self.held_out
         prediction = self(batch)["prediction"].clamp(0, 1)
         target, baseline = batch["target"], batch["source"]
-        return {
+        scores = {
             "psnr": float(metrics.psnr(prediction, target).mean()),
             "ssim": float(metrics.ssim(prediction, target).mean()),
             "l1": float(metrics.l1(prediction, target).mean()),
@@ -59,6 +79,12 @@ class KeypointModule(L.LightningModule):
             "baseline_ssim": float(metrics.ssim(baseline, target).mean()),
             "baseline_l1": float(metrics.l1(baseline, target).mean()),
         }
+        if self.face_renderer is not None:
+            rows = batch["face_present"]
+            face = self.face_forward(batch)["prediction"].clamp(0, 1)[rows]
+            scores["face_psnr"] = float(metrics.psnr(face, batch["face_target"][rows]).mean())
+            scores["face_baseline_psnr"] = float(metrics.psnr(batch["face_source"][rows], batch["face_target"][rows]).mean())
+        return scores
 
     def on_train_batch_end(self, outputs, batch, batch_index) -> None:
         if self.held_out is None or self.global_step % self.hparams.eval_every:
@@ -81,4 +107,4 @@ class KeypointModule(L.LightningModule):
         experiment.add_image("held_out/reference_condition_rendered_truth", grid, self.global_step)
 
     def configure_optimizers(self):
-        return torch.optim.Adam(self.renderer.parameters(), lr=self.hparams.lr, betas=(0.5, 0.999))
+        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr, betas=(0.5, 0.999))

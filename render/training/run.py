@@ -3,14 +3,17 @@
 Checkpoints (``<out_dir>/checkpoints/stepNNNNNNNN.ckpt`` and ``last.ckpt``) hold the network,
 optimiser and step; batches and noise are functions of (seed, step), so ``resume=<ckpt>``
 continues exactly as an uninterrupted run. TensorBoard (``<out_dir>/tensorboard``) gets the
-losses, held-out scores and sample frames. ``<out_dir>/summary.json`` holds the final held-out
-scores.
+losses, held-out scores and sample frames. ``<out_dir>/summary.json`` holds the final
+evaluation of :func:`render.evaluate.evaluate_clips` on every held-out split (renderer and
+baselines), as ``render evaluate`` reports it, plus the training speed.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import resource
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,14 +34,21 @@ log = logging.getLogger(__name__)
 def load_pairs(cfg: DictConfig) -> FramePairs:
     height, width = cfg.data.image_size
     cache_dir = Path(cfg.data.cache_dir)
-    clips = [prepare_video(path, cache_dir, height, width) for path in find_videos(cfg.data.videos)]
-    return FramePairs(clips, cfg.data.holdout_every, cfg.model.keypoint_dropout, cfg.data.face_stride)
+    clips = [prepare_video(path, cache_dir, height, width, cfg.data.face_size, cfg.data.face_box_scale) for path in find_videos(cfg.data.videos)]
+    face = cfg.model.get("face")
+    return FramePairs(clips, cfg.data.holdout_every, cfg.model.keypoint_dropout, cfg.data.face_stride, cfg.data.holdout_tail,
+                      face.keypoint_stride if face else None)
 
 
 def renderer_info(cfg: DictConfig, pairs: FramePairs) -> dict:
-    """What ``render animate`` needs besides the weights: kind, frame size, keypoint subset."""
-    return {"kind": cfg.model.name, "image_size": [pairs.height, pairs.width], "face_stride": cfg.data.face_stride,
+    """What ``render animate`` needs besides the weights: kind, frame size, keypoint subsets, face path."""
+    face = cfg.model.get("face")
+    info = {"kind": cfg.model.name, "image_size": [pairs.height, pairs.width], "face_stride": cfg.data.face_stride,
             "model": OmegaConf.to_container(cfg.model, resolve=True)}
+    if face:
+        info["face"] = {"size": cfg.data.face_size, "box_scale": cfg.data.face_box_scale,
+                        "keypoint_stride": face.keypoint_stride, "output_scale": face.output_scale}
+    return info
 
 
 def build_module(cfg: DictConfig, pairs: FramePairs, held_out) -> L.LightningModule:
@@ -47,7 +57,11 @@ def build_module(cfg: DictConfig, pairs: FramePairs, held_out) -> L.LightningMod
         from render.training.keypoint_module import KeypointModule
 
         network = dict(OmegaConf.to_container(cfg.model.network, resolve=True), num_keypoints=pairs.num_keypoints)
-        return KeypointModule(network, cfg.model.lr, cfg.model.ssim_weight, held_out, cfg.trainer.eval_every, info=info)
+        face = cfg.model.get("face")
+        face_network = (dict(OmegaConf.to_container(face.network, resolve=True), num_keypoints=pairs.num_face_keypoints)
+                        if face else None)
+        return KeypointModule(network, cfg.model.lr, cfg.model.ssim_weight, held_out, cfg.trainer.eval_every, info=info,
+                              face_network=face_network, face_weight=face.weight if face else 1.0)
     if cfg.model.name == "diffusion":
         from render.training.diffusion_module import DiffusionModule
 
@@ -63,7 +77,7 @@ def train(cfg: DictConfig) -> dict:
         torch.set_num_threads(int(cfg.trainer.threads))
     L.seed_everything(cfg.seed, workers=True)
     pairs = load_pairs(cfg)
-    held_out = pairs.held_out() if cfg.data.holdout_every else None
+    held_out = pairs.held_out() if cfg.data.holdout_every or cfg.data.holdout_tail else None
     module = build_module(cfg, pairs, held_out)
     checkpoints = ModelCheckpoint(dirpath=out_dir / "checkpoints", filename="step{step:08d}", auto_insert_metric_name=False,
                                   every_n_train_steps=cfg.trainer.checkpoint_every, save_top_k=-1, save_last=True,
@@ -75,13 +89,29 @@ def train(cfg: DictConfig) -> dict:
                         num_sanity_val_steps=0, limit_val_batches=0, deterministic=False)
     num_frames = cfg.model.num_frames if cfg.model.name == "diffusion" and cfg.model.stage == 2 else 0
     batches = StepBatches(pairs, cfg.seed, cfg.model.batch_size, lambda: trainer.global_step, num_frames)
+    first_step, started, cpu_started = trainer.global_step, time.perf_counter(), time.process_time()
     trainer.fit(module, DataLoader(batches, batch_size=None), ckpt_path=cfg.resume)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     if trainer.global_step % cfg.trainer.checkpoint_every:
         trainer.save_checkpoint(out_dir / "checkpoints" / "last.ckpt")
-    summary = {"steps": trainer.global_step, "renderer": cfg.model.name}
+    frames = (trainer.global_step - first_step) * cfg.model.batch_size * max(num_frames, 1)
+    # On a shared machine the process's CPU seconds (all threads) tell what an idle one would take.
+    summary = {"steps": trainer.global_step, "renderer": cfg.model.name, "train_seconds": round(seconds, 1),
+               "train_cpu_seconds": round(cpu_seconds, 1),
+               "train_frames_per_second": round(frames / max(seconds, 1e-9), 2),
+               "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
     if held_out is not None:
+        from render.evaluate import evaluate_clips
+        from render.inference import Renderer
+
         module.eval()
+        if cfg.model.name == "diffusion":
+            module.ema.copy_to(module.renderer.trainable_parameters())
         summary["held_out"] = module.evaluate_held_out()
         summary["held_out_frames"] = int(held_out["target"].shape[0])
+        evaluation = cfg.evaluation
+        summary["evaluation"] = evaluate_clips(Renderer(module, renderer_info(cfg, pairs)), pairs.clips, pairs.splits,
+                                               steps=evaluation.steps, redetect=evaluation.redetect,
+                                               lpips_weights=evaluation.lpips_weights)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
