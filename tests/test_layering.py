@@ -29,6 +29,7 @@ LAYERS: list[set[str]] = [
     {"training"},
     {"generation"},
     {"export"},
+    {"live"},
     {"evaluation"},
     {"sweeps"},
     {"quickstart"},
