@@ -212,3 +212,42 @@ def test_live_mistakes_exit_2_with_one_line(tmp_path, tiny_checkpoint, speech_wa
     code = main(["live", "--audio", str(speech_wav), "--checkpoint", str(tiny_checkpoint), *args])
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_live_web_streams_the_frames_to_a_websocket_client(tmp_path, tiny_checkpoint, speech_wav, capsys):
+    """``--web``: a client of the page's stream receives the session's frames in order, with the
+    values of the unpaced run."""
+    import asyncio
+    import json
+
+    import aiohttp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    received: list[dict] = []
+
+    async def client():
+        for _ in range(200):
+            try:
+                async with aiohttp.ClientSession() as session:
+                    async with session.ws_connect(f"http://127.0.0.1:{port}/stream") as ws:
+                        async for message in ws:
+                            received.append(json.loads(message.data))
+                return
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.05)
+
+    listener = threading.Thread(target=lambda: asyncio.run(client()), daemon=True)
+    listener.start()
+    code = main(["live", "--audio", str(speech_wav), "--checkpoint", str(tiny_checkpoint), "--web", str(port),
+                 "--steps", "2", "--chunk-frames", "5", "--seed", "7", "--delay", "0.4"])
+    listener.join(timeout=10)
+    assert code == 0, capsys.readouterr().err
+    assert received and received[0]["type"] == "skeleton" and len(received[0]["names"]) == 75
+    frames = [m for m in received[1:] if m["type"] == "frame"]
+    indices = [m["frame"] for m in frames]
+    assert len(frames) >= 30 and indices == list(range(indices[0], indices[0] + len(indices))) and indices[-1] == 89
+    reference = offline_reference(tiny_checkpoint, speech_wav, 5, 2, 7)
+    np.testing.assert_allclose([m["arkit"] for m in frames], reference.arkit[indices], atol=5e-5)
+    np.testing.assert_allclose([m["joints"] for m in frames], reference.joint_positions[indices], atol=5e-3)

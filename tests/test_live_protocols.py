@@ -68,7 +68,7 @@ def send_all(target: str, flag: str, payloads: list[bytes]) -> None:
 
 
 def test_livelink_bytes_equal_pylivelinkface_encoder(monkeypatch):
-    pll = pytest.importorskip("pylivelinkface.pylivelinkface")
+    import pylivelinkface.pylivelinkface as pll
     from timecode import Timecode
 
     fixed = datetime.datetime(2026, 1, 2, 13, 14, 15, 250000)
@@ -91,7 +91,7 @@ def test_livelink_bytes_equal_pylivelinkface_encoder(monkeypatch):
 
 
 def test_livelink_frames_over_udp_decode_with_pylivelinkface(batch):
-    pll = pytest.importorskip("pylivelinkface")
+    import pylivelinkface as pll
     frames, _ = batch
     sock = receiver()
     encoder = livelink.LiveLinkFaceEncoder("Speaker", fps=FPS, start_frame=1_000)

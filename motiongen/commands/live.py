@@ -32,6 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--livelink-subject", default="motiongen", help="Live Link subject name (default motiongen)")
     parser.add_argument("--vmc", metavar="HOST:PORT", help="send VMC protocol bundles here (VSeeFace, Warudo, EVMC4U; "
                         "default port 39539)")
+    parser.add_argument("--web", type=int, metavar="PORT", help="serve a page drawing the live skeleton and face at "
+                        "http://127.0.0.1:PORT/ (0: any free port)")
+    parser.add_argument("--web-host", default="127.0.0.1", help="interface the page listens on (default 127.0.0.1, "
+                        "this machine only; 0.0.0.0 opens it to the network)")
     parser.add_argument("--record", type=Path, metavar="DIR", help="write what was sent as a run folder (BVH, ARKit "
                         "JSON, Live Link CSV, motion.npz)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --record folder")
@@ -68,8 +72,8 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.live.session import LiveSession, UdpSink
     from motiongen.live.targets import UdpSender, parse_target
 
-    if not (args.livelink or args.vmc or args.record):
-        raise ConfigError("name at least one output: --livelink HOST:PORT, --vmc HOST:PORT or --record DIR")
+    if not (args.livelink or args.vmc or args.record or args.web is not None):
+        raise ConfigError("name at least one output: --livelink HOST:PORT, --vmc HOST:PORT, --web PORT or --record DIR")
     if args.device is not None and not args.mic:
         raise ConfigError("--device goes with --mic")
     if args.delay <= 0:
@@ -117,6 +121,16 @@ def run(args: argparse.Namespace) -> int:
         senders.append(UdpSender([targets["vmc"]]))
         sinks.append(UdpSink("vmc", vmc.VmcEncoder(FrameBuilder(assets.motion_format).bones), senders[-1]))
 
+    web = None
+    if args.web is not None:
+        from motiongen.live.web import WebView
+
+        web = WebView(assets.motion_format.skeleton.skeleton, assets.fps, args.web, args.web_host)
+        web.start()
+        sinks.append(web)
+        targets["web"] = web.url
+        print(f"live: browser view at {web.url}", flush=True)
+
     session = LiveSession(assets, generator, features, sinks, args.delay)
     print(f"live: {', '.join(f'{s.name} -> {targets[s.name]}' for s in sinks) or 'recording only'}; "
           f"{args.chunk_frames} frames per step, {settings.kind} {settings.steps} steps, delay {args.delay:g} s "
@@ -126,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for sender in senders:
             sender.close()
+        if web is not None:
+            web.stop()
     summary = report.summary()
     print("live: " + json.dumps(summary), flush=True)
     for sender in senders:
