@@ -15,7 +15,7 @@ per pass, as per video in a cache build), so a round covers ``passes x frames`` 
 * **nodeblock+bare**: the same loop with FFmpeg's ``skip_loop_filter=all`` (H.264 decoded without
   its deblocking filter) — the most a faster decoder mode could give; not used by the extraction,
   which decodes exactly (``tools/bench_slovo_decode.py`` measures what the mode costs in landmark
-  accuracy, the README gives the figures);
+  accuracy, docs/benchmarks.md gives the figures);
 * **end to end**: what the cache build runs per video — :func:`motiongen.cache.landmarks.process_video`
   (PyAV decoding, Holistic, conversion to the 543-landmark arrays, atomic ``.npz`` write) followed by
   reading the entry back and deriving the Slovo motion blocks
