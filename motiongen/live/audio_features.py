@@ -30,7 +30,28 @@ from motiongen.features import onsets, spectral
 from motiongen.features.pipeline import frame_block, time_derivative
 from motiongen.features.recipe import AudioRecipe
 
-ONSET_CONTEXT_SECONDS = 3.0
+ONSET_CONTEXT_SECONDS = 1.0
+
+
+class GrowingArray:
+    """Rows appended at amortised O(1) cost (capacity doubles); :attr:`view` is the filled part."""
+
+    def __init__(self, width: tuple[int, ...], dtype, capacity: int = 1024):
+        self._data = np.zeros((capacity, *width), dtype=dtype)
+        self.size = 0
+
+    def extend(self, rows: np.ndarray) -> None:
+        needed = self.size + len(rows)
+        if needed > len(self._data):
+            grown = np.zeros((max(needed, 2 * len(self._data)), *self._data.shape[1:]), dtype=self._data.dtype)
+            grown[: self.size] = self._data[: self.size]
+            self._data = grown
+        self._data[self.size : needed] = rows
+        self.size = needed
+
+    @property
+    def view(self) -> np.ndarray:
+        return self._data[: self.size]
 
 
 class StreamingAudioFeatures:
@@ -40,8 +61,6 @@ class StreamingAudioFeatures:
         recipe: the model's audio recipe (spectral only); samples must be at ``recipe.sample_rate``.
         onset_context_seconds: audio the live onset detector looks back over.
 
-    Attributes:
-        rows: ``(R, D)`` float32, every row released so far (row ``k`` = motion frame ``k``).
     """
 
     def __init__(self, recipe: AudioRecipe, onset_context_seconds: float = ONSET_CONTEXT_SECONDS):
@@ -51,21 +70,32 @@ class StreamingAudioFeatures:
         self.recipe = recipe
         self.half = recipe.frame_length // 2
         self.onset_context = int(onset_context_seconds * recipe.sample_rate)
-        self._wave = np.zeros(recipe.sample_rate * 10, dtype=np.float32)
-        self.num_samples = 0
-        self._raw: list[tuple[np.ndarray, ...]] = []  # per computed frame block: mfcc, log_mel, f0, voiced, energy
-        self._raw_frames = 0
+        self._wave = GrowingArray((), np.float32, recipe.sample_rate * 10)
+        dims = recipe.block_dims()
+        # per computed frame: mfcc, log_mel, f0, voiced, energy
+        self._raw = (GrowingArray((dims["mfcc"],), np.float32), GrowingArray((dims["log_mel"],), np.float32),
+                     GrowingArray((), np.float32), GrowingArray((), bool), GrowingArray((), np.float32))
         self._envelope_range = (np.inf, -np.inf)
-        self.rows = np.zeros((0, self._width()), dtype=np.float32)
+        self._rows = GrowingArray((sum(dims.values()),), np.float32)
         self.finished = False
 
-    def _width(self) -> int:
-        return sum(self.recipe.block_dims().values())
+    @property
+    def rows(self) -> np.ndarray:
+        """``(R, D)`` float32, every row released so far (row ``k`` = motion frame ``k``)."""
+        return self._rows.view
 
     @property
     def wave(self) -> np.ndarray:
         """``(S,)`` the samples received so far."""
-        return self._wave[: self.num_samples]
+        return self._wave.view
+
+    @property
+    def num_samples(self) -> int:
+        return self._wave.size
+
+    @property
+    def _raw_frames(self) -> int:
+        return self._raw[0].size
 
     @property
     def lookahead_seconds(self) -> float:
@@ -74,15 +104,6 @@ class StreamingAudioFeatures:
 
     def _centre(self, frame: int) -> int:
         return int(spectral.frame_centres(frame + 1, self.recipe.sample_rate, self.recipe.fps)[-1])
-
-    def _append(self, samples: np.ndarray) -> None:
-        needed = self.num_samples + len(samples)
-        if needed > len(self._wave):
-            grown = np.zeros(max(needed, 2 * len(self._wave)), dtype=np.float32)
-            grown[: self.num_samples] = self._wave[: self.num_samples]
-            self._wave = grown
-        self._wave[self.num_samples : needed] = samples
-        self.num_samples = needed
 
     def _compute_raw(self, stop: int, final: bool) -> None:
         """Raw per-frame values of frames ``[_raw_frames, stop)``."""
@@ -95,9 +116,8 @@ class StreamingAudioFeatures:
         # the windows of non-final frames end inside it and never see its end padding
         end = max(int(centres[-1]) + self.half, offset + self.recipe.frame_length + 1)
         segment = self.wave[offset:] if final else self.wave[offset:end]
-        mfcc, log_mel, f0, voiced, energy = frame_block(segment, centres - offset, self.recipe)
-        self._raw.append((mfcc, log_mel, f0, voiced, energy))
-        self._raw_frames = stop
+        for store, values in zip(self._raw, frame_block(segment, centres - offset, self.recipe)):
+            store.extend(values)
 
     def _onsets(self) -> set[int]:
         """Motion frames nearest to the onsets found in the last ``onset_context`` samples. The
@@ -117,8 +137,8 @@ class StreamingAudioFeatures:
         """Rows ``[len(rows), stop)``; raw values must exist up to ``stop + 1`` (or the end)."""
         first = len(self.rows)
         if stop <= first:
-            return np.zeros((0, self.rows.shape[1]), dtype=np.float32)
-        mfcc, log_mel, f0, voiced, energy = (np.concatenate(part) for part in zip(*self._raw))
+            return np.zeros((0, self._rows.view.shape[1]), dtype=np.float32)
+        mfcc, log_mel, f0, voiced, energy = (store.view for store in self._raw)
         lo = max(0, first - 1)
         hi = min(self._raw_frames, stop + 1)
         fps = self.recipe.fps
@@ -129,14 +149,14 @@ class StreamingAudioFeatures:
         onset_frames = self._onsets()
         flags = np.array([[1.0 if k in onset_frames else 0.0] for k in range(first, stop)], dtype=np.float32)
         new = np.concatenate([mfcc[first:stop], log_mel[first:stop], prosody, flags], axis=1).astype(np.float32)
-        self.rows = np.concatenate([self.rows, new])
+        self._rows.extend(new)
         return new
 
     def push(self, samples: np.ndarray) -> np.ndarray:
         """Add ``(n,)`` samples; returns the rows released by them ``(r, D)`` (possibly none)."""
         if self.finished:
             raise RuntimeError("push after finish")
-        self._append(np.asarray(samples, dtype=np.float32).reshape(-1))
+        self._wave.extend(np.asarray(samples, dtype=np.float32).reshape(-1))
         # frames whose window ends inside the audio: c_k + half <= num_samples
         ready = int(np.floor((self.num_samples - self.half) * self.recipe.fps / self.recipe.sample_rate + 1e-9)) + 1
         while ready > 0 and self._centre(ready - 1) + self.half > self.num_samples:
