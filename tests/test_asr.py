@@ -9,6 +9,7 @@ import pytest
 from motiongen.core.errors import ConfigError
 from motiongen.formats.audio import load_audio
 from motiongen.formats.textgrid import read_textgrid
+from test_generate_cli import tiny_checkpoint  # noqa: F401  (session fixture)
 from motiongen.text.asr import (StreamingWords, align_transcript, normalise_text, recognise_words,
                                 word_error_rate)
 
@@ -80,3 +81,26 @@ def test_unknown_words_are_skipped_and_a_text_without_known_words_is_a_config_er
         align_transcript(wave[:16000], rate, "qzxvw")
     with pytest.raises(ConfigError, match="no words"):
         align_transcript(wave[:16000], rate, " ,.; ")
+
+
+def test_generate_takes_words_from_pocketsphinx_without_a_transcript_and_aligns_a_text_one(tmp_path, beat_speech,
+                                                                                          tiny_checkpoint):
+    import json
+
+    from motiongen.cli import main
+    from test_generate_cli import write_wav
+
+    wave, rate, reference = beat_speech
+    audio = write_wav(tmp_path / "speech.wav", wave[: 10 * rate], rate)
+    text = tmp_path / "speech.txt"
+    text.write_text(" ".join(w.label for w in reference if w.end <= 10.0) + "\n", encoding="utf-8")
+    common = ["--checkpoint", str(tiny_checkpoint), "--steps", "2", "--no-preview"]
+    assert main(["generate", "--audio", str(audio), "--out", str(tmp_path / "asr"), *common]) == 0
+    assert main(["generate", "--audio", str(audio), "--transcript", str(text), "--out", str(tmp_path / "txt"),
+                 *common]) == 0
+    recognised = json.loads((tmp_path / "asr" / "metadata.json").read_text())
+    aligned = json.loads((tmp_path / "txt" / "metadata.json").read_text())
+    assert recognised["generation"]["word_features"] == "recognised by pocketsphinx (no transcript)"
+    assert not any("no transcript" in w for w in recognised["warnings"])
+    assert aligned["generation"]["word_features"] == "plain-text transcript aligned by pocketsphinx"
+    assert any("cuz" in w for w in aligned["warnings"])

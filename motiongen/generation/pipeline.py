@@ -447,7 +447,8 @@ def generate(assets: GenerationAssets, request: GenerationRequest,
         "seed": request.seed,
         "num_samples": request.num_samples,
         "categories": _labels(assets, category_indices(assets, request)),
-        "word_features": ("transcript" if transcript_used else "silence/unknown vector (no transcript)")
+        "word_features": (speech.description.get("word_source", "transcript") if transcript_used
+                          else "silence/unknown vector (no transcript)")
         if reads_words else "none (the model reads no words)",
         "initial_motion": sorted(request.initial_motion) if request.initial_motion else "dataset mean",
         "precision": str(assets.dtype).replace("torch.", ""),
