@@ -251,3 +251,13 @@ def test_live_web_streams_the_frames_to_a_websocket_client(tmp_path, tiny_checkp
     reference = offline_reference(tiny_checkpoint, speech_wav, 5, 2, 7)
     np.testing.assert_allclose([m["arkit"] for m in frames], reference.arkit[indices], atol=5e-5)
     np.testing.assert_allclose([m["joints"] for m in frames], reference.joint_positions[indices], atol=5e-3)
+
+
+def test_mic_without_an_input_device_is_a_one_line_error(tmp_path, tiny_checkpoint, monkeypatch, capsys):
+    from motiongen.live import audio_io
+
+    monkeypatch.setattr(audio_io, "input_devices", lambda: [])
+    code = main(["live", "--mic", "--checkpoint", str(tiny_checkpoint), "--record", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and "no input device" in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()

@@ -4,9 +4,9 @@ Streams speech (default: the long sample speech file ``speech/Forrest_tts.wav`` 
 samples, looped to ``--seconds``) through the live path — the file source paced by the system
 clock, incremental features, causal chunks of ``--chunk-frames`` new frames, Live Link Face and VMC
 datagrams sent to localhost receivers on the 30 fps frame clock — for the tiny model (the
-``tiny_cpu`` experiment's network) and the paper-size one (``conf/model/uwp.yaml``: latent 384,
-8 layers, seed 30) on the spectral audio recipe, with random weights (speed does not depend on
-them). It prints, per model:
+``live_tiny`` experiment's network: latent 64, 2 layers, seed 5) and the paper-size one
+(``live_beat``: the paper's latent 384, 8 layers, seed 10) on the spectral audio recipe, with
+random weights (speed does not depend on them). It prints, per model:
 
 * latency from an audio block's arrival to the sending of the first frame it affects (p50/p95/max);
 * frames sent late (more than half a frame after their slot) and dropped (never sent) at 30 fps;
@@ -56,12 +56,12 @@ from motiongen.training.run import network_kwargs
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_AUDIO = ROOT.parent / "shared" / "data" / "speech" / "Forrest_tts.wav"
 WORD_DIM = 300
+EXPERIMENTS = {"tiny": "live_tiny", "paper": "live_beat"}
 
 
 def assets_for(model_name: str) -> GenerationAssets:
     """Random-weight assets of the tiny or paper-size network on the BEAT format with spectral audio."""
-    overrides = ["experiment=tiny_cpu"] if model_name == "tiny" else []
-    cfg = compose("config", overrides + ["data/features=spectral"])
+    cfg = compose("config", [f"experiment={EXPERIMENTS[model_name]}"])
     recipe = recipe_from_config(cfg.data.features, 30.0)
     template = SkeletonTemplate.from_motion(load_beat75_template())
     width = sum(recipe.block_dims().values())
@@ -118,9 +118,9 @@ def run(model_name: str, wave: np.ndarray, args) -> dict:
     summary = report.summary()
     summary.update(model=model_name, parameters=sum(p.numel() for p in assets.model.parameters()),
                    seconds=len(wave) / recipe.sample_rate, frames_expected=frames,
-                   frames_dropped=frames - report.frames, received={"livelink": drains[0].count, "vmc": drains[1].count},
+                   received={"livelink": drains[0].count, "vmc": drains[1].count},
                    load_1min={"before": load_before, "after": os.getloadavg()[0]})
-    summary["dropped_frames"] = frames - report.frames
+    summary["dropped_frames"] = frames - report.frames  # also frames never generated
     return summary
 
 
@@ -128,7 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--audio", type=Path, default=DEFAULT_AUDIO, help="speech file, looped to --seconds")
     parser.add_argument("--seconds", type=float, default=300.0)
-    parser.add_argument("--models", nargs="+", choices=("tiny", "paper"), default=["tiny", "paper"])
+    parser.add_argument("--models", nargs="+", choices=tuple(EXPERIMENTS), default=list(EXPERIMENTS))
     parser.add_argument("--steps", type=int, default=4, help="DDIM steps per chunk (default 4)")
     parser.add_argument("--chunk-frames", type=int, default=5)
     parser.add_argument("--delay", type=float, default=0.3)

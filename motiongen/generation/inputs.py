@@ -87,8 +87,7 @@ def speech_from_audio(audio_path: str | Path, transcript_path: str | Path | None
     the audio (a length differing from the audio's by more than ``transcript_tolerance_seconds`` is
     a warning), or a plain-text ``.txt`` whose words pocketsphinx aligns to the audio. Without a
     transcript, ``recognise`` takes the words and their timings from pocketsphinx's recogniser;
-    otherwise the word features will be the silence/unknown vector. ``description["word_source"]``
-    says which.
+    otherwise the word features will be the silence/unknown vector. ``word_source`` says which.
     """
     from motiongen.formats.audio import load_audio
     from motiongen.formats.textgrid import read_textgrid
@@ -99,6 +98,7 @@ def speech_from_audio(audio_path: str | Path, transcript_path: str | Path | None
     description = {"audio": {"path": str(audio_path), "sha256": sha256_file(audio_path)}}
     words = None
     warnings: list[str] = []
+    word_source = "transcript"
     if transcript_path is not None:
         transcript_path = require_file(transcript_path, "transcript")
         description["transcript"] = {"path": str(transcript_path), "sha256": sha256_file(transcript_path)}
@@ -110,18 +110,18 @@ def speech_from_audio(audio_path: str | Path, transcript_path: str | Path | None
             if skipped:
                 warnings.append(f"{transcript_path}: {len(skipped)} word(s) outside pocketsphinx's dictionary were not "
                                 f"aligned (silence there): {', '.join(sorted(set(skipped))[:20])}")
-            description["word_source"] = "plain-text transcript aligned by pocketsphinx"
+            word_source = "plain-text transcript aligned by pocketsphinx"
         else:
             words = list(read_textgrid(transcript_path, required_tiers=("words",))["words"])
             warnings = check_transcript_timing(transcript_path, words, len(wave) / sample_rate,
                                                transcript_tolerance_seconds)
-            description["word_source"] = "transcript"
     elif recognise:
         from motiongen.text.asr import recognise_words
 
         words = recognise_words(wave, sample_rate)
-        description["word_source"] = "recognised by pocketsphinx (no transcript)"
-    return SpeechInput(wave=wave, sample_rate=sample_rate, words=words, description=description, warnings=warnings)
+        word_source = "recognised by pocketsphinx (no transcript)"
+    return SpeechInput(wave=wave, sample_rate=sample_rate, words=words, description=description, warnings=warnings,
+                       word_source=word_source)
 
 
 def speech_from_text(text: str, voice: str, min_seconds: float, silence_dbfs: float) -> SpeechInput:

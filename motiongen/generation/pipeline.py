@@ -110,6 +110,7 @@ class SpeechInput:
             no transcript — then the word features are the silence/unknown vector.
         description: where it came from, for the metadata (paths, text, voice).
         warnings: problems found in the inputs (passed on to the generated motion's warnings).
+        word_source: where ``words`` came from (recorded in the metadata), e.g. ``transcript``.
         audio_features: raw audio features already computed from ``wave``, by ``(frames, recipe)``
             (filled by :func:`build_condition`): several models animating this same utterance with
             one recipe, as an evaluation of several checkpoints does, compute them once. Treat
@@ -121,6 +122,7 @@ class SpeechInput:
     words: list[Interval] | None = None
     description: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    word_source: str = "transcript"
     audio_features: dict[tuple[int, AudioRecipe], np.ndarray] = field(default_factory=dict, init=False, repr=False,
                                                                        compare=False)
 
@@ -447,7 +449,7 @@ def generate(assets: GenerationAssets, request: GenerationRequest,
         "seed": request.seed,
         "num_samples": request.num_samples,
         "categories": _labels(assets, category_indices(assets, request)),
-        "word_features": (speech.description.get("word_source", "transcript") if transcript_used
+        "word_features": (speech.word_source if transcript_used
                           else "silence/unknown vector (no transcript)")
         if reads_words else "none (the model reads no words)",
         "initial_motion": sorted(request.initial_motion) if request.initial_motion else "dataset mean",

@@ -112,6 +112,7 @@ class LiveReport:
 
     Attributes:
         frames: frames sent.
+        generated: frames generated (a frame generated but never sent is dropped).
         latencies: ``(B,)`` seconds from each audio block's arrival to the first frame it affects.
         lateness: ``(F,)`` seconds each frame was sent after its due time (0 when on time).
         cpu_seconds / wall_seconds: process CPU time and wall time of the session.
@@ -120,6 +121,7 @@ class LiveReport:
     """
 
     frames: int
+    generated: int
     latencies: np.ndarray
     lateness: np.ndarray
     cpu_seconds: float
@@ -135,7 +137,7 @@ class LiveReport:
             "latency_ms": {"p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95)),
                            "max": float(lat.max())},
             "late_frames": int((self.lateness > 0.5 / self.fps).sum()),
-            "dropped_frames": 0,
+            "dropped_frames": self.generated - self.frames,
             "cpu_cores": self.cpu_seconds / max(self.wall_seconds, 1e-9),
             "step_ms_p95": float(np.percentile(np.array(self.step_seconds) * 1000, 95)) if self.step_seconds else 0.0,
             "paced_by": self.paced_by,
@@ -202,7 +204,8 @@ class LiveSession:
         self.features.finish(num_frames)
         self._generate(final=True)
         self.clock.close()
-        return LiveReport(len(self.clock.sent), self._latencies(arrivals), self._lateness(),
+        return LiveReport(len(self.clock.sent), sum(len(b) for b in self.batches), self._latencies(arrivals),
+                          self._lateness(),
                           time.process_time() - cpu0, time.perf_counter() - wall0, self.step_seconds,
                           getattr(source, "paced_by", "microphone"), self.assets.fps)
 
