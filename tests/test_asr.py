@@ -9,9 +9,8 @@ import pytest
 from motiongen.core.errors import ConfigError
 from motiongen.formats.audio import load_audio
 from motiongen.formats.textgrid import read_textgrid
+from motiongen.text.asr import StreamingWords, align_transcript, recognise_words, word_error_rate
 from test_generate_cli import tiny_checkpoint  # noqa: F401  (session fixture)
-from motiongen.text.asr import (StreamingWords, align_transcript, normalise_text, recognise_words,
-                                word_error_rate)
 
 
 @pytest.fixture(scope="module")

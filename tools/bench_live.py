@@ -38,7 +38,6 @@ from motiongen.diffusion.samplers import SamplerSettings
 from motiongen.diffusion.schedule import NoiseSchedule
 from motiongen.features.recipe import recipe_from_config
 from motiongen.features.words import WordTable
-from motiongen.formats.arkit import ARKIT_NAMES
 from motiongen.formats.audio import load_audio
 from motiongen.formats.joint_sets import load_joint_set
 from motiongen.generation.pipeline import GenerationAssets

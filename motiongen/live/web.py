@@ -23,7 +23,6 @@ import json
 import logging
 import threading
 from importlib import resources
-from typing import Any
 
 import numpy as np
 
