@@ -1,8 +1,9 @@
 """The ``motiongen`` console entry point: one sub-command per pipeline stage.
 
 Each sub-command lives in ``motiongen/commands/<name>.py`` and exposes ``add_arguments(parser)``
-and ``run(args) -> int``. Modules are imported only when their command runs, so ``motiongen
-inspect`` does not pay for importing torch.
+and ``run(args) -> int``. A command's module is imported only when the command line names it (its
+arguments are added to the parser then), and heavy libraries only inside ``run``, so ``motiongen
+--help`` and ``motiongen inspect`` do not pay for importing torch (``tests/test_cli.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ COMMANDS: dict[str, str] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_in(argv: list[str]) -> str | None:
+    """The sub-command named in ``argv`` (its first word that is not an option), if it is one."""
+    command = next((word for word in argv if not word.startswith("-")), None)
+    return command if command in COMMANDS else None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``motiongen`` parser: every sub-command with its one-line help; only ``command`` (if given)
+    gets its arguments, which imports ``motiongen/commands/<command>.py`` and no other command module."""
     parser = argparse.ArgumentParser(
         prog="motiongen", description="Holistic co-speech motion (gestures + ARKit blendshapes) from speech."
     )
@@ -36,14 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in COMMANDS.items():
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
-        module = importlib.import_module(f"motiongen.commands.{name.replace('-', '_')}")
-        module.add_arguments(command_parser)
-        command_parser.set_defaults(_module=module)
+        if name == command:
+            module = importlib.import_module(f"motiongen.commands.{name.replace('-', '_')}")
+            module.add_arguments(command_parser)
+            command_parser.set_defaults(_module=module)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_command_in(argv)).parse_args(argv)
     try:
         return int(args._module.run(args) or 0)
     except MotiongenError as err:

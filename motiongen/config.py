@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from motiongen.core.config_errors import composition_error_message
 from motiongen.core.errors import ConfigError
 
 CONF_ENV_VAR = "MOTIONGEN_CONF_DIR"
@@ -34,12 +35,35 @@ def conf_dir() -> Path:
     )
 
 
-def compose(config_name: str = "config", overrides: list[str] | None = None):
-    """Compose a config with Hydra's compose API (no working-directory change, no logging setup)."""
+def _hydra_compose(folder: Path, config_name: str, overrides: list[str]):
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
     GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-        return hydra_compose(config_name=config_name, overrides=list(overrides or []))
+    with initialize_config_dir(config_dir=str(folder), version_base="1.3"):
+        return hydra_compose(config_name=config_name, overrides=overrides)
+
+
+def compose(config_name: str = "config", overrides: list[str] | None = None):
+    """Compose a config with Hydra's compose API (no working-directory change, no logging setup).
+
+    Raises:
+        ConfigError: an override names a key, group option or syntax Hydra cannot use; one line naming
+            it and what exists (:func:`motiongen.core.config_errors.composition_error_message`).
+    """
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+
+    folder = conf_dir()
+    overrides = list(overrides or [])
+    try:
+        return _hydra_compose(folder, config_name, overrides)
+    except HydraException as err:
+        def plain(attempt: list[str]) -> dict | None:
+            try:
+                return OmegaConf.to_container(_hydra_compose(folder, config_name, attempt), resolve=False)
+            except HydraException:
+                return None
+
+        raise ConfigError(composition_error_message(err, folder, config_name, overrides, plain)) from None

@@ -120,14 +120,14 @@ class Report:
 
 
 def _inspect_bvh(path: Path, report: FileReport) -> None:
-    from motiongen.formats.bvh import read_bvh
+    from motiongen.formats.bvh import TruncatedBvhError, read_bvh
 
     motion = read_bvh(path, allow_truncated=True)
     if motion.warnings:
         try:
             read_bvh(path)
-        except InputFileError as strict:
-            report.error(f"{_reason(strict)} (the facts shown come from the complete rows)")
+        except TruncatedBvhError as strict:
+            report.error(f"{_reason(strict.with_remedy(None))} (the facts shown come from the complete rows)")
     report.warn(motion.warnings)
     skeleton = motion.skeleton
     report.facts.update(

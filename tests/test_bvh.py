@@ -22,7 +22,7 @@ from bvh_samples import (
 )
 from motiongen.core.errors import InputFileError
 from motiongen.core.skeleton import Skeleton
-from motiongen.formats.bvh import read_bvh, write_bvh
+from motiongen.formats.bvh import TruncatedBvhError, read_bvh, write_bvh
 from motiongen.formats.joint_sets import axis_angle_to_euler, load_joint_set, motion_to_axis_angle
 from motiongen.core.kinematics import forward_kinematics
 from motiongen.core.rotations import euler_to_matrix
@@ -219,7 +219,12 @@ def test_non_finite_values(tmp_path, token):
 
 def test_fewer_rows_than_declared(tmp_path):
     path = write_text(tmp_path, bvh_text(random_rows(4), declared=10))
-    assert_error(path, MOTION_LINE + 1, "Frames: 10 but only 4 complete frame rows.*allow_truncated")
+    error = assert_error(path, MOTION_LINE + 1, "Frames: 10 but only 4 complete frame rows.*allow_truncated=True")
+    assert isinstance(error, TruncatedBvhError)
+    # Interfaces replace the Python advice with their own switch, or with none.
+    cli = error.with_remedy("pass --allow-truncated")
+    assert str(cli) == f"{path}:{MOTION_LINE + 1}: {error.problem}; pass --allow-truncated" and cli.line == error.line
+    assert str(error.with_remedy(None)) == f"{path}:{MOTION_LINE + 1}: {error.problem}"
     motion = read_bvh(path, allow_truncated=True)
     assert motion.num_frames == 4
     assert len(motion.warnings) == 1 and f"{path}:{MOTION_LINE + 1}:" in motion.warnings[0]
@@ -236,7 +241,8 @@ def test_file_cut_off_mid_row(tmp_path):
     text = bvh_text(rows, declared=5)
     cut = text[: text.rstrip().rindex(" ", 0, len(text) - 40)]  # last row loses its tail
     path = write_text(tmp_path, cut)
-    assert_error(path, FIRST_ROW_LINE + 4, "last frame row has .* cut off mid-row")
+    error = assert_error(path, FIRST_ROW_LINE + 4, "last frame row has .* cut off mid-row")
+    assert isinstance(error, TruncatedBvhError)
     motion = read_bvh(path, allow_truncated=True)
     assert motion.num_frames == 4
     np.testing.assert_allclose(motion.root_translation, rows[:4, :3], atol=1e-6)

@@ -16,9 +16,11 @@ from motiongen.evaluation.metrics import (
     gaussian_alignment,
     l1div,
     mouth_channels,
-    onsets_beat,
+    onset_frames_beat,
+    onset_frames_to_seconds,
     onsets_emage,
     srgr,
+    srgr_normalised,
     wind,
 )
 from motiongen.evaluation.metrics.srgr import frame_semantic_scores
@@ -70,15 +72,14 @@ def test_chunked_diversity_and_l1div():
     rng = np.random.default_rng(3)
     chunk = rng.normal(size=(10, 4))
     repeated = np.tile(chunk, (4, 1))
-    assert chunked_diversity(repeated, 10) == 0.0
+    assert chunked_diversity([repeated], 10) == 0.0
     varied = rng.normal(size=(40, 4))
-    assert chunked_diversity(2 * varied, 10) == pytest.approx(2 * chunked_diversity(varied, 10))
+    assert chunked_diversity([2 * varied], 10) == pytest.approx(2 * chunked_diversity([varied], 10))
     assert l1div(np.ones((30, 5))) == 0.0
     two_frames = np.array([[0.0, 1.0], [2.0, 1.0]])
     assert l1div(two_frames) == pytest.approx(1.0)  # (1 + 1) / 2 frames
     assert l1div(3 * varied) == pytest.approx(3 * l1div(varied))
-    with pytest.raises(ValueError, match="two chunks"):
-        chunked_diversity(varied[:15], 10)
+    assert chunked_diversity([varied[:15]], 10) is None  # fewer than two chunks: not computable
 
 
 def test_gaussian_alignment_is_one_on_the_onsets_and_falls_as_beats_move():
@@ -115,15 +116,17 @@ def _click_track(times_s, seconds, sample_rate=16_000):
 
 
 def test_beat_align_on_click_track_is_high_when_stops_sit_on_clicks_and_falls_when_moved():
-    fps, seconds = 30.0, 8.0
-    clicks = np.array([0.7, 1.6, 2.5, 3.3, 4.4, 5.2, 6.1, 7.0])
-    onsets = onsets_beat(_click_track(clicks, seconds), 16_000)
-    # backtracked to the energy minimum before each click (up to ~0.1 s early); a click may give two
-    # raw onsets that backtrack to the same frame (kept, as in BEAT)
+    fps, seconds = 15.0, 18.0  # BEAT scores 15 fps motion from 10 s on
+    clicks = 10.0 + np.array([0.7, 1.6, 2.5, 3.3, 4.4, 5.2, 6.1, 7.0])
+    frames_ = onset_frames_beat(_click_track(clicks, seconds), 16_000)
+    onsets = onset_frames_to_seconds(frames_, 16_000)  # the true rate (motiongen's beat_align_16k)
+    # backtracked to the energy minimum before each click (up to ~0.1 s early), counted from 10 s
     assert len(np.unique(onsets)) == len(clicks)
-    assert np.abs(np.unique(onsets) - clicks).max() < 0.12
+    assert np.abs(np.unique(onsets) - (clicks - 10.0)).max() < 0.12
+    # BEAT's published times read the same frames at 22050 Hz: 27 % early
+    np.testing.assert_allclose(onset_frames_to_seconds(frames_), onsets * 16_000 / 22_050)
     frames = int(seconds * fps)
-    # BEAT's speed is the displacement from frame t to t + 1: a stop half-way between them is beat t
+    # BEAT's speed is the change from frame t to t + 1: a stop half-way between them is beat t
     aligned = beat_align_beat(onsets, _trajectory_with_stops(np.round(clicks * fps) + 0.5, frames), fps)
     moved = beat_align_beat(onsets, _trajectory_with_stops(np.round((clicks + 0.35) * fps) + 0.5, frames), fps)
     assert aligned > 0.9
@@ -131,25 +134,23 @@ def test_beat_align_on_click_track_is_high_when_stops_sit_on_clicks_and_falls_wh
 
 
 def test_emage_beat_consistency_averages_joints_and_uses_threshold():
-    fps, seconds = 30.0, 8.0
-    clicks = np.array([0.7, 1.6, 2.5, 3.3, 4.4, 5.2, 6.1, 7.0])
-    onsets = onsets_emage(_click_track(clicks, seconds), 16_000)
-    distance = np.abs(onsets[:, None] - clicks[None, :])
-    assert distance.min(axis=1).max() < 0.1 and distance.min(axis=0).max() < 0.1
+    fps, seconds = 30.0, 12.0
+    clicks = np.array([2.7, 3.6, 4.5, 5.3, 6.4, 7.2, 8.1, 9.0])
     frames = int(seconds * fps)
+    onsets = onsets_emage(_click_track(clicks, seconds), 16_000, fps, frames)  # from 2 s, the last 2 s left out
+    distance = np.abs(onsets[:, None] - (clicks[None, :] - 2.0))
+    assert distance.min(axis=1).max() < 0.1 and distance.min(axis=0).max() < 0.1
     # EMAGE counts a minimum only where the normalised speed stays above 0.3: slow down to 0.5
     on = _trajectory_with_stops(np.round(clicks * fps), frames, depth=0.5)
     off = _trajectory_with_stops(np.round((clicks + 0.4) * fps), frames, depth=0.5)
     positions = np.stack([on, off], axis=1)  # (F, 2 joints, 3)
     mean_speed = np.full(2, fps)  # unit displacement per frame
     both = beat_consistency_emage(onsets, positions, fps, mean_speed)
-    first = beat_consistency_emage(onsets, positions, fps, mean_speed, joints=[0])
-    second = beat_consistency_emage(onsets, positions, fps, mean_speed, joints=[1])
+    first = beat_consistency_emage(onsets, positions[:, :1], fps, mean_speed[:1])
+    second = beat_consistency_emage(onsets, positions[:, 1:], fps, mean_speed[:1])
     assert first > 0.8 and second < first - 0.3
     assert both == pytest.approx((first + second) / 2)
-    # minima whose normalised speed is at or below the threshold are not beats
-    full_stops = np.stack([_trajectory_with_stops(np.round(clicks * fps), frames)] * 2, axis=1)
-    assert beat_consistency_emage(onsets, full_stops, fps, mean_speed) == 0.0
+    # no minimum passes a threshold above every speed (where EMAGE tests it: tests/test_metric_protocols.py)
     assert beat_consistency_emage(onsets, positions, fps, mean_speed, threshold=10.0) == 0.0
 
 
@@ -157,12 +158,14 @@ def test_srgr_of_ground_truth_is_one_and_falls_with_error():
     rng = np.random.default_rng(5)
     target = rng.normal(scale=30.0, size=(50, 4, 3))
     semantic = np.linspace(0.1, 0.9, 50)
-    assert srgr(target, target, semantic) == 1.0
+    assert srgr_normalised(target, target, semantic) == 1.0
+    assert srgr(target, target, semantic) == pytest.approx(semantic.mean() / 0.165)  # BEAT's scale
     wrong = target.copy()
     wrong[:25, :2] += 10.0  # half the joints of the first half of the frames off by 30 degrees in total
     weights_first_half = semantic[:25].sum() / semantic.sum()
-    assert srgr(wrong, target, semantic) == pytest.approx(1.0 - 0.5 * weights_first_half)
-    assert np.isnan(srgr(target, target, np.zeros(50)))
+    assert srgr_normalised(wrong, target, semantic) == pytest.approx(1.0 - 0.5 * weights_first_half)
+    assert srgr(wrong, target, semantic) == pytest.approx((semantic.sum() - 0.5 * semantic[:25].sum()) / 50 / 0.165)
+    assert np.isnan(srgr_normalised(target, target, np.zeros(50)))
 
 
 def test_frame_semantic_scores_follow_segments():
@@ -181,6 +184,8 @@ def test_face_mse_lvd_and_mouth_channels():
     shifted = target + 0.1
     assert face_mse(shifted, target) == pytest.approx(0.01)
     assert face_lvd(shifted, target) == pytest.approx(0.0, abs=1e-12)  # a constant offset has no velocity error
+    ramp = np.linspace(0.0, 0.39, 40)[:, None] * np.ones((1, 5))  # 0.01 per frame on every channel
+    assert face_lvd(target[0] + ramp, target[0]) == pytest.approx(0.01 * 39 / 40)  # EMAGE divides by T, not T - 1
     names = ["eyeBlinkLeft", "jawOpen", "mouthClose", "browInnerUp", "mouthSmileLeft"]
     assert mouth_channels(names).tolist() == [1, 2, 4]
     with pytest.raises(ValueError, match="mouth"):
@@ -195,3 +200,16 @@ def test_wind_is_zero_for_the_same_set_and_grows_with_separation():
     assert wind(a, a, components=2) == pytest.approx(0.0, abs=1e-6)
     assert wind(a, b, components=2) == pytest.approx(1.0, rel=0.05)  # a pure shift moves each component by 1
     assert wind(a, c, components=2) > wind(a, b, components=2)
+
+
+def test_table_names_a_beatalign_joint_other_than_beats():
+    from motiongen.evaluation.table import markdown_table
+
+    def report(joint):
+        return {"split": "test", "takes": ["a"], "seconds_of_audio": 12.0, "evaluators": {},
+                "settings": {"beat_joint": joint},
+                "rows": [{"name": "run/last.ckpt", "beat_align": 0.5, "beat_align_16k": 0.4, "srgr_normalised": 1.0}]}
+
+    default = markdown_table(report("RightHandRing2"))
+    assert "BeatAlign 16k ↑" in default and "SRGR norm. ↑" in default and "not comparable" not in default
+    assert "reads the joint RightForeArm (beat_joint=), not BEAT's RightHandRing2" in markdown_table(report("RightForeArm"))

@@ -159,6 +159,7 @@ def test_duration_mismatch_and_truncated_bvh(tmp_path):
     severities = sorted(p["severity"] for p in bvh["problems"])
     assert severities[0] == "error" and "warning" in severities
     assert any("360" in p["message"] for p in bvh["problems"])
+    assert not any("allow_truncated" in p["message"] for p in bvh["problems"])  # inspect has no such switch
     assert any("different durations" in p["message"] for p in report["problems"])
 
 

@@ -27,10 +27,18 @@ def inputs(cfg: DenoiserConfig, seed: int = 0):
 
 
 def test_paper_default_dimensions():
-    cfg = DenoiserConfig()
+    """Blocks and streams come from the motion format (no default names them); the hyper-parameter
+    defaults are the paper's."""
+    from motiongen.corpus.beat_format import paper_motion_format
+    from motiongen.training.run import network_kwargs
+
+    streams = network_kwargs({"tasks": None, "emotion_condition": False}, paper_motion_format())
+    with pytest.raises(TypeError, match="blocks"):
+        DenoiserConfig()
+    cfg = DenoiserConfig(**streams)
     assert cfg.motion_dim == 193 and cfg.token_dim == 384 + 96 + 96 + 384
     assert cfg.block_slices() == {"gesture": slice(0, 141), "expression": slice(141, 193)}
-    model = UWPDenoiser(DenoiserConfig(num_layers=1))
+    model = UWPDenoiser(DenoiserConfig(**streams, num_layers=1))
     assert model.features.in_features == 1133 + 301 and model.features.out_features == 96
     assert model.categories["speaker"].embedding_dim == 384 and model.seed_in["gesture"].in_features == 30 * 141
 

@@ -181,6 +181,7 @@ def one_signer_run(slovo_cache, tmp_path_factory):
     from motiongen.cache.info import CacheInfo
     from motiongen.cache.landmarks import LANDMARKS_DIR
     from motiongen.cache.slovo_build import build_slovo_cache
+    from motiongen.output_folders import MARKER_NAME
     from motiongen.training.run import train
 
     root, cache, _ = slovo_cache
@@ -189,6 +190,7 @@ def one_signer_run(slovo_cache, tmp_path_factory):
     rows.append({"attachment_id": "shifted", "user_id": "u2", "text": "привет", "train": True})
     annotations = write_annotations(folder / "annotations.csv", rows)
     shutil.copytree(cache / LANDMARKS_DIR, folder / "cache" / LANDMARKS_DIR)  # MediaPipe does not run again
+    shutil.copy(cache / MARKER_NAME, folder / "cache")  # a copy of motiongen's cache, marked as such
     summary = build_slovo_cache(compose("config", ["data=slovo", f"data.root={root}", f"data.annotations={annotations}",
                                                    f"data.cache_dir={folder / 'cache'}", "data.val_signers=[u2]"]),
                                 progress=False)

@@ -26,3 +26,21 @@ def test_convert_real_bvh_then_preview(sample_file, tmp_path, smplx_model_folder
 def test_convert_reports_a_missing_file(tmp_path, capsys):
     assert main(["smplx", "convert", str(tmp_path / "none.bvh"), "--out", str(tmp_path / "x.npz")]) == 2
     assert "none.bvh" in capsys.readouterr().err
+
+
+def test_convert_a_truncated_bvh_names_the_command_line_flag(tmp_path, capsys):
+    """The error speaks the interface the user is in: the flag, not the Python argument."""
+    from feature_cache_helpers import write_synthetic_bvh
+
+    bvh = tmp_path / "cut.bvh"
+    write_synthetic_bvh(bvh, seconds=0.5)
+    lines = bvh.read_text().splitlines()
+    bvh.write_text("\n".join(lines[:-10]) + "\n")  # 60 frames declared, 50 rows follow
+    out = tmp_path / "cut.npz"
+    assert main(["smplx", "convert", str(bvh), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Frames: 60 but only 50 complete frame rows" in err
+    assert err.endswith("pass --allow-truncated to convert the complete rows") and "allow_truncated=True" not in err
+    assert not out.exists()
+    assert main(["smplx", "convert", str(bvh), "--allow-truncated", "--out", str(out)]) == 0
+    assert read_smplx_motion(out).num_frames == 13  # 50 frames at 120 fps -> 30 fps

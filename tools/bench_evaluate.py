@@ -102,7 +102,7 @@ def main() -> None:
     from motiongen.diffusion.samplers import SamplerSettings
     from motiongen.evaluation.corpus import MotionRoles
     from motiongen.evaluation.extractor import FACE_WINDOW_S, GESTURE_WINDOW_S, ExtractorConfig, MotionAutoencoder
-    from motiongen.evaluation.metrics import mouth_channels
+    from motiongen.evaluation.metrics import mouth_channels, upper_body_joints
     from motiongen.evaluation.run import EvaluationSettings, assemble_reference, reference_take
     from motiongen.evaluation.scoring import Evaluators, score_row
     from motiongen.evaluation.sync import SyncConfig, SyncScorer
@@ -137,7 +137,7 @@ def main() -> None:
         gesture=MotionAutoencoder(ExtractorConfig(3 * len(joints), window_frames(GESTURE_WINDOW_S, FPS))).eval(),
         face=MotionAutoencoder(ExtractorConfig(len(names), window_frames(FACE_WINDOW_S, FPS))).eval(),
         sync=SyncScorer(SyncConfig(len(mouth_channels(names)), FPS)).eval(),
-        info={"gesture": {"mean_joint_speed_cm_s": [20.0] * len(joints)}})
+        info={"gesture": {}})
     takes = int(np.ceil(seconds / TAKE_SECONDS))
     frames = int(TAKE_SECONDS * FPS)
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -147,9 +147,10 @@ def main() -> None:
         gesture = motion(frames, 3 * len(joints), i, 0.3)
         face = np.clip(motion(frames, len(names), 100 + i, 0.2, 0.3), 0, 1)
         semantic = np.repeat(np.random.default_rng(i).uniform(0, 1, frames // 30 + 1), 30)[:frames]
-        reference_takes.append(reference_take(f"take{i}", wave, SR, gesture, face, semantic, template, joints, True))
+        reference_takes.append(reference_take(f"take{i}", wave, SR, gesture, face, semantic, FPS, True))
+    bc_joints = upper_body_joints(template.skeleton.names)
     reference = assemble_reference(FPS, reference_takes, evaluators, roles, EvaluationSettings(),
-                                   lambda x: (x - x.mean(0)) / (x.std(0) + 1e-3))
+                                   lambda x: (x - x.mean(0)) / (x.std(0) + 1e-3), bc_joints, np.full(len(bc_joints), 20.0))
     ground_truth_s, ground_truth_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     print(f"ground truth ({takes} takes of {TAKE_SECONDS:g} s: onsets, log-mel, kinematics, features): "
           f"{ground_truth_s:.1f} s ({ground_truth_cpu:.1f} CPU-s)", flush=True)

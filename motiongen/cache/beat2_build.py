@@ -26,7 +26,14 @@ from motiongen import __version__
 from motiongen.cache.build import SUMMARY, BuildSummary
 from motiongen.cache.manifest import cached_take_facts, corpus_manifest
 from motiongen.cache.sources import fingerprint, sources_unchanged
-from motiongen.cache.store import read_entry, remove_leftovers, settings_hash, write_json_atomic, write_take
+from motiongen.cache.store import (
+    claim_cache_folder,
+    read_entry,
+    remove_leftovers,
+    settings_hash,
+    write_json_atomic,
+    write_take,
+)
 from motiongen.cache.word_table import prepare_word_table
 from motiongen.cache.writer import finish_cache
 from motiongen.core.errors import ConfigError, MotiongenError
@@ -179,7 +186,7 @@ def build_beat2_cache(cfg, progress: bool = True) -> BuildSummary:
     if rotation not in ("axis_angle", "rot6d"):
         raise ConfigError(f"data.rotation must be axis_angle or rot6d, got {rotation!r}")
     cache_dir = Path(str(data.cache_dir)).expanduser().resolve()
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    claim_cache_folder(cache_dir)
     summary = BuildSummary(cache_dir=str(cache_dir))
     (cache_dir / SUMMARY).unlink(missing_ok=True)
     if remove_leftovers(cache_dir):

@@ -21,6 +21,7 @@ from motiongen.cache.manifest import cached_take_facts, corpus_manifest
 from motiongen.cache.executors import run_in_process, run_in_processes, run_on_ray
 from motiongen.cache.sources import sources_unchanged
 from motiongen.cache.store import (
+    claim_cache_folder,
     read_entry,
     remove_leftovers,
     settings_hash,
@@ -32,7 +33,6 @@ from motiongen.cache.writer import finish_cache
 from motiongen.core.motion_format import MotionFormat
 from motiongen.core.errors import ConfigError, MotiongenError
 from motiongen.features.recipe import recipe_from_config
-from motiongen.output_folders import owned_or_new
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ def build_cache(cfg, progress: bool = True) -> BuildSummary:
     if OmegaConf.is_missing(data, "root") or not data.root:
         raise ConfigError("data.root is not set: give the corpus folder, e.g. motiongen preprocess data.root=/data/beat_english_v0.2.1")
     cache_dir = Path(str(data.cache_dir)).expanduser().resolve()
-    owned_or_new(cache_dir, "feature cache", "cache folder (data.cache_dir)")  # entries get replaced in it
+    claim_cache_folder(cache_dir)  # entries get replaced in it
     summary = BuildSummary(cache_dir=str(cache_dir))
     (cache_dir / SUMMARY).unlink(missing_ok=True)  # a summary on disk always describes the latest run
     leftovers = remove_leftovers(cache_dir)

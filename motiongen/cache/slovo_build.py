@@ -44,7 +44,7 @@ from motiongen.cache.landmarks import (
     read_landmark_entry,
     remove_partial_entries,
 )
-from motiongen.cache.store import write_json_atomic
+from motiongen.cache.store import claim_cache_folder, write_json_atomic
 from motiongen.cache.writer import CacheWriter
 from motiongen.core.errors import ConfigError, InputFileError, MotiongenError
 from motiongen.core.holistic_layout import HAND_PARTS, PARTS
@@ -186,8 +186,13 @@ def build_slovo_cache(cfg, progress: bool = True) -> BuildSummary:
     Raises:
         ConfigError: a setting that cannot work, or no video could be cached.
     """
+    from omegaconf import OmegaConf
+
     started = time.perf_counter()
     data = cfg.data
+    if OmegaConf.is_missing(data, "root") or not data.root:
+        raise ConfigError("data.root is not set: give the Slovo folder, e.g. motiongen preprocess data=slovo "
+                          "data.root=/data/slovo")
     if str(data.segment) not in SEGMENTS:
         raise ConfigError(f"data.segment must be one of {SEGMENTS}, got {data.segment!r}")
     cache_dir = Path(str(data.cache_dir)).expanduser().resolve()
@@ -199,6 +204,7 @@ def build_slovo_cache(cfg, progress: bool = True) -> BuildSummary:
     summary = BuildSummary(str(cache_dir))
     summary.warnings.extend(f"{where}: {message}" for where, message in corpus.problems)
     settings = landmark_settings(float(data.min_detection_confidence), float(data.min_tracking_confidence))
+    claim_cache_folder(cache_dir)
     remove_partial_entries(cache_dir)
     jobs = [VideoJob(v.attachment_id, str(v.path), str(cache_dir), settings, v.length if v.length > 0 else None)
             for v in corpus.videos]

@@ -13,10 +13,12 @@
                                  (BEAT: gesture, expression, audio, word)
         entry.json               sources (size, mtime, sha256), settings hash, warnings, ...
 
-A take entry is written into a temporary folder ``takes/.partial-<take_id>-<random>`` and moved to
-``takes/<take_id>`` with one ``os.replace`` (atomic on POSIX), so an interrupted run leaves either
-the complete entry or none; a replaced entry is first renamed aside, then deleted. Leftover
-``.partial-*`` / ``.stale-*`` folders are removed at the start of the next build.
+Every builder first calls :func:`claim_cache_folder`: a cache is written only into a new or empty
+folder, or one an earlier build marked as a motiongen cache. A take entry is written into a
+temporary folder ``takes/.partial-<take_id>-<random>`` and moved to ``takes/<take_id>`` with one
+``os.replace`` (atomic on POSIX), so an interrupted run leaves either the complete entry or none;
+a replaced entry is first renamed aside, then deleted. Leftover ``.partial-*`` / ``.stale-*``
+folders are removed at the start of the next build.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
+
+from motiongen.output_folders import owned_or_new
 
 MANIFEST = "manifest.json"
 MOTION_FORMAT = "motion_format.json"
@@ -51,6 +55,17 @@ def write_json_atomic(path: Path, payload: Any) -> None:
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, path)
+
+
+def claim_cache_folder(cache_dir: str | Path) -> Path:
+    """The one check every cache builder makes before it writes: ``cache_dir`` must be new, empty or a
+    cache motiongen wrote (its ``.motiongen-output`` marker, :mod:`motiongen.output_folders`); it is
+    then created and marked. Returns it.
+
+    Raises:
+        ConfigError: ``cache_dir`` is a file, or a non-empty folder without the marker (nothing is written).
+    """
+    return owned_or_new(cache_dir, "feature cache", "cache folder (data.cache_dir)")
 
 
 def settings_hash(settings: Mapping[str, Any]) -> str:

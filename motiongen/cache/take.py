@@ -119,11 +119,14 @@ def _word_table(path: str):
 
 
 def _gesture(job: TakeJob, warnings: list[str]) -> np.ndarray:
-    from motiongen.formats.bvh import read_bvh
+    from motiongen.formats.bvh import TruncatedBvhError, read_bvh
     from motiongen.formats.joint_sets import motion_to_axis_angle
     from motiongen.core.framerate import resample_motion
 
-    motion = read_bvh(job.files["bvh"], allow_truncated=job.settings.allow_truncated)
+    try:
+        motion = read_bvh(job.files["bvh"], allow_truncated=job.settings.allow_truncated)
+    except TruncatedBvhError as err:
+        raise err.with_remedy("set data.allow_truncated=true to cache the complete rows") from None
     warnings.extend(motion.warnings)
     euler, root = resample_motion(
         motion.skeleton, motion.euler_deg, motion.root_translation, motion.fps, job.settings.fps

@@ -28,6 +28,7 @@ from motiongen.cache.store import (
     MANIFEST,
     MOTION_FORMAT,
     STATS,
+    claim_cache_folder,
     remove_leftovers,
     settings_hash,
     write_json_atomic,
@@ -120,7 +121,8 @@ class CacheWriter:
         info = writer.finish()
 
     Args:
-        cache_dir: the cache folder (created).
+        cache_dir: the cache folder: new, empty or an earlier motiongen cache (created and marked;
+            :func:`motiongen.cache.store.claim_cache_folder` raises ConfigError for any other folder).
         motion_format: the declared format (statistics are computed by :meth:`finish`).
         settings: JSON-serialisable settings that decided the arrays (recorded and hashed).
         corpus: free-form facts about the source corpus (name, root), recorded in the manifest.
@@ -128,8 +130,7 @@ class CacheWriter:
 
     def __init__(self, cache_dir: str | Path, motion_format: MotionFormat, settings: Mapping[str, Any] | None = None,
                  corpus: Mapping[str, Any] | None = None):
-        self.cache_dir = Path(cache_dir)
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self.cache_dir = claim_cache_folder(cache_dir)
         remove_leftovers(self.cache_dir)
         self.format = motion_format
         self.settings = dict(settings or {})

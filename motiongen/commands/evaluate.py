@@ -40,10 +40,16 @@ def _cache_dir(checkpoint: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
     from omegaconf import OmegaConf
 
     from motiongen.config import compose
+    from motiongen.log_setup import configure_logging
+
+    configure_logging(logging.INFO)
+    cfg = OmegaConf.to_container(compose("evaluate", args.overrides), resolve=True)  # before torch loads
+
+    import torch
+
     from motiongen.core.errors import ConfigError
     from motiongen.evaluation.beat_extractor import PretrainedGesture
     from motiongen.evaluation.run import EvaluationSettings, evaluate
@@ -51,10 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.evaluation.sign_table import sign_markdown_table
     from motiongen.evaluation.table import markdown_table
     from motiongen.generation.pipeline import inference_threads
-    from motiongen.log_setup import configure_logging
 
-    configure_logging(logging.INFO)
-    cfg = OmegaConf.to_container(compose("evaluate", args.overrides), resolve=True)
     checkpoints = ([cfg["checkpoint"]] if cfg["checkpoint"] else []) + list(cfg["checkpoints"])
     if not checkpoints:
         raise ConfigError("give checkpoint=PATH (or checkpoints=[A,B,...])")
@@ -70,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
                                     str(extractor["gesture_joints"])) if extractor["gesture"] else None)
     settings = EvaluationSettings(
         split=cfg["split"], num_samples=int(cfg["num_samples"]), seed=int(cfg["seed"]), max_takes=cfg["max_takes"],
-        max_seconds=cfg["max_seconds"], wind_components=int(cfg["wind_components"]), beat_joint=str(cfg["beat_joint"]),
+        max_seconds=cfg["max_seconds"], wind_components=int(cfg["wind_components"]),
+        wind_repeats=int(cfg["wind_repeats"]), beat_joint=str(cfg["beat_joint"]),
         precision=str(cfg["precision"]), untrained_baseline=bool(cfg["untrained_baseline"]), sampler=dict(cfg["sampler"]),
         pretrained_gesture=pretrained)
     if is_sign_cache(cache_dir):

@@ -215,9 +215,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         inputs = dict(speech.description)
     if init_bvh is not None:
+        from motiongen.formats.bvh import TruncatedBvhError
         from motiongen.generation.checkpoint import motion_from_bvh
 
-        initial_motion = motion_from_bvh(init_bvh, assets)
+        try:
+            initial_motion = motion_from_bvh(init_bvh, assets)
+        except TruncatedBvhError as err:
+            raise err.with_remedy("give a complete BVH as --init-bvh") from None
         inputs["init_bvh"] = {"path": str(init_bvh), "sha256": sha256_file(init_bvh)}
 
     def report(chunk) -> None:

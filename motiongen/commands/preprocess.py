@@ -62,12 +62,14 @@ def print_summary(summary) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    cfg = compose_command_config(args, logging.WARNING)  # a config mistake is reported before the builders load
+
     from omegaconf import OmegaConf
 
     from motiongen.cache.build import SUMMARY, BuildSummary, build_cache
     from motiongen.core.errors import MotiongenError
+    from motiongen.output_folders import is_owned
 
-    cfg = compose_command_config(args, logging.WARNING)
     if OmegaConf.select(cfg, "data.reader", default="beat") == "beat2":
         from motiongen.cache.beat2_build import build_beat2_cache as build_cache
     try:
@@ -78,9 +80,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             summary = build_cache(cfg, progress=not args.no_progress)
     except MotiongenError:
-        # The takes were still handled one by one: show what happened to each before the error.
-        partial = Path(str(cfg.data.cache_dir)).expanduser().resolve() / SUMMARY
-        if partial.is_file():
+        # The takes were still handled one by one: show what happened to each before the error
+        # (read only from a cache motiongen wrote: a refused folder's files are not ours).
+        cache_dir = Path(str(cfg.data.cache_dir)).expanduser().resolve()
+        partial = cache_dir / SUMMARY
+        if is_owned(cache_dir) and partial.is_file():
             print_summary(BuildSummary(**json.loads(partial.read_text(encoding="utf-8"))))
         raise
     print_summary(summary)

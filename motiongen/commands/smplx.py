@@ -45,10 +45,13 @@ def _convert(args) -> int:
 
     from motiongen.core.framerate import resample_motion
     from motiongen.export.smplx_retarget import retarget_bvh_to_smplx
-    from motiongen.formats.bvh import read_bvh
+    from motiongen.formats.bvh import TruncatedBvhError, read_bvh
     from motiongen.formats.smplx_motion import SmplxMotion, write_smplx_motion
 
-    motion = read_bvh(args.bvh, allow_truncated=args.allow_truncated)
+    try:
+        motion = read_bvh(args.bvh, allow_truncated=args.allow_truncated)
+    except TruncatedBvhError as err:
+        raise err.with_remedy("pass --allow-truncated to convert the complete rows") from None
     euler, root = resample_motion(motion.skeleton, motion.euler_deg, motion.root_translation, motion.fps, args.fps)
     motion = dataclasses.replace(motion, euler_deg=euler, root_translation=root, frame_time=1.0 / args.fps)
     jaw = None

@@ -21,8 +21,6 @@ import logging
 import os
 from pathlib import Path
 
-from omegaconf import OmegaConf
-
 from motiongen.commands.hydra_command import add_overrides_argument, compose_command_config
 from motiongen.core.errors import ConfigError
 
@@ -32,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from omegaconf import OmegaConf
+
     from motiongen.config import conf_dir
     from motiongen.sweeps.report import failure, write_report
     from motiongen.sweeps.summary import print_table

@@ -27,15 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
     from omegaconf import OmegaConf
 
-    from motiongen.cache.info import CacheInfo
     from motiongen.config import compose
     from motiongen.core.errors import ConfigError
-    from motiongen.evaluation.sign_training import SignClassifierSettings, label_stream, train_sign_classifier
-    from motiongen.evaluation.training import EvaluatorSettings, train_feature_extractors, train_sync
-    from motiongen.generation.pipeline import inference_threads
     from motiongen.log_setup import configure_logging
 
     configure_logging(logging.INFO)
@@ -44,7 +39,15 @@ def run(args: argparse.Namespace) -> int:
     if cache_dir is not None and "=" in cache_dir:
         overrides.insert(0, cache_dir)
         cache_dir = None
-    composed = compose("train_evaluator", overrides)
+    composed = compose("train_evaluator", overrides)  # a config mistake is reported before torch loads
+
+    import torch
+
+    from motiongen.cache.info import CacheInfo
+    from motiongen.evaluation.sign_training import SignClassifierSettings, label_stream, train_sign_classifier
+    from motiongen.evaluation.training import EvaluatorSettings, train_feature_extractors, train_sync
+    from motiongen.generation.pipeline import inference_threads
+
     if cache_dir is None:
         cache_dir = OmegaConf.select(composed, "data.cache_dir", throw_on_missing=False)
         if cache_dir is None:

@@ -29,6 +29,7 @@ principal range (±180°); BEAT's files may hold the same rotation unwrapped bey
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,8 @@ import torch
 from torch import nn
 
 from motiongen.core.errors import InputFileError
+
+log = logging.getLogger(__name__)
 
 BEAT_FPS = 15.0
 BEAT_JOINT_SET = "beat47_upper"
@@ -257,12 +260,12 @@ def load_beat_extractor(settings: PretrainedGesture, joint_names, rotation_order
 def attach_beat_extractor(evaluators, info, roles, settings: PretrainedGesture) -> None:
     """Put BEAT's extractor into ``evaluators`` as the gesture network, named by the checkpoint's hash.
 
-    EMAGE's BC needs each joint's mean speed over the training data; motiongen's own extractor file
-    stores it, so here it is measured on the cache's train split.
+    EMAGE's BC needs its upper-body joints' mean speeds over the training data; motiongen's own
+    extractor file stores them, so here they are measured on the cache's train split.
     """
     from motiongen.evaluation.corpus import block_sequences, require_role, require_skeleton
     from motiongen.evaluation.evaluator_files import file_hash
-    from motiongen.evaluation.positions import mean_joint_speed
+    from motiongen.evaluation.positions import upper_body_mean_speed
 
     block = require_role(roles, "gesture")
     template = require_skeleton(info)
@@ -276,5 +279,9 @@ def attach_beat_extractor(evaluators, info, roles, settings: PretrainedGesture) 
         "source": "BEAT pretrained", "checkpoint": str(Path(settings.checkpoint).resolve()),
         "mean_hash": file_hash(settings.mean), "std_hash": file_hash(settings.std), "joint_set": settings.joint_set,
         "beat_fps": BEAT_FPS, "window_frames": extractor.config.window, "feature_dim": extractor.config.feature_dim,
-        "mean_joint_speed_cm_s": mean_joint_speed(template, roles.joint_names, train, info.fps).tolist(),
     }
+    try:
+        evaluators.info["gesture"]["upper_body_mean_speed_cm_s"] = upper_body_mean_speed(
+            template, roles.joint_names, train, info.fps)
+    except ValueError as err:
+        log.warning("BC not computable: %s", err)

@@ -21,8 +21,17 @@ from tqdm.auto import tqdm
 from motiongen.cache.info import CacheInfo
 from motiongen.core.errors import ConfigError
 from motiongen.evaluation.beat_extractor import PretrainedGesture, attach_beat_extractor
-from motiongen.evaluation.corpus import EvaluationTake, MotionRoles, evaluation_takes, motion_roles, require_skeleton
+from motiongen.evaluation.corpus import (
+    EvaluationTake,
+    MotionRoles,
+    block_sequences,
+    evaluation_takes,
+    motion_roles,
+    require_skeleton,
+)
 from motiongen.evaluation.evaluator_files import evaluator_dir, read_evaluator
+from motiongen.evaluation.metrics.beat_align import BEAT_START_S
+from motiongen.evaluation.positions import upper_body_mean_speed
 from motiongen.evaluation.scoring import (
     Evaluators,
     Reference,
@@ -46,8 +55,9 @@ class EvaluationSettings:
     seed: int = 0
     max_takes: int | None = None
     max_seconds: float | None = None
-    wind_components: int = 4
-    beat_joint: str = "RightHand"
+    wind_components: int = 5  # SAiD's K
+    wind_repeats: int = 10  # SAiD averages 10 fits
+    beat_joint: str = "RightHandRing2"  # the channels BEAT's published BeatAlign reads (metrics.beat_align)
     precision: str = "float32"
     untrained_baseline: bool = False
     pretrained_gesture: PretrainedGesture | None = None  # BEAT's FGD network instead of the cache's own
@@ -104,39 +114,58 @@ def _cropped_frames(take: EvaluationTake, fps: float, max_seconds: float | None)
 
 
 def reference_take(take_id: str, wave: np.ndarray, rate: int, gesture: np.ndarray | None, face: np.ndarray | None,
-                   semantic: np.ndarray | None, template, joint_names, with_mel: bool) -> ReferenceTake:
-    """Ground truth of one take: joint positions, BEAT and EMAGE onsets, and the log-mel when the
-    sync scorer is used. ``gesture (F, 3J)`` radians / ``face (F, C)`` weights cover the same F frames
-    as ``wave``."""
-    from motiongen.evaluation.metrics import onsets_beat, onsets_emage
-    from motiongen.evaluation.positions import joint_positions
+                   semantic: np.ndarray | None, fps: float, with_mel: bool) -> ReferenceTake:
+    """Ground truth of one take: BEAT and EMAGE onsets, and the log-mel when the sync scorer is
+    used. ``gesture (F, 3J)`` radians / ``face (F, C)`` weights at ``fps`` cover the same F frames as
+    ``wave``."""
+    from motiongen.evaluation.metrics import onset_frames_beat, onsets_emage
     from motiongen.evaluation.sync import log_mel
 
     frames = len(gesture) if gesture is not None else len(face)
-    return ReferenceTake(
-        take_id, frames, gesture, face,
-        joint_positions(template, joint_names, gesture) if gesture is not None else None,
-        onsets_beat(wave, rate), onsets_emage(wave, rate), log_mel(wave, rate) if with_mel else None, semantic)
+    return ReferenceTake(take_id, frames, gesture, face, onset_frames_beat(wave, rate), onsets_emage(wave, rate, fps, frames),
+                         log_mel(wave, rate) if with_mel else None, semantic)
+
+
+def upper_body_speeds(gesture_info: dict, template, compute) -> tuple[list[str] | None, np.ndarray | None]:
+    """EMAGE's upper-body joints of the template and their training mean speeds ``(13,)`` cm/s: from
+    the gesture evaluator's file when it stores them, else ``compute()`` (a ``{joint: speed}``
+    measured on the train split); ``(None, None)`` when the skeleton lacks those joints."""
+    from motiongen.evaluation.metrics import upper_body_joints
+
+    try:
+        names = upper_body_joints(template.skeleton.names)
+    except ValueError as err:
+        log.warning("BC not computed: %s", err)
+        return None, None
+    stored = gesture_info.get("upper_body_mean_speed_cm_s") or {}
+    if not all(name in stored for name in names):
+        log.info("the gesture evaluator file stores no upper-body joint speeds; measuring them on the train split")
+        stored = compute()
+    return names, np.asarray([stored[name] for name in names], dtype=np.float64)
 
 
 def assemble_reference(fps: float, takes: list[ReferenceTake], evaluators: Evaluators, roles: MotionRoles,
-                       settings: EvaluationSettings, gesture_normaliser) -> Reference:
+                       settings: EvaluationSettings, gesture_normaliser, bc_joints: list[str] | None = None,
+                       bc_mean_speed: np.ndarray | None = None) -> Reference:
     """The :class:`Reference` of ground-truth takes: real features and the per-metric settings."""
-    joint_index = None
+    beat_joint = None
     if roles.gesture and settings.beat_joint in roles.joint_names:
-        joint_index = list(roles.joint_names).index(settings.beat_joint)
+        beat_joint = settings.beat_joint
+        short = sum(t.frames <= BEAT_START_S * fps for t in takes)
+        if short:
+            log.warning("BEAT's BeatAlign scores each take from %g s on: %d of %d takes are not longer and get none",
+                        BEAT_START_S, short, len(takes))
     elif roles.gesture:
         log.warning("BeatAlign joint %s is not among the gesture joints; BeatAlign not computed", settings.beat_joint)
-    gesture_info = evaluators.info.get("gesture", {})
     return Reference(
         fps=fps, takes=takes,
         gesture_windows=evaluators.gesture.config.window if evaluators.gesture else None,
         face_windows=evaluators.face.config.window if evaluators.face else None,
         gesture_features=window_features(evaluators.gesture, [t.gesture for t in takes]) if evaluators.gesture else None,
         face_features=window_features(evaluators.face, [t.face for t in takes]) if evaluators.face else None,
-        gesture_normaliser=gesture_normaliser, face_channels=roles.face_channels, beat_joint=joint_index,
-        mean_joint_speed=np.asarray(gesture_info["mean_joint_speed_cm_s"]) if "mean_joint_speed_cm_s" in gesture_info else None,
-        wind_components=settings.wind_components,
+        gesture_normaliser=gesture_normaliser, face_channels=roles.face_channels, beat_joint=beat_joint,
+        bc_joints=bc_joints, bc_mean_speed=bc_mean_speed,
+        wind_components=settings.wind_components, wind_repeats=settings.wind_repeats,
     )
 
 
@@ -157,10 +186,15 @@ def build_reference(info: CacheInfo, roles: MotionRoles, takes: list[EvaluationT
         semantic = None
         if take.semantic is not None and gesture is not None:
             semantic = frame_semantic_scores(read_semantic_labels(take.semantic).segments, frames, info.fps)
-        out.append(reference_take(take.take_id, wave, rate, gesture, face, semantic, template, roles.joint_names,
-                                  evaluators.sync is not None))
+        out.append(reference_take(take.take_id, wave, rate, gesture, face, semantic, info.fps, evaluators.sync is not None))
     normaliser = functools.partial(info.normalise, roles.gesture) if roles.gesture else None
-    return assemble_reference(info.fps, out, evaluators, roles, settings, normaliser)
+    bc_joints = bc_mean_speed = None
+    if roles.gesture:
+        bc_joints, bc_mean_speed = upper_body_speeds(
+            evaluators.info.get("gesture", {}), template,
+            lambda: upper_body_mean_speed(template, roles.joint_names, block_sequences(info, "train", roles.gesture),
+                                          info.fps))
+    return assemble_reference(info.fps, out, evaluators, roles, settings, normaliser, bc_joints, bc_mean_speed)
 
 
 def ceiling_rows(reference: Reference, evaluators: Evaluators, template, joint_names) -> list[dict]:

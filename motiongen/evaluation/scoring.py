@@ -40,8 +40,8 @@ class ReferenceTake:
         take_id: cache take id.
         frames: F evaluated frames.
         gesture: ``(F, 3J)`` radians or None; face: ``(F, C)`` weights or None.
-        gesture_positions: ``(F, J, 3)`` cm or None.
-        onsets_beat / onsets_emage: audio onsets in seconds.
+        onset_frames_beat: BEAT's onset frames (hop 512) counted from 10 s.
+        onsets_emage: EMAGE's onsets in seconds from 2 s, the last 2 s left out.
         mel: ``(M, 80)`` log-mel of the speech (sync scorer).
         semantic: ``(F,)`` semantic scores or None.
     """
@@ -50,8 +50,7 @@ class ReferenceTake:
     frames: int
     gesture: np.ndarray | None
     face: np.ndarray | None
-    gesture_positions: np.ndarray | None
-    onsets_beat: np.ndarray
+    onset_frames_beat: np.ndarray
     onsets_emage: np.ndarray
     mel: np.ndarray | None
     semantic: np.ndarray | None
@@ -69,9 +68,11 @@ class Reference:
     face_features: np.ndarray | None
     gesture_normaliser: object | None
     face_channels: tuple[str, ...]
-    beat_joint: int | None
-    mean_joint_speed: np.ndarray | None
+    beat_joint: str | None
+    bc_joints: list[str] | None
+    bc_mean_speed: np.ndarray | None
     wind_components: int
+    wind_repeats: int
 
 
 def window_features(extractor, sequences: list[np.ndarray]) -> np.ndarray:
@@ -100,24 +101,49 @@ def _mean(values) -> float | None:
     return float(np.mean(values)) if values else NOT_COMPUTED
 
 
-def _wind(real, generated, components: int) -> float | None:
+def _weighted_mean(pairs) -> float | None:
+    pairs = [(v, w) for v, w in pairs if v is not None and not math.isnan(v) and w > 0]
+    return float(sum(v * w for v, w in pairs) / sum(w for _, w in pairs)) if pairs else NOT_COMPUTED
+
+
+def _wind(reference: Reference, real, generated) -> float | None:
     if real is None or generated is None:
         return NOT_COMPUTED
-    k = min(components, len(real) // 2, len(generated) // 2)
-    return m.wind(real, generated, components=k) if k >= 1 else NOT_COMPUTED
+    k = min(reference.wind_components, len(real) // 2, len(generated) // 2)
+    return m.wind(real, generated, components=k, repeats=reference.wind_repeats) if k >= 1 else NOT_COMPUTED
 
 
 def distribution_row(reference: Reference, evaluators: Evaluators, gesture_a, gesture_b, face_a, face_b) -> dict:
     """FGD, FD and WInD between two feature sets (the held-out-half ceiling row)."""
     return {"fgd": frechet_or_none(gesture_a, gesture_b), "fd_face": frechet_or_none(face_a, face_b),
-            "wind_face": _wind(face_a, face_b, reference.wind_components)}
+            "wind_face": _wind(reference, face_a, face_b)}
+
+
+def beat_metrics(reference: Reference, samples, template, joint_names) -> dict:
+    """BEAT's BeatAlign (published, and with onset times at the true 16 kHz) and EMAGE's BC of
+    ``samples [(ReferenceTake, (F, 3J) radians)]``."""
+    from motiongen.evaluation.positions import joint_euler, joint_positions
+
+    row: dict = {}
+    if reference.beat_joint is not None:
+        eulers = [m.decimate(joint_euler(template, joint_names, g, reference.beat_joint), reference.fps, m.BEAT_POSE_FPS)
+                  for _, g in samples]
+        for key, rate in (("beat_align", m.LIBROSA_DEFAULT_SR), ("beat_align_16k", m.TRUE_RATE)):
+            row[key] = _mean([m.beat_align_beat(m.onset_frames_to_seconds(t.onset_frames_beat, rate), e, fps)
+                              for (t, _), (e, fps) in zip(samples, eulers)])
+    if reference.bc_joints is not None and reference.bc_mean_speed is not None:
+        row["bc"] = _weighted_mean(
+            (m.beat_consistency_emage(t.onsets_emage, joint_positions(template, joint_names, g, reference.bc_joints),
+                                      reference.fps, reference.bc_mean_speed), m.trimmed_frames(len(g), reference.fps))
+            for t, g in samples)
+    return row
 
 
 def score_row(reference: Reference, evaluators: Evaluators, gestures: list[np.ndarray | None],
               faces: list[np.ndarray | None], template=None, joint_names=()) -> dict:
     """Every metric of generated motion: ``gestures[i]`` ``(K, F_i, 3J)`` radians and ``faces[i]``
     ``(K, F_i, C)`` weights for reference take i (None where the role is absent)."""
-    from motiongen.evaluation.positions import joint_positions
+    from motiongen.evaluation.positions import joints_euler
     from motiongen.evaluation.sync import sync_scores
 
     row: dict = {}
@@ -129,33 +155,28 @@ def score_row(reference: Reference, evaluators: Evaluators, gestures: list[np.nd
         row["fgd"] = frechet_or_none(reference.gesture_features, features)
         row["diversity_features"] = m.feature_diversity(features) if len(features) >= 2 else NOT_COMPUTED
         normalised = [reference.gesture_normaliser(g) for _, g in samples]
-        chunk = reference.gesture_windows
-        row["diversity_chunked"] = _mean([m.chunked_diversity(n, chunk) for n in normalised if len(n) >= 2 * chunk])
-        row["l1div"] = float(sum(np.abs(g - g.mean(axis=0)).sum() for _, g in samples) / sum(len(g) for _, g in samples))
-        positions = [joint_positions(template, joint_names, g) for _, g in samples]
-        if reference.beat_joint is not None:
-            row["beat_align"] = _mean([m.beat_align_beat(t.onsets_beat, p[:, reference.beat_joint], reference.fps)
-                                       for (t, _), p in zip(samples, positions)])
-        row["bc"] = _mean([m.beat_consistency_emage(t.onsets_emage, p, reference.fps, reference.mean_joint_speed)
-                           for (t, _), p in zip(samples, positions)])
-        labelled = [(t, g) for t, g in samples if t.semantic is not None]
+        row["diversity_chunked"] = m.chunked_diversity(normalised, reference.gesture_windows)
+        eulers = [joints_euler(template, joint_names, g) for _, g in samples]  # (F, J, 3) degrees, BEAT's pose
+        row["l1div"] = m.l1div([e.reshape(len(e), -1) for e in eulers])
+        row.update(beat_metrics(reference, samples, template, joint_names))
+        labelled = [(t, e) for (t, _), e in zip(samples, eulers) if t.semantic is not None]
         if labelled:
-            degrees = lambda a: np.degrees(a.reshape(len(a), -1, 3))  # noqa: E731
-            row["srgr"] = m.srgr(np.concatenate([degrees(g) for _, g in labelled]),
-                                 np.concatenate([degrees(t.gesture) for t, _ in labelled]),
-                                 np.concatenate([t.semantic for t, _ in labelled]))
+            args = (np.concatenate([e for _, e in labelled]),
+                    np.concatenate([joints_euler(template, joint_names, t.gesture) for t, _ in labelled]),
+                    np.concatenate([t.semantic for t, _ in labelled]))
+            row["srgr"], row["srgr_normalised"] = m.srgr(*args), m.srgr_normalised(*args)
     if has_face:
         samples = [(take, f[k]) for take, f in zip(reference.takes, faces) for k in range(len(f))]
-        generated = np.concatenate([f for _, f in samples])
-        target = np.concatenate([t.face for t, _ in samples])
+        generated = [f for _, f in samples]
+        target = [t.face for t, _ in samples]
         mouth = m.mouth_channels(list(reference.face_channels))
         row["face_mse"] = m.face_mse(generated, target)
-        row["face_lvd"] = float(np.mean([m.face_lvd(f, t.face) for t, f in samples]))
-        row["mouth_mse"] = m.face_mse(generated[:, mouth], target[:, mouth])
-        row["mouth_lvd"] = float(np.mean([m.face_lvd(f[:, mouth], t.face[:, mouth]) for t, f in samples]))
+        row["face_lvd"] = m.face_lvd(generated, target)
+        row["mouth_mse"] = m.face_mse([g[:, mouth] for g in generated], [t[:, mouth] for t in target])
+        row["mouth_lvd"] = m.face_lvd([g[:, mouth] for g in generated], [t[:, mouth] for t in target])
         features = window_features(evaluators.face, [f for _, f in samples])
         row["fd_face"] = frechet_or_none(reference.face_features, features)
-        row["wind_face"] = _wind(reference.face_features, features, reference.wind_components)
+        row["wind_face"] = _wind(reference, reference.face_features, features)
         if evaluators.sync is not None:
             results = [sync_scores(evaluators.sync, t.mel, f[:, mouth]) for t, f in samples
                        if t.mel is not None and len(f) > evaluators.sync.config.motion_frames + 30]

@@ -50,7 +50,7 @@ def train_feature_extractors(cache_dir: str | Path, settings: EvaluatorSettings,
     """Train and save the gesture and face extractors the cache has blocks for; returns
     ``{role: {"path", "hash", "info"}}``."""
     from motiongen.evaluation.extractor_training import train_autoencoder
-    from motiongen.evaluation.positions import mean_joint_speed
+    from motiongen.evaluation.positions import upper_body_mean_speed
 
     info = CacheInfo.load(cache_dir)
     roles = motion_roles(info)
@@ -68,7 +68,11 @@ def train_feature_extractors(cache_dir: str | Path, settings: EvaluatorSettings,
         facts.update(_provenance(info), role=role, block=block, window_seconds=window_s, window_frames=window)
         if role == "gesture":
             template = require_skeleton(info)
-            facts["mean_joint_speed_cm_s"] = mean_joint_speed(template, roles.joint_names, sequences, info.fps).tolist()
+            try:
+                facts["upper_body_mean_speed_cm_s"] = upper_body_mean_speed(template, roles.joint_names, sequences,
+                                                                            info.fps)
+            except ValueError as err:
+                log.warning("BC will not be computable: %s", err)
         facts["train_seconds"] = time.perf_counter() - started
         path = evaluator_dir(cache_dir) / filename
         digest = save_evaluator(path, "motion_features", model.describe(), model, facts)

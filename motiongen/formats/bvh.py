@@ -36,6 +36,28 @@ _NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf(?:in
                      re.IGNORECASE | re.ASCII)
 
 
+class TruncatedBvhError(InputFileError):
+    """A BVH whose motion block ends early: fewer complete frame rows than its ``Frames:`` header
+    says, or a last row cut off mid-row.
+
+    ``problem`` says what is wrong; the message adds how to read the complete rows anyway, in the
+    words of the interface the user is in: ``read_bvh(..., allow_truncated=True)`` by default, the
+    interface's own switch where it re-raises the error with :meth:`with_remedy` (``motiongen smplx
+    convert --allow-truncated``, ``data.allow_truncated=true``), or nothing where there is none.
+    """
+
+    PYTHON_REMEDY = "pass allow_truncated=True to read the complete rows"
+
+    def __init__(self, path: str | Path, problem: str, line: int | None = None, remedy: str | None = PYTHON_REMEDY):
+        self.problem = problem
+        self.remedy = remedy
+        super().__init__(path, f"{problem}; {remedy}" if remedy else problem, line)
+
+    def with_remedy(self, remedy: str | None) -> TruncatedBvhError:
+        """The same error with ``remedy`` (the interface's words, or None for none) instead."""
+        return TruncatedBvhError(self.path, self.problem, self.line, remedy)
+
+
 @dataclass
 class BvhMotion:
     """Motion read from (or to be written to) a BVH file.
@@ -273,8 +295,7 @@ def _diagnose_rows(path: Path, rows: list[str], first_line: int, width: int,
                 reason = (f"last frame row has {len(tokens)} values, expected {width}: the file "
                           f"is cut off mid-row")
                 if not allow_truncated:
-                    raise InputFileError(path, reason + " (pass allow_truncated=True to read the "
-                                         "complete rows)", number)
+                    raise TruncatedBvhError(path, reason, number)
                 notes.append(f"{path}:{number}: {reason}; dropped it")
                 break
             raise InputFileError(path, f"frame row has {len(tokens)} values, expected {width} "
@@ -323,6 +344,8 @@ def read_bvh(path: str | Path, allow_truncated: bool = False) -> BvhMotion:
             warning in ``.warnings``. Without it such a file raises.
 
     Raises:
+        TruncatedBvhError: fewer complete rows than ``Frames:`` says, or a last row cut off mid-row
+            (without ``allow_truncated``).
         InputFileError: with the file, the line and the reason for any malformed input: empty
             file, malformed hierarchy or braces, unknown channel names, missing ``Frames:`` /
             ``Frame Time:``, rows with the wrong number of values, non-numeric, NaN or infinite
@@ -359,8 +382,7 @@ def read_bvh(path: str | Path, allow_truncated: bool = False) -> BvhMotion:
         reason = (f"header says Frames: {declared} but only {found} complete frame rows follow "
                   f"(the file is truncated)")
         if not allow_truncated:
-            raise InputFileError(path, reason + "; pass allow_truncated=True to read them",
-                                 sections.frames_line)
+            raise TruncatedBvhError(path, reason, sections.frames_line)
         warnings.append(f"{path}:{sections.frames_line}: {reason}; read {found} frames")
     for message in warnings:
         logger.warning(message)

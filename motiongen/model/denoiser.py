@@ -64,12 +64,16 @@ FUSIONS = ("joint", "oneway")
 
 @dataclass
 class DenoiserConfig:
-    """Dimensions and hyper-parameters of :class:`UWPDenoiser` (defaults = the paper's BEAT model).
+    """Dimensions and hyper-parameters of :class:`UWPDenoiser`.
+
+    The blocks and condition streams have no default: they are the data's declared motion format
+    (:func:`motiongen.training.run.network_kwargs` derives them), so no default spells a block name.
+    The hyper-parameter defaults are the paper's BEAT model.
 
     Attributes:
         blocks: ordered block name → motion channels; x_t's D is their sum in this order.
         frame_conditions: per-frame condition stream → channels (BEAT: audio 1133, word 301); may be empty.
-        category_conditions: category stream → number of classes (speaker, emotion, text label).
+        category_conditions: category stream → number of classes (speaker, emotion, text label); may be empty.
         seed_frames: leading frames of ground truth given as the seed (S); 0 = none (the model then
             generates one window at a time, never chained).
         latent_dim: trunk width (Z_s, Z_noise are this wide).
@@ -90,9 +94,9 @@ class DenoiserConfig:
             of the sign a frame belongs to.
     """
 
-    blocks: dict[str, int] = field(default_factory=lambda: {"gesture": 141, "expression": 52})
-    frame_conditions: dict[str, int] = field(default_factory=lambda: {"audio": 1133, "word": 301})
-    category_conditions: dict[str, int] = field(default_factory=lambda: {"speaker": 30})
+    blocks: dict[str, int]
+    frame_conditions: dict[str, int]
+    category_conditions: dict[str, int]
     seed_frames: int = 30
     category_vectors: dict[str, int] = field(default_factory=dict)
     guided: list[str] | None = None

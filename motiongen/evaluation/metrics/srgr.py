@@ -6,11 +6,14 @@ error is below the threshold (BEAT/CaMN: ``SRGR(4, 47)`` — 4 on its Euler-degr
 frame's recall rate is weighted by the frame's semantic score (the score of the labelled segment
 covering it, 0 outside any segment).
 
-Difference: BEAT multiplies by the constant 1/0.165 (its corpus-mean semantic score) and divides by
-the frame count, so ground truth against itself is not exactly 1 on any other data; here the
-weighted frame mean is divided by the sum of the weights, so the ground truth scores exactly 1.
-Rotations are whatever the caller passes in degrees (motiongen: axis-angle vectors in degrees,
-BEAT: Euler angles in degrees).
+:func:`srgr` is BEAT's arithmetic (``scripts/BEAT_2022/utils/metric.py`` ``SRGR``, 27-48, as
+``scripts/BEAT_2022/test.py`` calls it, 76, 202-203, 216): each weighted recall is multiplied by the
+constant 1/0.165 (BEAT's corpus-mean semantic score) and the result is the mean over frames and
+joints, pooled over takes by frame count — the same as one mean over all frames of the set. So the
+ground truth against itself scores ``mean(semantic) / 0.165``, 1 only on BEAT-like label statistics.
+:func:`srgr_normalised` (motiongen's variant, column ``srgr_normalised``) divides by the sum of the
+weights instead, so the ground truth scores exactly 1. Rotations are Euler angles in degrees as in
+BEAT (motiongen passes each joint's BVH-channel Euler angles).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 BEAT_THRESHOLD_DEG = 4.0
+BEAT_SEMANTIC_MEAN = 0.165  # "srgr == 0.165 when all success, scale range to [0, 1]"
 
 
 def frame_semantic_scores(segments, num_frames: int, fps: float) -> np.ndarray:
@@ -31,15 +35,7 @@ def frame_semantic_scores(segments, num_frames: int, fps: float) -> np.ndarray:
     return scores
 
 
-def srgr(generated_deg: np.ndarray, target_deg: np.ndarray, semantic: np.ndarray,
-         threshold: float = BEAT_THRESHOLD_DEG) -> float:
-    """Semantic-weighted joint recall of ``generated_deg (F, J, 3)`` against ``target_deg (F, J, 3)``.
-
-    Args:
-        semantic: ``(F,)`` frame weights in [0, 1].
-    Returns:
-        ``Σ_t s_t · mean_j [Σ_c |g − y| < threshold] / Σ_t s_t``; NaN when every weight is 0.
-    """
+def _recall(generated_deg, target_deg, semantic, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     generated = np.asarray(generated_deg, dtype=np.float64)
     target = np.asarray(target_deg, dtype=np.float64)
     weights = np.asarray(semantic, dtype=np.float64).reshape(-1)
@@ -47,7 +43,22 @@ def srgr(generated_deg: np.ndarray, target_deg: np.ndarray, semantic: np.ndarray
         raise ValueError(f"generated and target must both be (F, J, C), got {generated.shape} and {target.shape}")
     if weights.shape[0] != generated.shape[0]:
         raise ValueError(f"{weights.shape[0]} semantic scores for {generated.shape[0]} frames")
+    return (np.abs(generated - target).sum(axis=-1) < threshold).mean(axis=1), weights
+
+
+def srgr(generated_deg: np.ndarray, target_deg: np.ndarray, semantic: np.ndarray,
+         threshold: float = BEAT_THRESHOLD_DEG) -> float:
+    """BEAT's SRGR of ``generated_deg (F, J, 3)`` against ``target_deg (F, J, 3)`` with ``semantic (F,)``
+    frame scores: ``mean_t s_t · mean_j [Σ_c |g − y| < threshold] / 0.165``."""
+    recall, weights = _recall(generated_deg, target_deg, semantic, threshold)
+    return float((weights * recall).mean() / BEAT_SEMANTIC_MEAN)
+
+
+def srgr_normalised(generated_deg: np.ndarray, target_deg: np.ndarray, semantic: np.ndarray,
+                    threshold: float = BEAT_THRESHOLD_DEG) -> float:
+    """motiongen's SRGR: ``Σ_t s_t · mean_j [Σ_c |g − y| < threshold] / Σ_t s_t``; NaN when every
+    weight is 0 (the ground truth scores 1)."""
+    recall, weights = _recall(generated_deg, target_deg, semantic, threshold)
     if weights.sum() <= 0:
         return float("nan")
-    recall = (np.abs(generated - target).sum(axis=-1) < threshold).mean(axis=1)
     return float((weights * recall).sum() / weights.sum())

@@ -7,9 +7,12 @@ optimal transport between the two mixtures' weights:
 
     min Σ_jk π_jk d_jk   s.t.  Σ_k π_jk = w_j,  Σ_j π_jk = v_k,  π ≥ 0
 
-SAiD solves it with cvxopt/GLPK using ``≤`` marginals plus Σπ = 1 (the same optimum); here
-``scipy.optimize.linprog`` (HiGHS) with equality marginals. The mixture fit is seeded
-(``random_state``) so the number is reproducible.
+SAiD (``said/metric/wind.py``, called by ``script/test_evaluate.py`` ``evalute_wind``) fits K = 5
+components (``--wind_num_clusters``) and reports the mean over 10 repetitions, each refitting both
+mixtures; :func:`wind` does the same. Differences: SAiD solves the transport with cvxopt/GLPK using
+``≤`` marginals plus Σπ = 1 (the same optimum), here ``scipy.optimize.linprog`` (HiGHS) with
+equality marginals; SAiD's fits are unseeded, here repetition r fits with ``random_state = seed + r``
+so the number is reproducible.
 """
 
 from __future__ import annotations
@@ -45,9 +48,21 @@ def transport_cost(weights_a: np.ndarray, weights_b: np.ndarray, cost: np.ndarra
     return float(result.fun)
 
 
-def wind(features_a: np.ndarray, features_b: np.ndarray, components: int = 4, seed: int = 0) -> float:
-    """WInD between ``features_a (N, C)`` and ``features_b (M, C)`` with ``components`` per mixture."""
-    wa, ma, ca = fit_mixture(features_a, components, seed)
-    wb, mb, cb = fit_mixture(features_b, components, seed)
-    cost = np.array([[frechet_distance(ma[j], ca[j], mb[k], cb[k]) for k in range(len(wb))] for j in range(len(wa))])
-    return transport_cost(wa, wb, cost)
+SAID_COMPONENTS = 5  # script/test_evaluate.py --wind_num_clusters default
+SAID_REPEATS = 10  # evalute_wind: for _ in range(10)
+
+
+def wind(features_a: np.ndarray, features_b: np.ndarray, components: int = SAID_COMPONENTS,
+         repeats: int = SAID_REPEATS, seed: int = 0) -> float:
+    """Mean over ``repeats`` fits of the WInD between ``features_a (N, C)`` and ``features_b (M, C)``
+    with ``components`` per mixture."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    scores = []
+    for r in range(repeats):
+        wa, ma, ca = fit_mixture(features_a, components, seed + r)
+        wb, mb, cb = fit_mixture(features_b, components, seed + r)
+        cost = np.array([[frechet_distance(ma[j], ca[j], mb[k], cb[k]) for k in range(len(wb))]
+                         for j in range(len(wa))])
+        scores.append(transport_cost(wa, wb, cost))
+    return float(np.mean(scores))
