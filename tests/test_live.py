@@ -206,6 +206,8 @@ def test_live_file_streams_livelink_and_vmc_equal_to_the_unpaced_run(tmp_path, t
     (["--vmc", "127.0.0.1:99999"], "outside 1-65535"),
     (["--vmc", "127.0.0.1:39539", "--chunk-frames", "12"], "chunk frames must be in 1..10"),
     (["--record", "{tmp}/r", "--device", "1"], "--device goes with --mic"),
+    (["--record", "{tmp}/r", "chunk_frame=3"], "chunk_frame"),
+    (["--record", "{tmp}/r", "--delay", "0"], "must be > 0 seconds"),
 ])
 def test_live_mistakes_exit_2_with_one_line(tmp_path, tiny_checkpoint, speech_wav, capsys, args, message):
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]

@@ -29,34 +29,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", type=Path, required=True, help="trained model checkpoint (.ckpt)")
     parser.add_argument("--livelink", metavar="HOST:PORT", help="send Live Link Face frames here (Unreal's Live Link, "
                         "default app port 11111)")
-    parser.add_argument("--livelink-subject", default="motiongen", help="Live Link subject name (default motiongen)")
+    parser.add_argument("--livelink-subject", help="Live Link subject name (default motiongen)")
     parser.add_argument("--vmc", metavar="HOST:PORT", help="send VMC protocol bundles here (VSeeFace, Warudo, EVMC4U; "
                         "default port 39539)")
     parser.add_argument("--web", type=int, metavar="PORT", help="serve a page drawing the live skeleton and face at "
                         "http://127.0.0.1:PORT/ (0: any free port)")
-    parser.add_argument("--web-host", default="127.0.0.1", help="interface the page listens on (default 127.0.0.1, "
+    parser.add_argument("--web-host", help="interface the page listens on (default 127.0.0.1, "
                         "this machine only; 0.0.0.0 opens it to the network)")
     parser.add_argument("--record", type=Path, metavar="DIR", help="write what was sent as a run folder (BVH, ARKit "
                         "JSON, Live Link CSV, motion.npz)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --record folder")
-    parser.add_argument("--chunk-frames", type=int, default=5, help="new frames per generation step, 1-10 (default 5)")
-    parser.add_argument("--delay", type=float, default=0.3, help="seconds between an audio frame and its motion frame "
-                        "being sent (buffer for generation; default 0.3)")
-    parser.add_argument("--sampler", choices=("ddim", "ddpm"), default="ddim", help="sampler (default ddim)")
-    parser.add_argument("--steps", type=int, default=4, help="sampler steps per chunk (default 4)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--chunk-frames", type=int, help="new frames per generation step, 1-10 (default 5)")
+    parser.add_argument("--delay", type=float, help="seconds between an audio frame and its motion frame being sent "
+                        "(buffer for generation; default 0.3)")
+    parser.add_argument("--sampler", choices=("ddim", "ddpm"), help="sampler (default ddim)")
+    parser.add_argument("--steps", type=int, help="sampler steps per chunk (default 4)")
+    parser.add_argument("--seed", type=int, help="random seed (default 0)")
     parser.add_argument("--speaker", help="speaker label of the training data (default: the first)")
     parser.add_argument("--emotion", help="emotion class (default: the first, BEAT: neutral)")
-    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="float32",
-                        help="inference dtype (default float32)")
-    parser.add_argument("--threads", type=int, default=1, help="CPU threads for the network (default 1)")
+    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), help="inference dtype (default float32)")
+    parser.add_argument("--threads", type=int, help="CPU threads for the network (default 1)")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides of conf/live.yaml, e.g. sampler.eta=0.5")
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    """Command-line flags as Hydra overrides of conf/live.yaml (flags win over trailing overrides)."""
+    out = list(args.overrides)
+    if args.sampler:
+        out.append(f"sampler={args.sampler}")
+    pairs = {"chunk_frames": args.chunk_frames, "delay_seconds": args.delay, "sampler.steps": args.steps,
+             "seed": args.seed, "precision": args.precision, "threads": args.threads,
+             "livelink_subject": args.livelink_subject, "web_host": args.web_host}
+    return out + [f"{key}={value}" for key, value in pairs.items() if value is not None]
 
 
 def run(args: argparse.Namespace) -> int:
     import json
 
-    import torch
+    from omegaconf import OmegaConf
 
+    from motiongen.config import compose
     from motiongen.core.errors import ConfigError
     from motiongen.diffusion.samplers import SamplerSettings
     from motiongen.export.folder import check_destination
@@ -72,25 +84,28 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.live.session import LiveSession, UdpSink
     from motiongen.live.targets import UdpSender, parse_target
 
+    cfg = compose("live", _overrides(args))
     if not (args.livelink or args.vmc or args.record or args.web is not None):
         raise ConfigError("name at least one output: --livelink HOST:PORT, --vmc HOST:PORT, --web PORT or --record DIR")
     if args.device is not None and not args.mic:
         raise ConfigError("--device goes with --mic")
-    if args.delay <= 0:
-        raise ConfigError(f"--delay must be > 0 seconds, got {args.delay}")
+    if cfg.delay_seconds <= 0:
+        raise ConfigError(f"--delay (delay_seconds) must be > 0 seconds, got {cfg.delay_seconds}")
     targets = {flag: parse_target(value, f"--{flag}") for flag, value in (("livelink", args.livelink),
                                                                           ("vmc", args.vmc)) if value}
     if args.record is not None:
         check_destination(args.record, args.overwrite)
     checkpoint = require_file(args.checkpoint, "checkpoint")
-    settings = SamplerSettings(kind=args.sampler, steps=args.steps)
+    settings = SamplerSettings(**OmegaConf.to_container(cfg.sampler))
 
-    torch.set_num_threads(inference_threads(args.threads))
-    assets = load_assets(checkpoint, precision=args.precision)
+    import torch
+
+    torch.set_num_threads(inference_threads(cfg.threads))
+    assets = load_assets(checkpoint, precision=str(cfg.precision))
     recipe = assets.audio_recipe
     if recipe is None:
         raise ConfigError(f"{checkpoint} was trained without audio features; live generation needs a speech model")
-    generator = CausalGenerator(assets, settings, args.chunk_frames, args.seed, args.speaker, args.emotion)
+    generator = CausalGenerator(assets, settings, int(cfg.chunk_frames), int(cfg.seed), args.speaker, args.emotion)
     features = StreamingAudioFeatures(recipe)
     FrameBuilder(assets.motion_format)  # a format without body rotations or ARKit weights fails here
     inputs: dict = {}
@@ -113,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
 
         now = datetime.datetime.now()
         seconds = now.hour * 3600 + now.minute * 60 + now.second + now.microsecond / 1e6
-        encoder = livelink.LiveLinkFaceEncoder(args.livelink_subject, int(assets.fps),
+        encoder = livelink.LiveLinkFaceEncoder(str(cfg.livelink_subject), int(assets.fps),
                                                livelink.frames_since_midnight(seconds, int(assets.fps)))
         senders.append(UdpSender([targets["livelink"]]))
         sinks.append(UdpSink("livelink", encoder, senders[-1]))
@@ -125,15 +140,15 @@ def run(args: argparse.Namespace) -> int:
     if args.web is not None:
         from motiongen.live.web import WebView
 
-        web = WebView(assets.motion_format.skeleton.skeleton, assets.fps, args.web, args.web_host)
+        web = WebView(assets.motion_format.skeleton.skeleton, assets.fps, args.web, str(cfg.web_host))
         web.start()
         sinks.append(web)
         targets["web"] = web.url
         print(f"live: browser view at {web.url}", flush=True)
 
-    session = LiveSession(assets, generator, features, sinks, args.delay)
+    session = LiveSession(assets, generator, features, sinks, float(cfg.delay_seconds))
     print(f"live: {', '.join(f'{s.name} -> {targets[s.name]}' for s in sinks) or 'recording only'}; "
-          f"{args.chunk_frames} frames per step, {settings.kind} {settings.steps} steps, delay {args.delay:g} s "
+          f"{cfg.chunk_frames} frames per step, {settings.kind} {settings.steps} steps, delay {cfg.delay_seconds:g} s "
           "(Ctrl+C stops)", flush=True)
     try:
         report = session.run(source, num_frames)
@@ -148,8 +163,7 @@ def run(args: argparse.Namespace) -> int:
         if sender.errors:
             print(f"warning: {sender.errors} datagram(s) to {', '.join(map(str, sender.targets))} could not be sent")
     if args.record is not None and session.batches:
-        meta = {"live": {"chunk_frames": args.chunk_frames, "delay_seconds": args.delay, "seed": args.seed,
-                         "sampler": {"kind": settings.kind, "steps": settings.steps},
+        meta = {"live": {"config": OmegaConf.to_container(cfg, resolve=True),
                          "targets": {k: str(v) for k, v in targets.items()}, **summary}}
         audio = (features.wave.copy(), recipe.sample_rate)
         folder = record_session(args.record, assets, session.batches, meta, inputs, audio, args.overwrite)
