@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "Score checkpoints with the published gesture/face metrics and lip sync; writes metrics.json and a table.",
     "smplx": "SMPL-X npz (BEAT2/EMAGE layout): convert BEAT BVH to it, render it as a mesh video with speech.",
     "sweep": "Hyper-parameter search with Ray Tune (conf/sweep/*.yaml; local or on a Ray cluster; resume=true).",
+    "live": "Speech (file at real-time pace or microphone) to motion streamed live: Live Link Face, VMC, record.",
     "quickstart": "Offline demo: synthesise a corpus, preprocess, train the tiny model, generate, report.",
     "avatar": "Reference image + text or speech to an avatar video with the speech (motion model + renderer).",
 }

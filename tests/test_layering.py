@@ -30,6 +30,7 @@ LAYERS: list[set[str]] = [
     {"generation"},
     {"distillation"},
     {"export"},
+    {"live"},
     {"evaluation"},
     {"sweeps"},
     {"quickstart"},

@@ -30,8 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "on Slovo, e.g. 'привет')")
     parser.add_argument("--seconds", type=float, help="length of the motion for --sign (default: the median length of "
                         "that sign's training clips, else the training clip length)")
-    parser.add_argument("--transcript", type=Path, help="Praat TextGrid with a 'words' tier for --audio "
-                        "(without it the word features are the silence/unknown vector)")
+    parser.add_argument("--transcript", type=Path, help="Praat TextGrid with a 'words' tier for --audio, or a "
+                        "plain-text .txt aligned with pocketsphinx (without it the words are recognised with "
+                        "pocketsphinx; words_without_transcript=silence: the silence/unknown vector)")
     parser.add_argument("--voice", default="female", help="voice for --text: female or male (default female)")
     parser.add_argument("--checkpoint", type=Path, required=True, help="trained model checkpoint (.ckpt)")
     parser.add_argument("--out", type=Path, help="output folder (default: outputs/<input>-<time>)")
@@ -182,8 +183,12 @@ def run(args: argparse.Namespace) -> int:
         speech = speech_from_text(args.text, args.voice, cfg.min_speech_seconds, cfg.silence_dbfs)
         text_emotion = estimate_emotion(args.text)
     else:
+        if cfg.words_without_transcript not in ("recognise", "silence"):
+            raise ConfigError(f"words_without_transcript must be recognise or silence, got "
+                              f"{cfg.words_without_transcript!r}")
         speech = speech_from_audio(args.audio, args.transcript, cfg.min_speech_seconds, cfg.silence_dbfs,
-                                   cfg.transcript_tolerance_seconds)
+                                   cfg.transcript_tolerance_seconds,
+                                   recognise=cfg.words_without_transcript == "recognise")
         for warning in speech.warnings:
             print(f"warning: {warning}", flush=True)
 

@@ -17,20 +17,31 @@ import scipy.signal
 from motiongen.features.recipe import OnsetSpec
 
 
-def onset_times(wave: np.ndarray, sample_rate: int, spec: OnsetSpec) -> np.ndarray:
-    """``(K,)`` float64 onset times in seconds, ascending."""
+def onset_envelope(wave: np.ndarray, sample_rate: int, spec: OnsetSpec) -> np.ndarray:
+    """``(E,)`` float64 onset strength, envelope frame ``i`` at ``i * hop / sr`` seconds (empty when
+    the wave is shorter than ``n_fft``)."""
     import librosa
 
     if len(wave) < spec.n_fft:
         return np.zeros(0)
-    envelope = librosa.onset.onset_strength(
+    return librosa.onset.onset_strength(
         y=wave, sr=sample_rate, hop_length=spec.hop_length, n_fft=spec.n_fft, n_mels=spec.n_mels,
         pad_mode="reflect",  # zero padding would make the start of every recording an "onset"
     ).astype(np.float64)
-    span = envelope.max() - envelope.min()
+
+
+def pick_onsets(envelope: np.ndarray, sample_rate: int, spec: OnsetSpec, low: float | None = None,
+                high: float | None = None) -> np.ndarray:
+    """Envelope frames of the onsets: local maxima of the envelope normalised to [0, 1] by
+    ``low``/``high`` (default: its own minimum and maximum) that rise ``delta`` above the local mean
+    and lie ``wait`` seconds apart. Returns ``(K,)`` int indices, ascending."""
+    if len(envelope) == 0:
+        return np.zeros(0, dtype=np.int64)
+    low = envelope.min() if low is None else low
+    span = (envelope.max() if high is None else high) - low
     if span <= 0:
-        return np.zeros(0)
-    envelope = (envelope - envelope.min()) / span
+        return np.zeros(0, dtype=np.int64)
+    envelope = (envelope - low) / span
     frames_per_second = sample_rate / spec.hop_length
     pre = int(round(spec.pre_avg * frames_per_second))
     post = int(round(spec.post_avg * frames_per_second))
@@ -44,7 +55,12 @@ def onset_times(wave: np.ndarray, sample_rate: int, spec: OnsetSpec) -> np.ndarr
         height=local_mean + spec.delta,
         distance=max(1, int(round(spec.wait * frames_per_second))),
     )
-    return peaks * (spec.hop_length / sample_rate)
+    return peaks
+
+
+def onset_times(wave: np.ndarray, sample_rate: int, spec: OnsetSpec) -> np.ndarray:
+    """``(K,)`` float64 onset times in seconds, ascending."""
+    return pick_onsets(onset_envelope(wave, sample_rate, spec), sample_rate, spec) * (spec.hop_length / sample_rate)
 
 
 def onset_flags(times: np.ndarray, num_frames: int, fps: float) -> np.ndarray:

@@ -20,7 +20,7 @@ from motiongen.formats.textgrid import Interval
 FRAME_BLOCK = 2048
 
 
-def _time_derivative(values: np.ndarray, fps: float, valid: np.ndarray | None = None) -> np.ndarray:
+def time_derivative(values: np.ndarray, fps: float, valid: np.ndarray | None = None) -> np.ndarray:
     """Central-difference derivative per second of a ``(F,)`` series; 0 where ``valid`` is False on
     the frame or either neighbour (so voiced/unvoiced jumps of F0 do not become spikes)."""
     if len(values) < 2:
@@ -32,7 +32,7 @@ def _time_derivative(values: np.ndarray, fps: float, valid: np.ndarray | None = 
     return derivative.astype(np.float32)
 
 
-def _frame_block(wave: np.ndarray, centres: np.ndarray, recipe: AudioRecipe):
+def frame_block(wave: np.ndarray, centres: np.ndarray, recipe: AudioRecipe):
     """MFCC, log-mel, F0, voicing and energy of the frames centred on ``centres``."""
     frames = spectral.frame_signal(wave, centres, recipe.frame_length)
     power = spectral.power_spectrum(frames)
@@ -70,10 +70,10 @@ def extract_audio_features(
         wave = resample(wave, sr, recipe.sample_rate)
     rate = recipe.sample_rate
     centres = spectral.frame_centres(num_frames, rate, recipe.fps)
-    pieces = [_frame_block(wave, centres[i : i + FRAME_BLOCK], recipe) for i in range(0, max(num_frames, 1), FRAME_BLOCK)]
+    pieces = [frame_block(wave, centres[i : i + FRAME_BLOCK], recipe) for i in range(0, max(num_frames, 1), FRAME_BLOCK)]
     mfcc, log_mel, f0, voiced, energy = (np.concatenate(parts) for parts in zip(*pieces))
     prosody = np.stack(
-        [f0, _time_derivative(f0, recipe.fps, voiced), energy, _time_derivative(energy, recipe.fps)], axis=1
+        [f0, time_derivative(f0, recipe.fps, voiced), energy, time_derivative(energy, recipe.fps)], axis=1
     )
     blocks = [mfcc, log_mel, prosody]
     if recipe.wavlm is not None:

@@ -79,12 +79,15 @@ def check_transcript_timing(path: str | Path, words: list[Interval], audio_secon
 
 
 def speech_from_audio(audio_path: str | Path, transcript_path: str | Path | None, min_seconds: float,
-                      silence_dbfs: float, transcript_tolerance_seconds: float = 1.0) -> SpeechInput:
-    """Load speech from an audio file (wav/flac/mp3, any rate) and an optional Praat TextGrid.
+                      silence_dbfs: float, transcript_tolerance_seconds: float = 1.0,
+                      recognise: bool = False) -> SpeechInput:
+    """Load speech from an audio file (wav/flac/mp3, any rate) and an optional transcript.
 
-    The TextGrid must have a ``words`` tier (seconds) with at least one word inside the audio; a
-    length differing from the audio's by more than ``transcript_tolerance_seconds`` is a warning.
-    Without a transcript the word features will be the silence/unknown vector.
+    The transcript is a Praat TextGrid with a ``words`` tier (seconds) with at least one word inside
+    the audio (a length differing from the audio's by more than ``transcript_tolerance_seconds`` is
+    a warning), or a plain-text ``.txt`` whose words pocketsphinx aligns to the audio. Without a
+    transcript, ``recognise`` takes the words and their timings from pocketsphinx's recogniser;
+    otherwise the word features will be the silence/unknown vector. ``word_source`` says which.
     """
     from motiongen.formats.audio import load_audio
     from motiongen.formats.textgrid import read_textgrid
@@ -95,12 +98,30 @@ def speech_from_audio(audio_path: str | Path, transcript_path: str | Path | None
     description = {"audio": {"path": str(audio_path), "sha256": sha256_file(audio_path)}}
     words = None
     warnings: list[str] = []
+    word_source = "transcript"
     if transcript_path is not None:
         transcript_path = require_file(transcript_path, "transcript")
-        words = list(read_textgrid(transcript_path, required_tiers=("words",))["words"])
-        warnings = check_transcript_timing(transcript_path, words, len(wave) / sample_rate, transcript_tolerance_seconds)
         description["transcript"] = {"path": str(transcript_path), "sha256": sha256_file(transcript_path)}
-    return SpeechInput(wave=wave, sample_rate=sample_rate, words=words, description=description, warnings=warnings)
+        if transcript_path.suffix.lower() == ".txt":
+            from motiongen.text.asr import align_transcript
+
+            words, skipped = align_transcript(wave, sample_rate, transcript_path.read_text(encoding="utf-8"),
+                                              where=str(transcript_path))
+            if skipped:
+                warnings.append(f"{transcript_path}: {len(skipped)} word(s) outside pocketsphinx's dictionary were not "
+                                f"aligned (silence there): {', '.join(sorted(set(skipped))[:20])}")
+            word_source = "plain-text transcript aligned by pocketsphinx"
+        else:
+            words = list(read_textgrid(transcript_path, required_tiers=("words",))["words"])
+            warnings = check_transcript_timing(transcript_path, words, len(wave) / sample_rate,
+                                               transcript_tolerance_seconds)
+    elif recognise:
+        from motiongen.text.asr import recognise_words
+
+        words = recognise_words(wave, sample_rate)
+        word_source = "recognised by pocketsphinx (no transcript)"
+    return SpeechInput(wave=wave, sample_rate=sample_rate, words=words, description=description, warnings=warnings,
+                       word_source=word_source)
 
 
 def speech_from_text(text: str, voice: str, min_seconds: float, silence_dbfs: float) -> SpeechInput:

@@ -113,6 +113,7 @@ class SpeechInput:
             no transcript — then the word features are the silence/unknown vector.
         description: where it came from, for the metadata (paths, text, voice).
         warnings: problems found in the inputs (passed on to the generated motion's warnings).
+        word_source: where ``words`` came from (recorded in the metadata), e.g. ``transcript``.
         audio_features: raw audio features already computed from ``wave``, by ``(frames, recipe)``
             (filled by :func:`build_condition`): several models animating this same utterance with
             one recipe, as an evaluation of several checkpoints does, compute them once. Treat
@@ -124,6 +125,7 @@ class SpeechInput:
     words: list[Interval] | None = None
     description: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    word_source: str = "transcript"
     audio_features: dict[tuple[int, AudioRecipe], np.ndarray] = field(default_factory=dict, init=False, repr=False,
                                                                        compare=False)
 
@@ -470,7 +472,8 @@ def generate(assets: GenerationAssets, request: GenerationRequest,
         "seed": request.seed,
         "num_samples": request.num_samples,
         "categories": _labels(assets, category_indices(assets, request)),
-        "word_features": ("transcript" if transcript_used else "silence/unknown vector (no transcript)")
+        "word_features": (speech.word_source if transcript_used
+                          else "silence/unknown vector (no transcript)")
         if reads_words else "none (the model reads no words)",
         "initial_motion": sorted(request.initial_motion) if request.initial_motion else "dataset mean",
         "precision": str(assets.dtype).replace("torch.", ""),

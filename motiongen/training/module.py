@@ -55,6 +55,10 @@ class UWPLightningModule(pl.LightningModule):
         cond_drop_prob: probability of dropping a clip's condition during training (CFG); which
             streams a dropped row loses is the network's ``guided`` setting.
         seed: seed of the per-step random streams.
+        word_drop_prob: probability that a training clip's word streams are replaced by silence (the
+            row ``word_silence`` on every frame), so speech without a transcript (live, or
+            ``generate`` without one) is in distribution; 0 = never.
+        word_silence: ``{word stream: (C,) silence row}`` in the stream's model units.
         class_vectors: ``{category stream: (classes, width)}`` fixed class vectors (a sign label's
             word vector) for the streams in ``network["category_vectors"]``; not a hyper-parameter:
             they are saved with the weights, so a module loaded from a checkpoint gets them back.
@@ -73,6 +77,8 @@ class UWPLightningModule(pl.LightningModule):
         cond_drop_prob: float = 0.1,
         seed: int = 0,
         class_vectors: dict | None = None,
+        word_drop_prob: float = 0.0,
+        word_silence: dict | None = None,
     ):
         super().__init__()
         self.save_hyperparameters(ignore=["class_vectors"])
@@ -101,6 +107,12 @@ class UWPLightningModule(pl.LightningModule):
         self.velocity_weight = float(loss.get("velocity_weight", 0.0))
         self.cond_drop_prob = cond_drop_prob
         self.seed = seed
+        if not 0.0 <= word_drop_prob <= 1.0:
+            raise ConfigError(f"model.word_drop_prob must be in [0, 1], got {word_drop_prob}")
+        if word_drop_prob > 0 and not word_silence:
+            raise ConfigError("model.word_drop_prob > 0 needs a word stream in the data's motion format")
+        self.word_drop_prob = word_drop_prob
+        self.word_silence = {name: torch.as_tensor(row, dtype=torch.float32) for name, row in (word_silence or {}).items()}
 
     # ------------------------------------------------------------------ batches
     def motion(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -167,8 +179,25 @@ class UWPLightningModule(pl.LightningModule):
     def on_train_batch_start(self, batch, batch_idx: int) -> None:
         torch.manual_seed(step_seed(self.seed, self.global_step, self.global_rank))
 
+    def drop_words(self, batch: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """The batch with each clip's word streams replaced by the silence row with probability
+        ``word_drop_prob`` (one draw per clip, all its frames)."""
+        if self.word_drop_prob <= 0:
+            return batch
+        batch = dict(batch)
+        any_words = next(name for name in self.word_silence if name in batch)
+        drop = torch.rand(batch[any_words].shape[0], generator=generator, device=self.device) < self.word_drop_prob
+        for name, row in self.word_silence.items():
+            if name in batch:
+                silence = row.to(device=batch[name].device, dtype=batch[name].dtype)
+                batch[name] = torch.where(drop[:, None, None], silence.expand_as(batch[name]), batch[name])
+        return batch
+
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         generator = self._generator(step_seed(self.seed + 1, self.global_step, self.global_rank))
+        if self.word_drop_prob > 0:  # its own stream: runs without word dropout draw exactly as before
+            batch = self.drop_words(batch, self._generator(step_seed(self.seed + 2, self.global_step,
+                                                                     self.global_rank)))
         losses = self.diffusion_losses(self.model, batch, generator, self.cond_drop_prob)
         total = self.uncertainty(losses)
         if not torch.isfinite(total):

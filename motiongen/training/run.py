@@ -90,7 +90,24 @@ def build_module(cfg: DictConfig, motion_format: MotionFormat, class_vectors: di
         cond_drop_prob=model["cond_drop_prob"],
         seed=int(cfg.seed),
         class_vectors=class_vectors,
+        word_drop_prob=float(model.get("word_drop_prob", 0.0)),
+        word_silence=word_silence_rows(motion_format),
     )
+
+
+def word_silence_rows(motion_format: MotionFormat) -> dict[str, list[float]]:
+    """``{word stream: silence row}`` in model units: the zero word vector with the silence flag
+    (the last column) set, normalised when the stream is (what a frame without a word holds)."""
+    import numpy as np
+
+    rows = {}
+    for stream in motion_format.conditions_of(ConditionKind.WORDS):
+        row = np.zeros(stream.width, dtype=np.float32)
+        row[-1] = 1.0
+        if stream.normalisation is not None:
+            row = np.asarray(stream.normalisation.normalise(row), dtype=np.float32)
+        rows[stream.name] = row.tolist()
+    return rows
 
 
 def cache_class_vectors(cache_dir, motion_format: MotionFormat) -> dict:

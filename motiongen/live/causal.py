@@ -1,0 +1,115 @@
+"""Causal, short-chunk generation: each step samples at most ``C`` new frames ending at the newest audio.
+
+Step ``n`` samples one window of ``S + L`` frames (``S`` = the model's seed length, ``L <= C`` new
+frames) covering frames ``[t - S, t + L)`` where ``t`` is the first frame not yet generated: its
+seed is the last ``S`` frames already produced (for the first step, the dataset mean pose), its
+conditions are the audio feature rows of those frames (rows before frame 0 are the features of
+silence), and only its last ``L`` frames are new. Nothing after frame ``t + L - 1`` is read, so the
+audio lookahead is that of the feature rows (:mod:`motiongen.live.audio_features`, 65 ms for the
+spectral recipe at 30 fps).
+
+There is no transcript live: a model that reads words gets the silence/unknown word vector on
+every frame, exactly what ``motiongen generate`` feeds it for speech without a transcript.
+
+The same code serves the live session (chunks as the audio arrives) and :func:`generate_causal`
+(the whole recording at once, the offline reference of a live run); with the same feature rows,
+chunk size and seed they give the same frames. The sampler is :func:`sample_network` with the
+request's :class:`SamplerSettings` (``steps`` = its few-step setting), so a distilled few-step
+checkpoint plugs in through the same settings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from motiongen.core.errors import ConfigError
+from motiongen.core.motion_format import ConditionKind
+from motiongen.diffusion.samplers import SamplerSettings, sample_network
+from motiongen.features.pipeline import extract_audio_features, extract_word_features
+from motiongen.generation.pipeline import GenerationAssets, GenerationRequest, category_indices, initial_seed
+
+DEFAULT_CHUNK_FRAMES = 5
+MAX_CHUNK_FRAMES = 10
+
+
+class CausalGenerator:
+    """Generates the frames of one session chunk by chunk.
+
+    Args:
+        assets: a loaded checkpoint (audio and optionally word conditions; seed frames > 0).
+        settings: sampler settings (kind, steps, eta, guidance).
+        chunk_frames: ``C``, at most this many new frames per step (1..10).
+        seed: seed of the torch generator all noise comes from.
+        speaker / emotion: category conditions as in :class:`GenerationRequest`.
+
+    Attributes:
+        done: frames generated so far.
+    """
+
+    def __init__(self, assets: GenerationAssets, settings: SamplerSettings, chunk_frames: int = DEFAULT_CHUNK_FRAMES,
+                 seed: int = 0, speaker: str | int | None = None, emotion: str | int | None = None):
+        if not 1 <= chunk_frames <= MAX_CHUNK_FRAMES:
+            raise ConfigError(f"chunk frames must be in 1..{MAX_CHUNK_FRAMES}, got {chunk_frames}")
+        if assets.seed_frames < 1:
+            raise ConfigError("live generation chains chunks by their seed frames; this checkpoint has none")
+        kinds = {stream.kind for stream in assets.frame_streams()}
+        if ConditionKind.AUDIO not in kinds or not kinds <= {ConditionKind.AUDIO, ConditionKind.WORDS}:
+            raise ConfigError(f"live generation needs a speech model (audio, optionally words); this checkpoint "
+                              f"reads {', '.join(sorted(k.value for k in kinds)) or 'no per-frame condition'}")
+        self.assets, self.settings, self.chunk_frames = assets, settings, int(chunk_frames)
+        self.categories = {name: torch.tensor([index]) for name, index in
+                           category_indices(assets, GenerationRequest(seconds=1.0, speaker=speaker,
+                                                                      emotion=emotion)).items()}
+        self.seed_motion = torch.from_numpy(initial_seed(assets)).unsqueeze(0)
+        self.generator = torch.Generator().manual_seed(seed)
+        recipe = assets.audio_recipe
+        self.silence = extract_audio_features(np.zeros(2 * recipe.frame_length, np.float32), recipe.sample_rate,
+                                              1, recipe)[0]
+        self.done = 0
+        assets.model.eval()
+
+    def _condition(self, audio_rows: np.ndarray, start: int, stop: int) -> dict[str, torch.Tensor]:
+        before = max(0, -start)
+        rows = np.concatenate([np.repeat(self.silence[None], before, axis=0), audio_rows[max(0, start):stop]])
+        cond = {}
+        for stream in self.assets.frame_streams():
+            if stream.kind == ConditionKind.AUDIO:
+                values = rows
+            else:
+                values = extract_word_features([], stop - start, self.assets.fps, self.assets.word_vectors)
+            if stream.normalisation is not None:
+                values = stream.normalisation.normalise(np.asarray(values, dtype=np.float32))
+            cond[stream.name] = torch.from_numpy(np.asarray(values, dtype=np.float32)).unsqueeze(0)
+        return cond
+
+    def step(self, audio_rows: np.ndarray, stop: int) -> torch.Tensor:
+        """Frames ``[done, stop)`` (``stop - done <= C``), normalised ``(L, D)``.
+
+        Args:
+            audio_rows: ``(R, Da)`` raw audio feature rows of frames ``0 .. R-1``, ``R >= stop``.
+        """
+        length = stop - self.done
+        if not 1 <= length <= self.chunk_frames or len(audio_rows) < stop:
+            raise ValueError(f"step to frame {stop} from {self.done} with {len(audio_rows)} feature rows")
+        seed_frames = self.assets.seed_frames
+        cond = self._condition(audio_rows, self.done - seed_frames, stop)
+        cond.update(self.categories)
+        cond["seed"] = self.seed_motion
+        with torch.inference_mode():
+            window = sample_network(self.assets.model, self.assets.schedule, cond,
+                                    (1, seed_frames + length, self.assets.motion_dim), self.settings, self.generator,
+                                    dtype=self.assets.dtype)
+        new = window[0, seed_frames:].float()
+        self.seed_motion = torch.cat([self.seed_motion[0], new])[-seed_frames:].unsqueeze(0)
+        self.done = stop
+        return new
+
+
+def generate_causal(generator: CausalGenerator, audio_rows: np.ndarray) -> torch.Tensor:
+    """All frames of ``audio_rows`` ``(F, Da)`` chunk by chunk: ``(F, D)`` normalised (the offline
+    reference of a live session)."""
+    chunks = []
+    while generator.done < len(audio_rows):
+        chunks.append(generator.step(audio_rows, min(len(audio_rows), generator.done + generator.chunk_frames)))
+    return torch.cat(chunks)
