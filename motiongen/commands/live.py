@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     if args.record is not None:
         check_destination(args.record, args.overwrite)
     checkpoint = require_file(args.checkpoint, "checkpoint")
-    settings = SamplerSettings(**OmegaConf.to_container(cfg.sampler))
+    settings = SamplerSettings.from_config(cfg.sampler)
 
     import torch
 
