@@ -261,3 +261,11 @@ def test_from_config_names_a_wrong_field_and_a_wrong_target():
         SamplerSettings.from_config({"kind": "ddim", "stepz": 3})
     with pytest.raises(ConfigError, match="_target_"):
         SamplerSettings.from_config({"_target_": "collections.OrderedDict", "kind": "ddim"})
+
+
+def test_the_sampler_flag_names_every_sampler_file():
+    """`generate --sampler` / `live --sampler` offer exactly the files of conf/sampler."""
+    from motiongen.commands.hydra_command import SAMPLERS
+    from motiongen.config import conf_dir
+
+    assert sorted(SAMPLERS) == sorted(path.stem for path in (conf_dir() / "sampler").glob("*.yaml"))

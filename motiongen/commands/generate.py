@@ -19,6 +19,8 @@ import logging
 import time
 from pathlib import Path
 
+from motiongen.commands.hydra_command import SAMPLERS, flag_overrides
+
 log = logging.getLogger(__name__)
 
 
@@ -39,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing non-empty output folder")
     parser.add_argument("--seed", type=int, help="random seed (default from conf/generate.yaml: 0)")
     parser.add_argument("--num-samples", type=int, help="diverse samples of the same input (default 1)")
-    parser.add_argument("--sampler", choices=("ddim", "ddpm", "dpmsolver", "unipc", "lcm"),
+    parser.add_argument("--sampler", choices=SAMPLERS,
                         help="sampler, a conf/sampler file (default ddim; lcm for a `motiongen distill` student)")
     parser.add_argument("--steps", type=int, help="denoiser calls per window (default: the sampler file's, DDIM 25)")
     parser.add_argument("--eta", type=float, help="DDIM eta in [0, 1] (default 0; DDIM only)")
@@ -61,13 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _overrides(args: argparse.Namespace) -> list[str]:
     """Command-line flags as Hydra overrides (flags win over trailing overrides)."""
-    out = list(args.overrides)
-    if args.sampler:
-        out.append(f"sampler={args.sampler}")
-    pairs = {"seed": args.seed, "num_samples": args.num_samples, "sampler.steps": args.steps, "sampler.eta": args.eta,
-             "sampler.guidance": args.guidance, "out_fps": args.fps, "precision": args.precision, "threads": args.threads,
-             "smplx_model": args.smplx_model}
-    out += [f"{key}={value}" for key, value in pairs.items() if value is not None]
+    out = flag_overrides(args, {"seed": args.seed, "num_samples": args.num_samples, "sampler.steps": args.steps,
+                                "sampler.eta": args.eta, "sampler.guidance": args.guidance, "out_fps": args.fps,
+                                "precision": args.precision, "threads": args.threads, "smplx_model": args.smplx_model})
     if args.no_preview:
         out.append("preview=false")
     return out

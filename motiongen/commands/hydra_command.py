@@ -1,5 +1,6 @@
-"""What the commands configured by Hydra overrides (``train``, ``sweep``, ``preprocess``) share:
-the ``overrides`` argument and composing ``conf/config.yaml`` from it with logging set up."""
+"""What the commands configured by Hydra overrides share: the ``overrides`` argument, composing
+``conf/config.yaml`` from it with logging set up, and (``generate``, ``live``) turning command-line
+flags into overrides."""
 
 from __future__ import annotations
 
@@ -18,3 +19,16 @@ def compose_command_config(args: argparse.Namespace, log_level: int):
 
     configure_logging(log_level)
     return compose("config", args.overrides)
+
+
+#: The ``conf/sampler`` files a ``--sampler`` flag can name (kept equal to the folder by a test).
+SAMPLERS = ("ddim", "ddpm", "dpmsolver", "unipc", "lcm")
+
+
+def flag_overrides(args: argparse.Namespace, pairs: dict) -> list[str]:
+    """The trailing ``args.overrides`` followed by the flags' overrides, so flags win: ``--sampler``
+    selects a ``conf/sampler`` file, and ``pairs`` maps config keys to flag values (None = not given)."""
+    out = list(args.overrides)
+    if args.sampler:
+        out.append(f"sampler={args.sampler}")
+    return out + [f"{key}={value}" for key, value in pairs.items() if value is not None]

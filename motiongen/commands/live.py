@@ -16,6 +16,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from motiongen.commands.hydra_command import SAMPLERS, flag_overrides
+
 log = logging.getLogger(__name__)
 
 
@@ -42,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk-frames", type=int, help="new frames per generation step, 1-10 (default 5)")
     parser.add_argument("--delay", type=float, help="seconds between an audio frame and its motion frame being sent "
                         "(buffer for generation; default 0.3)")
-    parser.add_argument("--sampler", choices=("ddim", "ddpm"), help="sampler (default ddim)")
+    parser.add_argument("--sampler", choices=SAMPLERS, help="conf/sampler file (default ddim; lcm for a distilled student)")
     parser.add_argument("--steps", type=int, help="sampler steps per chunk (default 4)")
     parser.add_argument("--seed", type=int, help="random seed (default 0)")
     parser.add_argument("--speaker", help="speaker label of the training data (default: the first)")
@@ -54,13 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _overrides(args: argparse.Namespace) -> list[str]:
     """Command-line flags as Hydra overrides of conf/live.yaml (flags win over trailing overrides)."""
-    out = list(args.overrides)
-    if args.sampler:
-        out.append(f"sampler={args.sampler}")
-    pairs = {"chunk_frames": args.chunk_frames, "delay_seconds": args.delay, "sampler.steps": args.steps,
-             "seed": args.seed, "precision": args.precision, "threads": args.threads,
-             "livelink_subject": args.livelink_subject, "web_host": args.web_host}
-    return out + [f"{key}={value}" for key, value in pairs.items() if value is not None]
+    return flag_overrides(args, {"chunk_frames": args.chunk_frames, "delay_seconds": args.delay, "sampler.steps": args.steps,
+                                 "seed": args.seed, "precision": args.precision, "threads": args.threads,
+                                 "livelink_subject": args.livelink_subject, "web_host": args.web_host})
 
 
 def run(args: argparse.Namespace) -> int:
