@@ -26,6 +26,7 @@ DISTILL_EXPERIMENTS = [name for name in ALL_EXPERIMENTS if name.startswith("dist
 EXPERIMENTS = [name for name in ALL_EXPERIMENTS if name not in DISTILL_EXPERIMENTS]
 CLIP = 1e-4
 TINY_NETWORK = dict(latent_dim=32, feature_dim=8, seed_dim=8, num_layers=1, num_heads=2, ff_dim=32, local_heads=2, window=10)
+SHRINK = [f"model.network.{key}={value}" for key, value in TINY_NETWORK.items()]
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,7 @@ def test_every_experiment_trains_under_its_own_precision_with_clipping(experimen
     from motiongen.training.run import train
 
     corpus = compose("config", [f"experiment={experiment}"]).data.name
-    shrink = [f"model.network.{key}={value}" for key, value in TINY_NETWORK.items()]
+    shrink = list(SHRINK)
     if corpus != "slovo":
         shrink += ["model.network.seed_frames=10", "trainer.loop.clip_frames=40"]
     cfg = compose("config", [f"experiment={experiment}", *cache_overrides(request, corpus), *shrink,
@@ -97,8 +98,7 @@ def test_the_train_command_runs_the_paper_recipe_under_bf16(beat_cache, tmp_path
     """``motiongen train experiment=uwp_beat`` itself (the command of the issue), shrunk, precision auto."""
     from motiongen.cli import main
 
-    shrink = [f"model.network.{key}={value}" for key, value in TINY_NETWORK.items()]
-    code = main(["train", "experiment=uwp_beat", *beat_cache, *shrink, "model.network.seed_frames=10",
+    code = main(["train", "experiment=uwp_beat", *beat_cache, *SHRINK, "model.network.seed_frames=10",
                  "trainer.accelerator=cpu", "trainer.max_steps=2", "trainer.loop.batch_size=2",
                  "trainer.loop.clip_frames=40", f"trainer.default_root_dir={tmp_path / 'run'}",
                  "trainer.enable_progress_bar=false"])
@@ -129,8 +129,7 @@ def tiny_teacher(beat_cache, tmp_path_factory):
     """A 2-step tiny_cpu checkpoint on the BEAT cache (a real teacher file with its generation bundle)."""
     from motiongen.training.run import train
 
-    shrink = [f"model.network.{key}={value}" for key, value in TINY_NETWORK.items()]
-    cfg = compose("config", ["experiment=tiny_cpu", *beat_cache, *shrink, "trainer.max_steps=2", "trainer.loop.batch_size=2",
+    cfg = compose("config", ["experiment=tiny_cpu", *beat_cache, *SHRINK, "trainer.max_steps=2", "trainer.loop.batch_size=2",
                              "trainer.loop.clip_frames=40", "trainer.enable_progress_bar=false",
                              f"trainer.default_root_dir={tmp_path_factory.mktemp('teacher') / 'run'}"])
     return train(cfg).checkpoint_dir / "last.ckpt"
