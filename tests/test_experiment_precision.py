@@ -29,6 +29,21 @@ TINY_NETWORK = dict(latent_dim=32, feature_dim=8, seed_dim=8, num_layers=1, num_
 SHRINK = [f"model.network.{key}={value}" for key, value in TINY_NETWORK.items()]
 
 
+def two_clipped_steps(tmp_path) -> list[str]:
+    """Overrides of a run on the CPU: 2 optimiser steps of 2 clips, clipping at :data:`CLIP`."""
+    return ["trainer.accelerator=cpu", "trainer.max_steps=2", "trainer.loop.batch_size=2",
+            f"trainer.gradient_clip_val={CLIP}", f"trainer.default_root_dir={tmp_path / 'run'}",
+            "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"]
+
+
+def assert_clipped_steps_under_own_precision(run, cfg, clipped) -> None:
+    """The run took 2 steps at the config's own precision with the fused AdamW, each clipped."""
+    assert run.trainer.global_step == 2
+    assert run.trainer.precision == resolve_precision(cfg.trainer.precision, "cpu")
+    assert run.trainer.optimizers[0].defaults["fused"] is True
+    assert len(clipped.norms) == 2 and max(clipped.norms) <= CLIP * 1.01, clipped.norms
+
+
 @pytest.fixture(scope="module")
 def beat_cache(tmp_path_factory):
     from motiongen.cache.build import build_cache
@@ -69,16 +84,11 @@ def test_every_experiment_trains_under_its_own_precision_with_clipping(experimen
     if corpus != "slovo":
         shrink += ["model.network.seed_frames=10", "trainer.loop.clip_frames=40"]
     cfg = compose("config", [f"experiment={experiment}", *cache_overrides(request, corpus), *shrink,
-                             "trainer.accelerator=cpu", "trainer.max_steps=2", "trainer.loop.batch_size=2",
-                             f"trainer.gradient_clip_val={CLIP}", f"trainer.default_root_dir={tmp_path / 'run'}",
-                             "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"])
+                             *two_clipped_steps(tmp_path)])
     clipped = step_gradient_norms()
     run = train(cfg, extra_callbacks=[clipped])
 
-    assert run.trainer.global_step == 2
-    assert run.trainer.precision == resolve_precision(cfg.trainer.precision, "cpu")
-    assert run.trainer.optimizers[0].defaults["fused"] is True
-    assert len(clipped.norms) == 2 and max(clipped.norms) <= CLIP * 1.01, clipped.norms
+    assert_clipped_steps_under_own_precision(run, cfg, clipped)
 
 
 def test_bf16_autocast_trains_tiny_cpu_with_the_fused_optimiser_and_clipping(beat_cache, tmp_path):
@@ -139,13 +149,7 @@ def tiny_teacher(beat_cache, tmp_path_factory):
 def test_every_distillation_preset_trains_under_its_own_precision_with_clipping(experiment, tiny_teacher, tmp_path):
     from motiongen.distillation.run import distill
 
-    cfg = compose("distill", [f"experiment={experiment}", f"teacher={tiny_teacher}", "trainer.accelerator=cpu",
-                              "trainer.max_steps=2", "trainer.loop.batch_size=2", f"trainer.gradient_clip_val={CLIP}",
-                              f"trainer.default_root_dir={tmp_path / 'run'}", "trainer.enable_progress_bar=false",
-                              "trainer.enable_model_summary=false"])
+    cfg = compose("distill", [f"experiment={experiment}", f"teacher={tiny_teacher}", *two_clipped_steps(tmp_path)])
     clipped = step_gradient_norms()
     run = distill(cfg, extra_callbacks=[clipped])
-    assert run.trainer.global_step == 2
-    assert run.trainer.precision == resolve_precision(cfg.trainer.precision, "cpu")
-    assert run.trainer.optimizers[0].defaults["fused"] is True
-    assert len(clipped.norms) == 2 and max(clipped.norms) <= CLIP * 1.01, clipped.norms
+    assert_clipped_steps_under_own_precision(run, cfg, clipped)
