@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"config", "log_setup", "output_folders"},
     {"formats"},
     {"skeletons", "tts"},
-    {"corpus"},
+    {"corpus", "datasets"},
     {"features", "text", "inspection"},
     {"cache"},
     {"data", "diffusion", "model"},
