@@ -15,7 +15,7 @@ from motiongen.diffusion.samplers import SamplerSettings
 from motiongen.export.run import export_generation
 from motiongen.formats.bvh import read_bvh
 from motiongen.generation.checkpoint import load_assets
-from motiongen.generation.pipeline import GenerationRequest
+from motiongen.generation.types import GenerationRequest
 from motiongen.training.run import train
 
 

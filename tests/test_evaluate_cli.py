@@ -55,15 +55,15 @@ def evaluators(trained):
 
 
 def test_train_evaluator_then_evaluate_writes_the_table(trained, evaluators, monkeypatch):
-    from motiongen.generation import pipeline
+    from motiongen.generation import conditioning
 
     root, cache, checkpoint, _ = trained
     for name in ("gesture_features.pt", "face_features.pt", "sync.pt"):
         assert (cache / "evaluators" / name).is_file() and name in evaluators
 
     featurised = []
-    real = pipeline.extract_audio_features
-    monkeypatch.setattr(pipeline, "extract_audio_features", lambda *args: featurised.append(len(args[0])) or real(*args))
+    real = conditioning.extract_audio_features
+    monkeypatch.setattr(conditioning, "extract_audio_features", lambda *args: featurised.append(len(args[0])) or real(*args))
     out = root / "evaluation"
     assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={cache}", "split=test", "num_samples=2",
                  "sampler.steps=2", "threads=1", "untrained_baseline=true", f"out_dir={out}"]) == 0

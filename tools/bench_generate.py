@@ -28,7 +28,10 @@ from motiongen.config import compose
 from motiongen.diffusion.samplers import SamplerSettings
 from motiongen.diffusion.schedule import NoiseSchedule
 from motiongen.corpus.beat_format import paper_motion_format
-from motiongen.generation.pipeline import Condition, GenerationAssets, WindowSampler, fast_bfloat16
+from motiongen.generation.conditioning import Condition
+from motiongen.generation.runtime import fast_bfloat16
+from motiongen.generation.sampling import WindowSampler
+from motiongen.generation.types import GenerationAssets
 from motiongen.generation.windows import WindowPlan, stream_windows
 from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
 from motiongen.training.run import network_kwargs

@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.export.run import SUPPORTED_FPS, export_generation
     from motiongen.generation.checkpoint import load_assets
     from motiongen.generation.inputs import require_file, sha256_file, speech_from_audio, speech_from_text
-    from motiongen.generation.pipeline import GenerationRequest
+    from motiongen.generation.types import GenerationRequest
 
     cfg = compose("generate", _overrides(args))
     settings = SamplerSettings.from_config(cfg.sampler)
@@ -192,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from motiongen.generation.pipeline import inference_threads
+    from motiongen.generation.runtime import inference_threads
 
     torch.set_num_threads(inference_threads(cfg.threads))
     assets = load_assets(checkpoint, precision=str(cfg.precision))

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.export.folder import check_destination
     from motiongen.generation.checkpoint import load_assets
     from motiongen.generation.inputs import require_file, sha256_file
-    from motiongen.generation.pipeline import inference_threads
+    from motiongen.generation.runtime import inference_threads
     from motiongen.live import livelink, vmc
     from motiongen.live.audio_features import StreamingAudioFeatures
     from motiongen.live.audio_io import FileSource, MicrophoneSource

@@ -41,7 +41,7 @@ from motiongen.export.registry import (
 from motiongen.formats.arkit import write_beat_face_json, write_live_link_csv
 from motiongen.formats.bvh import write_bvh
 from motiongen.formats.joint_sets import full_skeleton_euler
-from motiongen.generation.pipeline import GeneratedMotion, GenerationAssets, GenerationRequest
+from motiongen.generation.types import GeneratedMotion, GenerationAssets, GenerationRequest
 from motiongen.generation.windows import MotionChunk
 from motiongen.output_folders import MARKER_NAME
 
@@ -228,7 +228,7 @@ def export_generation(
         on_chunk: called with each window as soon as it is ready (streaming).
     """
     from motiongen.export.folder import check_destination
-    from motiongen.generation.pipeline import generate
+    from motiongen.generation.sampling import generate
 
     if out_fps not in SUPPORTED_FPS:
         raise ConfigError(f"output fps must be one of {SUPPORTED_FPS}, got {out_fps}")

@@ -15,7 +15,7 @@ import numpy as np
 
 from motiongen.core.errors import InputFileError
 from motiongen.formats.textgrid import Interval
-from motiongen.generation.pipeline import SpeechInput
+from motiongen.generation.types import SpeechInput
 
 
 def sha256_file(path: str | Path) -> str:

@@ -123,7 +123,7 @@ def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path):
     from motiongen.export.run import export_generation
     from motiongen.generation.checkpoint import load_assets
     from motiongen.generation.inputs import speech_from_text
-    from motiongen.generation.pipeline import GenerationRequest
+    from motiongen.generation.types import GenerationRequest
     from motiongen.text.emotion import estimate_emotion, to_beat_emotion
 
     cfg = compose("generate", [f"seed={options.seed}", *_generate_overrides(options)])
@@ -143,7 +143,7 @@ def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path):
 def _untrained_face(assets, initial_state: dict, request) -> np.ndarray:
     """ARKit weights (F, 52) generated for the same request by the network before training."""
     from motiongen.export.registry import arkit_curves
-    from motiongen.generation.pipeline import generate
+    from motiongen.generation.sampling import generate
 
     untrained = copy.deepcopy(assets.model)
     untrained.load_state_dict(initial_state)
