@@ -102,7 +102,7 @@ def test_evaluate_without_evaluators_names_the_missing_file(trained, tmp_path, c
 
 def test_validation_metrics_reach_the_callback_metrics(trained, evaluators, tmp_path):
     from motiongen.config import compose
-    from motiongen.evaluation.validation import validation_callbacks
+    from motiongen.training.entry import config_callbacks
     from motiongen.training.run import train
 
     _, cache, _, overrides = trained
@@ -110,7 +110,7 @@ def test_validation_metrics_reach_the_callback_metrics(trained, evaluators, tmp_
         "experiment=tiny_cpu", "trainer.max_steps=2", "trainer.val_check_interval=2", "trainer.limit_val_batches=1",
         "trainer.loop.checkpoint_every_n_steps=2", "trainer.loop.batch_size=2", f"trainer.default_root_dir={tmp_path}",
         "trainer.enable_progress_bar=false", "validation_metrics.num_clips=2", "validation_metrics.ddim_steps=2"])
-    run = train(cfg, extra_callbacks=validation_callbacks(cfg))
+    run = train(cfg, extra_callbacks=config_callbacks(cfg))
     logged = run.trainer.callback_metrics
     for name in ("val/face_mse", "val/mouth_mse", "val/sync_confidence", "val/sync_distance"):
         assert name in logged and bool(logged[name].isfinite()), name
@@ -120,15 +120,15 @@ def test_validation_metrics_are_off_with_a_warning_without_evaluators(trained, t
     import shutil
 
     from motiongen.config import compose
-    from motiongen.evaluation.validation import validation_callbacks
+    from motiongen.training.entry import config_callbacks
 
     _, cache, _, overrides = trained
     bare = tmp_path / "cache"
     shutil.copytree(cache, bare, ignore=shutil.ignore_patterns("evaluators"))
     cfg = compose("config", overrides + [f"data.cache_dir={bare}", "validation_metrics.enabled=false"])
-    assert validation_callbacks(cfg) == []
+    assert config_callbacks(cfg) == []
     cfg = compose("config", overrides + [f"data.cache_dir={bare}"])
-    (callback,) = validation_callbacks(cfg)
+    (callback,) = config_callbacks(cfg)
 
     class Trainer:
         datamodule = None

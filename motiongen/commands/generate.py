@@ -153,10 +153,11 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.core.errors import ConfigError
     from motiongen.diffusion.samplers import SamplerSettings
     from motiongen.export.folder import check_destination
-    from motiongen.export.run import SUPPORTED_FPS, export_generation
+    from motiongen.export.run import SUPPORTED_FPS
     from motiongen.generation.checkpoint import load_assets
     from motiongen.generation.inputs import require_file, sha256_file, speech_from_audio, speech_from_text
     from motiongen.generation.types import GenerationRequest
+    from motiongen.runs.generate import export_generation
 
     cfg = compose("generate", _overrides(args))
     settings = SamplerSettings.from_config(cfg.sampler)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,8 +40,7 @@ from motiongen.export.registry import (
 from motiongen.formats.arkit import write_beat_face_json, write_live_link_csv
 from motiongen.formats.bvh import write_bvh
 from motiongen.formats.joint_sets import full_skeleton_euler
-from motiongen.generation.types import GeneratedMotion, GenerationAssets, GenerationRequest
-from motiongen.generation.windows import MotionChunk
+from motiongen.generation.types import GeneratedMotion
 from motiongen.output_folders import MARKER_NAME
 
 log = logging.getLogger(__name__)
@@ -201,49 +199,3 @@ def write_run(
         names = sorted(path.name for path in staging.iterdir() if path.name != MARKER_NAME)
     folder = Path(out_dir).resolve()
     return RunFolder(folder, {name: folder / name for name in names}, warnings + job.warnings)
-
-
-def export_generation(
-    assets: GenerationAssets,
-    request: GenerationRequest,
-    out_dir: str | Path,
-    out_fps: int = 30,
-    inputs: dict[str, Any] | None = None,
-    metadata: dict[str, Any] | None = None,
-    config: dict[str, Any] | None = None,
-    outputs: list[str] | None = None,
-    preview: bool = True,
-    overwrite: bool = False,
-    on_chunk: Callable[[MotionChunk], None] | None = None,
-    options: dict[str, Any] | None = None,
-) -> tuple[GeneratedMotion, RunFolder]:
-    """Generate what ``request`` asks for and export it into ``out_dir`` (what ``motiongen generate``
-    and the quickstart run).
-
-    Args:
-        inputs: provenance of the inputs (default: the speech's description).
-        metadata: extra facts recorded with the generation metadata.
-        config: the generation configuration (recorded beside the checkpoint's training config).
-        outputs / preview / overwrite / options: as in :func:`write_run`.
-        on_chunk: called with each window as soon as it is ready (streaming).
-    """
-    from motiongen.export.folder import check_destination
-    from motiongen.generation.sampling import generate
-
-    if out_fps not in SUPPORTED_FPS:
-        raise ConfigError(f"output fps must be one of {SUPPORTED_FPS}, got {out_fps}")
-    check_destination(out_dir, overwrite)
-    select_exporters(assets.motion_format, outputs)  # an impossible requested output fails before sampling
-    generated = generate(assets, request, on_chunk=on_chunk)
-    generated.metadata.update(metadata or {})
-    speech = request.speech
-    if inputs is None:
-        inputs = dict(speech.description) if speech is not None else {}
-    options = dict(options or {})
-    if assets.face_mesh is not None:
-        options.setdefault("face_mesh", assets.face_mesh)
-    run = write_run(out_dir, generated, out_fps=out_fps, inputs=inputs, model=assets.source,
-                    config={"generate": config or {}, "training": assets.config},
-                    audio=(speech.wave, speech.sample_rate) if speech is not None else None,
-                    outputs=outputs, preview=preview, overwrite=overwrite, options=options)
-    return generated, run

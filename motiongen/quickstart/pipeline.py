@@ -120,10 +120,10 @@ def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path):
     from motiongen.config import compose
     from motiongen.core.motion_format import ConditionKind
     from motiongen.diffusion.samplers import SamplerSettings
-    from motiongen.export.run import export_generation
     from motiongen.generation.checkpoint import load_assets
     from motiongen.generation.inputs import speech_from_text
     from motiongen.generation.types import GenerationRequest
+    from motiongen.runs.generate import export_generation
     from motiongen.text.emotion import estimate_emotion, to_beat_emotion
 
     cfg = compose("generate", [f"seed={options.seed}", *_generate_overrides(options)])
