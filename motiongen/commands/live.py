@@ -108,12 +108,13 @@ def run(args: argparse.Namespace) -> int:
     FrameBuilder(assets.motion_format)  # a format without body rotations or ARKit weights fails here
     inputs: dict = {}
     if args.audio is not None:
+        from motiongen.core.output_folder import AUDIO_INPUT, file_record
         from motiongen.formats.audio import load_audio
 
         path = require_file(args.audio, "audio file")
         wave, _ = load_audio(path, target_sr=recipe.sample_rate)
         source = FileSource(wave, recipe.sample_rate, play=args.play)
-        inputs = {"audio": {"path": str(path), "sha256": sha256_file(path)}}
+        inputs = {AUDIO_INPUT: file_record(path, sha256_file(path))}
         num_frames = int(round(len(wave) / recipe.sample_rate * assets.fps))
     else:
         source = MicrophoneSource(recipe.sample_rate, args.device)

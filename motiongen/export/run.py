@@ -1,20 +1,12 @@
 """Write one generation run into its own folder, all files at once or none (see :mod:`.folder`).
 
-Which files a run gets depends on its motion format (:mod:`motiongen.export.registry`); for BEAT
-(``K`` samples; with ``K > 1`` the per-sample files get a ``_<k>`` suffix)::
-
-    motion.bvh            full-hierarchy BVH at the requested fps (30 or 120)     [bvh]
-    face.json             BEAT-format ARKit blendshape JSON (time stamps in seconds) [arkit]
-    face_livelink.csv     Live Link Face CSV (timecode, count, 52 blendshapes, head/eye rotations) [arkit]
-    preview.mp4           stick figure + face with the speech (first sample, model fps) [preview]
-    face_curves.png       main mouth/eye blendshape curves (first sample)        [preview]
-    motion.npz            every block in units + the motion format + provenance (always)
-    metadata.json         the same provenance, human-readable (always)
+Which files a run gets depends on its motion format (:mod:`motiongen.export.registry`); their names,
+the ``_<k>`` suffix of each of ``K > 1`` samples and the keys of ``metadata.json`` are declared in
+:mod:`motiongen.core.output_folder`, which readers (``render/``, the quickstart) use too.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +17,18 @@ import numpy as np
 from motiongen.core.errors import ConfigError
 from motiongen.core.motion_file import write_motion_file
 from motiongen.core.motion_format import Representation
+from motiongen.core.output_folder import (
+    BVH_FILE,
+    FACE_CURVES_FILE,
+    FACE_JSON_FILE,
+    LIVE_LINK_FILE,
+    MOTION_FILE,
+    PREVIEW_FILE,
+    RunMetadata,
+    sample_name,
+    sample_suffix,
+    write_metadata,
+)
 from motiongen.export.folder import atomic_run_folder
 from motiongen.export.registry import (
     Exporter,
@@ -86,12 +90,12 @@ def _write_bvh(job: ExportJob) -> None:
 
     template = job.motion_format.skeleton
     eulers, roots = [], []
-    for k, suffix in enumerate(job.suffixes):
+    for k in range(len(job.suffixes)):
         names, axis_angle = skeleton_axis_angle(job, k)
         euler, root = full_skeleton_euler(template, names, axis_angle)
         if job.out_fps != job.fps:
             euler, root = resample_motion(template.skeleton, euler, root, job.fps, job.out_fps)
-        write_bvh(job.staging / f"motion{suffix}.bvh", template.skeleton, euler, root, frame_time=1.0 / job.out_fps)
+        write_bvh(job.staging / sample_name(BVH_FILE, k, len(job.suffixes)), template.skeleton, euler, root, frame_time=1.0 / job.out_fps)
         eulers.append(euler)
         roots.append(root)
     job.extras.update(euler_deg=np.stack(eulers).astype(np.float32), root_translation=np.stack(roots).astype(np.float32),
@@ -102,12 +106,12 @@ def _write_arkit(job: ExportJob) -> None:
     from motiongen.core.framerate import resample_curves
 
     faces = []
-    for k, suffix in enumerate(job.suffixes):
+    for k in range(len(job.suffixes)):
         face = arkit_weights(job, k)
         if job.out_fps != job.fps:
             face = resample_curves(face, job.fps, job.out_fps)
-        write_beat_face_json(job.staging / f"face{suffix}.json", face, fps=job.out_fps)
-        write_live_link_csv(job.staging / f"face_livelink{suffix}.csv", face, fps=job.out_fps)
+        write_beat_face_json(job.staging / sample_name(FACE_JSON_FILE, k, len(job.suffixes)), face, fps=job.out_fps)
+        write_live_link_csv(job.staging / sample_name(LIVE_LINK_FILE, k, len(job.suffixes)), face, fps=job.out_fps)
         faces.append(face)
     job.extras["face_weights_out_fps"] = np.stack(faces).astype(np.float32)
 
@@ -119,22 +123,18 @@ def _write_preview(job: ExportJob) -> None:
     names, axis_angle = skeleton_axis_angle(job, 0)
     euler, root = full_skeleton_euler(template, names, axis_angle)
     face = arkit_weights(job, 0)
-    write_preview(job.staging / "preview.mp4", template.skeleton, euler, root, face, job.fps, job.audio)
-    plot_face_curves(job.staging / "face_curves.png", face, job.fps)
+    write_preview(job.staging / PREVIEW_FILE, template.skeleton, euler, root, face, job.fps, job.audio)
+    plot_face_curves(job.staging / FACE_CURVES_FILE, face, job.fps)
 
 
-register(Exporter("bvh", ("motion.bvh",), "joint rotations on a skeleton template", needs_skeleton_rotations, _write_bvh))
-register(Exporter("arkit", ("face.json", "face_livelink.csv"), "the 52 ARKit weights", needs_arkit, _write_arkit))
-register(Exporter("preview", ("preview.mp4", "face_curves.png"), "joint rotations on a skeleton and the 52 ARKit weights",
+register(Exporter("bvh", (BVH_FILE,), "joint rotations on a skeleton template", needs_skeleton_rotations, _write_bvh))
+register(Exporter("arkit", (FACE_JSON_FILE, LIVE_LINK_FILE), "the 52 ARKit weights", needs_arkit, _write_arkit))
+register(Exporter("preview", (PREVIEW_FILE, FACE_CURVES_FILE), "joint rotations on a skeleton and the 52 ARKit weights",
                   needs_all(needs_skeleton_rotations, needs_arkit), _write_preview))
 # The SMPL-X outputs (smplx, smplx_preview) register after these, so runs list them after BEAT's.
 from motiongen.export import smplx_outputs  # noqa: E402,F401
 # Holistic landmarks and their preview for landmark formats (Slovo's text-to-sign).
 from motiongen.export import landmarks  # noqa: E402,F401
-
-
-def _suffix(k: int, count: int) -> str:
-    return "" if count == 1 else f"_{k}"
 
 
 def write_run(
@@ -181,21 +181,14 @@ def write_run(
         log.info(warning)
     count = generated.num_samples
     with atomic_run_folder(out_dir, overwrite) as staging:
-        job = ExportJob(staging, generated.blocks, fmt, out_fps, audio, [_suffix(k, count) for k in range(count)],
+        job = ExportJob(staging, generated.blocks, fmt, out_fps, audio, [sample_suffix(k, count) for k in range(count)],
                         options=dict(options or {}))
         for exporter in exporters:
             exporter.write(job)
-        provenance = {
-            "inputs": inputs or {},
-            "model": model or {},
-            "generation": generated.metadata,
-            "output_fps": out_fps,
-            "outputs": [e.name for e in exporters],
-            "warnings": warnings + job.warnings,
-            "config": config or {},
-        }
-        write_motion_file(staging / "motion.npz", fmt, generated.blocks, provenance, job.extras)
-        (staging / "metadata.json").write_text(json.dumps(provenance, indent=2, default=str) + "\n", encoding="utf-8")
+        metadata = RunMetadata(inputs=inputs or {}, model=model or {}, generation=generated.metadata, output_fps=out_fps,
+                               outputs=[e.name for e in exporters], warnings=warnings + job.warnings, config=config or {})
+        write_motion_file(staging / MOTION_FILE, fmt, generated.blocks, metadata.to_dict(), job.extras)
+        write_metadata(staging, metadata)
         names = sorted(path.name for path in staging.iterdir() if path.name != MARKER_NAME)
     folder = Path(out_dir).resolve()
     return RunFolder(folder, {name: folder / name for name in names}, warnings + job.warnings)

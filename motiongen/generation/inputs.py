@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from motiongen.core.errors import InputFileError
+from motiongen.core.output_folder import AUDIO_INPUT, TRANSCRIPT_INPUT, file_record
 from motiongen.formats.textgrid import Interval
 from motiongen.generation.types import SpeechInput
 
@@ -95,13 +96,13 @@ def speech_from_audio(audio_path: str | Path, transcript_path: str | Path | None
     audio_path = require_file(audio_path, "audio file")
     wave, sample_rate = load_audio(audio_path, target_sr=None)
     check_speech(audio_path, wave, sample_rate, min_seconds, silence_dbfs)
-    description = {"audio": {"path": str(audio_path), "sha256": sha256_file(audio_path)}}
+    description = {AUDIO_INPUT: file_record(audio_path, sha256_file(audio_path))}
     words = None
     warnings: list[str] = []
     word_source = "transcript"
     if transcript_path is not None:
         transcript_path = require_file(transcript_path, "transcript")
-        description["transcript"] = {"path": str(transcript_path), "sha256": sha256_file(transcript_path)}
+        description[TRANSCRIPT_INPUT] = file_record(transcript_path, sha256_file(transcript_path))
         if transcript_path.suffix.lower() == ".txt":
             from motiongen.text.asr import align_transcript
 
