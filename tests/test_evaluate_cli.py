@@ -143,7 +143,8 @@ def test_evaluate_with_beats_pretrained_extractor_reports_its_hash(trained, eval
     replaces the cache's own gesture extractor, and the report names the checkpoint's hash."""
     from beat_checkpoint import write_beat_checkpoint, write_statistics
 
-    from motiongen.evaluation.evaluator_files import file_hash
+    from motiongen.core.hashing import sha256_file
+    from motiongen.evaluation.evaluator_files import HASH_DIGITS
 
     _, cache, checkpoint, _ = trained
     bin_path = write_beat_checkpoint(tmp_path / "ae_300.bin", feature=16)
@@ -153,13 +154,13 @@ def test_evaluate_with_beats_pretrained_extractor_reports_its_hash(trained, eval
     assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={cache}", "sampler.steps=2", "threads=1",
                  f"out_dir={out}", *beat]) == 0
     report = json.loads((out / "metrics.json").read_text())
-    assert report["evaluators"]["gesture"] == {"hash": file_hash(bin_path), "path": str(bin_path.resolve()),
-                                               "source": "BEAT pretrained", "mean_hash": file_hash(mean),
-                                               "std_hash": file_hash(std)}
+    assert report["evaluators"]["gesture"] == {"hash": sha256_file(bin_path, HASH_DIGITS), "path": str(bin_path.resolve()),
+                                               "source": "BEAT pretrained", "mean_hash": sha256_file(mean, HASH_DIGITS),
+                                               "std_hash": sha256_file(std, HASH_DIGITS)}
     assert report["settings"]["pretrained_gesture"]["checkpoint"] == str(bin_path)
     real, _, model = report["rows"]
     assert real["fgd"] == pytest.approx(0.0, abs=1e-6) and model["fgd"] > 0 and model["bc"] is not None
-    assert f"gesture `{file_hash(bin_path)}` (BEAT pretrained)" in (out / "metrics.md").read_text()
+    assert f"gesture `{sha256_file(bin_path, HASH_DIGITS)}` (BEAT pretrained)" in (out / "metrics.md").read_text()
 
     assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={cache}", f"out_dir={tmp_path / 'refused'}",
                  *beat, "extractor.gesture_joints=beat75"]) == 2

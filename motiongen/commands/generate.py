@@ -155,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.export.folder import check_destination
     from motiongen.export.run import SUPPORTED_FPS
     from motiongen.generation.checkpoint import load_assets
-    from motiongen.generation.inputs import require_file, sha256_file, speech_from_audio, speech_from_text
+    from motiongen.core.hashing import sha256_file
+    from motiongen.generation.inputs import require_file, speech_from_audio, speech_from_text
     from motiongen.generation.types import GenerationRequest
     from motiongen.runs.generate import export_generation
 

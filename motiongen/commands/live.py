@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.diffusion.samplers import SamplerSettings
     from motiongen.export.folder import check_destination
     from motiongen.generation.checkpoint import load_assets
-    from motiongen.generation.inputs import require_file, sha256_file
+    from motiongen.core.hashing import sha256_file
+    from motiongen.generation.inputs import require_file
     from motiongen.generation.runtime import inference_threads
     from motiongen.live import livelink, vmc
     from motiongen.live.audio_features import StreamingAudioFeatures

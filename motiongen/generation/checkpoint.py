@@ -69,7 +69,7 @@ def load_assets(path: str | Path, precision: str = "float32") -> GenerationAsset
             (a checkpoint written without the training run's data recipe), mismatched weights.
     """
     from motiongen.features.recipe import recipe_from_config
-    from motiongen.generation.inputs import sha256_file
+    from motiongen.core.hashing import sha256_file
 
     path = Path(path)
     checkpoint = _read_checkpoint(path)
