@@ -52,7 +52,8 @@ FAST_STEPS = 60
 DEFAULT_STEPS = 1000
 #: Sampler settings of the quickstart's generation (Hydra overrides of conf/generate.yaml).
 #: DPM-Solver++ at 10 steps: the same FGD, face MSE, sync confidence and arm acceleration as DDIM-25
-#: on the quickstart's test split at a quarter of its sampling time (docs/benchmarks-sampling.md, 5 seeds).
+#: on the quickstart's test split at a quarter of its sampling time (5 seeds; docs/benchmarks.md, the
+#: section tools/bench_sampling.py wrote).
 SAMPLER_OVERRIDES: tuple[str, ...] = ("sampler=dpmsolver", "sampler.steps=10")
 
 
