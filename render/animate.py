@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from motiongen.core.output_folder import MOTION_FILE
 from render.errors import RenderError
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def load_driving_landmarks(motion: Path, reference_px: np.ndarray, height: int,
     """Normalised driving landmarks ``(F, 543, 2)``, fps, speech path and ``jawOpen`` curve
     ``(F,)`` of a generation folder (retargeted onto the reference) or of a landmark file
     (``landmarks`` ``(F, 543, 2|3)`` normalised, ``fps``; no speech, no ``jawOpen``)."""
-    if motion.is_dir() or motion.name == "motion.npz":
+    if motion.is_dir() or motion.name == MOTION_FILE:
         from motiongen.formats.arkit import ARKIT_NAMES
         from render.retarget.holistic import retarget
         from render.retarget.motion import read_generation_folder

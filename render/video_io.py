@@ -6,13 +6,12 @@ end, so a failure never leaves a half-written video.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import av
 import numpy as np
 
+from motiongen.core.atomic import atomic_path
 from render.errors import RenderError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
@@ -71,28 +70,20 @@ def write_mp4(path: str | Path, frames: np.ndarray, fps: float, audio: tuple[np.
     """Write ``(F, H, W, 3)`` uint8 frames (even H and W) at ``fps``, with mono ``audio`` muxed
     (trimmed to the video's length), atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".partial.mp4", dir=path.parent)
-    os.close(handle)
-    try:
-        with av.open(partial, "w", format="mp4") as container:
-            video = container.add_stream("libx264", rate=round(fps))
-            video.height, video.width = frames.shape[1:3]
-            video.pix_fmt = "yuv420p"
-            sound = None
-            if audio is not None:
-                wave, rate = audio
-                wave = wave[: int(round(len(frames) / fps * rate))]
-                sound = container.add_stream("aac", rate=rate, layout="mono")
-            for rgb in frames:
-                container.mux(video.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")))
-            container.mux(video.encode())
-            if sound is not None:
-                for frame in _audio_frames(wave, rate, 1024):
-                    container.mux(sound.encode(frame))
-                container.mux(sound.encode())
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+    with atomic_path(path, suffix=".mp4") as partial, av.open(str(partial), "w", format="mp4") as container:
+        video = container.add_stream("libx264", rate=round(fps))
+        video.height, video.width = frames.shape[1:3]
+        video.pix_fmt = "yuv420p"
+        sound = None
+        if audio is not None:
+            wave, rate = audio
+            wave = wave[: int(round(len(frames) / fps * rate))]
+            sound = container.add_stream("aac", rate=rate, layout="mono")
+        for rgb in frames:
+            container.mux(video.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")))
+        container.mux(video.encode())
+        if sound is not None:
+            for frame in _audio_frames(wave, rate, 1024):
+                container.mux(sound.encode(frame))
+            container.mux(sound.encode())
     return path

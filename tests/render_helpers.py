@@ -54,12 +54,13 @@ def cache_landmarks(video: Path, landmarks: np.ndarray, cache_dir: Path, height:
 
 def generation_folder(folder: Path, frames: int = 10, weights: np.ndarray | None = None,
                       arm_swing_deg: float = 30.0) -> Path:
-    """A motiongen-style output folder (``motion.bvh`` + a ``motion.npz`` motion file with an
-    ARKit block) on the shipped BEAT 75-joint template: the right arm swings, the face follows
-    ``weights`` ``(frames, 52)``."""
+    """A motiongen output folder written through its declaration (``motion.bvh``, a ``motion.npz``
+    motion file with an ARKit block, ``metadata.json``) on the shipped BEAT 75-joint template: the
+    right arm swings, the face follows ``weights`` ``(frames, 52)``."""
     from importlib.resources import files
 
     from motiongen.core.motion_file import write_motion_file
+    from motiongen.core.output_folder import BVH_FILE, MOTION_FILE, RunMetadata, write_metadata
     from motiongen.formats.arkit import ARKIT_NAMES
     from motiongen.formats.bvh import read_bvh, write_bvh
 
@@ -69,9 +70,11 @@ def generation_folder(folder: Path, frames: int = 10, weights: np.ndarray | None
     euler[:, arm, 0] += np.linspace(0, arm_swing_deg, frames)
     root = np.repeat(template.root_translation[:1], frames, 0)
     folder.mkdir(parents=True, exist_ok=True)
-    write_bvh(folder / "motion.bvh", template.skeleton, euler, root, frame_time=1 / 30)
+    write_bvh(folder / BVH_FILE, template.skeleton, euler, root, frame_time=1 / 30)
     face = np.zeros((frames, len(ARKIT_NAMES)), np.float32) if weights is None else weights.astype(np.float32)
-    write_motion_file(folder / "motion.npz", face_format(), {"face": face[None]}, {"generation": {"frames": frames}})
+    metadata = RunMetadata(generation={"frames": frames}, outputs=["bvh"])
+    write_motion_file(folder / MOTION_FILE, face_format(), {"face": face[None]}, metadata.to_dict())
+    write_metadata(folder, metadata)
     return folder
 
 

@@ -12,10 +12,10 @@ from test_motion_format import write_three_block_cache
 from motiongen.config import compose
 from motiongen.core.motion_file import read_motion_file
 from motiongen.diffusion.samplers import SamplerSettings
-from motiongen.export.run import export_generation
 from motiongen.formats.bvh import read_bvh
 from motiongen.generation.checkpoint import load_assets
-from motiongen.generation.pipeline import GenerationRequest
+from motiongen.generation.types import GenerationRequest
+from motiongen.runs.generate import export_generation
 from motiongen.training.run import train
 
 

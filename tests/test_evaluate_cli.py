@@ -55,15 +55,15 @@ def evaluators(trained):
 
 
 def test_train_evaluator_then_evaluate_writes_the_table(trained, evaluators, monkeypatch):
-    from motiongen.generation import pipeline
+    from motiongen.generation import conditioning
 
     root, cache, checkpoint, _ = trained
     for name in ("gesture_features.pt", "face_features.pt", "sync.pt"):
         assert (cache / "evaluators" / name).is_file() and name in evaluators
 
     featurised = []
-    real = pipeline.extract_audio_features
-    monkeypatch.setattr(pipeline, "extract_audio_features", lambda *args: featurised.append(len(args[0])) or real(*args))
+    real = conditioning.extract_audio_features
+    monkeypatch.setattr(conditioning, "extract_audio_features", lambda *args: featurised.append(len(args[0])) or real(*args))
     out = root / "evaluation"
     assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={cache}", "split=test", "num_samples=2",
                  "sampler.steps=2", "threads=1", "untrained_baseline=true", f"out_dir={out}"]) == 0
@@ -102,7 +102,7 @@ def test_evaluate_without_evaluators_names_the_missing_file(trained, tmp_path, c
 
 def test_validation_metrics_reach_the_callback_metrics(trained, evaluators, tmp_path):
     from motiongen.config import compose
-    from motiongen.evaluation.validation import validation_callbacks
+    from motiongen.training.entry import config_callbacks
     from motiongen.training.run import train
 
     _, cache, _, overrides = trained
@@ -110,7 +110,7 @@ def test_validation_metrics_reach_the_callback_metrics(trained, evaluators, tmp_
         "experiment=tiny_cpu", "trainer.max_steps=2", "trainer.val_check_interval=2", "trainer.limit_val_batches=1",
         "trainer.loop.checkpoint_every_n_steps=2", "trainer.loop.batch_size=2", f"trainer.default_root_dir={tmp_path}",
         "trainer.enable_progress_bar=false", "validation_metrics.num_clips=2", "validation_metrics.ddim_steps=2"])
-    run = train(cfg, extra_callbacks=validation_callbacks(cfg))
+    run = train(cfg, extra_callbacks=config_callbacks(cfg))
     logged = run.trainer.callback_metrics
     for name in ("val/face_mse", "val/mouth_mse", "val/sync_confidence", "val/sync_distance"):
         assert name in logged and bool(logged[name].isfinite()), name
@@ -120,15 +120,15 @@ def test_validation_metrics_are_off_with_a_warning_without_evaluators(trained, t
     import shutil
 
     from motiongen.config import compose
-    from motiongen.evaluation.validation import validation_callbacks
+    from motiongen.training.entry import config_callbacks
 
     _, cache, _, overrides = trained
     bare = tmp_path / "cache"
     shutil.copytree(cache, bare, ignore=shutil.ignore_patterns("evaluators"))
     cfg = compose("config", overrides + [f"data.cache_dir={bare}", "validation_metrics.enabled=false"])
-    assert validation_callbacks(cfg) == []
+    assert config_callbacks(cfg) == []
     cfg = compose("config", overrides + [f"data.cache_dir={bare}"])
-    (callback,) = validation_callbacks(cfg)
+    (callback,) = config_callbacks(cfg)
 
     class Trainer:
         datamodule = None
@@ -143,7 +143,8 @@ def test_evaluate_with_beats_pretrained_extractor_reports_its_hash(trained, eval
     replaces the cache's own gesture extractor, and the report names the checkpoint's hash."""
     from beat_checkpoint import write_beat_checkpoint, write_statistics
 
-    from motiongen.evaluation.evaluator_files import file_hash
+    from motiongen.core.hashing import sha256_file
+    from motiongen.evaluation.evaluator_files import HASH_DIGITS
 
     _, cache, checkpoint, _ = trained
     bin_path = write_beat_checkpoint(tmp_path / "ae_300.bin", feature=16)
@@ -153,13 +154,13 @@ def test_evaluate_with_beats_pretrained_extractor_reports_its_hash(trained, eval
     assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={cache}", "sampler.steps=2", "threads=1",
                  f"out_dir={out}", *beat]) == 0
     report = json.loads((out / "metrics.json").read_text())
-    assert report["evaluators"]["gesture"] == {"hash": file_hash(bin_path), "path": str(bin_path.resolve()),
-                                               "source": "BEAT pretrained", "mean_hash": file_hash(mean),
-                                               "std_hash": file_hash(std)}
+    assert report["evaluators"]["gesture"] == {"hash": sha256_file(bin_path, HASH_DIGITS), "path": str(bin_path.resolve()),
+                                               "source": "BEAT pretrained", "mean_hash": sha256_file(mean, HASH_DIGITS),
+                                               "std_hash": sha256_file(std, HASH_DIGITS)}
     assert report["settings"]["pretrained_gesture"]["checkpoint"] == str(bin_path)
     real, _, model = report["rows"]
     assert real["fgd"] == pytest.approx(0.0, abs=1e-6) and model["fgd"] > 0 and model["bc"] is not None
-    assert f"gesture `{file_hash(bin_path)}` (BEAT pretrained)" in (out / "metrics.md").read_text()
+    assert f"gesture `{sha256_file(bin_path, HASH_DIGITS)}` (BEAT pretrained)" in (out / "metrics.md").read_text()
 
     assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={cache}", f"out_dir={tmp_path / 'refused'}",
                  *beat, "extractor.gesture_joints=beat75"]) == 2

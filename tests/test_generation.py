@@ -226,7 +226,7 @@ def tiny_assets():
     from motiongen.corpus.beat_format import beat_motion_format
     from motiongen.features.recipe import recipe_from_config
     from motiongen.features.words import WordTable
-    from motiongen.generation.pipeline import GenerationAssets
+    from motiongen.generation.types import GenerationAssets
     from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
 
     features = compose("config", ["data/features=spectral"]).data.features
@@ -247,7 +247,7 @@ def tiny_assets():
 
 
 def speech(seconds: float, words=None):
-    from motiongen.generation.pipeline import SpeechInput
+    from motiongen.generation.types import SpeechInput
 
     t = np.arange(int(seconds * 16000)) / 16000
     wave = (0.3 * np.sin(2 * np.pi * 180 * t) * (np.sin(2 * np.pi * 2 * t) > 0)).astype(np.float32)
@@ -255,7 +255,7 @@ def speech(seconds: float, words=None):
 
 
 def request(seconds: float, words=None, **fields):
-    from motiongen.generation.pipeline import GenerationRequest
+    from motiongen.generation.types import GenerationRequest
 
     fields.setdefault("sampler", SamplerSettings(steps=2))
     return GenerationRequest(speech=speech(seconds, words), **fields)
@@ -263,7 +263,7 @@ def request(seconds: float, words=None, **fields):
 
 def test_twenty_second_speech_gives_600_frames_and_is_reproducible(tiny_assets):
     from motiongen.formats.textgrid import Interval
-    from motiongen.generation.pipeline import generate
+    from motiongen.generation.sampling import generate
 
     settings = SamplerSettings(kind="ddim", steps=3, eta=0.5, guidance=1.5)
     words = [Interval(0.0, 1.0, "hello"), Interval(1.0, 2.0, ""), Interval(2.0, 3.5, "world")]
@@ -283,7 +283,9 @@ def test_twenty_second_speech_gives_600_frames_and_is_reproducible(tiny_assets):
 
 
 def test_without_transcript_the_word_features_are_the_silence_vector(tiny_assets):
-    from motiongen.generation.pipeline import WindowPlan, build_condition, generate
+    from motiongen.generation.conditioning import build_condition
+    from motiongen.generation.sampling import generate
+    from motiongen.generation.windows import WindowPlan
 
     plan = WindowPlan(90, N, S)
     condition = build_condition(tiny_assets, speech(3.0), plan)
@@ -297,7 +299,8 @@ def test_without_transcript_the_word_features_are_the_silence_vector(tiny_assets
 
 def test_streamed_chunks_equal_windows_sampled_one_by_one_by_hand(tiny_assets):
     from motiongen.diffusion.samplers import sample
-    from motiongen.generation.pipeline import build_condition, denormalise, generate, stream_motion
+    from motiongen.generation.conditioning import build_condition
+    from motiongen.generation.sampling import denormalise, generate, stream_motion
 
     settings = SamplerSettings(steps=2)
     chunks = list(stream_motion(tiny_assets, request(9.0, seed=1, sampler=settings)))
@@ -332,7 +335,8 @@ def test_streamed_chunks_equal_windows_sampled_one_by_one_by_hand(tiny_assets):
 
 
 def test_initial_pose_from_user_motion_starts_the_take(tiny_assets):
-    from motiongen.generation.pipeline import generate, initial_seed
+    from motiongen.generation.conditioning import initial_seed
+    from motiongen.generation.sampling import generate
 
     user = np.tile(np.array([0.4, -0.2, 0.1, 0.3, 0.0, -0.5], np.float32), (50, 1))
     fmt = tiny_assets.motion_format
@@ -351,7 +355,8 @@ def test_initial_pose_from_user_motion_starts_the_take(tiny_assets):
 
 
 def test_bad_generation_requests_raise_config_error(tiny_assets):
-    from motiongen.generation.pipeline import GenerationRequest, generate
+    from motiongen.generation.sampling import generate
+    from motiongen.generation.types import GenerationRequest
 
     with pytest.raises(ConfigError, match="speaker 7 is not known; known: 2, 4"):
         generate(tiny_assets, request(2.0, speaker=7))
@@ -372,7 +377,8 @@ def test_bad_generation_requests_raise_config_error(tiny_assets):
 def test_bfloat16_precision_stays_close_to_float32(tiny_assets):
     import copy
 
-    from motiongen.generation.pipeline import generate, set_precision
+    from motiongen.generation.runtime import set_precision
+    from motiongen.generation.sampling import generate
 
     reference = generate(tiny_assets, request(3.0, seed=2, sampler=SamplerSettings(steps=3)))
     reduced_assets = copy.copy(tiny_assets)
@@ -390,7 +396,7 @@ def test_bfloat16_precision_stays_close_to_float32(tiny_assets):
 def test_inference_threads_follow_the_setting_or_the_idle_cores(monkeypatch):
     import os
 
-    from motiongen.generation.pipeline import inference_threads
+    from motiongen.generation.runtime import inference_threads
 
     assert inference_threads(3) == 3
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
@@ -407,23 +413,25 @@ def test_models_animating_one_utterance_compute_its_audio_features_once(tiny_ass
     the audio features (WavLM-Large at the paper's recipe) are computed once per utterance."""
     import dataclasses
 
-    from motiongen.generation import pipeline
+    from motiongen.generation import conditioning
+    from motiongen.generation.sampling import generate
+    from motiongen.generation.types import GenerationRequest
     from motiongen.model.denoiser import UWPDenoiser
 
     computed = []
-    real = pipeline.extract_audio_features
-    monkeypatch.setattr(pipeline, "extract_audio_features", lambda *args: computed.append(args[2]) or real(*args))
+    real = conditioning.extract_audio_features
+    monkeypatch.setattr(conditioning, "extract_audio_features", lambda *args: computed.append(args[2]) or real(*args))
     shared = speech(3.0)
     settings = dict(sampler=SamplerSettings(steps=2), seed=3)
-    first = pipeline.generate(tiny_assets, pipeline.GenerationRequest(speech=shared, **settings))
+    first = generate(tiny_assets, GenerationRequest(speech=shared, **settings))
     torch.manual_seed(1)
     other_model = dataclasses.replace(tiny_assets, model=UWPDenoiser(tiny_assets.model.cfg))
-    second = pipeline.generate(other_model, pipeline.GenerationRequest(speech=shared, **settings))
+    second = generate(other_model, GenerationRequest(speech=shared, **settings))
     assert len(computed) == 1 and not np.allclose(first.blocks["gesture"], second.blocks["gesture"])
-    fresh = pipeline.generate(tiny_assets, pipeline.GenerationRequest(speech=speech(3.0), **settings))
+    fresh = generate(tiny_assets, GenerationRequest(speech=speech(3.0), **settings))
     assert len(computed) == 2
     np.testing.assert_array_equal(first.blocks["gesture"], fresh.blocks["gesture"])
     shorter = dataclasses.replace(shared, wave=shared.wave[:16000])
     assert shorter.audio_features == {}
-    pipeline.generate(tiny_assets, pipeline.GenerationRequest(speech=shorter, **settings))
+    generate(tiny_assets, GenerationRequest(speech=shorter, **settings))
     assert len(computed) == 3

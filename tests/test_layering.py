@@ -30,6 +30,7 @@ LAYERS: list[set[str]] = [
     {"generation"},
     {"distillation"},
     {"export"},
+    {"runs"},
     {"live"},
     {"evaluation"},
     {"sweeps"},
@@ -86,6 +87,18 @@ def test_the_walk_sees_known_edges():
     """The walk finds imports inside functions too (a walk that found nothing would pass the test above)."""
     edges = {(source, target) for source, target, _ in motiongen_edges()}
     assert {("training", "model"), ("export", "generation"), ("cache", "corpus"), ("commands", "export")} <= edges
+
+
+def test_the_arrows_follow_the_pipeline():
+    """Export never drives generation (it reads generation's types, not its sampler), and training is
+    reached without evaluation: sweeps and ``motiongen train`` call training's entry point, which
+    builds the validation-metric callback from the configuration's ``_target_``."""
+    modules = {(subpackage(path), module) for path in PACKAGE.rglob("*.py") for module, _ in imported_modules(path)}
+    assert not {(source, module) for source, module in modules if source == "export"
+                and module.startswith("motiongen.generation.") and module != "motiongen.generation.types"}
+    edges = {(source, target) for source, target, _ in motiongen_edges()}
+    assert ("sweeps", "evaluation") not in edges and ("training", "evaluation") not in edges
+    assert {("sweeps", "training"), ("runs", "generation"), ("runs", "export")} <= edges
 
 
 def test_the_bottom_layer_imports_nothing_above_it():

@@ -116,7 +116,7 @@ def offline_reference(checkpoint, wav, chunk: int, steps: int, seed: int):
     from motiongen.diffusion.samplers import SamplerSettings
     from motiongen.formats.audio import load_audio
     from motiongen.generation.checkpoint import load_assets
-    from motiongen.generation.pipeline import denormalise
+    from motiongen.generation.sampling import denormalise
     from motiongen.live.causal import CausalGenerator, generate_causal
     from motiongen.live.frames import FrameBuilder
 

@@ -26,10 +26,11 @@ def classifier(slovo_cache):
 
 
 def test_classifier_is_saved_with_its_hash_and_learns_the_train_clips(classifier):
-    from motiongen.evaluation.evaluator_files import file_hash
+    from motiongen.core.hashing import sha256_file
+    from motiongen.evaluation.evaluator_files import HASH_DIGITS
 
     result, _, payload, info = classifier
-    assert result["path"].endswith(SIGN_FILE) and result["hash"] == file_hash(result["path"]) == payload["hash"]
+    assert result["path"].endswith(SIGN_FILE) and result["hash"] == sha256_file(result["path"], HASH_DIGITS) == payload["hash"]
     facts = result["info"]
     assert facts["blocks"] == list(info.format.block_names()) and facts["labels"] == ["да", "нет", "привет"]
     assert facts["final_loss"] * 5 < facts["first_loss"]

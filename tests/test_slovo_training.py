@@ -60,7 +60,8 @@ def test_tiny_slovo_experiment_overfits_the_labelled_clips(trained):
 def test_generation_for_a_label_is_closest_to_that_labels_clip(trained):
     from motiongen.diffusion.samplers import SamplerSettings
     from motiongen.generation.checkpoint import load_assets
-    from motiongen.generation.pipeline import GenerationRequest, generate
+    from motiongen.generation.sampling import generate
+    from motiongen.generation.types import GenerationRequest
 
     run, _, info = trained
     assets = load_assets(run.checkpoint_dir / "last.ckpt")
@@ -210,7 +211,8 @@ def label_margins(assets, references: dict, guidance: float) -> list[float]:
     """Per generated sign (each label, two seeds, the one signer): DTW-MJE to the nearest other
     label's clip minus DTW-MJE to its own label's clip (shoulder widths; > 0: closer to its own)."""
     from motiongen.diffusion.samplers import SamplerSettings
-    from motiongen.generation.pipeline import GenerationRequest, generate
+    from motiongen.generation.sampling import generate
+    from motiongen.generation.types import GenerationRequest
 
     margins = []
     for label, reference in references.items():

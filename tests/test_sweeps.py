@@ -137,13 +137,14 @@ def test_a_result_without_the_ranked_metric_fails_naming_the_metric_and_the_repo
 def test_sweep_trials_and_motiongen_train_share_one_entry_point_with_validation_metrics(monkeypatch):
     """A trial may rank by an evaluation metric (val/fgd, ...): the validation-metric callback runs
     before the trial's report callback, which then sees what it logged."""
-    from motiongen.evaluation.validation import ValidationMetrics, train_with_validation_metrics
+    from motiongen.evaluation.validation import ValidationMetrics
+    from motiongen.training.entry import train_with_config_callbacks
 
     calls = []
     monkeypatch.setattr("motiongen.training.run.train", lambda cfg, extra_callbacks=(): calls.append(list(extra_callbacks)))
     report = report_callback("val/fgd")
-    train_with_validation_metrics(compose("config", ["experiment=tiny_cpu"]), [report])
-    train_with_validation_metrics(compose("config", ["experiment=tiny_cpu", "validation_metrics.enabled=false"]), [report])
+    train_with_config_callbacks(compose("config", ["experiment=tiny_cpu"]), [report])
+    train_with_config_callbacks(compose("config", ["experiment=tiny_cpu", "validation_metrics.enabled=false"]), [report])
     assert [type(callback) for callback in calls[0]] == [ValidationMetrics, type(report)]
     assert calls[1] == [report]
 

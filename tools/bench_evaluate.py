@@ -33,6 +33,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from docs_section import add_docs_flag, recorded
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 FPS = 30.0
@@ -81,18 +83,8 @@ def speech_features_seconds(recipe_name: str, seconds: float) -> tuple[float, fl
         return time.perf_counter() - started, time.process_time() - cpu_started, load_s
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=10.0, help="test speech to evaluate")
-    parser.add_argument("--sample-seconds", type=float, default=60.0,
-                        help="speech actually sampled with the paper-size model (scaled to --minutes)")
-    parser.add_argument("--steps", type=int, default=25, help="DDIM steps")
-    parser.add_argument("--audio-recipe", choices=("uwp", "spectral"), default="uwp",
-                        help="audio features of the speech (uwp: the paper's, with WavLM-Large)")
-    parser.add_argument("--feature-seconds", type=float, default=30.0,
-                        help="speech whose audio features are actually computed (scaled to --minutes)")
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
+def measure(args: argparse.Namespace) -> None:
+    """Run the benchmark and print its figures."""
     torch.set_num_threads(args.threads)
     print(f"load average before: {os.getloadavg()} (cpus: {os.cpu_count()}, threads {args.threads}); "
           "on a shared machine the wall-clock figures are upper bounds")
@@ -168,6 +160,23 @@ def main() -> None:
           f"shared by every checkpoint) | CPU "
           f"seconds of this process: {features_cpu + sampling_cpu + ground_truth_cpu + metrics_cpu:.1f}")
     print(f"load average after: {os.getloadavg()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0, help="test speech to evaluate")
+    parser.add_argument("--sample-seconds", type=float, default=60.0,
+                        help="speech actually sampled with the paper-size model (scaled to --minutes)")
+    parser.add_argument("--steps", type=int, default=25, help="DDIM steps")
+    parser.add_argument("--audio-recipe", choices=("uwp", "spectral"), default="uwp",
+                        help="audio features of the speech (uwp: the paper's, with WavLM-Large)")
+    parser.add_argument("--feature-seconds", type=float, default=30.0,
+                        help="speech whose audio features are actually computed (scaled to --minutes)")
+    parser.add_argument("--threads", type=int, default=1)
+    add_docs_flag(parser)
+    args = parser.parse_args()
+    with recorded("bench_evaluate.py", args.docs):
+        measure(args)
 
 
 if __name__ == "__main__":

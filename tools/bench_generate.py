@@ -24,11 +24,16 @@ import time
 import numpy as np
 import torch
 
+from docs_section import add_docs_flag, recorded
+
 from motiongen.config import compose
 from motiongen.diffusion.samplers import SamplerSettings
 from motiongen.diffusion.schedule import NoiseSchedule
 from motiongen.corpus.beat_format import paper_motion_format
-from motiongen.generation.pipeline import Condition, GenerationAssets, WindowSampler, fast_bfloat16
+from motiongen.generation.conditioning import Condition
+from motiongen.generation.runtime import fast_bfloat16
+from motiongen.generation.sampling import WindowSampler
+from motiongen.generation.types import GenerationAssets
 from motiongen.generation.windows import WindowPlan, stream_windows
 from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
 from motiongen.training.run import network_kwargs
@@ -116,20 +121,8 @@ def matmul_floor(model, cfg, dtype, threads: int, calls: int = 20) -> dict[str, 
     return {"dense_ms": dense, "attention_ms": attention, "other_ms": sum(self_ms.values()) - dense - attention}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60.0, help="speech length to generate")
-    parser.add_argument("--sampler", default="ddim", help="a conf/sampler file (ddim, dpmsolver, unipc, lcm, ...)")
-    parser.add_argument("--steps", type=int, default=25)
-    parser.add_argument("--guidance", type=float, default=1.0, help="CFG scale (!= 1 doubles the batch)")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--precision", nargs="+", default=["float32", "bfloat16"], choices=["float32", "bfloat16", "auto"])
-    parser.add_argument("--first-window", type=int, nargs="+", default=[150, 60],
-                        help="first-window lengths to try (frames; 150 = full window, 60 = streaming default)")
-    parser.add_argument("--floor", action="store_true",
-                        help="also profile one batch-1 call: time in the dense and attention products and the "
-                             "real-time ceiling the products alone allow")
-    args = parser.parse_args()
+def measure(args: argparse.Namespace) -> None:
+    """Run the benchmark and print its figures."""
 
     print(f"load average before: {os.getloadavg()}  (cpus: {os.cpu_count()}, torch {torch.__version__}, "
           f"native bf16: {fast_bfloat16()})")
@@ -163,6 +156,25 @@ def main() -> None:
                   f"the matrix products alone cap DDIM-{args.steps} at {ceiling:.1f}x real time "
                   f"({new_seconds:g} s of new motion per 150-frame window)")
     print(f"load average after: {os.getloadavg()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="speech length to generate")
+    parser.add_argument("--sampler", default="ddim", help="a conf/sampler file (ddim, dpmsolver, unipc, lcm, ...)")
+    parser.add_argument("--steps", type=int, default=25)
+    parser.add_argument("--guidance", type=float, default=1.0, help="CFG scale (!= 1 doubles the batch)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--precision", nargs="+", default=["float32", "bfloat16"], choices=["float32", "bfloat16", "auto"])
+    parser.add_argument("--first-window", type=int, nargs="+", default=[150, 60],
+                        help="first-window lengths to try (frames; 150 = full window, 60 = streaming default)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also profile one batch-1 call: time in the dense and attention products and the "
+                             "real-time ceiling the products alone allow")
+    add_docs_flag(parser)
+    args = parser.parse_args()
+    with recorded("bench_generate.py", args.docs):
+        measure(args)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from docs_section import add_docs_flag, recorded
+
 from motiongen.config import compose
 from motiongen.core.skeleton import SkeletonTemplate
 from motiongen.corpus.beat_format import AUDIO, EXPRESSION, GESTURE, beat_motion_format
@@ -40,7 +42,7 @@ from motiongen.features.recipe import recipe_from_config
 from motiongen.features.words import WordTable
 from motiongen.formats.audio import load_audio
 from motiongen.formats.joint_sets import load_joint_set
-from motiongen.generation.pipeline import GenerationAssets
+from motiongen.generation.types import GenerationAssets
 from motiongen.live import livelink, vmc
 from motiongen.live.audio_features import StreamingAudioFeatures
 from motiongen.live.audio_io import FileSource
@@ -123,16 +125,8 @@ def run(model_name: str, wave: np.ndarray, args) -> dict:
     return summary
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--audio", type=Path, default=DEFAULT_AUDIO, help="speech file, looped to --seconds")
-    parser.add_argument("--seconds", type=float, default=300.0)
-    parser.add_argument("--models", nargs="+", choices=tuple(EXPERIMENTS), default=list(EXPERIMENTS))
-    parser.add_argument("--steps", type=int, default=4, help="DDIM steps per chunk (default 4)")
-    parser.add_argument("--chunk-frames", type=int, default=5)
-    parser.add_argument("--delay", type=float, default=0.3)
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
+def measure(args: argparse.Namespace) -> None:
+    """Run the benchmark and print its figures."""
     torch.set_num_threads(args.threads)
     if not args.audio.is_file():
         raise SystemExit(f"{args.audio} not found (the shared samples); pass --audio")
@@ -149,6 +143,21 @@ def main() -> None:
               f"CPU {result['cpu_cores']:.2f} cores; step p95 {result['step_ms_p95']:.0f} ms; "
               f"load {result['load_1min']['before']:.1f} -> {result['load_1min']['after']:.1f}", flush=True)
         print(json.dumps(result), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--audio", type=Path, default=DEFAULT_AUDIO, help="speech file, looped to --seconds")
+    parser.add_argument("--seconds", type=float, default=300.0)
+    parser.add_argument("--models", nargs="+", choices=tuple(EXPERIMENTS), default=list(EXPERIMENTS))
+    parser.add_argument("--steps", type=int, default=4, help="DDIM steps per chunk (default 4)")
+    parser.add_argument("--chunk-frames", type=int, default=5)
+    parser.add_argument("--delay", type=float, default=0.3)
+    parser.add_argument("--threads", type=int, default=1)
+    add_docs_flag(parser)
+    args = parser.parse_args()
+    with recorded("bench_live.py", args.docs):
+        measure(args)
 
 
 if __name__ == "__main__":

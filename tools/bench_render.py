@@ -26,6 +26,8 @@ import numpy as np
 import torch
 from omegaconf import OmegaConf
 
+from docs_section import add_docs_flag, recorded
+
 EXPERIMENTS = {"slovo_keypoint_cpu": [], "keypoint_gpu": ["trainer=cpu"]}
 
 
@@ -134,19 +136,8 @@ def diffusion_bench(steps: int, frames: int, ddim_steps: int) -> None:
           f"load {_load()})")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--ddim-steps", type=int, default=20)
-    parser.add_argument("--frames", type=int, default=16)
-    parser.add_argument("--experiments", nargs="*", default=list(EXPERIMENTS))
-    parser.add_argument("--skip-diffusion", action="store_true")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(keypoint_bench(args.child, args.steps, args.frames, args.threads)))
-        return
+def measure(args: argparse.Namespace) -> None:
+    """Run the benchmark and print its figures."""
     print(f"machine load (1/5/15 min) at start: {_load()}; {args.threads} torch thread(s)")
     for experiment in args.experiments:
         command = [sys.executable, __file__, "--child", experiment, "--steps", str(args.steps), "--frames", str(args.frames),
@@ -158,6 +149,24 @@ def main() -> None:
     if not args.skip_diffusion:
         torch.set_num_threads(args.threads)
         diffusion_bench(args.steps, args.frames, args.ddim_steps)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--ddim-steps", type=int, default=20)
+    parser.add_argument("--frames", type=int, default=16)
+    parser.add_argument("--experiments", nargs="*", default=list(EXPERIMENTS))
+    parser.add_argument("--skip-diffusion", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    add_docs_flag(parser)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(keypoint_bench(args.child, args.steps, args.frames, args.threads)))
+        return
+    with recorded("bench_render.py", args.docs):
+        measure(args)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
+from docs_section import add_docs_flag, recorded
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = Path(os.environ.get("MOTIONGEN_SAMPLES_DIR", REPO.parent / "shared" / "data"))
 DEFAULT_VIDEO = SAMPLES / "slovo" / "f17a6060-6ced-4bd1-9886-8578cfbb864f.mp4"
@@ -179,13 +181,8 @@ def landmark_deviation(video: Path, reference: np.ndarray, fps: float) -> None:
         compare(name, exact, landmark_pixels(frames, fps), shoulder_width)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
-    parser.add_argument("--repeats", type=int, default=7, help="interleaved decoding runs per mode")
-    parser.add_argument("--landmarks", action="store_true", help="also measure the landmark deviation (slow)")
-    parser.add_argument("--cores", type=int, default=1, help="pin to this many CPUs (0: no pinning)")
-    args = parser.parse_args()
+def measure(args: argparse.Namespace) -> None:
+    """Run the benchmark and print its figures."""
     if not args.video.is_file():
         raise SystemExit(f"{args.video}: not found (pass --video)")
     sys.path.insert(0, str(REPO))
@@ -201,6 +198,18 @@ def main() -> None:
     if args.landmarks:
         landmark_deviation(args.video, reference, info.fps)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved decoding runs per mode")
+    parser.add_argument("--landmarks", action="store_true", help="also measure the landmark deviation (slow)")
+    parser.add_argument("--cores", type=int, default=1, help="pin to this many CPUs (0: no pinning)")
+    add_docs_flag(parser)
+    args = parser.parse_args()
+    with recorded("bench_slovo_decode.py", args.docs):
+        measure(args)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from docs_section import add_docs_flag, recorded
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = Path(os.environ.get("MOTIONGEN_SAMPLES_DIR", REPO.parent / "shared" / "data"))
 DEFAULT_VIDEO = SAMPLES / "slovo" / "f17a6060-6ced-4bd1-9886-8578cfbb864f.mp4"
@@ -86,13 +88,8 @@ def end_to_end(video: Path, cache_dir: Path, take_id: str) -> None:
     slovo_blocks(entry.landmarks, entry.present, entry.meta["width"], entry.meta["height"])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
-    parser.add_argument("--passes", type=int, default=3, help="passes over the video per path and round")
-    parser.add_argument("--repeats", type=int, default=3, help="rounds")
-    parser.add_argument("--cores", type=int, default=1, help="pin to this many CPUs (0: no pinning)")
-    args = parser.parse_args()
+def measure(args: argparse.Namespace) -> None:
+    """Run the benchmark and print its figures."""
     if not args.video.is_file():
         raise SystemExit(f"{args.video}: not found (pass --video)")
     sys.path.insert(0, str(REPO))
@@ -148,6 +145,18 @@ def main() -> None:
     print(f"RATIO decode+bare / bare: {median_cpu['decode+bare'] / median_cpu['bare']:.3f} by CPU time "
           f"(what decoding alone leaves); end-to-end / decode+bare: {median_cpu['end-to-end'] / median_cpu['decode+bare']:.3f}")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
+    parser.add_argument("--passes", type=int, default=3, help="passes over the video per path and round")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds")
+    parser.add_argument("--cores", type=int, default=1, help="pin to this many CPUs (0: no pinning)")
+    add_docs_flag(parser)
+    args = parser.parse_args()
+    with recorded("bench_slovo_extract.py", args.docs):
+        measure(args)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ import os
 import tempfile
 import time
 
+from docs_section import add_docs_flag, recorded
+
 
 def probe(config: dict) -> None:
     """A trial without training: imports and ``reports`` results with checkpoints."""
@@ -65,11 +67,8 @@ def in_process_seconds(trials: int, reports: int) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=4)
-    parser.add_argument("--reports", type=int, default=3, help="reports (validations) per trial")
-    args = parser.parse_args()
+def measure(args: argparse.Namespace) -> None:
+    """Run the benchmark and print its figures."""
     import ray
 
     print(f"load average before: {os.getloadavg()[0]:.2f} (cpus: {os.cpu_count()})")
@@ -86,6 +85,16 @@ def main() -> None:
     for label, seconds in (("new worker per trial (reuse_actors=false)", fresh), ("reused worker (reuse_actors=true)", reused)):
         print(f"{label}: {seconds:.1f} s for {args.trials} trials -> overhead {(seconds - local) / args.trials:.1f} s per trial")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=4)
+    parser.add_argument("--reports", type=int, default=3, help="reports (validations) per trial")
+    add_docs_flag(parser)
+    args = parser.parse_args()
+    with recorded("bench_sweep.py", args.docs):
+        measure(args)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ import lightning.pytorch as pl
 import torch
 from torch.utils.data import Dataset
 
+from docs_section import add_docs_flag, recorded
+
 from motiongen.config import compose
 from motiongen.corpus.beat_format import paper_motion_format
 from motiongen.training.run import train
@@ -49,6 +51,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: PyTorch's)")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides of experiment=uwp_beat, e.g. trainer.precision=32-true")
+    add_docs_flag(parser)
     return parser.parse_args()
 
 
@@ -87,8 +90,8 @@ class StepTimes(pl.Callback):
         self._last = now
 
 
-def main() -> None:
-    args = parse()
+def measure(args: argparse.Namespace) -> None:
+    """Run the benchmark and print its figures."""
     if args.threads:
         torch.set_num_threads(args.threads)
     fmt = paper_motion_format(args.speakers, args.audio, args.word)
@@ -118,6 +121,12 @@ def main() -> None:
     print(f"step time median {median:.3f} s (min {min(wall):.3f}, max {max(wall):.3f}) over {len(wall)} steps")
     print(f"throughput {args.batch / median:.1f} samples/s, peak RSS {peak_mb:.0f} MB")
     print(f"CPU time per step {cpu_median:.3f} s: {args.batch / cpu_median:.1f} samples per CPU-second of the main process")
+
+
+def main() -> None:
+    args = parse()
+    with recorded("bench_train.py", args.docs):
+        measure(args)
 
 
 if __name__ == "__main__":

@@ -156,7 +156,8 @@ def whole_takes(assets, info, block, settings: SamplerSettings, label: str, seed
     """Part 3: the val takes generated through windows; arm acceleration in and out of the crossfades."""
     from motiongen.evaluation.corpus import evaluation_takes
     from motiongen.evaluation.run import _speech
-    from motiongen.generation.pipeline import GenerationRequest, _plan, generate
+    from motiongen.generation.sampling import _plan, generate
+    from motiongen.generation.types import GenerationRequest
 
     names, fps = list(block.names), info.fps
     arms = [names.index(name) for name in ARM_JOINTS]

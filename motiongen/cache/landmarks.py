@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -37,6 +35,7 @@ from motiongen import __version__
 from motiongen.cache.sources import fingerprint, unchanged
 from motiongen.cache.store import settings_hash
 from motiongen.cache.take import TakeResult
+from motiongen.core.atomic import savez
 from motiongen.core.holistic_layout import PARTS
 from motiongen.core.errors import MotiongenError
 
@@ -134,18 +133,8 @@ def entry_is_current(job: VideoJob) -> bool:
 
 
 def write_npz_atomic(path: Path, arrays: Mapping[str, Any]) -> None:
-    """``np.savez`` through a temporary file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".partial.npz")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            np.savez(out, **arrays)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """``np.savez`` atomically (:func:`motiongen.core.atomic.savez`)."""
+    savez(path, arrays)
 
 
 def remove_partial_entries(cache_dir: str | Path) -> list[str]:

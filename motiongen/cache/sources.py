@@ -7,27 +7,18 @@ when its content hash still matches. Hashing streams the file in 1 MiB blocks.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Mapping
 
-_BLOCK = 1 << 20
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_BLOCK):
-            digest.update(chunk)
-    return digest.hexdigest()
+from motiongen.core.hashing import sha256_file
 
 
 def fingerprint(path: str | Path) -> dict:
     """``{"path", "size", "mtime_ns", "sha256"}`` of a file (symlinks followed)."""
     path = Path(path)
     stat = os.stat(path)
-    return {"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha256_of(path)}
+    return {"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha256_file(path)}
 
 
 def unchanged(recorded: Mapping, path: str | Path) -> bool:
@@ -41,7 +32,7 @@ def unchanged(recorded: Mapping, path: str | Path) -> bool:
         return False
     if stat.st_mtime_ns == recorded.get("mtime_ns"):
         return True
-    return sha256_of(path) == recorded.get("sha256")
+    return sha256_file(path) == recorded.get("sha256")
 
 
 def sources_unchanged(recorded: Mapping[str, Mapping], current: Mapping[str, str | Path]) -> bool:

@@ -8,13 +8,12 @@ flag of a corpus without pauses) get ``std = std_floor`` so normalisation never 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
+from motiongen.core.atomic import savez
 from motiongen.cache.store import open_block
 
 
@@ -52,10 +51,7 @@ def save_stats(path: Path, stats: dict[str, tuple[np.ndarray, np.ndarray]]) -> N
     arrays = {}
     for block, (mean, std) in stats.items():
         arrays[f"{block}_mean"], arrays[f"{block}_std"] = mean, std
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-    os.close(handle)
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+    savez(path, arrays)
 
 
 def load_stats(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -16,24 +16,23 @@
 Every builder first calls :func:`claim_cache_folder`: a cache is written only into a new or empty
 folder, or one an earlier build marked as a motiongen cache. A take entry is written into a
 temporary folder ``takes/.partial-<take_id>-<random>`` and moved to ``takes/<take_id>`` with one
-``os.replace`` (atomic on POSIX), so an interrupted run leaves either the complete entry or none;
+rename (atomic on POSIX, :func:`motiongen.core.atomic.replace_folder`), so an interrupted run leaves either the complete entry or none;
 a replaced entry is first renamed aside, then deleted. Leftover ``.partial-*`` / ``.stale-*``
 folders are removed at the start of the next build.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
+from motiongen.core.atomic import replace_folder, write_json
+from motiongen.core.hashing import sha256_text
 from motiongen.output_folders import owned_or_new
 
 MANIFEST = "manifest.json"
@@ -47,14 +46,8 @@ _PARTIAL, _STALE = ".partial-", ".stale-"
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
-    """Write JSON to ``path`` through a temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(payload, out, indent=1, sort_keys=True)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
+    """Write JSON (sorted keys) to ``path`` atomically."""
+    write_json(path, payload, indent=1, sort_keys=True)
 
 
 def claim_cache_folder(cache_dir: str | Path) -> Path:
@@ -70,8 +63,7 @@ def claim_cache_folder(cache_dir: str | Path) -> Path:
 
 def settings_hash(settings: Mapping[str, Any]) -> str:
     """Short stable hash of JSON-serialisable settings (sorted keys)."""
-    text = json.dumps(settings, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return sha256_text(json.dumps(settings, sort_keys=True, default=str), 16)
 
 
 def take_dir(cache_dir: Path, take_id: str) -> Path:
@@ -97,14 +89,7 @@ def write_take(cache_dir: Path, take_id: str, arrays: Mapping[str, np.ndarray], 
         for block, array in arrays.items():
             np.save(staging / f"{block}.npy", np.ascontiguousarray(array, dtype=np.float32))
         (staging / ENTRY).write_text(json.dumps(entry, indent=1, sort_keys=True), encoding="utf-8")
-        final = takes / take_id
-        if final.exists():
-            stale = takes / f"{_STALE}{take_id}-{uuid.uuid4().hex[:8]}"
-            os.replace(final, stale)
-            os.replace(staging, final)
-            shutil.rmtree(stale, ignore_errors=True)
-        else:
-            os.replace(staging, final)
+        replace_folder(staging, takes / take_id, takes / f"{_STALE}{take_id}-{uuid.uuid4().hex[:8]}")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.evaluation.sign_evaluation import evaluate_signs, is_sign_cache
     from motiongen.evaluation.sign_table import sign_markdown_table
     from motiongen.evaluation.table import markdown_table
-    from motiongen.generation.pipeline import inference_threads
+    from motiongen.generation.runtime import inference_threads
 
     checkpoints = ([cfg["checkpoint"]] if cfg["checkpoint"] else []) + list(cfg["checkpoints"])
     if not checkpoints:

@@ -153,10 +153,13 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.core.errors import ConfigError
     from motiongen.diffusion.samplers import SamplerSettings
     from motiongen.export.folder import check_destination
-    from motiongen.export.run import SUPPORTED_FPS, export_generation
+    from motiongen.export.run import SUPPORTED_FPS
     from motiongen.generation.checkpoint import load_assets
-    from motiongen.generation.inputs import require_file, sha256_file, speech_from_audio, speech_from_text
-    from motiongen.generation.pipeline import GenerationRequest
+    from motiongen.core.hashing import sha256_file
+    from motiongen.core.output_folder import INIT_BVH_INPUT, file_record
+    from motiongen.generation.inputs import require_file, speech_from_audio, speech_from_text
+    from motiongen.generation.types import GenerationRequest
+    from motiongen.runs.generate import export_generation
 
     cfg = compose("generate", _overrides(args))
     settings = SamplerSettings.from_config(cfg.sampler)
@@ -192,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from motiongen.generation.pipeline import inference_threads
+    from motiongen.generation.runtime import inference_threads
 
     torch.set_num_threads(inference_threads(cfg.threads))
     assets = load_assets(checkpoint, precision=str(cfg.precision))
@@ -221,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
             initial_motion = motion_from_bvh(init_bvh, assets)
         except TruncatedBvhError as err:
             raise err.with_remedy("give a complete BVH as --init-bvh") from None
-        inputs["init_bvh"] = {"path": str(init_bvh), "sha256": sha256_file(init_bvh)}
+        inputs[INIT_BVH_INPUT] = file_record(init_bvh, sha256_file(init_bvh))
 
     def report(chunk) -> None:
         end = chunk.start_frame + chunk.motion.shape[1]

@@ -71,8 +71,9 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.diffusion.samplers import SamplerSettings
     from motiongen.export.folder import check_destination
     from motiongen.generation.checkpoint import load_assets
-    from motiongen.generation.inputs import require_file, sha256_file
-    from motiongen.generation.pipeline import inference_threads
+    from motiongen.core.hashing import sha256_file
+    from motiongen.generation.inputs import require_file
+    from motiongen.generation.runtime import inference_threads
     from motiongen.live import livelink, vmc
     from motiongen.live.audio_features import StreamingAudioFeatures
     from motiongen.live.audio_io import FileSource, MicrophoneSource
@@ -108,12 +109,13 @@ def run(args: argparse.Namespace) -> int:
     FrameBuilder(assets.motion_format)  # a format without body rotations or ARKit weights fails here
     inputs: dict = {}
     if args.audio is not None:
+        from motiongen.core.output_folder import AUDIO_INPUT, file_record
         from motiongen.formats.audio import load_audio
 
         path = require_file(args.audio, "audio file")
         wave, _ = load_audio(path, target_sr=recipe.sample_rate)
         source = FileSource(wave, recipe.sample_rate, play=args.play)
-        inputs = {"audio": {"path": str(path), "sha256": sha256_file(path)}}
+        inputs = {AUDIO_INPUT: file_record(path, sha256_file(path))}
         num_frames = int(round(len(wave) / recipe.sample_rate * assets.fps))
     else:
         source = MicrophoneSource(recipe.sample_rate, args.device)

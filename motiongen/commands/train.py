@@ -27,9 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     cfg = compose_command_config(args, logging.INFO)  # a config mistake is reported before torch loads
 
-    from motiongen.evaluation.validation import train_with_validation_metrics
+    from motiongen.training.entry import train_with_config_callbacks
 
-    result = train_with_validation_metrics(cfg)
+    result = train_with_config_callbacks(cfg)
     if result.trainer.is_global_zero:
         validation = {name: value for name, value in sorted(result.metrics.items()) if name.startswith("val/")}
         if validation:

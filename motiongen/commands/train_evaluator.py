@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.cache.info import CacheInfo
     from motiongen.evaluation.sign_training import SignClassifierSettings, label_stream, train_sign_classifier
     from motiongen.evaluation.training import EvaluatorSettings, train_feature_extractors, train_sync
-    from motiongen.generation.pipeline import inference_threads
+    from motiongen.generation.runtime import inference_threads
 
     if cache_dir is None:
         cache_dir = OmegaConf.select(composed, "data.cache_dir", throw_on_missing=False)

@@ -469,15 +469,10 @@ class MotionFormat:
         return cls.from_dict(payload)
 
     def save(self, path: str | Path) -> None:
-        """Write the JSON file through a temporary file and ``os.replace``."""
-        import os
-        import tempfile
+        """Write the JSON file atomically (:mod:`motiongen.core.atomic`)."""
+        from motiongen.core.atomic import write_text
 
-        path = Path(path)
-        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(self.to_json())
-        os.replace(tmp, path)
+        write_text(path, self.to_json())
 
     @classmethod
     def load(cls, path: str | Path) -> "MotionFormat":

@@ -264,7 +264,8 @@ def attach_beat_extractor(evaluators, info, roles, settings: PretrainedGesture) 
     extractor file stores them, so here they are measured on the cache's train split.
     """
     from motiongen.evaluation.corpus import block_sequences, require_role, require_skeleton
-    from motiongen.evaluation.evaluator_files import file_hash
+    from motiongen.core.hashing import sha256_file
+    from motiongen.evaluation.evaluator_files import HASH_DIGITS
     from motiongen.evaluation.positions import upper_body_mean_speed
 
     block = require_role(roles, "gesture")
@@ -274,10 +275,11 @@ def attach_beat_extractor(evaluators, info, roles, settings: PretrainedGesture) 
     extractor = load_beat_extractor(settings, roles.joint_names, orders, info.fps)
     train = block_sequences(info, "train", block)
     evaluators.gesture = extractor
-    evaluators.hashes["gesture"] = file_hash(settings.checkpoint)
+    evaluators.hashes["gesture"] = sha256_file(settings.checkpoint, HASH_DIGITS)
     evaluators.info["gesture"] = {
         "source": "BEAT pretrained", "checkpoint": str(Path(settings.checkpoint).resolve()),
-        "mean_hash": file_hash(settings.mean), "std_hash": file_hash(settings.std), "joint_set": settings.joint_set,
+        "mean_hash": sha256_file(settings.mean, HASH_DIGITS), "std_hash": sha256_file(settings.std, HASH_DIGITS),
+        "joint_set": settings.joint_set,
         "beat_fps": BEAT_FPS, "window_frames": extractor.config.window, "feature_dim": extractor.config.feature_dim,
     }
     try:

@@ -3,33 +3,29 @@
 A file holds ``{"format", "kind", "config", "state_dict", "info"}`` (plain types and tensors, so it
 loads with ``torch.load(weights_only=True)``). Its identity is the first 12 hex digits of the
 SHA-256 of the file: every FGD/FD/sync number reports the hash of the network that produced it.
-Files are written atomically (temporary file + ``os.replace``).
+Files are written atomically (:mod:`motiongen.core.atomic`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from motiongen.core.atomic import atomic_path
 from motiongen.core.errors import InputFileError
+from motiongen.core.hashing import sha256_file
 
 EVALUATOR_FORMAT = 1
 EVALUATORS_DIR = "evaluators"  # inside the cache folder
+#: Hex digits of an evaluator file's SHA-256 named in reports.
+HASH_DIGITS = 12
 KINDS = ("motion_features", "sync", "sign_classifier")
 
 
 def evaluator_dir(cache_dir: str | Path) -> Path:
     """``<cache_dir>/evaluators``: where ``motiongen train-evaluator`` puts its networks."""
     return Path(cache_dir) / EVALUATORS_DIR
-
-
-def file_hash(path: str | Path) -> str:
-    """First 12 hex digits of the SHA-256 of a file."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
 def save_evaluator(path: str | Path, kind: str, config: dict, module: torch.nn.Module, info: dict) -> str:
@@ -40,15 +36,9 @@ def save_evaluator(path: str | Path, kind: str, config: dict, module: torch.nn.M
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": EVALUATOR_FORMAT, "kind": kind, "config": dict(config),
                "state_dict": {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}, "info": dict(info)}
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return file_hash(path)
+    with atomic_path(path) as temporary:
+        torch.save(payload, temporary)
+    return sha256_file(path, HASH_DIGITS)
 
 
 def read_evaluator(path: str | Path, kind: str) -> dict:
@@ -68,6 +58,6 @@ def read_evaluator(path: str | Path, kind: str) -> dict:
         raise InputFileError(path, f"not a motiongen evaluator file of format {EVALUATOR_FORMAT}")
     if payload.get("kind") != kind:
         raise InputFileError(path, f"holds a {payload.get('kind')!r} network, expected {kind!r}")
-    payload["hash"] = file_hash(path)
+    payload["hash"] = sha256_file(path, HASH_DIGITS)
     payload["path"] = str(path)
     return payload

@@ -248,7 +248,8 @@ def generate_takes(checkpoint: Path, takes: list[EvaluationTake], reference: Ref
     from motiongen.core.motion_format import ConditionKind
     from motiongen.diffusion.samplers import SamplerSettings
     from motiongen.generation.checkpoint import load_assets
-    from motiongen.generation.pipeline import GenerationRequest, generate
+    from motiongen.generation.sampling import generate
+    from motiongen.generation.types import GenerationRequest
 
     assets = load_assets(checkpoint, precision=settings.precision)
     fmt = assets.motion_format

@@ -187,7 +187,8 @@ def generate_signs(checkpoint: Path, info: CacheInfo, clips: list[SignClip], set
 
     from motiongen.diffusion.samplers import SamplerSettings
     from motiongen.generation.checkpoint import load_assets
-    from motiongen.generation.pipeline import GenerationRequest, generate
+    from motiongen.generation.sampling import generate
+    from motiongen.generation.types import GenerationRequest
 
     assets = load_assets(checkpoint, precision=settings.precision)
     for block in info.format.blocks:

@@ -38,6 +38,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from motiongen.formats.audio import resample
+
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
@@ -57,8 +59,7 @@ def log_mel(wave: np.ndarray, sample_rate: int) -> np.ndarray:
     wave = np.asarray(wave, dtype=np.float32)
     if wave.ndim != 1:
         raise ValueError(f"wave must be mono (S,), got shape {wave.shape}")
-    if sample_rate != SAMPLE_RATE:
-        wave = librosa.resample(wave, orig_sr=sample_rate, target_sr=SAMPLE_RATE, res_type="soxr_hq")
+    wave = resample(wave, sample_rate, SAMPLE_RATE, librosa_length=True)
     mel = librosa.feature.melspectrogram(y=wave, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
     return np.log(mel.T + 1e-6).astype(np.float32)
 

@@ -10,7 +10,9 @@ seed motion) and the callback logs, under ``val/``:
 * ``sync_confidence`` and ``sync_distance`` — the cache's sync scorer on the generated mouth curves.
 
 The numbers land in TensorBoard and in ``trainer.callback_metrics``, so the training entry point's
-final metrics (and sweeps ranking trials by them) include them. The cache must have its evaluator
+final metrics (and sweeps ranking trials by them) include them. The callback is declared by the
+``validation_metrics`` node of ``conf/config.yaml`` (``_target_`` this class) and built by the
+training entry point (:mod:`motiongen.training.entry`). The cache must have its evaluator
 networks (``motiongen train-evaluator``); without them the callback logs a warning once and does
 nothing. A fixed batch of a few clips is a cheap trend indicator, not the test-set figure of
 ``motiongen evaluate``.
@@ -131,20 +133,3 @@ class ValidationMetrics(pl.Callback):
                     out["sync_distance"] = float(np.mean([r.distance for r in results]))
         return out
 
-
-def validation_callbacks(cfg) -> list[pl.Callback]:
-    """The :class:`ValidationMetrics` callback a training config asks for (``validation_metrics``
-    in ``conf/config.yaml``), for a run on ``cfg.data.cache_dir``; empty when disabled."""
-    settings = cfg.get("validation_metrics")
-    if not settings or not settings.enabled:
-        return []
-    return [ValidationMetrics(cfg.data.cache_dir, int(settings.num_clips), int(settings.ddim_steps), seed=int(cfg.seed))]
-
-
-def train_with_validation_metrics(cfg, extra_callbacks=()):
-    """The training entry point of ``motiongen train`` and of every sweep trial: ``train(cfg)`` with
-    the validation-metric callback the config asks for, then ``extra_callbacks`` (which see the
-    metrics it logs, e.g. a sweep's report callback); returns the :class:`TrainingRun`."""
-    from motiongen.training.run import train
-
-    return train(cfg, extra_callbacks=[*validation_callbacks(cfg), *extra_callbacks])

@@ -1,7 +1,8 @@
 """All-or-nothing output folders: build the run in a hidden sibling, then rename it into place.
 
 A run's folder either appears complete or not at all: files are written into a temporary
-directory next to the destination (same file system, so the final :func:`os.replace` is atomic);
+directory next to the destination (same file system, so the final rename is atomic,
+:func:`motiongen.core.atomic.replace_folder`);
 any exception removes the temporary directory and leaves the destination untouched. The run folder
 carries motiongen's marker (:mod:`motiongen.output_folders`): ``overwrite`` replaces only a folder
 an earlier run wrote, never a folder of other files. Folders get the permissions of a plain ``mkdir``.
@@ -9,12 +10,12 @@ an earlier run wrote, never a folder of other files. Folders get the permissions
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from motiongen.core.atomic import replace_folder
 from motiongen.core.errors import ConfigError
 from motiongen.output_folders import make_folder, make_sibling, mark, require_owned
 
@@ -53,13 +54,8 @@ def atomic_run_folder(out_dir: str | Path, overwrite: bool = False) -> Iterator[
         if out_dir.exists():
             check_destination(out_dir, overwrite)  # the folder may have changed while the run was computed
             previous = make_sibling(out_dir, "old")
-            os.replace(out_dir, previous / "run")
         try:
-            os.replace(staging, out_dir)
-        except OSError:
-            if previous is not None:
-                os.replace(previous / "run", out_dir)
-            raise
+            replace_folder(staging, out_dir, aside=previous / "run" if previous is not None else out_dir)
         finally:
             if previous is not None:
                 shutil.rmtree(previous, ignore_errors=True)

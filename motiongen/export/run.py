@@ -1,22 +1,13 @@
 """Write one generation run into its own folder, all files at once or none (see :mod:`.folder`).
 
-Which files a run gets depends on its motion format (:mod:`motiongen.export.registry`); for BEAT
-(``K`` samples; with ``K > 1`` the per-sample files get a ``_<k>`` suffix)::
-
-    motion.bvh            full-hierarchy BVH at the requested fps (30 or 120)     [bvh]
-    face.json             BEAT-format ARKit blendshape JSON (time stamps in seconds) [arkit]
-    face_livelink.csv     Live Link Face CSV (timecode, count, 52 blendshapes, head/eye rotations) [arkit]
-    preview.mp4           stick figure + face with the speech (first sample, model fps) [preview]
-    face_curves.png       main mouth/eye blendshape curves (first sample)        [preview]
-    motion.npz            every block in units + the motion format + provenance (always)
-    metadata.json         the same provenance, human-readable (always)
+Which files a run gets depends on its motion format (:mod:`motiongen.export.registry`); their names,
+the ``_<k>`` suffix of each of ``K > 1`` samples and the keys of ``metadata.json`` are declared in
+:mod:`motiongen.core.output_folder`, which readers (``render/``, the quickstart) use too.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +17,18 @@ import numpy as np
 from motiongen.core.errors import ConfigError
 from motiongen.core.motion_file import write_motion_file
 from motiongen.core.motion_format import Representation
+from motiongen.core.output_folder import (
+    BVH_FILE,
+    FACE_CURVES_FILE,
+    FACE_JSON_FILE,
+    LIVE_LINK_FILE,
+    MOTION_FILE,
+    PREVIEW_FILE,
+    RunMetadata,
+    sample_name,
+    sample_suffix,
+    write_metadata,
+)
 from motiongen.export.folder import atomic_run_folder
 from motiongen.export.registry import (
     Exporter,
@@ -41,8 +44,7 @@ from motiongen.export.registry import (
 from motiongen.formats.arkit import write_beat_face_json, write_live_link_csv
 from motiongen.formats.bvh import write_bvh
 from motiongen.formats.joint_sets import full_skeleton_euler
-from motiongen.generation.pipeline import GeneratedMotion, GenerationAssets, GenerationRequest
-from motiongen.generation.windows import MotionChunk
+from motiongen.generation.types import GeneratedMotion
 from motiongen.output_folders import MARKER_NAME
 
 log = logging.getLogger(__name__)
@@ -88,12 +90,12 @@ def _write_bvh(job: ExportJob) -> None:
 
     template = job.motion_format.skeleton
     eulers, roots = [], []
-    for k, suffix in enumerate(job.suffixes):
+    for k in range(len(job.suffixes)):
         names, axis_angle = skeleton_axis_angle(job, k)
         euler, root = full_skeleton_euler(template, names, axis_angle)
         if job.out_fps != job.fps:
             euler, root = resample_motion(template.skeleton, euler, root, job.fps, job.out_fps)
-        write_bvh(job.staging / f"motion{suffix}.bvh", template.skeleton, euler, root, frame_time=1.0 / job.out_fps)
+        write_bvh(job.staging / sample_name(BVH_FILE, k, len(job.suffixes)), template.skeleton, euler, root, frame_time=1.0 / job.out_fps)
         eulers.append(euler)
         roots.append(root)
     job.extras.update(euler_deg=np.stack(eulers).astype(np.float32), root_translation=np.stack(roots).astype(np.float32),
@@ -104,12 +106,12 @@ def _write_arkit(job: ExportJob) -> None:
     from motiongen.core.framerate import resample_curves
 
     faces = []
-    for k, suffix in enumerate(job.suffixes):
+    for k in range(len(job.suffixes)):
         face = arkit_weights(job, k)
         if job.out_fps != job.fps:
             face = resample_curves(face, job.fps, job.out_fps)
-        write_beat_face_json(job.staging / f"face{suffix}.json", face, fps=job.out_fps)
-        write_live_link_csv(job.staging / f"face_livelink{suffix}.csv", face, fps=job.out_fps)
+        write_beat_face_json(job.staging / sample_name(FACE_JSON_FILE, k, len(job.suffixes)), face, fps=job.out_fps)
+        write_live_link_csv(job.staging / sample_name(LIVE_LINK_FILE, k, len(job.suffixes)), face, fps=job.out_fps)
         faces.append(face)
     job.extras["face_weights_out_fps"] = np.stack(faces).astype(np.float32)
 
@@ -121,22 +123,18 @@ def _write_preview(job: ExportJob) -> None:
     names, axis_angle = skeleton_axis_angle(job, 0)
     euler, root = full_skeleton_euler(template, names, axis_angle)
     face = arkit_weights(job, 0)
-    write_preview(job.staging / "preview.mp4", template.skeleton, euler, root, face, job.fps, job.audio)
-    plot_face_curves(job.staging / "face_curves.png", face, job.fps)
+    write_preview(job.staging / PREVIEW_FILE, template.skeleton, euler, root, face, job.fps, job.audio)
+    plot_face_curves(job.staging / FACE_CURVES_FILE, face, job.fps)
 
 
-register(Exporter("bvh", ("motion.bvh",), "joint rotations on a skeleton template", needs_skeleton_rotations, _write_bvh))
-register(Exporter("arkit", ("face.json", "face_livelink.csv"), "the 52 ARKit weights", needs_arkit, _write_arkit))
-register(Exporter("preview", ("preview.mp4", "face_curves.png"), "joint rotations on a skeleton and the 52 ARKit weights",
+register(Exporter("bvh", (BVH_FILE,), "joint rotations on a skeleton template", needs_skeleton_rotations, _write_bvh))
+register(Exporter("arkit", (FACE_JSON_FILE, LIVE_LINK_FILE), "the 52 ARKit weights", needs_arkit, _write_arkit))
+register(Exporter("preview", (PREVIEW_FILE, FACE_CURVES_FILE), "joint rotations on a skeleton and the 52 ARKit weights",
                   needs_all(needs_skeleton_rotations, needs_arkit), _write_preview))
 # The SMPL-X outputs (smplx, smplx_preview) register after these, so runs list them after BEAT's.
 from motiongen.export import smplx_outputs  # noqa: E402,F401
 # Holistic landmarks and their preview for landmark formats (Slovo's text-to-sign).
 from motiongen.export import landmarks  # noqa: E402,F401
-
-
-def _suffix(k: int, count: int) -> str:
-    return "" if count == 1 else f"_{k}"
 
 
 def write_run(
@@ -183,67 +181,14 @@ def write_run(
         log.info(warning)
     count = generated.num_samples
     with atomic_run_folder(out_dir, overwrite) as staging:
-        job = ExportJob(staging, generated.blocks, fmt, out_fps, audio, [_suffix(k, count) for k in range(count)],
+        job = ExportJob(staging, generated.blocks, fmt, out_fps, audio, [sample_suffix(k, count) for k in range(count)],
                         options=dict(options or {}))
         for exporter in exporters:
             exporter.write(job)
-        provenance = {
-            "inputs": inputs or {},
-            "model": model or {},
-            "generation": generated.metadata,
-            "output_fps": out_fps,
-            "outputs": [e.name for e in exporters],
-            "warnings": warnings + job.warnings,
-            "config": config or {},
-        }
-        write_motion_file(staging / "motion.npz", fmt, generated.blocks, provenance, job.extras)
-        (staging / "metadata.json").write_text(json.dumps(provenance, indent=2, default=str) + "\n", encoding="utf-8")
+        metadata = RunMetadata(inputs=inputs or {}, model=model or {}, generation=generated.metadata, output_fps=out_fps,
+                               outputs=[e.name for e in exporters], warnings=warnings + job.warnings, config=config or {})
+        write_motion_file(staging / MOTION_FILE, fmt, generated.blocks, metadata.to_dict(), job.extras)
+        write_metadata(staging, metadata)
         names = sorted(path.name for path in staging.iterdir() if path.name != MARKER_NAME)
     folder = Path(out_dir).resolve()
     return RunFolder(folder, {name: folder / name for name in names}, warnings + job.warnings)
-
-
-def export_generation(
-    assets: GenerationAssets,
-    request: GenerationRequest,
-    out_dir: str | Path,
-    out_fps: int = 30,
-    inputs: dict[str, Any] | None = None,
-    metadata: dict[str, Any] | None = None,
-    config: dict[str, Any] | None = None,
-    outputs: list[str] | None = None,
-    preview: bool = True,
-    overwrite: bool = False,
-    on_chunk: Callable[[MotionChunk], None] | None = None,
-    options: dict[str, Any] | None = None,
-) -> tuple[GeneratedMotion, RunFolder]:
-    """Generate what ``request`` asks for and export it into ``out_dir`` (what ``motiongen generate``
-    and the quickstart run).
-
-    Args:
-        inputs: provenance of the inputs (default: the speech's description).
-        metadata: extra facts recorded with the generation metadata.
-        config: the generation configuration (recorded beside the checkpoint's training config).
-        outputs / preview / overwrite / options: as in :func:`write_run`.
-        on_chunk: called with each window as soon as it is ready (streaming).
-    """
-    from motiongen.export.folder import check_destination
-    from motiongen.generation.pipeline import generate
-
-    if out_fps not in SUPPORTED_FPS:
-        raise ConfigError(f"output fps must be one of {SUPPORTED_FPS}, got {out_fps}")
-    check_destination(out_dir, overwrite)
-    select_exporters(assets.motion_format, outputs)  # an impossible requested output fails before sampling
-    generated = generate(assets, request, on_chunk=on_chunk)
-    generated.metadata.update(metadata or {})
-    speech = request.speech
-    if inputs is None:
-        inputs = dict(speech.description) if speech is not None else {}
-    options = dict(options or {})
-    if assets.face_mesh is not None:
-        options.setdefault("face_mesh", assets.face_mesh)
-    run = write_run(out_dir, generated, out_fps=out_fps, inputs=inputs, model=assets.source,
-                    config={"generate": config or {}, "training": assets.config},
-                    audio=(speech.wave, speech.sample_rate) if speech is not None else None,
-                    outputs=outputs, preview=preview, overwrite=overwrite, options=options)
-    return generated, run

@@ -3,12 +3,13 @@ ffmpeg needed). Shared by the skeleton/face preview and the SMPL-X mesh preview.
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
+
+from motiongen.core.atomic import atomic_path
 
 AAC_SAMPLE_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
 
@@ -43,25 +44,20 @@ def write_mp4(path: str | Path, frames: Iterable[np.ndarray], width: int, height
 
     path = Path(path)
     seconds = num_frames / fps
-    tmp = path.with_name(f".{path.name}.partial.mp4")
-    try:
-        with av.open(str(tmp), mode="w") as container:
-            video = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
-            video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-            video.options = {"crf": str(crf), "preset": "ultrafast"}
-            sound = None
-            if audio is not None:
-                wave, sample_rate = audio_for_video(audio[0], int(audio[1]), seconds)
-                sound = container.add_stream("aac", rate=sample_rate, layout="mono")
-            for image in frames:
-                container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
-            container.mux(video.encode(None))
-            if sound is not None:
-                frame = av.AudioFrame.from_ndarray(wave[None, :], format="fltp", layout="mono")
-                frame.sample_rate = sample_rate
-                container.mux(sound.encode(frame))
-                container.mux(sound.encode(None))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(path, suffix=".mp4") as tmp, av.open(str(tmp), mode="w") as container:
+        video = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.options = {"crf": str(crf), "preset": "ultrafast"}
+        sound = None
+        if audio is not None:
+            wave, sample_rate = audio_for_video(audio[0], int(audio[1]), seconds)
+            sound = container.add_stream("aac", rate=sample_rate, layout="mono")
+        for image in frames:
+            container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(video.encode(None))
+        if sound is not None:
+            frame = av.AudioFrame.from_ndarray(wave[None, :], format="fltp", layout="mono")
+            frame.sample_rate = sample_rate
+            container.mux(sound.encode(frame))
+            container.mux(sound.encode(None))
     return path

@@ -16,17 +16,16 @@ corpus transcripts (gensim's FastText, one worker: bit-reproducible) and writes 
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Protocol, Sequence
 
 import numpy as np
 
+from motiongen.core.atomic import atomic_path, savez
 from motiongen.core.errors import ConfigError, InputFileError
+from motiongen.core.hashing import sha256_text
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +79,7 @@ class WordTable:
 
     def save(self, path: str | Path) -> None:
         """Write an ``.npz`` (words, vectors, source) atomically."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-        os.close(handle)
-        np.savez(tmp, words=np.array(self.words, dtype=str), vectors=self.vectors, source=np.array(self.source))
-        os.replace(tmp, path)
+        savez(path, {"words": np.array(self.words, dtype=str), "vectors": self.vectors, "source": np.array(self.source)})
 
     @classmethod
     def load(cls, path: str | Path) -> "WordTable":
@@ -180,10 +174,7 @@ def table_for_vocabulary(vectors_path: str | Path, vocabulary: Iterable[str], di
 
 def transcripts_digest(transcripts: Sequence[str]) -> str:
     """Stable hash of the training text (decides whether a fallback model is still current)."""
-    digest = hashlib.sha256()
-    for line in transcripts:
-        digest.update(line.encode("utf-8") + b"\n")
-    return digest.hexdigest()[:16]
+    return sha256_text("".join(f"{line}\n" for line in transcripts), 16)
 
 
 def train_fallback_model(transcripts: Sequence[str], out_path: str | Path, dim: int, train: Mapping) -> Path:
@@ -234,9 +225,6 @@ def train_fallback_model(transcripts: Sequence[str], out_path: str | Path, dim: 
         raise ConfigError("training the fallback fastText model diverged; lower data.words.train.lr "
                           "or give fastText vectors in data.words.vectors")
     out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_path.parent) as tmp:
-        staged = Path(tmp) / out_path.name
+    with atomic_path(out_path, suffix=out_path.suffix) as staged:
         save_facebook_model(model, str(staged))
-        os.replace(staged, out_path)
     return out_path

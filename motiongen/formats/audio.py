@@ -101,13 +101,25 @@ def decode_audio(path: str | Path) -> tuple[np.ndarray, AudioInfo]:
     return planar.T, AudioInfo(rate, planar.shape[0], planar.shape[1], "mp3 (PyAV)")
 
 
-def resample(wave: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
-    """Resample a mono ``(S,)`` float32 wave from ``source_rate`` to ``target_rate`` Hz with soxr HQ."""
+def resample(wave: np.ndarray, source_rate: int, target_rate: int, librosa_length: bool = False) -> np.ndarray:
+    """Resample a mono ``(S,)`` float32 wave from ``source_rate`` to ``target_rate`` Hz with soxr HQ
+    (the one resampler of motiongen: feature extraction, previews and the metrics).
+
+    Args:
+        librosa_length: return ``ceil(S · target_rate / source_rate)`` samples (soxr's output
+            zero-padded or cut), which is exactly what ``librosa.resample(res_type="soxr_hq")``
+            and ``librosa.load(sr=...)`` return: the resampling of the published metric code
+            (:mod:`motiongen.evaluation.metrics.beat_align`). Otherwise soxr's own length.
+    """
     if source_rate == target_rate:
         return wave
     import soxr
 
-    return soxr.resample(wave, source_rate, target_rate, quality="HQ").astype(np.float32, copy=False)
+    resampled = soxr.resample(wave, source_rate, target_rate, quality="HQ").astype(np.float32, copy=False)
+    if not librosa_length:
+        return resampled
+    size = int(np.ceil(len(wave) * float(target_rate) / source_rate))
+    return np.pad(resampled[:size], (0, max(0, size - len(resampled))))
 
 
 def _load_mono(path: Path) -> tuple[np.ndarray, AudioInfo]:

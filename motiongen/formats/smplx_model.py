@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from motiongen.core.atomic import savez
 from motiongen.core.smplx_skeleton import (
     NUM_FLAME_EXPRESSIONS,
     NUM_SMPLX_BETAS,
@@ -240,10 +241,4 @@ def write_synthetic_smplx_model(folder: str | Path, gender: str = "NEUTRAL", see
         "dynamic_lmk_faces_idx": rng.integers(0, NUM_FACES, dynamic_bary.shape[:2]).astype(np.int64),
         "dynamic_lmk_bary_coords": (dynamic_bary / dynamic_bary.sum(-1, keepdims=True)).astype(np.float32),
     }
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"SMPLX_{gender.upper()}.npz"
-    tmp = path.with_name(path.name + ".partial.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(path)
-    return path
+    return savez(Path(folder) / f"SMPLX_{gender.upper()}.npz", arrays)

@@ -22,12 +22,12 @@ EMAGE's loaders and renderers read exactly these keys (``poses``, ``expressions`
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from motiongen.core.atomic import savez
 from motiongen.core.smplx_skeleton import NUM_FLAME_EXPRESSIONS, NUM_SMPLX_BETAS, NUM_SMPLX_JOINTS
 from motiongen.core.errors import InputFileError
 
@@ -156,12 +156,6 @@ def write_smplx_motion(path: str | Path, motion: SmplxMotion) -> Path:
     """
     path = Path(path)
     rate = int(round(motion.fps)) if abs(motion.fps - round(motion.fps)) < 1e-6 else float(motion.fps)
-    tmp = path.with_name(f".{path.name}.partial.npz")
-    try:
-        np.savez(tmp, poses=motion.poses, expressions=motion.expressions, trans=motion.trans,
-                 betas=motion.betas, gender=np.array(motion.gender), mocap_frame_rate=np.array(rate),
-                 model=np.array(motion.model))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return savez(path, {"poses": motion.poses, "expressions": motion.expressions, "trans": motion.trans,
+                        "betas": motion.betas, "gender": np.array(motion.gender), "mocap_frame_rate": np.array(rate),
+                        "model": np.array(motion.model)})

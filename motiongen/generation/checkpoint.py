@@ -16,7 +16,8 @@ import numpy as np
 from motiongen.core.errors import ConfigError, InputFileError
 from motiongen.core.motion_format import JOINT_ROTATIONS, ConditionKind, FormatError, MotionFormat
 from motiongen.training.bundle import BUNDLE_KEY, BUNDLE_VERSION
-from motiongen.generation.pipeline import GenerationAssets, set_precision
+from motiongen.generation.runtime import set_precision
+from motiongen.generation.types import GenerationAssets
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +62,14 @@ def load_assets(path: str | Path, precision: str = "float32") -> GenerationAsset
     """Rebuild the EMA denoiser, schedule and data recipe stored in checkpoint ``path``.
 
     Args:
-        precision: inference dtype of the weights (see :func:`~motiongen.generation.pipeline.set_precision`).
+        precision: inference dtype of the weights (see :func:`~motiongen.generation.runtime.set_precision`).
 
     Raises:
         InputFileError: unreadable/corrupt file, not a motiongen checkpoint, no generation bundle
             (a checkpoint written without the training run's data recipe), mismatched weights.
     """
     from motiongen.features.recipe import recipe_from_config
-    from motiongen.generation.inputs import sha256_file
+    from motiongen.core.hashing import sha256_file
 
     path = Path(path)
     checkpoint = _read_checkpoint(path)

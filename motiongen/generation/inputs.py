@@ -8,23 +8,15 @@ disagrees with the audio's is accepted with a warning.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
 from motiongen.core.errors import InputFileError
+from motiongen.core.hashing import sha256_file, sha256_text
+from motiongen.core.output_folder import AUDIO_INPUT, TRANSCRIPT_INPUT, file_record
 from motiongen.formats.textgrid import Interval
-from motiongen.generation.pipeline import SpeechInput
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes (read in 1 MiB blocks)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from motiongen.generation.types import SpeechInput
 
 
 def require_file(path: str | Path, what: str) -> Path:
@@ -95,13 +87,13 @@ def speech_from_audio(audio_path: str | Path, transcript_path: str | Path | None
     audio_path = require_file(audio_path, "audio file")
     wave, sample_rate = load_audio(audio_path, target_sr=None)
     check_speech(audio_path, wave, sample_rate, min_seconds, silence_dbfs)
-    description = {"audio": {"path": str(audio_path), "sha256": sha256_file(audio_path)}}
+    description = {AUDIO_INPUT: file_record(audio_path, sha256_file(audio_path))}
     words = None
     warnings: list[str] = []
     word_source = "transcript"
     if transcript_path is not None:
         transcript_path = require_file(transcript_path, "transcript")
-        description["transcript"] = {"path": str(transcript_path), "sha256": sha256_file(transcript_path)}
+        description[TRANSCRIPT_INPUT] = file_record(transcript_path, sha256_file(transcript_path))
         if transcript_path.suffix.lower() == ".txt":
             from motiongen.text.asr import align_transcript
 
@@ -133,7 +125,7 @@ def speech_from_text(text: str, voice: str, min_seconds: float, silence_dbfs: fl
     where = f"<text: {text[:40]!r}>"
     check_speech(where, speech.wave, speech.sample_rate, min_seconds, silence_dbfs)
     description = {
-        "text": {"text": text, "voice": voice, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()},
+        "text": {"text": text, "voice": voice, "sha256": sha256_text(text)},
         "tts_warnings": list(speech.warnings),
     }
     return SpeechInput(wave=speech.wave, sample_rate=speech.sample_rate, words=list(speech.words), description=description)

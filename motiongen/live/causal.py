@@ -27,7 +27,8 @@ from motiongen.core.errors import ConfigError
 from motiongen.core.motion_format import ConditionKind
 from motiongen.diffusion.samplers import SamplerSettings, sample_network
 from motiongen.features.pipeline import extract_audio_features, extract_word_features
-from motiongen.generation.pipeline import GenerationAssets, GenerationRequest, category_indices, initial_seed
+from motiongen.generation.conditioning import category_indices, initial_seed
+from motiongen.generation.types import GenerationAssets, GenerationRequest
 
 DEFAULT_CHUNK_FRAMES = 5
 MAX_CHUNK_FRAMES = 10

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from motiongen.export.run import RunFolder, write_run
-from motiongen.generation.pipeline import GeneratedMotion, GenerationAssets
+from motiongen.generation.types import GeneratedMotion, GenerationAssets
 from motiongen.live.frames import FrameBatch
 
 RECORD_OUTPUTS = ["bvh", "arkit"]

@@ -23,7 +23,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from motiongen.features import spectral
-from motiongen.generation.pipeline import GenerationAssets, denormalise
+from motiongen.generation.sampling import denormalise
+from motiongen.generation.types import GenerationAssets
 from motiongen.live.audio_features import StreamingAudioFeatures
 from motiongen.live.causal import CausalGenerator
 from motiongen.live.frames import FrameBatch, FrameBuilder

@@ -18,7 +18,6 @@ The output folder must be new, empty or an earlier quickstart's (it carries moti
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import shutil
 import time
@@ -27,6 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
+from motiongen.core.output_folder import (
+    FACE_CURVES_FILE,
+    FACE_JSON_FILE,
+    LIVE_LINK_FILE,
+    PREVIEW_FILE,
+    read_output_folder,
+)
 from motiongen.output_folders import owned_or_new, require_owned
 from motiongen.quickstart.script import SPEAKERS, TAKES, UNSEEN_SENTENCE
 
@@ -46,7 +52,8 @@ FAST_STEPS = 60
 DEFAULT_STEPS = 1000
 #: Sampler settings of the quickstart's generation (Hydra overrides of conf/generate.yaml).
 #: DPM-Solver++ at 10 steps: the same FGD, face MSE, sync confidence and arm acceleration as DDIM-25
-#: on the quickstart's test split at a quarter of its sampling time (docs/benchmarks-sampling.md, 5 seeds).
+#: on the quickstart's test split at a quarter of its sampling time (5 seeds; docs/benchmarks.md, the
+#: section tools/bench_sampling.py wrote).
 SAMPLER_OVERRIDES: tuple[str, ...] = ("sampler=dpmsolver", "sampler.steps=10")
 
 
@@ -120,10 +127,10 @@ def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path):
     from motiongen.config import compose
     from motiongen.core.motion_format import ConditionKind
     from motiongen.diffusion.samplers import SamplerSettings
-    from motiongen.export.run import export_generation
     from motiongen.generation.checkpoint import load_assets
     from motiongen.generation.inputs import speech_from_text
-    from motiongen.generation.pipeline import GenerationRequest
+    from motiongen.generation.types import GenerationRequest
+    from motiongen.runs.generate import export_generation
     from motiongen.text.emotion import estimate_emotion, to_beat_emotion
 
     cfg = compose("generate", [f"seed={options.seed}", *_generate_overrides(options)])
@@ -143,7 +150,7 @@ def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path):
 def _untrained_face(assets, initial_state: dict, request) -> np.ndarray:
     """ARKit weights (F, 52) generated for the same request by the network before training."""
     from motiongen.export.registry import arkit_curves
-    from motiongen.generation.pipeline import generate
+    from motiongen.generation.sampling import generate
 
     untrained = copy.deepcopy(assets.model)
     untrained.load_state_dict(initial_state)
@@ -263,7 +270,8 @@ def _run_stages(options: QuickstartOptions):
     t = _stage("4/5 generating motion for an unseen sentence")
     generated_dir = out / "generated"
     generated, request, assets = _generate(checkpoint, options, generated_dir)
-    metadata = json.loads((generated_dir / "metadata.json").read_text(encoding="utf-8"))
+    output = read_output_folder(generated_dir)
+    metadata = output.metadata
     trained_face, fps = arkit_curves(generated.motion_format, generated.blocks)[0], generated.fps
     untrained_face = _untrained_face(assets, history.initial_state, request)
     print(f"generated {len(trained_face)} frames in {time.perf_counter() - t:.0f} s")
@@ -279,7 +287,7 @@ def _run_stages(options: QuickstartOptions):
     report = QuickstartReport(
         sentence=options.text,
         voice=options.voice,
-        emotion=metadata["generation"].get("emotion_source") or estimate_emotion(options.text).label,
+        emotion=metadata.generation.get("emotion_source") or estimate_emotion(options.text).label,
         corpus_takes=len(corpus.takes),
         corpus_seconds=float(corpus_seconds),
         training_steps=int(steps[-1]) if len(steps) else 0,
@@ -289,15 +297,15 @@ def _run_stages(options: QuickstartOptions):
         lipsync=lipsync,
         energy=energy,
         l1div=l1div,
-        sampler=dict(metadata["generation"]["sampler"]),
+        sampler=dict(metadata.generation["sampler"]),
         total_seconds=time.perf_counter() - started,
         files={
-            "preview video (stick figure + face, with the speech)": str(generated_dir / "preview.mp4"),
-            "blendshape curves": str(generated_dir / "face_curves.png"),
-            "BVH for Blender/Maya": str(generated_dir / "motion.bvh"),
-            "ARKit JSON (BEAT format)": str(generated_dir / "face.json"),
-            "Live Link Face CSV for Unreal": str(generated_dir / "face_livelink.csv"),
-            "raw arrays": str(generated_dir / "motion.npz"),
+            "preview video (stick figure + face, with the speech)": str(output.path(PREVIEW_FILE)),
+            "blendshape curves": str(output.path(FACE_CURVES_FILE)),
+            "BVH for Blender/Maya": str(output.bvh),
+            "ARKit JSON (BEAT format)": str(output.path(FACE_JSON_FILE)),
+            "Live Link Face CSV for Unreal": str(output.path(LIVE_LINK_FILE)),
+            "raw arrays": str(output.motion),
             "loss curve": str(out / "loss_curve.png"),
             "motion energy chart": str(out / "motion_energy.png"),
             "TensorBoard logs": str(run.tensorboard_dir),

@@ -181,7 +181,7 @@ def run_trial(config: dict[str, Any], request: TrialRequest) -> None:
     from ray import tune
 
     from motiongen.config import compose
-    from motiongen.evaluation.validation import train_with_validation_metrics
+    from motiongen.training.entry import train_with_config_callbacks
 
     if request.launch_dir and Path(request.launch_dir).is_dir():
         os.chdir(request.launch_dir)  # the working directory `motiongen train` would have had
@@ -216,7 +216,7 @@ def run_trial(config: dict[str, Any], request: TrialRequest) -> None:
             "event": "start", "attempt": attempt, "time": time.time(), "pid": os.getpid(),
             "resume": str(resume) if resume else None, "max_steps": int(cfg.trainer.max_steps),
         })
-        return train_with_validation_metrics(cfg, extra_callbacks=callbacks).metrics
+        return train_with_config_callbacks(cfg, extra_callbacks=callbacks).metrics
 
     try:
         if checkpoint is None:

@@ -3,7 +3,7 @@
 Every ``every_n_steps`` optimiser steps (and when training ends) the full training state — model,
 EMA, uncertainty parameters, optimiser, LR scheduler, loop progress — is written by
 ``trainer.save_checkpoint`` to a hidden temporary file in the same folder, flushed to disk and
-renamed onto ``step00001234.ckpt`` with :func:`os.replace` (atomic on POSIX and Windows).
+renamed onto ``step00001234.ckpt`` in one step (:func:`motiongen.core.atomic.commit`).
 ``last.ckpt`` is then replaced the same way (hard link, or copy where links are not supported), and
 only the newest ``keep_last`` step files are kept. Only global rank 0 touches the files, so a DDP
 run writes one checkpoint per save, not one per rank.
@@ -19,6 +19,7 @@ from pathlib import Path
 import lightning.pytorch as pl
 from lightning.pytorch.callbacks import Callback
 
+from motiongen.core.atomic import commit
 from motiongen.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -30,11 +31,6 @@ def checkpoint_name(step: int) -> str:
     return f"step{step:08d}.ckpt"
 
 
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
 def _replace_last(source: Path, last: Path) -> None:
     staging = last.with_name(f".{last.name}.tmp")
     staging.unlink(missing_ok=True)
@@ -42,7 +38,7 @@ def _replace_last(source: Path, last: Path) -> None:
         os.link(source, staging)
     except OSError:
         shutil.copy2(source, staging)
-    os.replace(staging, last)
+    commit(staging, last)
 
 
 class AtomicCheckpoint(Callback):
@@ -79,8 +75,7 @@ class AtomicCheckpoint(Callback):
             self.dirpath.mkdir(parents=True, exist_ok=True)
         trainer.save_checkpoint(staging, weights_only=False)  # the whole state: resuming needs the optimiser and loops
         if trainer.is_global_zero:
-            _fsync(staging)
-            os.replace(staging, final)
+            commit(staging, final)
             _replace_last(final, self.dirpath / LAST_NAME)
             self._prune()
             log.info("checkpoint written: %s", final)

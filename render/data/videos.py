@@ -11,10 +11,7 @@ atomically and reused while the video's hash and the sizes match.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +19,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from motiongen.core.atomic import savez
+from motiongen.core.hashing import sha256_file
 from render.errors import RenderError
 
 log = logging.getLogger(__name__)
@@ -65,15 +64,6 @@ def find_videos(path: str | Path) -> list[Path]:
     return videos
 
 
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes (names the video's cache entry)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def resize_frames(frames: np.ndarray, height: int, width: int) -> np.ndarray:
     """``(T, h, w, 3)`` uint8 → ``(T, height, width, 3)`` (area interpolation)."""
     return np.stack([cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA) for frame in frames])
@@ -92,7 +82,7 @@ def reference_index(landmarks: np.ndarray, path: Path) -> int:
 
 def cache_path(path: Path, cache_dir: Path, height: int, width: int, face_size: int = 128, face_box_scale: float = 1.8) -> Path:
     """Cache entry of video ``path`` at ``height x width`` with ``face_size`` face crops."""
-    return cache_dir / f"{path.stem}-{file_sha256(path)[:12]}-{height}x{width}-f{face_size}s{face_box_scale:g}.npz"
+    return cache_dir / f"{path.stem}-{sha256_file(path, 12)}-{height}x{width}-f{face_size}s{face_box_scale:g}.npz"
 
 
 def prepare_video(path: Path, cache_dir: Path, height: int, width: int, face_size: int = 128,
@@ -125,15 +115,8 @@ def prepare_video(path: Path, cache_dir: Path, height: int, width: int, face_siz
 
 def write_clip(clip: VideoClip, cached: Path) -> None:
     """Write a prepared video to its cache entry atomically."""
-    handle, partial = tempfile.mkstemp(prefix=cached.name, suffix=".partial.npz", dir=cached.parent)
-    os.close(handle)
-    try:
-        np.savez(partial, frames=clip.frames, landmarks=clip.landmarks, reference=clip.reference,
-                 reference_image=clip.reference_image, faces=clip.faces, face_boxes=clip.face_boxes)
-        os.replace(partial, cached)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+    savez(cached, {"frames": clip.frames, "landmarks": clip.landmarks, "reference": clip.reference,
+                   "reference_image": clip.reference_image, "faces": clip.faces, "face_boxes": clip.face_boxes})
 
 
 @dataclass

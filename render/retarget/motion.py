@@ -1,13 +1,13 @@
 """Reading a motiongen generation folder for rendering: joint positions, head rotation, ARKit weights.
 
-A generation folder holds ``motion.bvh`` (the full skeleton with the generated rotations, at the
-output frame rate) and ``motion.npz`` (a motion file of the declared format: blocks by
-representation). The first sample is rendered.
+A generation folder (declared in :mod:`motiongen.core.output_folder`) holds ``motion.bvh`` (the
+full skeleton with the generated rotations, at the output frame rate), ``motion.npz`` (a motion
+file of the declared format: blocks by representation) and ``metadata.json`` (which names the
+speech). The first sample is rendered.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,9 +27,9 @@ class RenderMotion:
         joint_names: the ``J`` joint names.
         weights: ``(F, 52)`` ARKit weights in ``ARKIT_NAMES`` order.
         fps: frames per second.
-        audio: the speech the motion was generated from: the input file named in
-            ``metadata.json`` when it exists, else the folder's ``preview.mp4`` (which carries the
-            speech as its audio track, e.g. synthesised speech), else None.
+        audio: the speech the motion was generated from
+            (:meth:`~motiongen.core.output_folder.OutputFolder.speech`: the audio input named in
+            ``metadata.json`` when it exists, else the folder's ``preview.mp4``, else None).
     """
 
     positions: np.ndarray
@@ -38,17 +38,6 @@ class RenderMotion:
     weights: np.ndarray
     fps: float
     audio: Path | None = None
-
-
-def _speech_path(folder: Path) -> Path | None:
-    metadata = folder / "metadata.json"
-    inputs = json.loads(metadata.read_text(encoding="utf-8")).get("inputs", {}) if metadata.is_file() else {}
-    audio = inputs.get("audio", {})
-    path = Path(audio.get("path", "")) if isinstance(audio, dict) and audio.get("path") else None
-    if path is not None and path.is_file():
-        return path
-    preview = folder / "preview.mp4"
-    return preview if preview.is_file() else None
 
 
 def _face_weights(npz_path: Path) -> tuple[np.ndarray, float]:
@@ -94,16 +83,17 @@ def read_generation_folder(folder: str | Path) -> RenderMotion:
     face from the motion file's ARKit block (resampled to the BVH's frame rate).
 
     Raises:
-        RenderError: the folder lacks ``motion.bvh``/``motion.npz``, or the motion file has no
-            ARKit blendshape block.
+        RenderError: the folder lacks ``metadata.json``/``motion.bvh``/``motion.npz``, or the motion
+            file has no ARKit blendshape block.
     """
-    folder = Path(folder).expanduser()
-    if folder.is_file() and folder.name.endswith(".npz"):
-        folder = folder.parent
-    bvh_path, npz_path = folder / "motion.bvh", folder / "motion.npz"
-    for path in (bvh_path, npz_path):
-        if not path.is_file():
-            raise RenderError(f"motion folder {folder} lacks {path.name} (expected a motiongen generation output folder)")
+    from motiongen.core.errors import InputFileError
+    from motiongen.core.output_folder import read_output_folder
+
+    try:
+        output = read_output_folder(folder)
+        bvh_path, npz_path = output.bvh, output.motion
+    except InputFileError as error:
+        raise RenderError(str(error)) from None
     weights, face_fps = _face_weights(npz_path)
 
     from motiongen.core.kinematics import forward_kinematics
@@ -113,4 +103,4 @@ def read_generation_folder(folder: str | Path) -> RenderMotion:
     positions, rotations = forward_kinematics(bvh.skeleton, bvh.local_rotations(), bvh.root_translation,
                                               bvh.joint_translations, return_rotations=True)
     weights = _resample(weights, face_fps, len(positions), bvh.fps)
-    return RenderMotion(positions, rotations, list(bvh.skeleton.names), weights, bvh.fps, _speech_path(folder))
+    return RenderMotion(positions, rotations, list(bvh.skeleton.names), weights, bvh.fps, output.speech())

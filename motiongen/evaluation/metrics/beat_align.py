@@ -40,6 +40,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import argrelextrema
 
+from motiongen.formats.audio import resample
+
 SIGMA_S = 0.3
 ONSET_SAMPLE_RATE = 16_000  # Hz: both references evaluate 16 kHz speech
 ONSET_HOP = 512  # samples (librosa's default hop, pinned)
@@ -84,15 +86,12 @@ def upper_body_joints(skeleton_names) -> list[str]:
     raise ValueError(f"the skeleton lacks EMAGE's upper-body joints {missing} (BEAT names) or their SMPL-X names")
 
 
-def _resample(wave: np.ndarray, sample_rate: int) -> np.ndarray:
-    import librosa
-
+def _speech_16k(wave: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Mono ``(S,)`` speech at 16 kHz, resampled as the references' ``librosa.load(sr=16000)`` does."""
     wave = np.asarray(wave, dtype=np.float32)
     if wave.ndim != 1:
         raise ValueError(f"wave must be mono (S,), got shape {wave.shape}")
-    if sample_rate != ONSET_SAMPLE_RATE:
-        wave = librosa.resample(wave, orig_sr=sample_rate, target_sr=ONSET_SAMPLE_RATE, res_type="soxr_hq")
-    return wave
+    return resample(wave, sample_rate, ONSET_SAMPLE_RATE, librosa_length=True)
 
 
 def onset_frames_beat(wave: np.ndarray, sample_rate: int, start_s: float = BEAT_START_S,
@@ -101,7 +100,7 @@ def onset_frames_beat(wave: np.ndarray, sample_rate: int, start_s: float = BEAT_
     counted from ``start_s``; empty when the speech ends before ``start_s`` (+ one frame)."""
     import librosa
 
-    y = _resample(wave, sample_rate)[int(start_s * ONSET_SAMPLE_RATE): int(end_s * ONSET_SAMPLE_RATE)]
+    y = _speech_16k(wave, sample_rate)[int(start_s * ONSET_SAMPLE_RATE): int(end_s * ONSET_SAMPLE_RATE)]
     if len(y) < ONSET_HOP:
         return np.zeros(0, dtype=np.int64)
     envelope = librosa.onset.onset_strength(y=y, sr=ONSET_SAMPLE_RATE)
@@ -123,7 +122,7 @@ def onsets_emage(wave: np.ndarray, sample_rate: int, fps: float, frames: int, tr
     motion frames at ``fps``, without its first and last ``trim_s`` (times counted from ``trim_s``)."""
     import librosa
 
-    y = _resample(wave, sample_rate)
+    y = _speech_16k(wave, sample_rate)
     trim = int(round(trim_s * fps))
     y = y[int(trim_s * ONSET_SAMPLE_RATE): int((frames - trim) / fps * ONSET_SAMPLE_RATE)]
     if len(y) < ONSET_HOP:
