@@ -384,7 +384,7 @@ def _report_takes(report: Report, takes, kinds: dict[str, str], split_of: Callab
 
 
 def _official_frame_counts(path: Path, report: Report) -> dict[str, int]:
-    from motiongen.corpus.slovo import read_official_hands
+    from motiongen.datasets.slovo.videos import read_official_hands
 
     try:
         return {video_id: len(hands) for video_id, hands in read_official_hands(path).items()}
@@ -397,7 +397,7 @@ def inspect_slovo(root: str | Path, progress: Callable | None = None) -> Report:
     """Inventory a Slovo corpus folder: every annotated video probed (frames, fps, size) and checked
     against its annotation and the official landmark JSON; rows without a video and videos without
     a row are listed."""
-    from motiongen.corpus.slovo import discover_slovo
+    from motiongen.datasets.slovo.videos import discover_slovo
 
     root = Path(root)
     report = Report(str(root), "slovo")
@@ -427,7 +427,7 @@ def inspect_slovo(root: str | Path, progress: Callable | None = None) -> Report:
 
 
 def _looks_like_slovo(root: Path) -> bool:
-    from motiongen.corpus.slovo import ANNOTATIONS
+    from motiongen.datasets.slovo.videos import ANNOTATIONS
     from motiongen.formats.video import VIDEO_SUFFIXES
 
     if (root / ANNOTATIONS).is_file():

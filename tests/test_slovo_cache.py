@@ -90,7 +90,7 @@ def test_missing_label_vectors_fail_before_any_video_is_read(tmp_path):
 def test_masks_follow_mediapipe_and_reach_the_training_items(slovo_cache):
     from motiongen.data.clips import ClipDataset
 
-    from motiongen.corpus.slovo_motion import clip_scale, to_pixels
+    from motiongen.datasets.slovo.motion import clip_scale, to_pixels
 
     _, cache, _ = slovo_cache
     info = CacheInfo.load(cache)
@@ -143,7 +143,7 @@ def test_no_hand_in_the_blocks_reaches_beyond_the_fingertip_limit_and_rejections
     """On the real sample MediaPipe's left hand reaches for the camera on the last frames it is seen
     (perspective makes it up to 3.5x the clip's palm): those detections are treated as missing and
     listed per video, so no hands-block frame holds a fingertip beyond ``max_fingertip_palms``."""
-    from motiongen.corpus.slovo_motion import HandLimits
+    from motiongen.datasets.slovo.motion import HandLimits
 
     _, cache, summary = slovo_cache
     info = CacheInfo.load(cache)

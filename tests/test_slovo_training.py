@@ -78,7 +78,7 @@ def test_generation_for_a_label_is_closest_to_that_labels_clip(trained):
 
 @pytest.mark.slow
 def test_checkpoint_keeps_the_label_word_vectors_and_the_face_mesh_model(trained, slovo_cache):
-    from motiongen.cache.face_mesh import read_face_mesh
+    from motiongen.datasets.slovo.face_mesh_file import face_mesh_of_extras, read_face_mesh
     from motiongen.cache.label_vectors import read_label_vectors
     from motiongen.generation.checkpoint import load_assets
 
@@ -90,8 +90,9 @@ def test_checkpoint_keeps_the_label_word_vectors_and_the_face_mesh_model(trained
     assert assets.model.cfg.guided == ["sign"] and assets.model.cfg.seed_frames == 0
     assert assets.label_frames == {"sign": {"привет": 112, "да": 112, "нет": 112}}
     cached = read_face_mesh(slovo_cache[1])
-    assert assets.face_mesh.weight_names == cached.weight_names and assets.face_mesh.facts == cached.facts
-    np.testing.assert_array_equal(assets.face_mesh.mesh_basis, cached.mesh_basis)
+    carried = face_mesh_of_extras(assets.extras)
+    assert carried.weight_names == cached.weight_names and carried.facts == cached.facts
+    np.testing.assert_array_equal(carried.mesh_basis, cached.mesh_basis)
 
 
 @pytest.mark.slow
@@ -103,7 +104,7 @@ def test_a_checkpoint_without_a_face_mesh_model_still_generates_without_the_face
 
     run, _, _ = trained
     checkpoint = torch.load(run.checkpoint_dir / "last.ckpt", map_location="cpu", weights_only=True)
-    del checkpoint[BUNDLE_KEY]["face_mesh"]  # as written before face-mesh models existed
+    del checkpoint[BUNDLE_KEY]["extras"]  # as written before face-mesh models existed
     old = tmp_path / "old.ckpt"
     torch.save(checkpoint, old)
     out = tmp_path / "sign"

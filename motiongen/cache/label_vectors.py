@@ -1,7 +1,8 @@
-"""Word vectors of a corpus's text labels (Slovo's sign labels), a condition beside the learned label embedding.
+"""Word vectors of the labels of a category stream (a text-label condition), a condition beside the
+learned label embedding.
 
-With fastText vectors given locally (Slovo: the Russian ``cc.ru.300.bin``), each label gets the mean
-of its words' vectors (words = the label's runs of letters and digits, lower-cased; "до свидания"
+With fastText vectors given locally (e.g. a language's ``cc.<lang>.300.bin``), each label gets the
+mean of its words' vectors (words = the label's runs of letters and digits, lower-cased; "до свидания"
 → до, свидания). A ``.bin`` model gives every word a vector (subword n-grams for words outside its
 vocabulary); from a ``.vec`` file a word absent from the file has none. A label none of whose words
 has a vector keeps a zero row and is reported.
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motiongen.cache.landmarks import write_npz_atomic
+from motiongen.core.atomic import write_npz_atomic
 from motiongen.core.errors import ConfigError, InputFileError
 from motiongen.features.words import FastTextModel, read_vec_subset
 
@@ -31,7 +32,7 @@ class LabelVectors:
     """One vector per class of a text-label stream.
 
     Attributes:
-        stream: the condition stream (Slovo: ``sign``).
+        stream: the condition stream (a text-label category stream of the motion format).
         labels: class labels, in the stream's order.
         vectors: ``(len(labels), dim)`` float32.
         source: the fastText file they came from.

@@ -22,14 +22,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
 
 import numpy as np
 
@@ -37,6 +34,7 @@ from motiongen import __version__
 from motiongen.cache.sources import fingerprint, unchanged
 from motiongen.cache.store import settings_hash
 from motiongen.cache.take import TakeResult
+from motiongen.core.atomic import write_npz_atomic
 from motiongen.core.holistic_layout import PARTS
 from motiongen.core.errors import MotiongenError
 
@@ -131,21 +129,6 @@ def entry_is_current(job: VideoJob) -> bool:
     """Whether the stored entry was made with the same settings from the unchanged video."""
     meta = read_meta(entry_path(job.cache_dir, job.take_id))
     return bool(meta) and meta.get("settings_hash") == job.settings_hash and unchanged(meta.get("source", {}), job.video)
-
-
-def write_npz_atomic(path: Path, arrays: Mapping[str, Any]) -> None:
-    """``np.savez`` through a temporary file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".partial.npz")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            np.savez(out, **arrays)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def remove_partial_entries(cache_dir: str | Path) -> list[str]:

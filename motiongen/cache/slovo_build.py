@@ -5,13 +5,13 @@ Two stages:
 1. Landmarks (:mod:`motiongen.cache.landmarks`): MediaPipe Holistic on every annotated video, in
    parallel (worker processes or Ray tasks), one atomic ``.npz`` per video; videos whose entry
    holds the same settings and an unchanged source are not recomputed (resume).
-2. Motion blocks (:mod:`motiongen.corpus.slovo_motion`, declared by
-   :mod:`motiongen.corpus.slovo_format`): derived from the stored landmarks in this process (a few
+2. Motion blocks (:mod:`motiongen.datasets.slovo.motion`, declared by
+   :mod:`motiongen.datasets.slovo.format`): derived from the stored landmarks in this process (a few
    milliseconds per video) and written with :class:`~motiongen.cache.writer.CacheWriter`, which
    computes the train statistics and the manifest; with ``data.label_vectors`` (Russian fastText
    vectors, e.g. ``cc.ru.300.bin``) each sign label's word vector is stored beside them
    (:mod:`motiongen.cache.label_vectors`).
-3. Face-mesh model (:mod:`motiongen.cache.face_mesh`): the face block's weights -> the 468-point
+3. Face-mesh model (:mod:`motiongen.datasets.slovo.face_mesh_file`): the face block's weights -> the 468-point
    face mesh, fitted on the train videos' real meshes (ridge ``data.face_mesh_ridge``), its error
    measured on the validation videos, stored as ``face_mesh.npz``.
 
@@ -24,7 +24,6 @@ with the frames) are warnings. The summary (``preprocess_summary.json``) lists a
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -33,7 +32,6 @@ import numpy as np
 
 from motiongen.cache.build import SUMMARY, BuildSummary
 from motiongen.cache.executors import run_in_process, run_in_processes, run_on_ray
-from motiongen.cache.face_mesh import FACE_MESH, describe_fit, write_face_mesh
 from motiongen.cache.label_vectors import LABEL_VECTORS, compute_label_vectors, write_label_vectors
 from motiongen.cache.landmarks import (
     VideoJob,
@@ -47,15 +45,14 @@ from motiongen.cache.landmarks import (
 from motiongen.cache.store import claim_cache_folder, write_json_atomic
 from motiongen.cache.writer import CacheWriter
 from motiongen.core.errors import ConfigError, InputFileError, MotiongenError
-from motiongen.core.holistic_layout import HAND_PARTS, PARTS
-from motiongen.corpus.slovo import SlovoVideo, discover_slovo, read_official_hands
-from motiongen.corpus.slovo_format import BODY, FACE, HANDS, SIGN, SPEAKER, block_masks, slovo_motion_format
-from motiongen.corpus.slovo_face_mesh import FaceMeshFit, MeshError, clip_face_frames
-from motiongen.corpus.slovo_motion import FACE_WEIGHTS, HandLimits, slovo_blocks
+from motiongen.core.holistic_layout import HAND_PARTS
+from motiongen.datasets.slovo.face_mesh import FaceMeshFit, MeshError, clip_face_frames
+from motiongen.datasets.slovo.face_mesh_file import FACE_MESH, describe_fit, write_face_mesh
+from motiongen.datasets.slovo.format import SIGN
+from motiongen.datasets.slovo.motion import FACE_WEIGHTS
+from motiongen.datasets.slovo.videos import OFFICIAL_LANDMARKS, read_official_hands
 
 log = logging.getLogger(__name__)
-
-SEGMENTS = ("video", "sign")
 
 
 def _results(jobs: list[VideoJob], cfg):
@@ -88,61 +85,18 @@ def _extract(jobs: list[VideoJob], cfg, summary: BuildSummary, progress: bool) -
                 summary.failed[result.take_id] = result.reason
 
 
-def _official_mismatches(corpus, frame_counts: dict[str, int]) -> list[str]:
-    if corpus.official_landmarks is None:
+def _official_mismatches(root: Path, frame_counts: dict[str, int]) -> list[str]:
+    """Videos whose frame count differs from the official landmark file's (when the corpus has one)."""
+    path = root / OFFICIAL_LANDMARKS
+    if not path.is_file():
         return []
     try:
-        official = read_official_hands(corpus.official_landmarks)
+        official = read_official_hands(path)
     except MotiongenError as err:
         return [str(err)]
-    return [f"{corpus.official_landmarks}: {video_id} has {len(official[video_id])} frames, the video {frames}"
+    return [f"{path}: {video_id} has {len(official[video_id])} frames, the video {frames}"
             for video_id, frames in sorted(frame_counts.items())
             if video_id in official and len(official[video_id]) != frames]
-
-
-def _segment(video: SlovoVideo, frames: int, segment: str, context: int) -> tuple[slice, list[str]]:
-    if segment == "video":
-        return slice(0, frames), []
-    if not 0 <= video.begin <= video.end < frames:
-        return slice(0, frames), [f"begin..end {video.begin}..{video.end} outside the {frames} frames; whole video used"]
-    return slice(max(0, video.begin - context), min(frames, video.end + 1 + context)), []
-
-
-def hand_limits(data) -> HandLimits:
-    """``data.hand_limits`` as :class:`HandLimits`.
-
-    Raises:
-        ConfigError: a bound that cannot work.
-    """
-    limits = data.hand_limits
-    try:
-        return HandLimits(float(limits.max_fingertip_palms), float(limits.max_wrist_offset),
-                          tuple(float(v) for v in limits.palm_shoulders))
-    except (ValueError, TypeError) as err:
-        raise ConfigError(f"data.hand_limits: {err}") from err
-
-
-def _frame_ranges(frames: np.ndarray) -> str:
-    """``[3, 4, 5, 9]`` -> ``"3-5, 9"``."""
-    breaks = np.flatnonzero(np.diff(frames) > 1)
-    starts, ends = frames[np.r_[0, breaks + 1]], frames[np.r_[breaks, len(frames) - 1]]
-    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in zip(starts.tolist(), ends.tolist()))
-
-
-def rejected_hand_notes(rejected: np.ndarray, present: np.ndarray, limits: HandLimits) -> list[str]:
-    """One line per hand with rejected detections: how many of the detected frames, and which.
-
-    Args:
-        rejected: ``(T, 2)`` bool (left, right hand). present: ``(T, 4)`` bool per part.
-    """
-    notes = []
-    for column, hand in enumerate(HAND_PARTS):
-        frames = np.flatnonzero(rejected[:, column])
-        if frames.size:
-            detected = int(present[:, PARTS.index(hand)].sum())
-            notes.append(f"{hand}: {frames.size} of {detected} detected frames implausible (outside data.hand_limits "
-                         f"{limits.to_dict()}), treated as missing: frames {_frame_ranges(frames)}")
-    return notes
 
 
 def _store_label_vectors(cache_dir: Path, data, labels: tuple[str, ...], summary: BuildSummary) -> None:
@@ -186,73 +140,58 @@ def build_slovo_cache(cfg, progress: bool = True) -> BuildSummary:
     Raises:
         ConfigError: a setting that cannot work, or no video could be cached.
     """
-    from omegaconf import OmegaConf
+    from motiongen.cache.info import corpus_record
+    from motiongen.datasets.slovo import SlovoCorpus
 
     started = time.perf_counter()
     data = cfg.data
-    if OmegaConf.is_missing(data, "root") or not data.root:
-        raise ConfigError("data.root is not set: give the Slovo folder, e.g. motiongen preprocess data=slovo "
-                          "data.root=/data/slovo")
-    if str(data.segment) not in SEGMENTS:
-        raise ConfigError(f"data.segment must be one of {SEGMENTS}, got {data.segment!r}")
+    corpus = SlovoCorpus(data)
+    corpus.check_settings()
     cache_dir = Path(str(data.cache_dir)).expanduser().resolve()
     if data.label_vectors is not None and not Path(str(data.label_vectors)).expanduser().is_file():
         raise InputFileError(Path(str(data.label_vectors)), "data.label_vectors: fastText vectors not found")
-    corpus = discover_slovo(str(data.root), annotations=data.annotations, keep_no_event=bool(data.keep_no_event),
-                            val_fraction=float(data.val_fraction), seed=int(data.split_seed),
-                            val_signers=None if data.val_signers is None else [str(s) for s in data.val_signers])
+    found = corpus.discover()
     summary = BuildSummary(str(cache_dir))
-    summary.warnings.extend(f"{where}: {message}" for where, message in corpus.problems)
-    settings = landmark_settings(float(data.min_detection_confidence), float(data.min_tracking_confidence))
+    summary.warnings.extend(found.warnings)
+    settings = landmark_settings(**corpus.landmark_thresholds())
     claim_cache_folder(cache_dir)
     remove_partial_entries(cache_dir)
-    jobs = [VideoJob(v.attachment_id, str(v.path), str(cache_dir), settings, v.length if v.length > 0 else None)
-            for v in corpus.videos]
+    jobs = [VideoJob(t.take_id, t.files["video"], str(cache_dir), settings, t.facts["length"] if t.facts["length"] > 0 else None)
+            for t in found.takes]
     queued = []
     for job in jobs:
         (summary.up_to_date.append(job.take_id) if entry_is_current(job) else queued.append(job))
     _extract(queued, cfg, summary, progress)
 
-    usable = [v for v in corpus.videos if v.attachment_id not in summary.failed]
+    usable = [t for t in found.takes if t.take_id not in summary.failed]
     if not usable:
         write_json_atomic(cache_dir / SUMMARY, summary.to_dict())
         raise ConfigError("no Slovo video could be cached; see the failed list")
-    entries = {v.attachment_id: read_landmark_entry(entry_path(cache_dir, v.attachment_id)) for v in usable}
+    entries = {t.take_id: read_landmark_entry(entry_path(cache_dir, t.take_id)) for t in usable}
     fps = float(np.median([entry.meta["fps"] for entry in entries.values()]))
-    summary.warnings.extend(_official_mismatches(corpus, {k: e.meta["num_frames"] for k, e in entries.items()}))
-    labels = tuple(sorted({v.label for v in usable}))
-    signers = tuple(sorted({v.signer for v in usable}))
-    limits = hand_limits(data)
+    summary.warnings.extend(_official_mismatches(corpus.root, {k: e.meta["num_frames"] for k, e in entries.items()}))
     writer = CacheWriter(
-        cache_dir, slovo_motion_format(fps, labels, signers),
-        settings={"landmarks": settings, "segment": str(data.segment), "context_frames": int(data.context_frames),
-                  "hand_limits": limits.to_dict()},
-        corpus={"name": str(data.name), "root": str(Path(str(data.root)).resolve())},
+        cache_dir, corpus.motion_format(fps, {t.take_id: {"categories": t.categories} for t in usable}),
+        settings={"landmarks": settings, **corpus.settings()}, corpus=corpus_record(data),
     )
     face_clips: dict[str, list] = {"train": [], "val": [], "test": []}
-    for video in usable:
-        entry = entries[video.attachment_id]
+    for take in usable:
+        entry = entries[take.take_id]
         if abs(entry.meta["fps"] - fps) > 1e-3:
-            summary.failed[video.attachment_id] = f"{entry.meta['fps']} fps; the corpus runs at {fps} fps"
+            summary.failed[take.take_id] = f"{entry.meta['fps']} fps; the corpus runs at {fps} fps"
             continue
         try:
-            blocks, scale = slovo_blocks(entry.landmarks, entry.present, entry.meta["width"], entry.meta["height"], limits)
+            motion, face_weights = corpus.take_from_landmarks(take, entry.landmarks, entry.present,
+                                                              entry.meta["width"], entry.meta["height"])
         except ValueError as err:
-            summary.failed[video.attachment_id] = str(err)
+            summary.failed[take.take_id] = str(err)
             continue
-        rejected = rejected_hand_notes(scale.rejected_hands, entry.present, limits)
-        summary.warnings.extend(f"{video.attachment_id}: {note}" for note in rejected)
-        face_clips[video.split].append((entry, blocks[FACE]))
-        window, notes = _segment(video, len(entry.landmarks), str(data.segment), int(data.context_frames))
-        writer.write_take(
-            video.attachment_id,
-            {**{name: blocks[name][window] for name in (BODY, HANDS, FACE)},
-             **{name: flags[window] for name, flags in block_masks(blocks["mask"]).items()}},
-            split=video.split,
-            categories={SPEAKER: video.signer, SIGN: video.label},
-            warnings=list(entry.meta["warnings"]) + list(video.problems) + notes + rejected,
-            sources={"video": entry.meta["source"]},
-        )
+        summary.warnings.extend(f"{take.take_id}: {note}" for note in motion.warnings if note.startswith(HAND_PARTS))
+        face_clips[take.split].append((entry, face_weights))
+        writer.write_take(take.take_id, motion.blocks, split=take.split, categories=motion.categories,
+                          warnings=list(entry.meta["warnings"]) + motion.warnings,
+                          sources={"video": entry.meta["source"]})
+    labels = writer.format.condition(SIGN).labels
     _store_label_vectors(cache_dir, data, labels, summary)
     _fit_face_mesh(cache_dir, face_clips, float(data.face_mesh_ridge), summary)
     writer.finish(std_floor=float(data.std_floor))

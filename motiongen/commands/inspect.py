@@ -94,7 +94,7 @@ def _corpus_tables(report):
 def _slovo_tables(report):
     from rich.table import Table
 
-    from motiongen.corpus.slovo import SPLITS
+    from motiongen.datasets.slovo.videos import SPLITS
 
     videos = Table(title=f"{report.path}: {len(report.videos)} videos")
     for column in ("video", "signer", "label", "split", "frames", "fps", "size", "problems"):

@@ -162,9 +162,18 @@ class Corpus(ABC):
         empty = every exporter the motion format supports."""
         return ()
 
-    def generation_frames(self, categories: Mapping[str, str], seed_frames: int, requested: int | None,
-                          fps: float) -> tuple[int | None, str | None]:
-        """The length rule of an unconditioned-by-audio generation (e.g. a sign).
+    def generation_frames(self, categories: Mapping[str, str], requested: int | None,
+                          typical: Mapping[str, Mapping[str, int]], window_frames: int, seed_frames: int
+                          ) -> tuple[int | None, str | None]:
+        """The length rule of a generation not timed by speech (e.g. a sign): the one function both
+        ``motiongen generate`` and the evaluation use.
+
+        Args:
+            categories: ``{category stream: label}`` of the request.
+            requested: frames asked for (None = the corpus's default).
+            typical: ``{category stream: {label: median frames of its train takes}}`` the checkpoint records.
+            window_frames, seed_frames: the model's training window and seed frames (a model without
+                seed frames generates one window).
 
         Returns ``(frames, note)``: frames to generate (``None`` = the caller's default) and a
         one-line note when the request was changed. Default: the request as given.

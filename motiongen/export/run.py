@@ -164,7 +164,7 @@ def write_run(
             format allows (the others are listed in the warnings with the reason).
         preview: with ``outputs=None``, also the ``preview`` outputs (``preview``, ``smplx_preview``).
         options: exporter settings, e.g. ``{"smplx_model": folder}`` for the SMPL-X mesh preview,
-            ``{"face_mesh": FaceMeshModel}`` for the landmark outputs' face mesh.
+            ``{"extras": assets.extras}`` (set from the assets) for outputs that read a checkpoint extra.
 
     Raises:
         ConfigError: unsupported fps, an unknown or impossible requested output (before anything
@@ -240,8 +240,8 @@ def export_generation(
     if inputs is None:
         inputs = dict(speech.description) if speech is not None else {}
     options = dict(options or {})
-    if assets.face_mesh is not None:
-        options.setdefault("face_mesh", assets.face_mesh)
+    if assets.extras:
+        options.setdefault("extras", assets.extras)
     run = write_run(out_dir, generated, out_fps=out_fps, inputs=inputs, model=assets.source,
                     config={"generate": config or {}, "training": assets.config},
                     audio=(speech.wave, speech.sample_rate) if speech is not None else None,

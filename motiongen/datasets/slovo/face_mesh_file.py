@@ -1,8 +1,8 @@
 """The face-mesh model of a landmark cache (Slovo): fitted when the cache is built, stored beside it
-as ``face_mesh.npz`` (:meth:`~motiongen.corpus.slovo_face_mesh.FaceMeshModel.to_arrays`), copied
+as ``face_mesh.npz`` (:meth:`~motiongen.datasets.slovo.face_mesh.FaceMeshModel.to_arrays`), copied
 into every checkpoint trained on the cache, and used by generation to write the face mesh.
 
-The fit (:class:`~motiongen.corpus.slovo_face_mesh.FaceMeshFit`) uses every train-split frame with
+The fit (:class:`~motiongen.datasets.slovo.face_mesh.FaceMeshFit`) uses every train-split frame with
 a face and a pose; its error is then measured on the validation frames (the test frames when there
 is no validation split) against the baseline of always predicting the mean mesh, in eye spans
 (outer-eye-corner distances). The figures are in the model's ``facts`` and printed by
@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from motiongen.cache.landmarks import write_npz_atomic
+from motiongen.core.atomic import write_npz_atomic
 from motiongen.core.errors import InputFileError
-from motiongen.corpus.slovo_face_mesh import FaceMeshModel
+from motiongen.datasets.slovo.face_mesh import FaceMeshModel
 
 FACE_MESH = "face_mesh.npz"
+#: The checkpoint extra that carries the model (:meth:`~motiongen.datasets.slovo.SlovoCorpus.checkpoint_extras`).
+EXTRA = "face_mesh"
 
 
 def write_face_mesh(cache_dir: str | Path, model: FaceMeshModel) -> Path:
@@ -54,3 +56,17 @@ def describe_fit(model: FaceMeshModel) -> str:
         return (line + f"; held-out {held['split']} frames {held['frames']}: mean point error "
                 f"{held['model_error']:.4f} eye spans (mean-mesh baseline {held['mean_mesh_error']:.4f})")
     return line + "; no validation or test frames to measure its error on"
+
+
+def face_mesh_of_extras(extras) -> FaceMeshModel | None:
+    """The face-mesh model among a checkpoint's extras (``{extra: {array: value}}``), or None.
+
+    Raises:
+        ValueError: the extra is there but is not a face-mesh model.
+    """
+    import numpy as np
+
+    arrays = (extras or {}).get(EXTRA)
+    if arrays is None:
+        return None
+    return FaceMeshModel.from_arrays({key: np.asarray(value) for key, value in arrays.items()})
