@@ -104,43 +104,6 @@ def _first_window(setting, assets) -> int | None:
         raise ConfigError(f"stream_first_window must be min, full or a frame count, got {setting!r}") from None
 
 
-def sign_label(assets, sign: str) -> str:
-    """The model's text label for ``--sign``; an unknown label is an error naming the nearest known ones.
-
-    Raises:
-        ConfigError: the model has no text-label condition, or ``sign`` is not one of its labels.
-    """
-    import difflib
-
-    from motiongen.core.errors import ConfigError
-    from motiongen.core.motion_format import ConditionKind
-
-    stream = assets.category_stream(ConditionKind.TEXT_LABEL)
-    if stream is None:
-        raise ConfigError("this checkpoint has no sign-label condition (it was not trained on a sign corpus); drop --sign")
-    if sign in stream.labels:
-        return sign
-    nearest = difflib.get_close_matches(sign.lower(), [label.lower() for label in stream.labels], n=5, cutoff=0.0)
-    by_lower = {label.lower(): label for label in stream.labels}
-    raise ConfigError(f"unknown sign {sign!r}; the nearest known labels are: {', '.join(by_lower[n] for n in nearest)} "
-                      f"({len(stream.labels)} labels in all)")
-
-
-def sign_frames(assets, label: str) -> tuple[int, str | None]:
-    """Default length of a generated sign (frames) and a warning when it is shorter than the sign:
-    the median of the label's training takes when the checkpoint records them, at most the
-    training window (a model without seed frames generates one window), else the training window."""
-    from motiongen.core.motion_format import ConditionKind
-
-    stream = assets.category_stream(ConditionKind.TEXT_LABEL)
-    median = assets.label_frames.get(stream.name, {}).get(label, assets.window_frames)
-    if median <= assets.window_frames:
-        return median, None
-    return assets.window_frames, (f"sign {label!r}: its training takes last {median} frames (median), longer than the "
-                                  f"model's {assets.window_frames}-frame window; generated its first "
-                                  f"{assets.window_frames} frames")
-
-
 def _default_out(args: argparse.Namespace) -> Path:
     stem = args.audio.stem if args.audio else ("sign" if args.sign is not None else "text")
     return Path("outputs") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -200,16 +163,19 @@ def run(args: argparse.Namespace) -> int:
     initial_motion = None
     label, seconds = None, None
     if args.sign is not None:
-        label = sign_label(assets, args.sign)
-        if args.seconds is not None:
-            seconds = args.seconds
-        else:
-            frames, capped = sign_frames(assets, label)
-            seconds = frames / assets.fps
-            if capped:
-                assets.warnings.append(capped)
-        if seconds <= 0:
-            raise ConfigError(f"--seconds must be > 0, got {seconds}")
+        from motiongen.core.motion_format import ConditionKind
+        from motiongen.datasets.recorded import recorded_corpus
+        from motiongen.generation.labels import label_frames, text_label
+
+        label = text_label(assets, args.sign)
+        if args.seconds is not None and args.seconds <= 0:
+            raise ConfigError(f"--seconds must be > 0, got {args.seconds}")
+        requested = None if args.seconds is None else max(1, round(args.seconds * assets.fps))
+        frames, note = label_frames(recorded_corpus(assets.config.get("data")), assets,
+                                    {assets.category_stream(ConditionKind.TEXT_LABEL).name: label}, requested)
+        seconds = frames / assets.fps
+        if note:
+            assets.warnings.append(note)
         inputs = {"sign": label, "seconds": seconds}
     else:
         inputs = dict(speech.description)

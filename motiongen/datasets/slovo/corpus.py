@@ -177,6 +177,7 @@ def sign_frames(label: str | None, requested: int | None, typical: Mapping[str, 
     wanted = int(requested) if requested is not None else int(typical.get(label, window_frames))
     if seed_frames > 0 or wanted <= window_frames:
         return wanted, None
-    return window_frames, (f"sign {label!r}: {wanted} frames asked, longer than the model's {window_frames}-frame "
+    source = "asked" if requested is not None else "the median of its training takes"
+    return window_frames, (f"sign {label!r}: {wanted} frames ({source}), longer than the model's {window_frames}-frame "
                            f"window (a model without seed frames generates one window); generated its first "
                            f"{window_frames} frames")
