@@ -180,6 +180,13 @@ class Corpus(ABC):
         """
         return requested, None
 
+    @classmethod
+    def recognises(cls, folder: Path) -> bool:
+        """Whether ``folder`` looks like this corpus (``motiongen inspect`` picks the corpus of a
+        folder by it, in the order of ``conf/data``). Default: never."""
+        return False
+
     def inspect(self, progress=None):
-        """Check the corpus folder (nothing is written) and return an inspection report."""
+        """Check the corpus folder (nothing is written) and return a
+        :class:`~motiongen.datasets.report.Report` (its ``tables`` are printed as they are)."""
         raise NotImplementedError(f"{type(self).__name__} has no folder inspection")

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from motiongen.core.errors import ConfigError, InputFileError
+from motiongen.core.errors import ConfigError
 from motiongen.core.motion_format import MotionFormat
 from motiongen.datasets.base import Corpus, Discovery, TakeMotion, TakeSource
 from motiongen.datasets.slovo.format import BODY, FACE, HANDS, SIGN, SPEAKER, block_masks, slovo_motion_format
@@ -147,6 +147,17 @@ class SlovoCorpus(Corpus):
         labels = sorted({take["categories"][SIGN] for take in takes.values()})
         signers = sorted({take["categories"][SPEAKER] for take in takes.values()})
         return slovo_motion_format(fps, labels, signers)
+
+    @classmethod
+    def recognises(cls, folder: Path) -> bool:
+        from motiongen.datasets.slovo.inspect import looks_like_slovo
+
+        return looks_like_slovo(folder)
+
+    def inspect(self, progress=None):
+        from motiongen.datasets.slovo.inspect import inspect_slovo
+
+        return inspect_slovo(self, progress)
 
     def checkpoint_extras(self, cache_dir: Path) -> dict[str, dict[str, np.ndarray]]:
         """``{"face_mesh": arrays}`` when the cache has a face-mesh model."""
