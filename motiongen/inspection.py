@@ -13,15 +13,13 @@ from pathlib import Path
 from typing import Callable
 
 from motiongen.core.errors import InputFileError
-from motiongen.datasets.report import (  # noqa: F401  (the report types are part of this module's API)
+from motiongen.datasets.report import (
     ERROR,
     WARNING,
     FileReport,
     Problem,
     Report,
-    ReportTable,
     TakeReport,
-    VideoRow,
     inspect_video,
     read_file_report,
     reason,

@@ -97,16 +97,18 @@ class CacheInfo:
 
 def corpus_record(data) -> dict:
     """What a cache manifest records of its corpus (``manifest["corpus"]``): the name, the resolved
-    root and the whole data config (resolved), from which :func:`corpus_of_cache` rebuilds the corpus."""
+    folder and the whole data config (resolved), from which :func:`corpus_of_cache` rebuilds the corpus."""
     from omegaconf import OmegaConf
 
-    node = OmegaConf.to_container(data, resolve=True) if OmegaConf.is_config(data) else dict(data)
-    return {"name": str(node["name"]), "root": str(Path(str(node["root"])).expanduser().resolve()), "data": node}
+    node = OmegaConf.create(OmegaConf.to_container(data, resolve=True) if OmegaConf.is_config(data) else dict(data))
+    folder = str(Path(str(node.root)).expanduser().resolve())
+    return {**dict(name=str(node.name), root=folder), "data": OmegaConf.to_container(node)}
 
 
 def corpus_of_cache(cache: "str | Path | CacheInfo"):
     """The :class:`~motiongen.datasets.base.Corpus` a cache was built from (its recorded data config;
-    a cache that recorded none gives :class:`~motiongen.datasets.recorded.UnnamedCorpus`).
+    a cache that recorded none gives :class:`~motiongen.datasets.recorded.UnnamedCorpus` with the
+    recorded name and folder).
 
     Raises:
         InputFileError: no readable cache there.
@@ -115,5 +117,5 @@ def corpus_of_cache(cache: "str | Path | CacheInfo"):
     from motiongen.datasets.recorded import recorded_corpus
 
     info = cache if isinstance(cache, CacheInfo) else CacheInfo.load(cache)
-    recorded = info.manifest.get("corpus") or {}
-    return recorded_corpus(recorded.get("data") or {"name": recorded.get("name"), "root": recorded.get("root")})
+    recorded = dict(info.manifest.get("corpus") or {})
+    return recorded_corpus(recorded.pop("data", None) or recorded)

@@ -71,9 +71,7 @@ def run(args: argparse.Namespace) -> int:
     run_dir = first.parent.parent if first.parent.name == "checkpoints" else first.parent
     out_dir = Path(cfg["out_dir"] or run_dir / "evaluation" / cfg["split"])
     torch.set_num_threads(inference_threads(cfg["threads"]))
-    extractor = cfg["extractor"]
-    pretrained = (PretrainedGesture(str(extractor["gesture"]), extractor["gesture_mean"], extractor["gesture_std"],
-                                    str(extractor["gesture_joints"])) if extractor["gesture"] else None)
+    pretrained = PretrainedGesture.from_config(cfg["extractor"])
     settings = EvaluationSettings(
         split=cfg["split"], num_samples=int(cfg["num_samples"]), seed=int(cfg["seed"]), max_takes=cfg["max_takes"],
         max_seconds=cfg["max_seconds"], wind_components=int(cfg["wind_components"]),

@@ -1,13 +1,15 @@
 """``motiongen generate``: speech (audio file or text) → BVH, ARKit JSON, Live Link CSV, arrays, preview;
-or a sign label (``--sign``) → sign-language motion of a model trained on Slovo: MediaPipe Holistic
-landmarks (``landmarks.npz``, ``landmarks.json``, a name per landmark) and ``landmarks_preview.mp4``.
+or a sign label (``--sign``) → sign-language motion of a model trained on a sign corpus, written by
+the exporters its motion format allows (e.g. MediaPipe Holistic landmarks ``landmarks.npz``,
+``landmarks.json`` and ``landmarks_preview.mp4``); its length follows the corpus's rule
+(:meth:`~motiongen.datasets.base.Corpus.generation_frames`).
 
 Examples::
 
     motiongen generate --audio speech.wav --transcript speech.TextGrid --checkpoint model.ckpt
     motiongen generate --text "Hello there, nice to meet you." --voice male --checkpoint model.ckpt
     motiongen generate --audio speech.wav --checkpoint model.ckpt --stream --fps 120 sampler.eta=0.5
-    motiongen generate --sign "привет" --checkpoint runs/slovo/checkpoints/last.ckpt --seconds 2 --guidance 2
+    motiongen generate --sign "привет" --checkpoint runs/signs/checkpoints/last.ckpt --seconds 2 --guidance 2
 
 Every input is validated before the model loads; the output folder appears only when complete.
 """
@@ -29,9 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--audio", type=Path, help="speech audio (wav/flac/mp3, any sample rate)")
     source.add_argument("--text", help="text to speak with the offline eSpeak NG voice (instead of --audio)")
     source.add_argument("--sign", help="sign label to perform, as labelled in the training data (a model trained "
-                        "on Slovo, e.g. 'привет')")
+                        "on a sign corpus, e.g. 'привет')")
     parser.add_argument("--seconds", type=float, help="length of the motion for --sign (default: the median length of "
-                        "that sign's training clips, else the training clip length)")
+                        "that sign's training clips, else the training clip length; a model without seed frames "
+                        "generates at most one training clip)")
     parser.add_argument("--transcript", type=Path, help="Praat TextGrid with a 'words' tier for --audio, or a "
                         "plain-text .txt aligned with pocketsphinx (without it the words are recognised with "
                         "pocketsphinx; words_without_transcript=silence: the silence/unknown vector)")
@@ -46,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, help="denoiser calls per window (default: the sampler file's, DDIM 25)")
     parser.add_argument("--eta", type=float, help="DDIM eta in [0, 1] (default 0; DDIM only)")
     parser.add_argument("--guidance", type=float, help="classifier-free guidance scale (default 1 = conditional)")
-    parser.add_argument("--speaker", help="speaker to imitate, as labelled in the training data (BEAT: the speaker id; "
+    parser.add_argument("--speaker", help="speaker to imitate, as labelled in the training data (e.g. a speaker id; "
                         "default: the first training speaker)")
     parser.add_argument("--emotion", help="emotion condition: neutral, happiness, anger, sadness, contempt, "
                         "surprise, fear, disgust (default: estimated from --text, else neutral)")

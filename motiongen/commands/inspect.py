@@ -18,15 +18,14 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", type=Path, help="a file, a BEAT corpus folder (<root>/<speaker_id>/<take files>) "
-                        "a BEAT2 folder (<root>/smplxflame_30, wave16k, textgrid, ...) "
-                        "or a Slovo folder (annotations.csv + videos)")
+    parser.add_argument("path", type=Path, help="a file or a corpus folder (a take corpus <root>/<speaker_id>/<take "
+                        "files>, or the folder of any corpus of conf/data, e.g. annotations.csv + videos)")
     parser.add_argument(
         "--json", dest="json_path", type=Path, metavar="FILE", help="also write the full report as JSON to FILE ('-' for stdout)"
     )
     parser.add_argument("--split-csv", type=Path, metavar="CSV",
-                        help="BEAT: take_id,split rows overriding the CaMN split; BEAT2: an id,type file "
-                        "replacing train_test_split.csv")
+                        help="take corpora: take_id,split rows overriding the corpus's split, or an id,type file "
+                        "replacing its train_test_split.csv")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar while reading a corpus")
 
 
@@ -110,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
 
-    from motiongen.inspection import ERROR, inspect_path
+    from motiongen.datasets.report import ERROR
+    from motiongen.inspection import inspect_path
 
     # Every reader warning ends up in the report printed below; without a handler Python would
     # also echo each one to stderr through its last-resort handler.

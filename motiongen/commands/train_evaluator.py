@@ -2,9 +2,9 @@
 
 Examples::
 
-    motiongen train-evaluator cache/speech                      # gesture + face extractors and the sync scorer
-    motiongen train-evaluator cache/speech --sync sync_steps=500 # only the lip-sync scorer
-    motiongen train-evaluator cache/speech --features           # only the FGD/FD extractors
+    motiongen train-evaluator CACHE_DIR                         # the evaluators its corpus asks for
+    motiongen train-evaluator CACHE_DIR --sync sync_steps=500   # only the lip-sync scorer
+    motiongen train-evaluator CACHE_DIR --features              # only the FGD/FD extractors
     motiongen train-evaluator data=NAME sign.steps=3000         # the cache of a data config
 
 The networks go to ``CACHE_DIR/evaluators/`` and are named by their hash in every report. The

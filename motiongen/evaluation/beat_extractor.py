@@ -221,6 +221,14 @@ class PretrainedGesture:
     std: str | None
     joint_set: str = BEAT_JOINT_SET
 
+    @classmethod
+    def from_config(cls, extractor) -> "PretrainedGesture | None":
+        """The ``extractor`` node of ``conf/evaluate.yaml`` (a mapping), or None when it names no checkpoint."""
+        if not extractor["gesture"]:
+            return None
+        return cls(str(extractor["gesture"]), extractor["gesture_mean"], extractor["gesture_std"],
+                   str(extractor["gesture_joints"]))
+
 
 def load_beat_extractor(settings: PretrainedGesture, joint_names, rotation_orders, fps: float) -> BeatGestureExtractor:
     """BEAT's extractor for a gesture block of ``joint_names`` (axis-angle, in that order) at ``fps``.
