@@ -162,3 +162,28 @@ def test_no_hand_in_the_blocks_reaches_beyond_the_fingertip_limit_and_rejections
     assert any("left_hand:" in w for w in take["warnings"])
     mask = np.asarray(info.block("orig", "hands_mask"))[:, 0]
     assert mask.sum() == entry.present[:, 2].sum() - rejected
+
+
+def test_the_cache_records_its_corpus_and_the_corpus_reads_a_take_as_the_cache_holds_it(slovo_cache):
+    """The manifest's data config rebuilds SlovoCorpus; its read_take (MediaPipe on the video, no
+    landmark cache) gives the cached arrays, so the generic builder can cache Slovo through it."""
+    from motiongen.cache.info import corpus_of_cache
+    from motiongen.cache.writer import stored_names
+    from motiongen.datasets.slovo import SlovoCorpus
+    from motiongen.datasets.slovo.face_mesh_file import EXTRA, read_face_mesh
+
+    _, cache, _ = slovo_cache
+    info = CacheInfo.load(cache)
+    corpus = corpus_of_cache(info)
+    assert isinstance(corpus, SlovoCorpus) and info.manifest["corpus"]["data"]["_target_"].endswith("SlovoCorpus")
+    assert (corpus.evaluation_suite, corpus.evaluator) == ("sign", "sign_classifier")
+    found = corpus.discover()
+    takes = {take.take_id: take for take in found.takes}
+    assert set(takes) == {"orig", "mirrored", "reversed", "shifted", "trimmed", "corrupt", "nobody"}
+    assert takes["shifted"].split == "val" and takes["trimmed"].categories["sign"] == "да"
+    motion = corpus.read_take(takes["trimmed"], info.fps)
+    assert motion.categories == info.takes_in("test")[0].categories
+    for name in stored_names(info.format):
+        np.testing.assert_allclose(motion.blocks[name], info.block("trimmed", name), atol=1e-5, err_msg=name)
+    extras = corpus.checkpoint_extras(cache)
+    np.testing.assert_array_equal(extras[EXTRA]["mesh_basis"], read_face_mesh(cache).mesh_basis)
