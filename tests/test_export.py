@@ -17,7 +17,7 @@ import pytest
 
 from motiongen.core.errors import ConfigError
 from motiongen.core.motion_file import read_motion_file
-from motiongen.corpus.beat_format import beat_motion_format
+from motiongen.datasets.beat.format import beat_motion_format
 from motiongen.core.skeleton import SkeletonTemplate
 from motiongen.export.folder import atomic_run_folder
 from motiongen.export.run import write_run

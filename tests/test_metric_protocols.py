@@ -377,7 +377,7 @@ def test_frechet_distance_is_beats_pytorch_fid_form():
 
 def test_emage_bc_on_an_smplx_skeleton_uses_emages_own_joint_indices():
     from motiongen.core.smplx_skeleton import SMPLX_JOINT_NAMES
-    from motiongen.corpus.beat2_format import smplx_skeleton_template
+    from motiongen.datasets.beat2.format import smplx_skeleton_template
 
     template, names = smplx_skeleton_template(), list(SMPLX_JOINT_NAMES)
     fps, seconds = 30.0, 10.0

@@ -17,7 +17,7 @@ from motiongen.core.smplx_skeleton import (
     rest_offsets,
     smplx_joint_indices,
 )
-from motiongen.corpus.beat2 import discover_beat2, read_beat2_split_csv
+from motiongen.datasets.beat2.takes import discover_beat2, read_beat2_split_csv
 from motiongen.core.errors import InputFileError
 from motiongen.formats.smplx_model import (
     MODEL_KEYS,

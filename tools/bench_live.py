@@ -33,7 +33,7 @@ import torch
 
 from motiongen.config import compose
 from motiongen.core.skeleton import SkeletonTemplate
-from motiongen.corpus.beat_format import AUDIO, EXPRESSION, GESTURE, beat_motion_format
+from motiongen.datasets.beat.format import AUDIO, EXPRESSION, GESTURE, beat_motion_format
 from motiongen.diffusion.samplers import SamplerSettings
 from motiongen.diffusion.schedule import NoiseSchedule
 from motiongen.features.recipe import recipe_from_config

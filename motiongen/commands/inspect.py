@@ -66,7 +66,7 @@ def _take_cell(take, modality: str) -> str:
 def _corpus_tables(report):
     from rich.table import Table
 
-    from motiongen.corpus.splits import SPLITS
+    from motiongen.datasets.beat.splits import SPLITS
 
     modalities = report.modalities
     takes = Table(title=f"{report.path}: {len(report.takes)} takes")
