@@ -62,21 +62,12 @@ def print_summary(summary) -> None:
 def run(args: argparse.Namespace) -> int:
     cfg = compose_command_config(args, logging.WARNING)  # a config mistake is reported before the builders load
 
-    from omegaconf import OmegaConf
-
     from motiongen.cache.build import SUMMARY, BuildSummary, build_cache
     from motiongen.core.errors import MotiongenError
     from motiongen.output_folders import is_owned
 
-    if OmegaConf.select(cfg, "data.reader", default="beat") == "beat2":
-        from motiongen.cache.beat2_build import build_beat2_cache as build_cache
     try:
-        if str(cfg.data.name) == "slovo":
-            from motiongen.cache.slovo_build import build_slovo_cache
-
-            summary = build_slovo_cache(cfg, progress=not args.no_progress)
-        else:
-            summary = build_cache(cfg, progress=not args.no_progress)
+        summary = build_cache(cfg, progress=not args.no_progress)
     except MotiongenError:
         # The takes were still handled one by one: show what happened to each before the error
         # (read only from a cache motiongen wrote: a refused folder's files are not ours).
