@@ -50,3 +50,23 @@ def test_plugin_corpus_preprocesses_trains_generates_and_exports(tmp_path):
     metadata = json.loads((out / "metadata.json").read_text())
     assert metadata["generation"]["categories"] == {"performer": "bo"}
     assert metadata["outputs"] == ["arkit"] and (out / "face.json").is_file()  # the mouth block is ARKit weights
+
+
+def test_a_take_with_nan_fails_alone_and_a_wrong_declared_width_is_one_line(tmp_path, capsys):
+    root = write_plugin_corpus(tmp_path / "corpus")
+    bad = root / "train" / "bo-1" / "motion.npz"
+    with np.load(bad) as arrays:
+        motion = dict(arrays)
+    motion["arm"][5, 2] = np.nan
+    np.savez(bad, **motion)
+    data = [f"hydra.searchpath=[file://{CONF}]", "data=plugin", f"data.root={root}", f"data.cache_dir={tmp_path / 'cache'}"]
+    summary = tmp_path / "summary.json"
+    assert main(["preprocess", "--no-progress", "--summary-json", str(summary), *data]) == 1
+    facts = json.loads(summary.read_text())
+    assert list(facts["failed"]) == ["bo-1"] and "arm holds NaN" in facts["failed"]["bo-1"]
+    assert len(facts["processed"]) == 5
+
+    wrong = [*data[:1], "data=plugin", "+data.arm_joints=[Shoulder]", *data[2:]]
+    assert main(["preprocess", "--no-progress", *wrong]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "plugin_corpus.PluginCorpus: the declared format's arrays" in err[0]

@@ -33,7 +33,7 @@ from motiongen.cache.store import (
 )
 from motiongen.cache.take import TakeJob, TakeResult
 from motiongen.cache.word_table import prepare_word_table
-from motiongen.cache.writer import finish_cache
+from motiongen.cache.writer import check_declared_widths, finish_cache
 from motiongen.core.motion_format import AUDIO_STREAM, WORD_STREAM, MotionFormat, speech_streams
 from motiongen.core.errors import ConfigError, MotiongenError
 from motiongen.features.recipe import recipe_from_config
@@ -139,11 +139,21 @@ def _declare(corpus, cache_dir: Path, takes, digest: str, fps: float, recipe, su
     facts, dims = cached_take_facts(cache_dir, [(take.take_id, take.split) for take in takes], digest, summary.failed)
     corpus_format, warnings = corpus.motion_format(fps, facts)
     summary.warnings.extend(warnings)
-    if recipe is None:
-        return facts, dims, corpus_format
-    wavlm_dim = dims[AUDIO_STREAM] - sum(recipe.block_dims(0).values()) if recipe.wavlm is not None else None
-    streams = speech_streams(dims[AUDIO_STREAM], recipe.layout(wavlm_dim), dims.get(WORD_STREAM))
-    return facts, dims, dataclasses.replace(corpus_format, conditions=streams + corpus_format.conditions)
+    declared = corpus_format
+    if recipe is not None:
+        wavlm_dim = dims[AUDIO_STREAM] - sum(recipe.block_dims(0).values()) if recipe.wavlm is not None else None
+        streams = speech_streams(dims[AUDIO_STREAM], recipe.layout(wavlm_dim), dims.get(WORD_STREAM))
+        declared = dataclasses.replace(corpus_format, conditions=streams + corpus_format.conditions)
+    where = f"{type(corpus).__module__}.{type(corpus).__name__}"
+    check_declared_widths(declared, dims, where)
+    for take_id, take in facts.items():
+        for stream in declared.conditions:
+            if not stream.per_frame:
+                try:
+                    stream.index_of(take["categories"][stream.name])
+                except KeyError as err:
+                    raise ConfigError(f"{where}: take {take_id}: {err.args[0]}") from None
+    return facts, dims, declared
 
 
 def build_cache(cfg, progress: bool = True, corpus=None) -> BuildSummary:

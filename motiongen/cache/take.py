@@ -28,6 +28,7 @@ import numpy as np
 from motiongen import __version__
 from motiongen.cache.sources import fingerprint
 from motiongen.cache.store import write_take
+from motiongen.cache.writer import check_take_arrays
 from motiongen.core.errors import ConfigError, MotiongenError
 from motiongen.core.motion_format import AUDIO_STREAM, WORD_STREAM
 from motiongen.features.recipe import AudioRecipe
@@ -132,6 +133,10 @@ def _compute(job: TakeJob, warnings: list[str]) -> tuple[dict[str, np.ndarray], 
         if missing:
             warnings.append(f"{len(missing)} word(s) without a vector (zero features): {', '.join(missing[:20])}")
         arrays[WORD_STREAM] = extract_word_features(words, num_frames, fps, table)
+    try:
+        check_take_arrays(job.take_id, arrays)
+    except ConfigError as err:  # bad data in this take only: the take fails, the build goes on
+        raise MotiongenError(str(err)) from None
     categories = {**dict(job.take.categories), **motion.categories}
     return arrays, {"num_frames": num_frames, "lengths": lengths, "categories": categories}
 

@@ -64,7 +64,7 @@ class PluginCorpus(Corpus):
         performers = sorted({facts["categories"]["performer"] for facts in takes.values()})
         return MotionFormat(
             fps=fps,
-            blocks=(MotionBlock("arm", Representation.AXIS_ANGLE, ARM_JOINTS, "rad"),
+            blocks=(MotionBlock("arm", Representation.AXIS_ANGLE, tuple(self.data.get("arm_joints", ARM_JOINTS)), "rad"),
                     MotionBlock("mouth", Representation.ARKIT_WEIGHTS, tuple(ARKIT_NAMES), "weight")),
             conditions=(ConditionStream("performer", ConditionKind.SPEAKER, len(performers), labels=performers),),
         ), []
