@@ -87,7 +87,7 @@ def tiny_checkpoint(tmp_path_factory):
     from motiongen.features.pipeline import extract_audio_features, extract_word_features
     from motiongen.features.recipe import recipe_from_config
     from motiongen.features.words import WordTable
-    from motiongen.formats.joint_sets import load_joint_set
+    from motiongen.skeletons import load_joint_set
     from motiongen.training.bundle import make_bundle
     from motiongen.training.bundle_callback import GenerationBundle
     from motiongen.skeletons import load_beat75_template

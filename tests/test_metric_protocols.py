@@ -46,7 +46,7 @@ def _speech_like(seconds, seed):
 
 def _beat_template():
     from motiongen.core.skeleton import SkeletonTemplate
-    from motiongen.formats.joint_sets import load_joint_set
+    from motiongen.skeletons import load_joint_set
     from motiongen.skeletons import load_beat75_template
 
     return SkeletonTemplate.from_motion(load_beat75_template()), load_joint_set("beat47_upper")

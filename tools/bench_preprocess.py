@@ -112,6 +112,7 @@ def bench_spectral(repeats: int, workdir: Path) -> None:
     from motiongen.cache.take import TakeJob, process_take
     from motiongen.datasets import corpus_from_config
     from motiongen.datasets.base import TakeSource
+    from motiongen.skeletons import load_joint_set
     from motiongen.cache.word_table import prepare_word_table
     from motiongen.config import compose
     from motiongen.features.pipeline import extract_audio_features, extract_word_features
@@ -135,7 +136,7 @@ def bench_spectral(repeats: int, workdir: Path) -> None:
     prepared = prepare_word_table(cfg.data.words, {TAKE: words}, workdir / "cache", [TAKE])
     table_path, source = prepared.path, prepared.source
     table_seconds = time.perf_counter() - started
-    joint_names = [str(name) for name in cfg.data.joints.names]
+    joint_names = load_joint_set(str(cfg.data.joints))
     take = TakeSource(TAKE, "train", {m: str(p) for m, p in files.items()}, {"speaker": "2"}, {"take_type": 0, "start": 3})
     job = TakeJob(corpus_from_config(cfg.data), take, str(workdir / "cache"), 30.0, recipe, str(table_path), "bench")
     result = process_take(job)  # warm-up: imports, first-call caches

@@ -1,7 +1,7 @@
 """BEAT v0.2.1 (English): BVH motion capture, ARKit face JSON, speech, TextGrid words, emotion labels.
 
 :class:`BeatCorpus` is what ``conf/data/beat.yaml`` names with ``_target_``. Per take, at the cache's
-frame rate: ``gesture`` (local rotations of ``data.joints`` as axis-angle radians, from the BVH
+frame rate: ``gesture`` (local rotations of the ``data.joints`` set as axis-angle radians, from the BVH
 decimated to the frame rate) and ``expression`` (the 52 ARKit weights of the face JSON, resampled by
 time stamp); speech from the ``.wav``, words from the TextGrid ``words`` tier, the speaker from the
 file name and the emotion from the ``.csv`` labels (else BEAT's recording protocol).
@@ -68,12 +68,18 @@ class BeatCorpus(Corpus):
                 ))
         return found
 
+    def joint_names(self) -> list[str]:
+        """The gesture block's joints: ``data.joints``, a packaged set's name or a list of names."""
+        from motiongen.skeletons import resolve_joint_names
+
+        return resolve_joint_names(self.data.joints)
+
     def speakers(self) -> list[int] | None:
         """``data.speakers`` as ints (None = every speaker found)."""
         return None if self.data.speakers is None else [int(s) for s in self.data.speakers]
 
     def settings(self) -> dict[str, Any]:
-        return {"joint_names": [str(name) for name in self.data.joints.names],
+        return {"joint_names": self.joint_names(),
                 "allow_truncated": bool(self.data.allow_truncated)}
 
     def words(self, take: TakeSource):
@@ -102,7 +108,7 @@ class BeatCorpus(Corpus):
         euler, root = resample_motion(motion.skeleton, motion.euler_deg, motion.root_translation, motion.fps, fps)
         decimated = dataclasses.replace(motion, euler_deg=euler, root_translation=root, frame_time=1.0 / fps,
                                         joint_translations={})
-        return motion_to_axis_angle(decimated, [str(name) for name in self.data.joints.names])
+        return motion_to_axis_angle(decimated, self.joint_names())
 
     @staticmethod
     def _expression(path: str, fps: float, warnings: list[str]) -> np.ndarray:
@@ -116,4 +122,4 @@ class BeatCorpus(Corpus):
         speakers = self.speakers() or sorted({int(facts["categories"][SPEAKER]) for facts in takes.values()})
         train_bvh = [facts["sources"]["bvh"]["path"] for facts in takes.values() if facts["split"] == "train"]
         template, warnings = beat_skeleton_template(train_bvh)
-        return beat_corpus_format(fps, [str(name) for name in self.data.joints.names], template, speakers), warnings
+        return beat_corpus_format(fps, self.joint_names(), template, speakers), warnings

@@ -91,12 +91,12 @@ def beat_skeleton_template(bvh_paths: Sequence[str | Path]) -> tuple[SkeletonTem
 
 def paper_motion_format(num_speakers: int = 30, audio_width: int = 1133, word_width: int = 301) -> MotionFormat:
     """The BEAT format at the paper's sizes without a cache (benchmarks, tests): the 47 upper-body
-    joints of ``conf/joints/beat47_upper.yaml`` (141 channels), 52 ARKit weights, 1133-d audio
+    joints of ``motiongen/skeletons/joint_sets/beat47_upper.yaml`` (141 channels), 52 ARKit weights, 1133-d audio
     (WavLM-Large 1024 + acoustic 109), 301-d words, ``num_speakers`` speakers; unit statistics,
     no skeleton template."""
     import numpy as np
 
-    from motiongen.formats.joint_sets import load_joint_set
+    from motiongen.skeletons import load_joint_set
 
     fmt = beat_motion_format(30.0, load_joint_set("beat47_upper"), None, audio_width, {}, word_width,
                              list(range(1, num_speakers + 1)))

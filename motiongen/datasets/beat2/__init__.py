@@ -18,7 +18,8 @@ import numpy as np
 from motiongen.core.errors import ConfigError, MotiongenError
 from motiongen.core.motion_format import MotionFormat
 from motiongen.core.rotations import axis_angle_to_matrix, matrix_to_6d
-from motiongen.core.smplx_skeleton import resolve_joint_selection, smplx_joint_indices
+from motiongen.core.smplx_skeleton import smplx_joint_indices
+from motiongen.skeletons import resolve_joint_selection
 from motiongen.datasets.base import Corpus, Discovery, TakeMotion, TakeSource
 from motiongen.datasets.beat.emotions import EMOTIONS, take_emotion
 from motiongen.datasets.beat2.format import BODY, EMOTION, FACE, ROOT, SPEAKER, beat2_corpus_format
