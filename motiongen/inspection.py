@@ -123,7 +123,7 @@ def _inspect_smplx(path: Path, report: FileReport) -> None:
 
 
 def _inspect_emotion(path: Path, report: FileReport) -> None:
-    from motiongen.corpus.emotions import EMOTIONS, read_emotion_labels
+    from motiongen.datasets.beat.emotions import EMOTIONS, read_emotion_labels
 
     labels = read_emotion_labels(path)
     report.warn(labels.warnings)
@@ -135,7 +135,7 @@ def _inspect_emotion(path: Path, report: FileReport) -> None:
 
 
 def _inspect_semantic(path: Path, report: FileReport) -> None:
-    from motiongen.corpus.semantic import read_semantic_labels
+    from motiongen.datasets.beat.semantic import read_semantic_labels
 
     labels = read_semantic_labels(path)
     report.warn(labels.warnings)
@@ -230,8 +230,8 @@ def inspect_corpus(
         split_csv: optional ``take_id,split`` override for the CaMN split.
         progress: optional wrapper around the take iterator (e.g. ``tqdm``).
     """
-    from motiongen.corpus.beat import MODALITIES, discover_beat
-    from motiongen.corpus.splits import assign_splits
+    from motiongen.datasets.beat.takes import MODALITIES, discover_beat
+    from motiongen.datasets.beat.splits import assign_splits
 
     root = Path(root)
     report = Report(str(root), "corpus", modalities=list(MODALITIES))
@@ -294,7 +294,7 @@ def inspect_beat2_corpus(
         split_csv: optional ``id,type`` file replacing ``<root>/train_test_split.csv``.
         progress: optional wrapper around the take iterator (e.g. ``tqdm``).
     """
-    from motiongen.corpus.beat2 import BEAT2_MODALITIES, discover_beat2
+    from motiongen.datasets.beat2.takes import BEAT2_MODALITIES, discover_beat2
 
     root = Path(root)
     report = Report(str(root), "corpus", modalities=list(BEAT2_MODALITIES))
@@ -314,8 +314,8 @@ def inspect_beat2_corpus(
 def inspect_path(path: str | Path, split_csv: str | Path | None = None, progress: Callable | None = None) -> Report:
     """Inspect a single file, a BEAT2 folder (one with ``smplxflame_30/``), the folder of a corpus
     that recognises it (:func:`~motiongen.datasets.corpus_of_folder`) or a BEAT folder."""
-    from motiongen.corpus.beat2 import is_beat2_folder
     from motiongen.datasets import corpus_of_folder
+    from motiongen.datasets.beat2.takes import is_beat2_folder
 
     path = Path(path)
     if path.is_dir() and is_beat2_folder(path):

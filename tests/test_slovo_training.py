@@ -167,7 +167,7 @@ def test_generate_command_performs_a_sign(trained, tmp_path, capsys):
     code = main(["generate", "--sign", "привт", "--checkpoint", str(checkpoint), "--out", str(tmp_path / "bad")])
     assert code != 0
     error = capsys.readouterr().err
-    assert "unknown sign 'привт'" in error and "nearest known labels are: привет" in error
+    assert "unknown label 'привт'" in error and "nearest known labels are: привет" in error
     assert not (tmp_path / "bad").exists()
 
 

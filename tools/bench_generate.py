@@ -27,7 +27,7 @@ import torch
 from motiongen.config import compose
 from motiongen.diffusion.samplers import SamplerSettings
 from motiongen.diffusion.schedule import NoiseSchedule
-from motiongen.corpus.beat_format import paper_motion_format
+from motiongen.datasets.beat.format import paper_motion_format
 from motiongen.generation.pipeline import Condition, GenerationAssets, WindowSampler, fast_bfloat16
 from motiongen.generation.windows import WindowPlan, stream_windows
 from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser

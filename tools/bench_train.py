@@ -34,7 +34,7 @@ import torch
 from torch.utils.data import Dataset
 
 from motiongen.config import compose
-from motiongen.corpus.beat_format import paper_motion_format
+from motiongen.datasets.beat.format import paper_motion_format
 from motiongen.training.run import train
 
 

@@ -1,4 +1,4 @@
-"""Run a per-take task (:func:`motiongen.cache.take.process_take` for BEAT,
+"""Run a per-take task (:func:`motiongen.cache.take.process_take` for every corpus,
 :func:`motiongen.cache.landmarks.process_video` for video corpora) over many takes: in-process, in
 local worker processes, or as Ray tasks — the same function and the same results either way. A
 task takes one job (with a ``take_id``) and returns a :class:`~motiongen.cache.take.TakeResult`.

@@ -118,4 +118,7 @@ def corpus_of_cache(cache: "str | Path | CacheInfo"):
 
     info = cache if isinstance(cache, CacheInfo) else CacheInfo.load(cache)
     recorded = dict(info.manifest.get("corpus") or {})
-    return recorded_corpus(recorded.pop("data", None) or recorded)
+    data = recorded.pop("data", None)
+    if data is None and recorded.get("target"):
+        recorded["_target_"] = recorded.pop("target")
+    return recorded_corpus(data or recorded)

@@ -171,7 +171,7 @@ def build_slovo_cache(cfg, progress: bool = True) -> BuildSummary:
     fps = float(np.median([entry.meta["fps"] for entry in entries.values()]))
     summary.warnings.extend(_official_mismatches(corpus.root, {k: e.meta["num_frames"] for k, e in entries.items()}))
     writer = CacheWriter(
-        cache_dir, corpus.motion_format(fps, {t.take_id: {"categories": t.categories} for t in usable}),
+        cache_dir, corpus.motion_format(fps, {t.take_id: {"categories": t.categories} for t in usable})[0],
         settings={"landmarks": settings, **corpus.settings()}, corpus=corpus_record(data),
     )
     face_clips: dict[str, list] = {"train": [], "val": [], "test": []}

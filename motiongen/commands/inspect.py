@@ -65,7 +65,7 @@ def _take_cell(take, modality: str) -> str:
 def _corpus_tables(report):
     from rich.table import Table
 
-    from motiongen.corpus.splits import SPLITS
+    from motiongen.cache.writer import SPLITS
 
     modalities = report.modalities
     takes = Table(title=f"{report.path}: {len(report.takes)} takes")

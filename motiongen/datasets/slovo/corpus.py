@@ -143,10 +143,10 @@ class SlovoCorpus(Corpus):
             raise MotiongenError(f"{video}: {err}") from None
         return motion
 
-    def motion_format(self, fps: float, takes: Mapping[str, Mapping[str, Any]]) -> MotionFormat:
+    def motion_format(self, fps: float, takes: Mapping[str, Mapping[str, Any]]) -> tuple[MotionFormat, list[str]]:
         labels = sorted({take["categories"][SIGN] for take in takes.values()})
         signers = sorted({take["categories"][SPEAKER] for take in takes.values()})
-        return slovo_motion_format(fps, labels, signers)
+        return slovo_motion_format(fps, labels, signers), []
 
     @classmethod
     def recognises(cls, folder: Path) -> bool:
