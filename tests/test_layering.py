@@ -122,7 +122,6 @@ COMMANDS = PACKAGE / "commands"
 OTHER_MEANINGS = {
     ("motiongen/core/holistic_layout.py", "face"): "a MediaPipe Holistic part",
     ("motiongen/formats/holistic.py", "face"): "a MediaPipe Holistic part",
-    ("motiongen/cache/landmarks.py", "face"): "a MediaPipe Holistic part",
     ("motiongen/export/landmarks.py", "face"): "a MediaPipe Holistic part",
     ("motiongen/formats/bvh.py", "root"): "the BVH keyword ROOT",
     ("motiongen/live/vmc.py", "root"): "the VMC protocol's root transform",

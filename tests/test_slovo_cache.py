@@ -6,8 +6,8 @@ import json
 import numpy as np
 
 from motiongen.cache.info import CacheInfo
-from motiongen.cache.landmarks import entry_path, read_landmark_entry
-from motiongen.cache.slovo_build import build_slovo_cache
+from motiongen.datasets.slovo.landmarks import entry_path, read_landmark_entry
+from motiongen.cache.build import build_cache
 from motiongen.config import compose
 from motiongen.core.motion_format import ConditionKind, Representation
 
@@ -59,7 +59,7 @@ def test_rebuild_resumes_without_running_mediapipe_again(slovo_cache, russian_fa
     root, cache, _ = slovo_cache
     cfg = compose("config", ["data=slovo", f"data.root={root}", f"data.cache_dir={cache}", "data.val_signers=[u4]",
                              f"data.label_vectors={russian_fasttext_bin}"])
-    again = build_slovo_cache(cfg, progress=False)
+    again = build_cache(cfg, progress=False)
     assert set(again.up_to_date) == {"orig", "mirrored", "reversed", "shifted", "trimmed"}
     assert not again.processed and set(again.failed) == {"corrupt", "nobody"}
 
@@ -84,7 +84,7 @@ def test_missing_label_vectors_fail_before_any_video_is_read(tmp_path):
     cfg = compose("config", ["data=slovo", f"data.root={tmp_path}", f"data.cache_dir={tmp_path / 'cache'}",
                              f"data.label_vectors={tmp_path / 'cc.ru.300.bin'}"])
     with pytest.raises(InputFileError, match="cc.ru.300.bin: data.label_vectors: fastText vectors not found"):
-        build_slovo_cache(cfg, progress=False)
+        build_cache(cfg, progress=False)
 
 
 def test_masks_follow_mediapipe_and_reach_the_training_items(slovo_cache):
@@ -125,12 +125,12 @@ def test_rows_without_files_files_without_rows_and_official_frame_counts_are_rep
                                encoding="utf-8")
         cfg = compose("config", ["data=slovo", f"data.root={root}", f"data.cache_dir={cache}", "data.val_signers=[u4]",
                                  f"data.label_vectors={russian_fasttext_bin}"])
-        summary = build_slovo_cache(cfg, progress=False)
+        summary = build_cache(cfg, progress=False)
     finally:
         annotations.write_text(original, encoding="utf-8")
         official.unlink(missing_ok=True)
         orphan.unlink(missing_ok=True)
-    text = "\n".join(summary.warnings)
+    text = "\n".join(summary.warnings + summary.notes)
     assert f"{official}: orig has 100 frames, the video 112" in text and "mirrored has" not in text
     assert "no video file ghost" in text and "orphan.mp4: video has no row" in text
     assert set(summary.up_to_date) == {"orig", "mirrored", "reversed", "shifted", "trimmed"}
@@ -148,14 +148,14 @@ def test_no_hand_in_the_blocks_reaches_beyond_the_fingertip_limit_and_rejections
     _, cache, summary = slovo_cache
     info = CacheInfo.load(cache)
     limit = HandLimits().max_fingertip_palms
-    assert info.manifest["settings"]["hand_limits"] == HandLimits().to_dict()
+    assert info.manifest["settings"]["corpus"]["hand_limits"] == HandLimits().to_dict()
     for take in ("orig", "mirrored", "reversed", "shifted", "trimmed"):
         hands = np.asarray(info.block(take, "hands")).reshape(-1, 2, 20, 3)
         fingertips = np.linalg.norm(hands[:, :, [3, 7, 11, 15, 19]], axis=-1)
         assert fingertips.max() <= limit + 1e-4, (take, fingertips.max())
-    notes = [w for w in summary.warnings if w.startswith("orig: left_hand:")]
+    notes = [w for w in summary.processed["orig"]["warnings"] if w.startswith("left_hand:")]
     assert len(notes) == 1 and "implausible" in notes[0] and "treated as missing: frames" in notes[0]
-    rejected = int(notes[0].split(": ")[2].split(" of ")[0])
+    rejected = int(notes[0].split(": ")[1].split(" of ")[0])
     assert 5 <= rejected <= 40
     entry = read_landmark_entry(entry_path(cache, "orig"))
     take = info.manifest["takes"]["orig"]

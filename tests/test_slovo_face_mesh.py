@@ -103,7 +103,7 @@ def test_model_arrays_round_trip_and_bad_arrays_are_refused():
 def real_clip(slovo_cache):
     """The cache's face-mesh model and the real sample's landmarks, blocks and clip scale."""
     from motiongen.datasets.slovo.face_mesh_file import read_face_mesh
-    from motiongen.cache.landmarks import entry_path, read_landmark_entry
+    from motiongen.datasets.slovo.landmarks import entry_path, read_landmark_entry
 
     _, cache, summary = slovo_cache
     entry = read_landmark_entry(entry_path(cache, "orig"))

@@ -180,8 +180,8 @@ def one_signer_run(slovo_cache, tmp_path_factory):
     from slovo_samples import write_annotations
 
     from motiongen.cache.info import CacheInfo
-    from motiongen.cache.landmarks import LANDMARKS_DIR
-    from motiongen.cache.slovo_build import build_slovo_cache
+    from motiongen.datasets.slovo.landmarks import LANDMARKS_DIR
+    from motiongen.cache.build import build_cache
     from motiongen.output_folders import MARKER_NAME
     from motiongen.training.run import train
 
@@ -192,10 +192,12 @@ def one_signer_run(slovo_cache, tmp_path_factory):
     annotations = write_annotations(folder / "annotations.csv", rows)
     shutil.copytree(cache / LANDMARKS_DIR, folder / "cache" / LANDMARKS_DIR)  # MediaPipe does not run again
     shutil.copy(cache / MARKER_NAME, folder / "cache")  # a copy of motiongen's cache, marked as such
-    summary = build_slovo_cache(compose("config", ["data=slovo", f"data.root={root}", f"data.annotations={annotations}",
-                                                   f"data.cache_dir={folder / 'cache'}", "data.val_signers=[u2]"]),
-                                progress=False)
-    assert not summary.processed and not summary.failed
+    stored = {path.name: path.stat().st_mtime_ns for path in (folder / "cache" / LANDMARKS_DIR).iterdir()}
+    summary = build_cache(compose("config", ["data=slovo", f"data.root={root}", f"data.annotations={annotations}",
+                                             f"data.cache_dir={folder / 'cache'}", "data.val_signers=[u2]"]),
+                          progress=False)
+    assert set(summary.processed) == {*TRAIN_CLIPS.values(), "shifted"} and not summary.failed
+    assert {path.name: path.stat().st_mtime_ns for path in (folder / "cache" / LANDMARKS_DIR).iterdir()} == stored
     steps = 100
     run = train(compose("config", ["experiment=slovo_tiny", f"data.cache_dir={folder / 'cache'}",
                                    f"trainer.default_root_dir={folder / 'run'}", f"trainer.max_steps={steps}",

@@ -20,9 +20,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from motiongen.cache.label_vectors import label_vectors_source, store_label_vectors
 from motiongen.cache.manifest import cached_take_facts, corpus_manifest
 from motiongen.cache.executors import run_in_process, run_in_processes, run_on_ray
-from motiongen.cache.sources import sources_unchanged
+from motiongen.core.sources import sources_unchanged
 from motiongen.cache.store import (
     CACHE_FORMAT,
     claim_cache_folder,
@@ -182,6 +183,7 @@ def build_cache(cfg, progress: bool = True, corpus=None) -> BuildSummary:
     started = time.perf_counter()
     data = cfg.data
     corpus = corpus if corpus is not None else corpus_from_config(data)
+    label_source = label_vectors_source(data)
     found = corpus.discover()
     cache_dir = Path(str(data.cache_dir)).expanduser().resolve()
     claim_cache_folder(cache_dir)  # entries get replaced in it
@@ -225,6 +227,7 @@ def build_cache(cfg, progress: bool = True, corpus=None) -> BuildSummary:
         facts, _, motion_format = _declare(corpus, cache_dir, takes, digest, fps, recipe, summary)
         manifest = corpus_manifest(cfg, settings, digest, words, facts)
         finish_cache(cache_dir, motion_format, manifest, float(data.std_floor))
+        summary.warnings.extend(store_label_vectors(cache_dir, label_source, motion_format))
         summary.notes.extend(corpus.finish(cache_dir, facts))
     finally:
         summary.seconds = round(time.perf_counter() - started, 3)

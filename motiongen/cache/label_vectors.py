@@ -21,6 +21,7 @@ import numpy as np
 
 from motiongen.core.atomic import write_npz_atomic
 from motiongen.core.errors import ConfigError, InputFileError
+from motiongen.core.motion_format import ConditionKind, MotionFormat
 from motiongen.features.words import FastTextModel, read_vec_subset
 
 LABEL_VECTORS = "label_vectors.npz"
@@ -111,3 +112,39 @@ def read_label_vectors(cache_dir: str | Path) -> LabelVectors | None:
     if result.vectors.shape[0] != len(result.labels):
         raise InputFileError(path, f"{len(result.labels)} labels but {result.vectors.shape[0]} vectors")
     return result
+
+
+def label_vectors_source(data) -> Path | None:
+    """The fastText file ``data.label_vectors`` names (checked before any take is read), or None.
+
+    Raises:
+        InputFileError: the file does not exist.
+    """
+    from omegaconf import OmegaConf
+
+    value = OmegaConf.select(data, "label_vectors", default=None)
+    if value is None:
+        return None
+    path = Path(str(value)).expanduser()
+    if not path.is_file():
+        raise InputFileError(path, "data.label_vectors: fastText vectors not found")
+    return path
+
+
+def store_label_vectors(cache_dir: str | Path, source: Path | None, motion_format: MotionFormat) -> list[str]:
+    """Write the vectors of the format's text-label stream from ``source``; without a source (or
+    without such a stream) remove the ones an earlier build of this cache wrote. Returns warnings.
+
+    Raises:
+        ConfigError: a source for a format with several text-label streams (one table holds one stream).
+    """
+    streams = motion_format.conditions_of(ConditionKind.TEXT_LABEL)
+    if source is None or not streams:
+        (Path(cache_dir) / LABEL_VECTORS).unlink(missing_ok=True)
+        return [] if source is None else [f"data.label_vectors={source}: the format has no text-label stream; unused"]
+    if len(streams) > 1:
+        raise ConfigError(f"data.label_vectors: one table per cache, and the format has {len(streams)} text-label "
+                          f"streams ({', '.join(s.name for s in streams)})")
+    vectors, warnings = compute_label_vectors(source, streams[0].name, tuple(streams[0].labels))
+    write_label_vectors(cache_dir, vectors)
+    return warnings

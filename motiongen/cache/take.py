@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from motiongen import __version__
-from motiongen.cache.sources import fingerprint
+from motiongen.core.sources import fingerprint
 from motiongen.cache.store import write_take
 from motiongen.cache.writer import check_take_arrays
 from motiongen.core.errors import ConfigError, MotiongenError

@@ -1,10 +1,14 @@
-"""The Slovo corpus behind the :class:`~motiongen.datasets.base.Corpus` interface (``data=slovo``).
+"""The Slovo corpus behind the :class:`~motiongen.datasets.base.Corpus` interface (``data=slovo``),
+cached by the generic builder (:func:`motiongen.cache.build.build_cache`).
 
-Takes are the annotated videos of :mod:`motiongen.datasets.slovo.videos`; their motion blocks
+Takes are the annotated videos of :mod:`motiongen.datasets.slovo.videos`; each take's motion blocks
 (:mod:`motiongen.datasets.slovo.motion`, declared by :mod:`motiongen.datasets.slovo.format`) come
-from MediaPipe Holistic landmarks; the sign label and the signer are category streams. A checkpoint
-carries the cache's face-mesh model (:mod:`motiongen.datasets.slovo.face_mesh_file`) as the extra
-``face_mesh``; evaluation uses the sign-production suite and the isolated-sign classifier.
+from its MediaPipe Holistic landmarks, kept in the landmark store
+(:mod:`motiongen.datasets.slovo.landmarks`, ``<cache_dir>/landmarks/``) so a change of the block
+settings never re-runs MediaPipe; the sign label and the signer are category streams. After the
+takes, :meth:`SlovoCorpus.finish` fits the face-mesh model (:mod:`motiongen.datasets.slovo.face_mesh_file`),
+which checkpoints carry as the extra ``face_mesh``; evaluation uses the sign-production suite and
+the isolated-sign classifier; :func:`sign_frames` is the one length rule of a generated sign.
 """
 
 from __future__ import annotations
@@ -15,11 +19,20 @@ from typing import Any
 
 import numpy as np
 
-from motiongen.core.errors import ConfigError
+from motiongen.core.errors import ConfigError, MotiongenError
 from motiongen.core.motion_format import MotionFormat
 from motiongen.datasets.base import Corpus, Discovery, TakeMotion, TakeSource
 from motiongen.datasets.slovo.format import BODY, FACE, HANDS, SIGN, SPEAKER, block_masks, slovo_motion_format
+from motiongen.datasets.slovo.landmarks import (
+    VideoJob,
+    current_landmarks,
+    entry_path,
+    landmark_settings,
+    read_landmark_entry,
+    remove_partial_entries,
+)
 from motiongen.datasets.slovo.motion import HandLimits, slovo_blocks
+from motiongen.datasets.slovo.videos import OFFICIAL_LANDMARKS, read_official_hands
 
 SEGMENTS = ("video", "sign")
 
@@ -88,15 +101,20 @@ class SlovoCorpus(Corpus):
         return {"min_detection_confidence": float(self.data.min_detection_confidence),
                 "min_tracking_confidence": float(self.data.min_tracking_confidence)}
 
+    @property
+    def cache_dir(self) -> Path:
+        """The cache folder (``data.cache_dir``); the landmark store is its ``landmarks/``."""
+        return Path(str(self.data.cache_dir)).expanduser().resolve()
+
+    def video_job(self, take: TakeSource) -> VideoJob:
+        """The landmark-store job of a take's video."""
+        length = int(take.facts.get("length", 0))
+        return VideoJob(take.take_id, take.files["video"], str(self.cache_dir),
+                        landmark_settings(**self.landmark_thresholds()), length if length > 0 else None)
+
     def settings(self) -> dict[str, Any]:
-        from importlib.metadata import version
-
-        from motiongen.formats.holistic import MODEL_COMPLEXITY
-
-        return {"extractor": "mediapipe.solutions.holistic", "mediapipe": version("mediapipe"),
-                "model_complexity": MODEL_COMPLEXITY, **self.landmark_thresholds(),
-                "segment": str(self.data.segment), "context_frames": int(self.data.context_frames),
-                "hand_limits": hand_limits(self.data).to_dict()}
+        return {"landmarks": landmark_settings(**self.landmark_thresholds()), "segment": str(self.data.segment),
+                "context_frames": int(self.data.context_frames), "hand_limits": hand_limits(self.data).to_dict()}
 
     def take_from_landmarks(self, take: TakeSource, landmarks: np.ndarray, present: np.ndarray, width: int,
                             height: int) -> tuple[TakeMotion, np.ndarray]:
@@ -125,28 +143,44 @@ class SlovoCorpus(Corpus):
         return TakeMotion(arrays, categories=dict(take.categories), warnings=warnings), blocks[FACE]
 
     def read_take(self, take: TakeSource, fps: float) -> TakeMotion:
-        """Run MediaPipe Holistic on the take's video and derive its blocks.
+        """The take's blocks from its video's landmarks: the stored entry when current, else
+        MediaPipe Holistic on the video (:func:`~motiongen.datasets.slovo.landmarks.current_landmarks`).
 
         Raises:
             MotiongenError: an unreadable video, no person found, or a frame rate other than ``fps``.
         """
-        from motiongen.core.errors import MotiongenError
-        from motiongen.formats.holistic import extract_video
-
         video = take.files["video"]
-        result, _ = extract_video(video, **self.landmark_thresholds())
-        if abs(result.fps - fps) > 1e-3:
-            raise MotiongenError(f"{video}: {result.fps} fps; the corpus runs at {fps} fps")
+        entry = current_landmarks(self.video_job(take))
+        if abs(entry.meta["fps"] - fps) > 1e-3:
+            raise MotiongenError(f"{video}: {entry.meta['fps']} fps; data.motion_fps is {fps}")
         try:
-            motion, _ = self.take_from_landmarks(take, result.landmarks, result.present, result.width, result.height)
+            motion, _ = self.take_from_landmarks(take, entry.landmarks, entry.present, entry.meta["width"],
+                                                 entry.meta["height"])
         except ValueError as err:
             raise MotiongenError(f"{video}: {err}") from None
+        motion.warnings[:0] = list(entry.meta["warnings"])
         return motion
 
     def motion_format(self, fps: float, takes: Mapping[str, Mapping[str, Any]]) -> tuple[MotionFormat, list[str]]:
         labels = sorted({take["categories"][SIGN] for take in takes.values()})
         signers = sorted({take["categories"][SPEAKER] for take in takes.values()})
         return slovo_motion_format(fps, labels, signers), []
+
+    def finish(self, cache_dir: Path, takes: Mapping[str, Mapping[str, Any]]) -> list[str]:
+        """Fit the face-mesh model on the cached takes' videos (train; measured on val, else test)
+        and compare the frame counts with the official landmark file; returns the notes."""
+        from motiongen.datasets.slovo.face_mesh_file import fit_face_mesh
+        from motiongen.datasets.slovo.motion import FACE_WEIGHTS
+
+        remove_partial_entries(self.cache_dir)
+        entries = {take_id: read_landmark_entry(entry_path(self.cache_dir, take_id)) for take_id in takes}
+        clips: dict[str, list] = {}
+        limits = hand_limits(self.data)
+        for take_id, entry in entries.items():
+            blocks, _ = slovo_blocks(entry.landmarks, entry.present, entry.meta["width"], entry.meta["height"], limits)
+            clips.setdefault(takes[take_id]["split"], []).append((entry, blocks[FACE]))
+        notes = official_mismatches(self.root, {take_id: e.meta["num_frames"] for take_id, e in entries.items()})
+        return notes + fit_face_mesh(cache_dir, clips, FACE_WEIGHTS, float(self.data.face_mesh_ridge))
 
     @classmethod
     def recognises(cls, folder: Path) -> bool:
@@ -171,6 +205,20 @@ class SlovoCorpus(Corpus):
                           ) -> tuple[int | None, str | None]:
         """The length of a generated sign (module rule, :func:`sign_frames`)."""
         return sign_frames(categories.get(SIGN), requested, typical.get(SIGN, {}), window_frames, seed_frames)
+
+
+def official_mismatches(root: Path, frame_counts: Mapping[str, int]) -> list[str]:
+    """Videos whose frame count differs from the official landmark file's (when the corpus has one)."""
+    path = root / OFFICIAL_LANDMARKS
+    if not path.is_file():
+        return []
+    try:
+        official = read_official_hands(path)
+    except MotiongenError as err:
+        return [str(err)]
+    return [f"{path}: {video_id} has {len(official[video_id])} frames, the video {frames}"
+            for video_id, frames in sorted(frame_counts.items())
+            if video_id in official and len(official[video_id]) != frames]
 
 
 def sign_frames(label: str | None, requested: int | None, typical: Mapping[str, int], window_frames: int,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from motiongen.core.atomic import write_npz_atomic
 from motiongen.core.errors import InputFileError
-from motiongen.datasets.slovo.face_mesh import FaceMeshModel
+from motiongen.datasets.slovo.face_mesh import FaceMeshFit, FaceMeshModel, MeshError, clip_face_frames
 
 FACE_MESH = "face_mesh.npz"
 #: The checkpoint extra that carries the model (:meth:`~motiongen.datasets.slovo.SlovoCorpus.checkpoint_extras`).
@@ -70,3 +70,27 @@ def face_mesh_of_extras(extras) -> FaceMeshModel | None:
     if arrays is None:
         return None
     return FaceMeshModel.from_arrays({key: np.asarray(value) for key, value in arrays.items()})
+
+
+def fit_face_mesh(cache_dir: str | Path, clips, weight_names, ridge: float) -> list[str]:
+    """Fit the face-mesh model on ``clips["train"]``, measure it on ``clips["val"]`` (else
+    ``clips["test"]``) and store it; each clip is ``(landmark entry, face weights (T, W))`` of a
+    whole video. Returns the summary notes (the fit's figures, or why there is no model)."""
+    def frames(entry, weights):
+        return clip_face_frames(entry.landmarks, entry.present, entry.meta["width"], entry.meta["height"], weights)
+
+    fit = FaceMeshFit(tuple(weight_names))
+    for entry, weights in clips.get("train", []):
+        fit.add(*frames(entry, weights))
+    if fit.count == 0:
+        (Path(cache_dir) / FACE_MESH).unlink(missing_ok=True)
+        return ["face-mesh model not fitted: no train frame has a face; generation will write no face mesh"]
+    model = fit.solve(ridge)
+    split = "val" if clips.get("val") else "test"
+    error = MeshError(model)
+    for entry, weights in clips.get(split, []):
+        mesh, _, face_weights = frames(entry, weights)
+        error.add(mesh, face_weights)
+    model.facts["heldout"] = {"split": split, **error.facts()}
+    write_face_mesh(cache_dir, model)
+    return [describe_fit(model)]
