@@ -1,5 +1,5 @@
-"""What ``motiongen inspect`` finds in a file, a BEAT or BEAT2 corpus folder or a Slovo corpus
-folder (one with an ``annotations.csv``), as plain data.
+"""What ``motiongen inspect`` finds in a file, a BEAT or BEAT2 corpus folder or the folder of a
+corpus that recognises it (:meth:`motiongen.datasets.base.Corpus.inspect`), as plain data.
 
 Every reader's failure becomes a :class:`Problem` on the file's :class:`FileReport` instead of an
 exception, so one bad file never hides the others. Rendering (rich tables, JSON) lives in
@@ -9,114 +9,26 @@ exception, so one bad file never hides the others. Rendering (rich tables, JSON)
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from motiongen.core.errors import InputFileError
+from motiongen.datasets.report import (
+    ERROR,
+    WARNING,
+    FileReport,
+    Problem,
+    Report,
+    TakeReport,
+    inspect_video,
+    read_file_report,
+    reason,
+)
 
 log = logging.getLogger(__name__)
 
-ERROR, WARNING = "error", "warning"
-
 # Modalities of one take whose durations differ by more than this many seconds get a warning.
 DURATION_MISMATCH_S = 1.0
-
-
-@dataclass
-class Problem:
-    """One thing wrong: ``severity`` is ``"error"`` (the file cannot be used as it is) or
-    ``"warning"`` (it was read, with the recorded caveat)."""
-
-    path: str
-    severity: str
-    message: str
-
-
-@dataclass
-class FileReport:
-    """What one file holds (``facts``: frames, fps, duration in seconds, joints, names, tiers, ...)
-    and its problems. ``kind`` names the reader used."""
-
-    path: str
-    kind: str
-    facts: dict[str, Any] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def has_error(self) -> bool:
-        return any(problem.severity == ERROR for problem in self.problems)
-
-    def error(self, message: str) -> None:
-        self.problems.append(Problem(self.path, ERROR, message))
-
-    def warn(self, messages: list[str]) -> None:
-        """Record reader warnings, dropping a leading ``<path>:`` that readers may have added."""
-        for message in messages:
-            prefix = f"{self.path}:"
-            if message.startswith(prefix):
-                line, _, rest = message[len(prefix):].partition(": ")
-                message = f"line {line}: {rest}" if line.isdigit() else message[len(prefix):].lstrip()
-            self.problems.append(Problem(self.path, WARNING, message))
-
-
-@dataclass
-class TakeReport:
-    """One corpus take: its name parts, split (or why none), and each modality's file report."""
-
-    take_id: str
-    speaker_id: int
-    speaker_name: str
-    take_type: int
-    start: int
-    end: int
-    split: str | None
-    split_note: str
-    missing: list[str]
-    files: dict[str, FileReport]
-
-
-@dataclass
-class VideoRow:
-    """One annotated video of a Slovo corpus: its annotation and the report of its file."""
-
-    video_id: str
-    signer: str
-    label: str
-    split: str
-    file: FileReport
-
-
-@dataclass
-class Report:
-    """The whole inspection: single files (``files``), a BEAT corpus (``takes``) or a Slovo corpus
-    (``videos``), plus ``problems`` not tied to one readable file: misnamed files, split CSV notes,
-    duration mismatches, annotation rows without a video and videos without a row."""
-
-    path: str
-    kind: str
-    files: list[FileReport] = field(default_factory=list)
-    takes: list[TakeReport] = field(default_factory=list)
-    videos: list[VideoRow] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    modalities: list[str] = field(default_factory=list)  # a corpus's modality columns, in order
-
-    def all_problems(self) -> list[Problem]:
-        """Every problem: corpus-level first, then per file in order."""
-        file_reports = self.files + [report for take in self.takes for report in take.files.values()]
-        file_reports += [row.file for row in self.videos]
-        return self.problems + [problem for report in file_reports for problem in report.problems]
-
-    @property
-    def has_error(self) -> bool:
-        return any(problem.severity == ERROR for problem in self.all_problems())
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (paths as strings, numbers as Python floats/ints)."""
-        data = asdict(self)
-        errors = sum(problem.severity == ERROR for problem in self.all_problems())
-        data["summary"] = {"errors": errors, "warnings": len(self.all_problems()) - errors}
-        return data
 
 
 def _inspect_bvh(path: Path, report: FileReport) -> None:
@@ -127,7 +39,7 @@ def _inspect_bvh(path: Path, report: FileReport) -> None:
         try:
             read_bvh(path)
         except TruncatedBvhError as strict:
-            report.error(f"{_reason(strict.with_remedy(None))} (the facts shown come from the complete rows)")
+            report.error(f"{reason(strict.with_remedy(None))} (the facts shown come from the complete rows)")
     report.warn(motion.warnings)
     skeleton = motion.skeleton
     report.facts.update(
@@ -211,7 +123,7 @@ def _inspect_smplx(path: Path, report: FileReport) -> None:
 
 
 def _inspect_emotion(path: Path, report: FileReport) -> None:
-    from motiongen.corpus.emotions import EMOTIONS, read_emotion_labels
+    from motiongen.datasets.beat.emotions import EMOTIONS, read_emotion_labels
 
     labels = read_emotion_labels(path)
     report.warn(labels.warnings)
@@ -223,7 +135,7 @@ def _inspect_emotion(path: Path, report: FileReport) -> None:
 
 
 def _inspect_semantic(path: Path, report: FileReport) -> None:
-    from motiongen.corpus.semantic import read_semantic_labels
+    from motiongen.datasets.beat.semantic import read_semantic_labels
 
     labels = read_semantic_labels(path)
     report.warn(labels.warnings)
@@ -235,16 +147,6 @@ def _inspect_semantic(path: Path, report: FileReport) -> None:
     )
 
 
-def _inspect_video(path: Path, report: FileReport) -> None:
-    from motiongen.formats.video import probe_video
-
-    info = probe_video(path)
-    report.facts.update(frames=info.frame_count, fps=info.fps, duration=info.duration,
-                        size=f"{info.width}x{info.height}", codec=info.codec)
-    if info.rotation_degrees:
-        report.warn([f"display rotation {info.rotation_degrees} degrees is not applied to the decoded frames"])
-
-
 _INSPECTORS: dict[str, Callable[[Path, FileReport], None]] = {
     "bvh": _inspect_bvh,
     "face_json": _inspect_face_json,
@@ -253,7 +155,7 @@ _INSPECTORS: dict[str, Callable[[Path, FileReport], None]] = {
     "textgrid": _inspect_textgrid,
     "emotion_csv": _inspect_emotion,
     "semantic_txt": _inspect_semantic,
-    "video": _inspect_video,
+    "video": inspect_video,
     "smplx_npz": _inspect_smplx,
 }
 _KIND_BY_SUFFIX = {
@@ -267,10 +169,6 @@ _KIND_BY_SUFFIX = {
     **{suffix: "video" for suffix in (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")},
     ".npz": "smplx_npz",
 }
-
-
-def _reason(err: InputFileError) -> str:
-    return err.reason if err.line is None else f"line {err.line}: {err.reason}"
 
 
 def file_kind(path: Path) -> str | None:
@@ -289,21 +187,14 @@ def file_kind(path: Path) -> str | None:
 
 def inspect_file(path: str | Path, kind: str | None = None) -> FileReport:
     """Read one file with the reader for its kind and report facts and problems; never raises
-    for a bad file (an unexpected exception is reported as an error too)."""
+    for a bad file (:func:`~motiongen.datasets.report.read_file_report`)."""
     path = Path(path)
     kind = kind or file_kind(path)
-    report = FileReport(str(path), kind or "unknown")
     if kind is None:
+        report = FileReport(str(path), "unknown")
         report.error(f"unsupported file type {path.suffix or '(no extension)'!r}")
         return report
-    try:
-        _INSPECTORS[kind](path, report)
-    except InputFileError as err:
-        report.error(_reason(err))
-    except Exception as err:  # report, never crash: one broken file must not hide the others
-        log.debug("unexpected failure inspecting %s", path, exc_info=True)
-        report.error(f"unexpected {type(err).__name__}: {err}")
-    return report
+    return read_file_report(path, kind, _INSPECTORS[kind])
 
 
 _KIND_BY_MODALITY = {
@@ -339,8 +230,8 @@ def inspect_corpus(
         split_csv: optional ``take_id,split`` override for the CaMN split.
         progress: optional wrapper around the take iterator (e.g. ``tqdm``).
     """
-    from motiongen.corpus.beat import MODALITIES, discover_beat
-    from motiongen.corpus.splits import assign_splits
+    from motiongen.datasets.beat.takes import MODALITIES, discover_beat
+    from motiongen.datasets.beat.splits import assign_splits
 
     root = Path(root)
     report = Report(str(root), "corpus", modalities=list(MODALITIES))
@@ -349,7 +240,7 @@ def inspect_corpus(
     try:
         splits = assign_splits(corpus, split_csv)
     except InputFileError as err:
-        report.problems.append(Problem(str(err.path), ERROR, _reason(err)))
+        report.problems.append(Problem(str(err.path), ERROR, reason(err)))
         splits = assign_splits(corpus)
     report.problems.extend(Problem(str(split_csv), WARNING, message) for message in splits.warnings)
     _report_takes(report, corpus, _KIND_BY_MODALITY, lambda take: (splits.get(take.take_id),
@@ -383,59 +274,6 @@ def _report_takes(report: Report, takes, kinds: dict[str, str], split_of: Callab
         report.takes.append(take_report)
 
 
-def _official_frame_counts(path: Path, report: Report) -> dict[str, int]:
-    from motiongen.corpus.slovo import read_official_hands
-
-    try:
-        return {video_id: len(hands) for video_id, hands in read_official_hands(path).items()}
-    except InputFileError as err:
-        report.problems.append(Problem(str(path), ERROR, _reason(err)))
-        return {}
-
-
-def inspect_slovo(root: str | Path, progress: Callable | None = None) -> Report:
-    """Inventory a Slovo corpus folder: every annotated video probed (frames, fps, size) and checked
-    against its annotation and the official landmark JSON; rows without a video and videos without
-    a row are listed."""
-    from motiongen.corpus.slovo import discover_slovo
-
-    root = Path(root)
-    report = Report(str(root), "slovo")
-    try:
-        corpus = discover_slovo(root)
-    except InputFileError as err:
-        report.problems.append(Problem(str(err.path), ERROR, _reason(err)))
-        return report
-    report.problems.extend(Problem(where, WARNING, message) for where, message in corpus.problems)
-    official = _official_frame_counts(corpus.official_landmarks, report) if corpus.official_landmarks else {}
-    videos = progress(corpus.videos) if progress is not None else corpus.videos
-    for video in videos:
-        file_report = inspect_file(video.path, "video")
-        file_report.warn(list(video.problems))
-        frames = file_report.facts.get("frames")
-        if frames is not None and video.length >= 0 and frames != video.length:
-            file_report.warn([f"the annotation says {video.length} frames, the video has {frames}"])
-        if file_report.facts.get("size") not in (None, f"{video.width}x{video.height}"):
-            file_report.warn([f"the annotation says {video.width}x{video.height}, the video is {file_report.facts['size']}"])
-        if frames is not None and video.attachment_id in official and official[video.attachment_id] != frames:
-            file_report.warn([f"{corpus.official_landmarks.name} has {official[video.attachment_id]} frames "
-                              f"for this video, the video has {frames}"])
-        report.videos.append(VideoRow(video.attachment_id, video.signer, video.label, video.split, file_report))
-    if not corpus.videos:
-        report.problems.append(Problem(str(root), ERROR, "no annotated video found"))
-    return report
-
-
-def _looks_like_slovo(root: Path) -> bool:
-    from motiongen.corpus.slovo import ANNOTATIONS
-    from motiongen.formats.video import VIDEO_SUFFIXES
-
-    if (root / ANNOTATIONS).is_file():
-        return True
-    suffixes = {p.suffix.lower() for p in root.rglob("*") if p.is_file()}
-    return bool(suffixes & set(VIDEO_SUFFIXES)) and ".bvh" not in suffixes
-
-
 _KIND_BY_BEAT2_MODALITY = {
     "smplx": "smplx_npz",
     "wav": "audio",
@@ -456,14 +294,14 @@ def inspect_beat2_corpus(
         split_csv: optional ``id,type`` file replacing ``<root>/train_test_split.csv``.
         progress: optional wrapper around the take iterator (e.g. ``tqdm``).
     """
-    from motiongen.corpus.beat2 import BEAT2_MODALITIES, discover_beat2
+    from motiongen.datasets.beat2.takes import BEAT2_MODALITIES, discover_beat2
 
     root = Path(root)
     report = Report(str(root), "corpus", modalities=list(BEAT2_MODALITIES))
     try:
         corpus = discover_beat2(root, split_csv)
     except InputFileError as err:
-        report.problems.append(Problem(str(err.path), ERROR, _reason(err)))
+        report.problems.append(Problem(str(err.path), ERROR, reason(err)))
         return report
     report.problems.extend(Problem(str(path), WARNING, message) for path, message in corpus.problems)
     _report_takes(report, corpus, _KIND_BY_BEAT2_MODALITY,
@@ -474,15 +312,17 @@ def inspect_beat2_corpus(
 
 
 def inspect_path(path: str | Path, split_csv: str | Path | None = None, progress: Callable | None = None) -> Report:
-    """Inspect a single file, a BEAT2 folder (one with ``smplxflame_30/``), a Slovo folder (an
-    ``annotations.csv``, or videos and no BVH) or a BEAT folder."""
-    from motiongen.corpus.beat2 import is_beat2_folder
+    """Inspect a single file, a BEAT2 folder (one with ``smplxflame_30/``), the folder of a corpus
+    that recognises it (:func:`~motiongen.datasets.corpus_of_folder`) or a BEAT folder."""
+    from motiongen.datasets import corpus_of_folder
+    from motiongen.datasets.beat2.takes import is_beat2_folder
 
     path = Path(path)
     if path.is_dir() and is_beat2_folder(path):
         return inspect_beat2_corpus(path, split_csv, progress)
-    if path.is_dir() and _looks_like_slovo(path):
-        return inspect_slovo(path, progress)
+    corpus = corpus_of_folder(path) if path.is_dir() else None
+    if corpus is not None:
+        return corpus.inspect(progress)
     if path.is_dir():
         return inspect_corpus(path, split_csv, progress)
     report = Report(str(path), "file")

@@ -106,7 +106,7 @@ def slovo_cache(sample_file, russian_fasttext_bin, tmp_path_factory):
     ``(root, cache_dir, summary)``."""
     from slovo_samples import VAL_SIGNERS, write_slovo_corpus
 
-    from motiongen.cache.slovo_build import build_slovo_cache
+    from motiongen.cache.build import build_cache
     from motiongen.config import compose
 
     sample = sample_file("slovo/f17a6060-6ced-4bd1-9886-8578cfbb864f.mp4")
@@ -115,4 +115,4 @@ def slovo_cache(sample_file, russian_fasttext_bin, tmp_path_factory):
     write_slovo_corpus(sample, root)
     cfg = compose("config", ["data=slovo", f"data.root={root}", f"data.cache_dir={cache}",
                              f"data.val_signers=[{','.join(VAL_SIGNERS)}]", f"data.label_vectors={russian_fasttext_bin}"])
-    return root, cache, build_slovo_cache(cfg, progress=False)
+    return root, cache, build_cache(cfg, progress=False)

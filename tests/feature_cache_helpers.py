@@ -30,12 +30,12 @@ def save_tiny_wavlm(folder: Path) -> Path:
 
 
 def beat_skeleton():
-    """BEAT's 75 joint names (``conf/joints/beat75.yaml``) as a simple chain: root with 6 channels
+    """BEAT's 75 joint names (``motiongen/skeletons/joint_sets/beat75.yaml``) as a simple chain: root with 6 channels
     (X/Y/Z position, XYZ rotation), every other joint with XYZ rotation channels, 5 cm offsets."""
     import numpy as np
 
     from motiongen.core.skeleton import Skeleton
-    from motiongen.formats.joint_sets import load_joint_set
+    from motiongen.skeletons import load_joint_set
 
     names = load_joint_set("beat75")
     channels = [("Xposition", "Yposition", "Zposition", "Xrotation", "Yrotation", "Zrotation")]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motiongen.corpus.slovo import COLUMNS
+from motiongen.datasets.slovo.videos import COLUMNS
 
 
 def write_annotations(path: Path, rows: list[dict], delimiter: str = "\t") -> Path:

@@ -103,3 +103,12 @@ def test_generate_takes_words_from_pocketsphinx_without_a_transcript_and_aligns_
     assert not any("no transcript" in w for w in recognised["warnings"])
     assert aligned["generation"]["word_features"] == "plain-text transcript aligned by pocketsphinx"
     assert any("cuz" in w for w in aligned["warnings"])
+
+
+def test_aligning_a_transcript_to_a_tone_is_a_one_line_error():
+    """pocketsphinx finds no alignment path in a pure tone (its segment list is None): a ConfigError
+    naming the transcript, not a TypeError."""
+    rate = 16_000
+    tone = 0.3 * np.sin(2 * np.pi * 180 * np.arange(2 * rate) / rate)
+    with pytest.raises(ConfigError, match="words.txt: pocketsphinx could not align"):
+        align_transcript(tone, rate, "hello there people of motion", where="words.txt")

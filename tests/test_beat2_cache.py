@@ -82,7 +82,7 @@ def test_beat2_experiments_compose():
     from motiongen.config import compose
 
     full = compose("config", ["experiment=beat2", "data.root=/data/beat_english_v2.0.0"])
-    assert full.data.name == "beat2" and full.data.reader == "beat2" and list(full.data.smplx_joints) == ["upper", "hands"]
+    assert full.data.name == "beat2" and list(full.data.smplx_joints) == ["upper", "hands"]
     assert full.trainer.max_steps == 180000 and full.trainer.loop.clip_frames == 150
     tiny = compose("config", ["experiment=beat2_tiny", "data.root=/data/beat_english_v2.0.0"])
     assert tiny.data.features.name == "spectral" and tiny.model.network.num_layers == 2

@@ -13,8 +13,9 @@ import pytest
 
 from motiongen.cli import main
 from motiongen.config import compose
-from motiongen.core.smplx_skeleton import SMPLX_JOINT_NAMES, resolve_joint_selection, smplx_joint_indices
-from motiongen.corpus.beat2 import discover_beat2
+from motiongen.core.smplx_skeleton import SMPLX_JOINT_NAMES, smplx_joint_indices
+from motiongen.skeletons import resolve_joint_selection
+from motiongen.datasets.beat2.takes import discover_beat2
 from motiongen.formats.smplx_motion import read_smplx_motion
 
 from feature_cache_helpers import preprocess_overrides

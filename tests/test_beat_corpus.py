@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from motiongen.corpus.beat import (
+from motiongen.datasets.beat.takes import (
     MODALITIES,
     BeatTake,
     assign_splits,
@@ -15,8 +15,8 @@ from motiongen.corpus.beat import (
     read_emotion_labels,
     read_semantic_labels,
 )
-from motiongen.corpus.emotions import EMOTIONS, emotion_of_take, take_emotion
-from motiongen.corpus.splits import read_split_csv
+from motiongen.datasets.beat.emotions import EMOTIONS, emotion_of_take, take_emotion
+from motiongen.datasets.beat.splits import read_split_csv
 from motiongen.core.errors import InputFileError
 
 

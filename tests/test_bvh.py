@@ -23,7 +23,8 @@ from bvh_samples import (
 from motiongen.core.errors import InputFileError
 from motiongen.core.skeleton import Skeleton
 from motiongen.formats.bvh import TruncatedBvhError, read_bvh, write_bvh
-from motiongen.formats.joint_sets import axis_angle_to_euler, load_joint_set, motion_to_axis_angle
+from motiongen.formats.joint_sets import axis_angle_to_euler, motion_to_axis_angle
+from motiongen.skeletons import load_joint_set
 from motiongen.core.kinematics import forward_kinematics
 from motiongen.core.rotations import euler_to_matrix
 

@@ -10,7 +10,7 @@ from scipy.spatial.transform import Rotation
 
 from motiongen.core.errors import InputFileError
 from motiongen.evaluation.beat_extractor import PretrainedGesture, load_beat_extractor
-from motiongen.formats.joint_sets import load_joint_set
+from motiongen.skeletons import load_joint_set
 
 JOINTS = load_joint_set("beat47_upper")
 ORDERS = ["ZXY" if i % 3 else "ZYX" for i in range(len(JOINTS))]

@@ -17,14 +17,15 @@ import pytest
 
 from motiongen.core.errors import ConfigError
 from motiongen.core.motion_file import read_motion_file
-from motiongen.corpus.beat_format import beat_motion_format
+from motiongen.datasets.beat.format import beat_motion_format
 from motiongen.core.skeleton import SkeletonTemplate
 from motiongen.export.folder import atomic_run_folder
 from motiongen.export.run import write_run
 from motiongen.formats.arkit import ARKIT_NAMES, LIVE_LINK_COLUMNS, read_beat_face_json, read_live_link_csv
 from motiongen.formats.bvh import read_bvh
-from motiongen.formats.joint_sets import load_joint_set, motion_to_axis_angle
+from motiongen.formats.joint_sets import motion_to_axis_angle
 from motiongen.generation.types import GeneratedMotion
+from motiongen.skeletons import load_joint_set
 from motiongen.core.rotations import axis_angle_to_quaternion, euler_to_quaternion
 from motiongen.output_folders import MARKER_NAME, is_owned
 

@@ -83,11 +83,11 @@ def tiny_checkpoint(tmp_path_factory):
     """Train the tiny_cpu experiment for 12 steps on procedural data; return the last checkpoint."""
     from motiongen.config import compose
     from motiongen.core.skeleton import SkeletonTemplate
-    from motiongen.corpus.beat_format import beat_motion_format
+    from motiongen.datasets.beat.format import beat_motion_format
     from motiongen.features.pipeline import extract_audio_features, extract_word_features
     from motiongen.features.recipe import recipe_from_config
     from motiongen.features.words import WordTable
-    from motiongen.formats.joint_sets import load_joint_set
+    from motiongen.skeletons import load_joint_set
     from motiongen.training.bundle import make_bundle
     from motiongen.training.bundle_callback import GenerationBundle
     from motiongen.skeletons import load_beat75_template

@@ -223,7 +223,7 @@ def test_wrong_seed_or_window_shape_raises():
 def tiny_assets():
     from motiongen.config import compose
     from motiongen.core.skeleton import Skeleton, SkeletonTemplate
-    from motiongen.corpus.beat_format import beat_motion_format
+    from motiongen.datasets.beat.format import beat_motion_format
     from motiongen.features.recipe import recipe_from_config
     from motiongen.features.words import WordTable
     from motiongen.generation.types import GenerationAssets

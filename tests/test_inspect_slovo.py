@@ -5,7 +5,8 @@ import sys
 from slovo_samples import link_video, write_annotations
 from video_samples import SLOVO_SAMPLE
 
-from motiongen.inspection import ERROR, inspect_path
+from motiongen.datasets.report import ERROR
+from motiongen.inspection import inspect_path
 
 
 def _corpus(tmp_path, sample):

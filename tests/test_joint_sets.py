@@ -9,7 +9,8 @@ from scipy.spatial.transform import Rotation
 from bvh_samples import NAMES, ORDERS, bvh_text, random_rows, write_text
 from motiongen.core.errors import ConfigError, InputFileError
 from motiongen.formats.bvh import read_bvh
-from motiongen.formats.joint_sets import axis_angle_to_euler, load_joint_set, motion_to_axis_angle
+from motiongen.formats.joint_sets import axis_angle_to_euler, motion_to_axis_angle
+from motiongen.skeletons import load_joint_set, resolve_joint_names
 from motiongen.core.rotations import euler_to_matrix
 
 
@@ -30,18 +31,17 @@ def test_beat75_matches_the_real_file(sample_file):
     assert motion_to_axis_angle(motion, load_joint_set("beat47_upper")).shape == (957, 141)
 
 
-def test_unknown_or_bad_joint_set(tmp_path, monkeypatch):
+def test_unknown_or_bad_joint_set():
     with pytest.raises(ConfigError, match="joint set 'nope' not found.*beat47_upper, beat75"):
         load_joint_set("nope")
-    (tmp_path / "joints").mkdir()
-    (tmp_path / "config.yaml").write_text("seed: 1\n")
-    (tmp_path / "joints" / "twice.yaml").write_text("names: [A, B, A]\n")
-    (tmp_path / "joints" / "empty.yaml").write_text("names: []\n")
-    monkeypatch.setenv("MOTIONGEN_CONF_DIR", str(tmp_path))
-    with pytest.raises(ConfigError, match="listed twice: A"):
-        load_joint_set("twice")
-    with pytest.raises(ConfigError, match="non-empty list"):
-        load_joint_set("empty")
+    with pytest.raises(ConfigError, match="joint set 'smplx' not found"):  # SMPL-X subsets are not a BVH set
+        load_joint_set("smplx")
+    assert resolve_joint_names("beat47_upper") == load_joint_set("beat47_upper")
+    assert resolve_joint_names(["Spine", "Neck"]) == ["Spine", "Neck"]
+    with pytest.raises(ConfigError, match="data.joints: joint names listed twice: A"):
+        resolve_joint_names(["A", "B", "A"])
+    with pytest.raises(ConfigError, match="data.joints must be a non-empty list"):
+        resolve_joint_names([])
 
 
 def test_motion_to_axis_angle_matches_scipy(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from motiongen.core.holistic_layout import landmark_index
-from motiongen.corpus.slovo_motion import BODY_LANDMARKS, HAND_POINTS, holistic_landmarks
+from motiongen.datasets.slovo.motion import BODY_LANDMARKS, HAND_POINTS, holistic_landmarks
 from motiongen.export.landmarks import PREVIEW_SIZE, body_panel_points, render_landmark_frames
 
 

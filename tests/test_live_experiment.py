@@ -23,7 +23,7 @@ def test_live_experiments_train_the_window_live_generation_samples(experiment):
 
 
 def module(word_drop_prob: float, width: int = 5) -> UWPLightningModule:
-    from motiongen.corpus.beat_format import beat_motion_format
+    from motiongen.datasets.beat.format import beat_motion_format
     from motiongen.training.run import network_kwargs
 
     cfg = compose("config", ["experiment=live_tiny"])

@@ -15,9 +15,9 @@ from motiongen.core.errors import ConfigError
 from motiongen.core.kinematics import forward_kinematics, local_rotation_matrices
 from motiongen.core.rotations import quaternion_to_matrix
 from motiongen.core.skeleton import SkeletonTemplate
-from motiongen.corpus.beat_format import beat_motion_format
+from motiongen.datasets.beat.format import beat_motion_format
 from motiongen.formats.arkit import ARKIT_NAMES
-from motiongen.formats.joint_sets import load_joint_set
+from motiongen.skeletons import load_joint_set
 from motiongen.live import livelink, vmc
 from motiongen.live.frames import FrameBuilder
 from motiongen.live.humanoid import UNITY_FROM_BEAT, to_unity_position

@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 from motiongen.core.skeleton import SkeletonTemplate
-from motiongen.corpus.beat_format import beat_motion_format
-from motiongen.formats.joint_sets import load_joint_set
+from motiongen.datasets.beat.format import beat_motion_format
+from motiongen.skeletons import load_joint_set
 from motiongen.live.frames import FrameBuilder
 from motiongen.live.web import MAX_CLIENT_MESSAGE, WebView
 from motiongen.skeletons import load_beat75_template

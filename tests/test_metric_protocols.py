@@ -46,7 +46,7 @@ def _speech_like(seconds, seed):
 
 def _beat_template():
     from motiongen.core.skeleton import SkeletonTemplate
-    from motiongen.formats.joint_sets import load_joint_set
+    from motiongen.skeletons import load_joint_set
     from motiongen.skeletons import load_beat75_template
 
     return SkeletonTemplate.from_motion(load_beat75_template()), load_joint_set("beat47_upper")
@@ -377,7 +377,7 @@ def test_frechet_distance_is_beats_pytorch_fid_form():
 
 def test_emage_bc_on_an_smplx_skeleton_uses_emages_own_joint_indices():
     from motiongen.core.smplx_skeleton import SMPLX_JOINT_NAMES
-    from motiongen.corpus.beat2_format import smplx_skeleton_template
+    from motiongen.datasets.beat2.format import smplx_skeleton_template
 
     template, names = smplx_skeleton_template(), list(SMPLX_JOINT_NAMES)
     fps, seconds = 30.0, 10.0

@@ -29,7 +29,7 @@ def inputs(cfg: DenoiserConfig, seed: int = 0):
 def test_paper_default_dimensions():
     """Blocks and streams come from the motion format (no default names them); the hyper-parameter
     defaults are the paper's."""
-    from motiongen.corpus.beat_format import paper_motion_format
+    from motiongen.datasets.beat.format import paper_motion_format
     from motiongen.training.run import network_kwargs
 
     streams = network_kwargs({"tasks": None, "emotion_condition": False}, paper_motion_format())

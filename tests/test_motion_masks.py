@@ -46,7 +46,7 @@ def test_loss_weights_combine_observed_flags_and_padding():
     from training_helpers import tiny_overrides
 
     from motiongen.config import compose
-    from motiongen.corpus.beat_format import paper_motion_format
+    from motiongen.datasets.beat.format import paper_motion_format
     from motiongen.training.run import build_module
 
     module = build_module(compose("config", tiny_overrides("unused")), paper_motion_format())

@@ -142,18 +142,38 @@ def test_a_window_of_a_long_take_keeps_its_frame_positions():
         model(x_t, t, dict(take, **{FIRST_FRAME: torch.tensor([-1, 0])}))
 
 
-def test_the_default_length_of_a_sign_longer_than_the_window_is_the_window_and_says_so():
+def test_the_length_of_a_sign_is_capped_at_the_window_only_for_a_model_without_seed_frames():
+    """One rule for ``generate --sign`` and the sign evaluation (SlovoCorpus.generation_frames)."""
+    from omegaconf import OmegaConf
+
+    from motiongen.datasets.slovo import SlovoCorpus
+
+    corpus = SlovoCorpus(OmegaConf.create({"name": "slovo", "root": "."}))
+    typical = {"sign": {"да": 70, "долго": 150}}
+
+    def frames(label, requested=None, seed_frames=0):
+        return corpus.generation_frames({"sign": label}, requested, typical, 120, seed_frames)
+
+    assert frames("да") == (70, None)  # the median of the label's training takes
+    assert frames("нет") == (120, None)  # a checkpoint without recorded lengths: one window
+    length, note = frames("долго")
+    assert length == 120 and "150 frames (the median of its training takes), longer than the model's 120-frame window" in note
+    assert frames("долго", seed_frames=8) == (150, None)  # seed frames: window after window, no cap
+    assert frames("да", requested=200, seed_frames=8) == (200, None)
+    length, note = frames("да", requested=200)
+    assert length == 120 and "200 frames (asked)" in note
+
+
+def test_a_corpus_without_a_length_rule_generates_the_request_else_one_window():
     from types import SimpleNamespace
 
-    from motiongen.commands.generate import sign_frames
+    from motiongen.datasets.recorded import recorded_corpus
+    from motiongen.generation.labels import label_frames
 
-    stream = SimpleNamespace(name="sign")
-    assets = SimpleNamespace(category_stream=lambda kind: stream, window_frames=120,
-                             label_frames={"sign": {"да": 70, "долго": 150}})
-    assert sign_frames(assets, "да") == (70, None)
-    frames, warning = sign_frames(assets, "долго")
-    assert frames == 120 and "150 frames (median), longer than the model's 120-frame window" in warning
-    assert sign_frames(assets, "нет") == (120, None)  # a checkpoint without recorded lengths: the window
+    corpus = recorded_corpus({"name": "old"})  # recorded before data configs named their corpus class
+    assets = SimpleNamespace(label_frames={"sign": {"да": 70}}, window_frames=120, seed_frames=0)
+    assert label_frames(corpus, assets, {"sign": "да"}, None) == (120, None)
+    assert label_frames(corpus, assets, {"sign": "да"}, 30) == (30, None)
 
 
 def test_label_frames_record_the_whole_length_of_long_takes():

@@ -138,7 +138,7 @@ def test_quickstart_end_to_end_in_reduced_mode(fast_quickstart):
 
     from motiongen.formats.arkit import LIVE_LINK_COLUMNS, read_beat_face_json
     from motiongen.formats.bvh import read_bvh
-    from motiongen.formats.joint_sets import load_joint_set
+    from motiongen.skeletons import load_joint_set
 
     out = fast_quickstart
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from motiongen.corpus.beat import assign_splits, discover_beat, read_emotion_labels, read_semantic_labels
-from motiongen.corpus.emotions import EMOTIONS
+from motiongen.datasets.beat.takes import assign_splits, discover_beat, read_emotion_labels, read_semantic_labels
+from motiongen.datasets.beat.emotions import EMOTIONS
 from motiongen.formats.arkit import ARKIT_NAMES, read_beat_face_json
 from motiongen.formats.audio import load_audio
 from motiongen.formats.bvh import read_bvh
-from motiongen.formats.joint_sets import load_joint_set
+from motiongen.skeletons import load_joint_set
 from motiongen.formats.textgrid import read_textgrid
 from motiongen.quickstart.corpus import MANIFEST, build_corpus
 from motiongen.quickstart.script import SPEAKERS, ScriptTake

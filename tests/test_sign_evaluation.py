@@ -103,7 +103,7 @@ def test_a_sign_longer_than_the_window_is_generated_for_the_window_with_a_warnin
                  "--steps", "2", "--no-preview"]) == 0
     assert np.load(out / "landmarks.npz")["landmarks"].shape[0] == 100
     metadata = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
-    assert any("112 frames (median), longer than the model's 100-frame window" in w for w in metadata["warnings"])
+    assert any("112 frames (the median of its training takes), longer than the model's 100-frame window" in w for w in metadata["warnings"])
 
 
 @pytest.mark.slow

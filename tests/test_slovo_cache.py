@@ -6,8 +6,8 @@ import json
 import numpy as np
 
 from motiongen.cache.info import CacheInfo
-from motiongen.cache.landmarks import entry_path, read_landmark_entry
-from motiongen.cache.slovo_build import build_slovo_cache
+from motiongen.datasets.slovo.landmarks import entry_path, read_landmark_entry
+from motiongen.cache.build import build_cache
 from motiongen.config import compose
 from motiongen.core.motion_format import ConditionKind, Representation
 
@@ -59,7 +59,7 @@ def test_rebuild_resumes_without_running_mediapipe_again(slovo_cache, russian_fa
     root, cache, _ = slovo_cache
     cfg = compose("config", ["data=slovo", f"data.root={root}", f"data.cache_dir={cache}", "data.val_signers=[u4]",
                              f"data.label_vectors={russian_fasttext_bin}"])
-    again = build_slovo_cache(cfg, progress=False)
+    again = build_cache(cfg, progress=False)
     assert set(again.up_to_date) == {"orig", "mirrored", "reversed", "shifted", "trimmed"}
     assert not again.processed and set(again.failed) == {"corrupt", "nobody"}
 
@@ -84,13 +84,13 @@ def test_missing_label_vectors_fail_before_any_video_is_read(tmp_path):
     cfg = compose("config", ["data=slovo", f"data.root={tmp_path}", f"data.cache_dir={tmp_path / 'cache'}",
                              f"data.label_vectors={tmp_path / 'cc.ru.300.bin'}"])
     with pytest.raises(InputFileError, match="cc.ru.300.bin: data.label_vectors: fastText vectors not found"):
-        build_slovo_cache(cfg, progress=False)
+        build_cache(cfg, progress=False)
 
 
 def test_masks_follow_mediapipe_and_reach_the_training_items(slovo_cache):
     from motiongen.data.clips import ClipDataset
 
-    from motiongen.corpus.slovo_motion import clip_scale, to_pixels
+    from motiongen.datasets.slovo.motion import clip_scale, to_pixels
 
     _, cache, _ = slovo_cache
     info = CacheInfo.load(cache)
@@ -125,12 +125,12 @@ def test_rows_without_files_files_without_rows_and_official_frame_counts_are_rep
                                encoding="utf-8")
         cfg = compose("config", ["data=slovo", f"data.root={root}", f"data.cache_dir={cache}", "data.val_signers=[u4]",
                                  f"data.label_vectors={russian_fasttext_bin}"])
-        summary = build_slovo_cache(cfg, progress=False)
+        summary = build_cache(cfg, progress=False)
     finally:
         annotations.write_text(original, encoding="utf-8")
         official.unlink(missing_ok=True)
         orphan.unlink(missing_ok=True)
-    text = "\n".join(summary.warnings)
+    text = "\n".join(summary.warnings + summary.notes)
     assert f"{official}: orig has 100 frames, the video 112" in text and "mirrored has" not in text
     assert "no video file ghost" in text and "orphan.mp4: video has no row" in text
     assert set(summary.up_to_date) == {"orig", "mirrored", "reversed", "shifted", "trimmed"}
@@ -143,22 +143,47 @@ def test_no_hand_in_the_blocks_reaches_beyond_the_fingertip_limit_and_rejections
     """On the real sample MediaPipe's left hand reaches for the camera on the last frames it is seen
     (perspective makes it up to 3.5x the clip's palm): those detections are treated as missing and
     listed per video, so no hands-block frame holds a fingertip beyond ``max_fingertip_palms``."""
-    from motiongen.corpus.slovo_motion import HandLimits
+    from motiongen.datasets.slovo.motion import HandLimits
 
     _, cache, summary = slovo_cache
     info = CacheInfo.load(cache)
     limit = HandLimits().max_fingertip_palms
-    assert info.manifest["settings"]["hand_limits"] == HandLimits().to_dict()
+    assert info.manifest["settings"]["corpus"]["hand_limits"] == HandLimits().to_dict()
     for take in ("orig", "mirrored", "reversed", "shifted", "trimmed"):
         hands = np.asarray(info.block(take, "hands")).reshape(-1, 2, 20, 3)
         fingertips = np.linalg.norm(hands[:, :, [3, 7, 11, 15, 19]], axis=-1)
         assert fingertips.max() <= limit + 1e-4, (take, fingertips.max())
-    notes = [w for w in summary.warnings if w.startswith("orig: left_hand:")]
+    notes = [w for w in summary.processed["orig"]["warnings"] if w.startswith("left_hand:")]
     assert len(notes) == 1 and "implausible" in notes[0] and "treated as missing: frames" in notes[0]
-    rejected = int(notes[0].split(": ")[2].split(" of ")[0])
+    rejected = int(notes[0].split(": ")[1].split(" of ")[0])
     assert 5 <= rejected <= 40
     entry = read_landmark_entry(entry_path(cache, "orig"))
     take = info.manifest["takes"]["orig"]
     assert any("left_hand:" in w for w in take["warnings"])
     mask = np.asarray(info.block("orig", "hands_mask"))[:, 0]
     assert mask.sum() == entry.present[:, 2].sum() - rejected
+
+
+def test_the_cache_records_its_corpus_and_the_corpus_reads_a_take_as_the_cache_holds_it(slovo_cache):
+    """The manifest's data config rebuilds SlovoCorpus; its read_take (MediaPipe on the video, no
+    landmark cache) gives the cached arrays, so the generic builder can cache Slovo through it."""
+    from motiongen.cache.info import corpus_of_cache
+    from motiongen.cache.writer import stored_names
+    from motiongen.datasets.slovo import SlovoCorpus
+    from motiongen.datasets.slovo.face_mesh_file import EXTRA, read_face_mesh
+
+    _, cache, _ = slovo_cache
+    info = CacheInfo.load(cache)
+    corpus = corpus_of_cache(info)
+    assert isinstance(corpus, SlovoCorpus) and info.manifest["corpus"]["data"]["_target_"].endswith("SlovoCorpus")
+    assert (corpus.evaluation_suite, corpus.evaluator) == ("sign", "sign_classifier")
+    found = corpus.discover()
+    takes = {take.take_id: take for take in found.takes}
+    assert set(takes) == {"orig", "mirrored", "reversed", "shifted", "trimmed", "corrupt", "nobody"}
+    assert takes["shifted"].split == "val" and takes["trimmed"].categories["sign"] == "да"
+    motion = corpus.read_take(takes["trimmed"], info.fps)
+    assert motion.categories == info.takes_in("test")[0].categories
+    for name in stored_names(info.format):
+        np.testing.assert_allclose(motion.blocks[name], info.block("trimmed", name), atol=1e-5, err_msg=name)
+    extras = corpus.checkpoint_extras(cache)
+    np.testing.assert_array_equal(extras[EXTRA]["mesh_basis"], read_face_mesh(cache).mesh_basis)

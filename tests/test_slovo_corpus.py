@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from slovo_samples import write_annotations
 
-from motiongen.corpus.slovo import carve_validation, discover_slovo, read_annotations, read_official_hands
+from motiongen.datasets.slovo.videos import carve_validation, discover_slovo, read_annotations, read_official_hands
 from motiongen.core.errors import InputFileError
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from motiongen.core.holistic_layout import PART_SLICES, landmark_index
-from motiongen.corpus.slovo_face_mesh import (
+from motiongen.datasets.slovo.face_mesh import (
     ANCHORS,
     FACE_POINTS,
     FaceMeshFit,
@@ -18,7 +18,7 @@ from motiongen.corpus.slovo_face_mesh import (
     place_mesh,
     similarity_2d,
 )
-from motiongen.corpus.slovo_motion import BODY_LANDMARKS, FACE_WEIGHTS, face_weights, slovo_blocks, to_pixels
+from motiongen.datasets.slovo.motion import BODY_LANDMARKS, FACE_WEIGHTS, face_weights, slovo_blocks, to_pixels
 
 
 def _rotation(angle):
@@ -102,8 +102,8 @@ def test_model_arrays_round_trip_and_bad_arrays_are_refused():
 @pytest.fixture(scope="module")
 def real_clip(slovo_cache):
     """The cache's face-mesh model and the real sample's landmarks, blocks and clip scale."""
-    from motiongen.cache.face_mesh import read_face_mesh
-    from motiongen.cache.landmarks import entry_path, read_landmark_entry
+    from motiongen.datasets.slovo.face_mesh_file import read_face_mesh
+    from motiongen.datasets.slovo.landmarks import entry_path, read_landmark_entry
 
     _, cache, summary = slovo_cache
     entry = read_landmark_entry(entry_path(cache, "orig"))
@@ -164,7 +164,8 @@ def test_placed_mesh_lies_at_the_real_face(real_clip):
 
 
 def test_landmark_outputs_carry_the_placed_face_mesh(real_clip, tmp_path):
-    from motiongen.corpus.slovo_format import slovo_motion_format
+    from motiongen.datasets.slovo.format import slovo_motion_format
+    from motiongen.datasets.slovo.face_mesh_file import EXTRA
     from motiongen.export.landmarks import _write_landmarks, _write_preview
     from motiongen.export.registry import ExportJob
     from motiongen.formats.video import probe_video, read_video_frames
@@ -172,7 +173,7 @@ def test_landmark_outputs_carry_the_placed_face_mesh(real_clip, tmp_path):
     model, _, blocks, _, _ = real_clip
     arrays = {name: blocks[name][None] for name in ("body", "hands", "face")}
     fmt = slovo_motion_format(30.0, ["привет"], ["u1"])
-    job = ExportJob(tmp_path, arrays, fmt, 30, suffixes=[""], options={"face_mesh": model})
+    job = ExportJob(tmp_path, arrays, fmt, 30, suffixes=[""], options={"extras": {EXTRA: model.to_arrays()}})
     _write_landmarks(job)
     _write_preview(job)
     assert not job.warnings
@@ -194,7 +195,7 @@ def test_landmark_outputs_carry_the_placed_face_mesh(real_clip, tmp_path):
 
 
 def test_without_a_model_the_face_mesh_is_absent_and_the_reason_is_reported(real_clip, tmp_path):
-    from motiongen.corpus.slovo_format import slovo_motion_format
+    from motiongen.datasets.slovo.format import slovo_motion_format
     from motiongen.export.landmarks import _write_landmarks
     from motiongen.export.registry import ExportJob
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from motiongen.core.holistic_layout import PART_SLICES, landmark_index
-from motiongen.corpus.slovo_motion import BODY_LANDMARKS, FACE_WEIGHTS, face_weights, fill_gaps, slovo_blocks
+from motiongen.datasets.slovo.motion import BODY_LANDMARKS, FACE_WEIGHTS, face_weights, fill_gaps, slovo_blocks
 
 
 def test_fill_gaps_interpolates_inside_and_holds_at_the_ends():
@@ -79,7 +79,7 @@ def test_face_weights_follow_the_geometry():
 
 
 def test_blocks_map_back_to_the_holistic_layout():
-    from motiongen.corpus.slovo_motion import PALM_PER_SHOULDER, holistic_landmarks
+    from motiongen.datasets.slovo.motion import PALM_PER_SHOULDER, holistic_landmarks
 
     points, present = _person()
     blocks, _ = slovo_blocks(points, present, width=100, height=200)
@@ -98,7 +98,7 @@ def test_implausible_hand_detections_are_rejected_and_filled():
     """Frames 0-9 of a 10 px palm at the pose's wrist; then one hand of each kind of failure: fingers
     scattered 5 palms away (shape), a 1.8x hand (perspective: fingertips 3.6 of the clip's palms), the hand
     at the other pose wrist (swapped label), a palm 0.05 shoulder widths (degenerate)."""
-    from motiongen.corpus.slovo_motion import HandLimits, check_hands, clip_scale, to_pixels
+    from motiongen.datasets.slovo.motion import HandLimits, check_hands, clip_scale, to_pixels
 
     points, present = _person(14)
     hand = PART_SLICES["left_hand"]
@@ -126,7 +126,7 @@ def test_implausible_hand_detections_are_rejected_and_filled():
 
 
 def test_hand_limits_are_validated():
-    from motiongen.corpus.slovo_motion import HandLimits
+    from motiongen.datasets.slovo.motion import HandLimits
 
     with pytest.raises(ValueError, match="palm_shoulders"):
         HandLimits(palm_shoulders=(0.5, 0.1))

@@ -79,7 +79,7 @@ def test_generation_for_a_label_is_closest_to_that_labels_clip(trained):
 
 @pytest.mark.slow
 def test_checkpoint_keeps_the_label_word_vectors_and_the_face_mesh_model(trained, slovo_cache):
-    from motiongen.cache.face_mesh import read_face_mesh
+    from motiongen.datasets.slovo.face_mesh_file import face_mesh_of_extras, read_face_mesh
     from motiongen.cache.label_vectors import read_label_vectors
     from motiongen.generation.checkpoint import load_assets
 
@@ -91,8 +91,9 @@ def test_checkpoint_keeps_the_label_word_vectors_and_the_face_mesh_model(trained
     assert assets.model.cfg.guided == ["sign"] and assets.model.cfg.seed_frames == 0
     assert assets.label_frames == {"sign": {"привет": 112, "да": 112, "нет": 112}}
     cached = read_face_mesh(slovo_cache[1])
-    assert assets.face_mesh.weight_names == cached.weight_names and assets.face_mesh.facts == cached.facts
-    np.testing.assert_array_equal(assets.face_mesh.mesh_basis, cached.mesh_basis)
+    carried = face_mesh_of_extras(assets.extras)
+    assert carried.weight_names == cached.weight_names and carried.facts == cached.facts
+    np.testing.assert_array_equal(carried.mesh_basis, cached.mesh_basis)
 
 
 @pytest.mark.slow
@@ -104,7 +105,7 @@ def test_a_checkpoint_without_a_face_mesh_model_still_generates_without_the_face
 
     run, _, _ = trained
     checkpoint = torch.load(run.checkpoint_dir / "last.ckpt", map_location="cpu", weights_only=True)
-    del checkpoint[BUNDLE_KEY]["face_mesh"]  # as written before face-mesh models existed
+    del checkpoint[BUNDLE_KEY]["extras"]  # as written before face-mesh models existed
     old = tmp_path / "old.ckpt"
     torch.save(checkpoint, old)
     out = tmp_path / "sign"
@@ -167,7 +168,7 @@ def test_generate_command_performs_a_sign(trained, tmp_path, capsys):
     code = main(["generate", "--sign", "привт", "--checkpoint", str(checkpoint), "--out", str(tmp_path / "bad")])
     assert code != 0
     error = capsys.readouterr().err
-    assert "unknown sign 'привт'" in error and "nearest known labels are: привет" in error
+    assert "unknown label 'привт'" in error and "nearest known labels are: привет" in error
     assert not (tmp_path / "bad").exists()
 
 
@@ -180,8 +181,8 @@ def one_signer_run(slovo_cache, tmp_path_factory):
     from slovo_samples import write_annotations
 
     from motiongen.cache.info import CacheInfo
-    from motiongen.cache.landmarks import LANDMARKS_DIR
-    from motiongen.cache.slovo_build import build_slovo_cache
+    from motiongen.datasets.slovo.landmarks import LANDMARKS_DIR
+    from motiongen.cache.build import build_cache
     from motiongen.output_folders import MARKER_NAME
     from motiongen.training.run import train
 
@@ -192,10 +193,12 @@ def one_signer_run(slovo_cache, tmp_path_factory):
     annotations = write_annotations(folder / "annotations.csv", rows)
     shutil.copytree(cache / LANDMARKS_DIR, folder / "cache" / LANDMARKS_DIR)  # MediaPipe does not run again
     shutil.copy(cache / MARKER_NAME, folder / "cache")  # a copy of motiongen's cache, marked as such
-    summary = build_slovo_cache(compose("config", ["data=slovo", f"data.root={root}", f"data.annotations={annotations}",
-                                                   f"data.cache_dir={folder / 'cache'}", "data.val_signers=[u2]"]),
-                                progress=False)
-    assert not summary.processed and not summary.failed
+    stored = {path.name: path.stat().st_mtime_ns for path in (folder / "cache" / LANDMARKS_DIR).iterdir()}
+    summary = build_cache(compose("config", ["data=slovo", f"data.root={root}", f"data.annotations={annotations}",
+                                             f"data.cache_dir={folder / 'cache'}", "data.val_signers=[u2]"]),
+                          progress=False)
+    assert set(summary.processed) == {*TRAIN_CLIPS.values(), "shifted"} and not summary.failed
+    assert {path.name: path.stat().st_mtime_ns for path in (folder / "cache" / LANDMARKS_DIR).iterdir()} == stored
     steps = 100
     run = train(compose("config", ["experiment=slovo_tiny", f"data.cache_dir={folder / 'cache'}",
                                    f"trainer.default_root_dir={folder / 'run'}", f"trainer.max_steps={steps}",

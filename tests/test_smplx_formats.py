@@ -12,12 +12,12 @@ from motiongen.core.smplx_skeleton import (
     NUM_SMPLX_JOINTS,
     SMPLX_JOINT_NAMES,
     SMPLX_PARENTS,
-    resolve_joint_selection,
     rest_joint_positions,
     rest_offsets,
     smplx_joint_indices,
 )
-from motiongen.corpus.beat2 import discover_beat2, read_beat2_split_csv
+from motiongen.datasets.beat2.takes import discover_beat2, read_beat2_split_csv
+from motiongen.skeletons import resolve_joint_selection
 from motiongen.core.errors import InputFileError
 from motiongen.formats.smplx_model import (
     MODEL_KEYS,

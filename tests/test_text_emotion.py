@@ -45,7 +45,7 @@ def test_text_without_words_is_rejected():
 
 
 def test_mapping_onto_beat_classes():
-    from motiongen.corpus.emotions import EMOTIONS
+    from motiongen.datasets.beat.emotions import EMOTIONS
 
     for label in CLASSES:
         assert list(EMOTIONS)[to_beat_emotion(label)] == label

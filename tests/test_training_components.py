@@ -10,7 +10,7 @@ from motiongen.core.errors import ConfigError
 from motiongen.training.data_order import StepSampler
 from motiongen.training.lr_schedule import warmup_cosine
 from motiongen.training.precision import resolve_precision
-from motiongen.corpus.beat_format import beat_motion_format
+from motiongen.datasets.beat.format import beat_motion_format
 from motiongen.training.run import network_kwargs
 
 

@@ -6,7 +6,7 @@ import pytest
 from motiongen.core.skeleton import SkeletonTemplate
 from motiongen.formats.joint_sets import full_skeleton_euler
 from motiongen.core.kinematics import local_rotation_matrices
-from motiongen.formats.joint_sets import load_joint_set
+from motiongen.skeletons import load_joint_set
 from motiongen.core.kinematics import forward_kinematics
 from motiongen.skeletons import load_beat75_template
 from motiongen.core.motion_format import MotionBlock, Representation

@@ -58,7 +58,7 @@ def description():
     """The BEAT motion format at the synthetic clips' widths (unit statistics: the clips are the normalised values)."""
     import numpy as np
 
-    from motiongen.corpus.beat_format import beat_motion_format
+    from motiongen.datasets.beat.format import beat_motion_format
 
     fmt = beat_motion_format(30.0, JOINTS, None, TINY_DIMS["audio"], {}, TINY_DIMS["word"], [2, 4])
     return fmt.with_statistics({name: (np.zeros(TINY_DIMS[name]), np.ones(TINY_DIMS[name]))

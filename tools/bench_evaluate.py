@@ -101,7 +101,7 @@ def measure(args: argparse.Namespace) -> None:
     from motiongen.evaluation.windows import window_frames
     from motiongen.core.skeleton import SkeletonTemplate
     from motiongen.formats.arkit import ARKIT_NAMES
-    from motiongen.formats.joint_sets import load_joint_set
+    from motiongen.skeletons import load_joint_set
     from motiongen.skeletons import load_beat75_template
 
     seconds = args.minutes * 60

@@ -29,7 +29,7 @@ from docs_section import add_docs_flag, recorded
 from motiongen.config import compose
 from motiongen.diffusion.samplers import SamplerSettings
 from motiongen.diffusion.schedule import NoiseSchedule
-from motiongen.corpus.beat_format import paper_motion_format
+from motiongen.datasets.beat.format import paper_motion_format
 from motiongen.generation.conditioning import Condition
 from motiongen.generation.runtime import fast_bfloat16
 from motiongen.generation.sampling import WindowSampler

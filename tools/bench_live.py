@@ -35,14 +35,14 @@ from docs_section import add_docs_flag, recorded
 
 from motiongen.config import compose
 from motiongen.core.skeleton import SkeletonTemplate
-from motiongen.corpus.beat_format import AUDIO, EXPRESSION, GESTURE, beat_motion_format
+from motiongen.datasets.beat.format import AUDIO, EXPRESSION, GESTURE, beat_motion_format
 from motiongen.diffusion.samplers import SamplerSettings
 from motiongen.diffusion.schedule import NoiseSchedule
 from motiongen.features.recipe import recipe_from_config
 from motiongen.features.words import WordTable
 from motiongen.formats.audio import load_audio
-from motiongen.formats.joint_sets import load_joint_set
 from motiongen.generation.types import GenerationAssets
+from motiongen.skeletons import load_joint_set
 from motiongen.live import livelink, vmc
 from motiongen.live.audio_features import StreamingAudioFeatures
 from motiongen.live.audio_io import FileSource

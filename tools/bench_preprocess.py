@@ -109,7 +109,10 @@ def best_of(repeats: int, function) -> float:
 
 
 def bench_spectral(repeats: int, workdir: Path) -> None:
-    from motiongen.cache.take import TakeJob, TakeSettings, process_take
+    from motiongen.cache.take import TakeJob, process_take
+    from motiongen.datasets import corpus_from_config
+    from motiongen.datasets.base import TakeSource
+    from motiongen.skeletons import load_joint_set
     from motiongen.cache.word_table import prepare_word_table
     from motiongen.config import compose
     from motiongen.features.pipeline import extract_audio_features, extract_word_features
@@ -133,8 +136,9 @@ def bench_spectral(repeats: int, workdir: Path) -> None:
     prepared = prepare_word_table(cfg.data.words, {TAKE: words}, workdir / "cache", [TAKE])
     table_path, source = prepared.path, prepared.source
     table_seconds = time.perf_counter() - started
-    settings = TakeSettings(recipe, tuple(cfg.data.joints.names), 30.0, True, str(table_path), source)
-    job = TakeJob(TAKE, 2, 0, 3, files, str(workdir / "cache"), settings, "bench")
+    joint_names = load_joint_set(str(cfg.data.joints))
+    take = TakeSource(TAKE, "train", {m: str(p) for m, p in files.items()}, {"speaker": "2"}, {"take_type": 0, "start": 3})
+    job = TakeJob(corpus_from_config(cfg.data), take, str(workdir / "cache"), 30.0, recipe, str(table_path), "bench")
     result = process_take(job)  # warm-up: imports, first-call caches
     if result.status != "processed":
         sys.exit(f"process_take failed: {result.reason}")
@@ -146,7 +150,7 @@ def bench_spectral(repeats: int, workdir: Path) -> None:
         motion = read_bvh(files["bvh"])
         euler, root = resample_motion(motion.skeleton, motion.euler_deg, motion.root_translation, motion.fps, 30.0)
         motion_to_axis_angle(dataclasses.replace(motion, euler_deg=euler, root_translation=root, frame_time=1 / 30),
-                             list(settings.joint_names))
+                             joint_names)
 
     wave, rate = load_audio(files["wav"])
     table = WordTable.load(table_path)

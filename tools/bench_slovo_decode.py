@@ -125,7 +125,7 @@ def landmark_pixels(frames: np.ndarray, fps: float):
 
 def compare(name: str, exact, other, shoulder_width: float) -> None:
     from motiongen.core.holistic_layout import PART_SLICES, PARTS, landmark_index
-    from motiongen.corpus.slovo_motion import BODY_LANDMARKS
+    from motiongen.datasets.slovo.motion import BODY_LANDMARKS
 
     (pixels_a, present_a), (pixels_b, present_b) = exact, other
     groups = {
@@ -155,7 +155,7 @@ def landmark_deviation(video: Path, reference: np.ndarray, fps: float) -> None:
     import tempfile
 
     from motiongen.core.holistic_layout import PARTS, landmark_index
-    from motiongen.corpus.slovo_motion import clip_scale
+    from motiongen.datasets.slovo.motion import clip_scale
 
     exact = landmark_pixels(reference, fps)
     width, height = reference.shape[2], reference.shape[1]

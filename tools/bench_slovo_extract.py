@@ -16,10 +16,10 @@ per pass, as per video in a cache build), so a round covers ``passes x frames`` 
   its deblocking filter) — the most a faster decoder mode could give; not used by the extraction,
   which decodes exactly (``tools/bench_slovo_decode.py`` measures what the mode costs in landmark
   accuracy, docs/benchmarks.md gives the figures);
-* **end to end**: what the cache build runs per video — :func:`motiongen.cache.landmarks.process_video`
+* **end to end**: what the cache build runs per video — :func:`motiongen.datasets.slovo.landmarks.extract_landmarks`
   (PyAV decoding, Holistic, conversion to the 543-landmark arrays, atomic ``.npz`` write) followed by
   reading the entry back and deriving the Slovo motion blocks
-  (:func:`motiongen.corpus.slovo_motion.slovo_blocks`).
+  (:func:`motiongen.datasets.slovo.motion.slovo_blocks`).
 
 Printed per round and as the median of the rounds: frames/s of each path by wall clock and by CPU
 time (frames per CPU-second of this process, all its threads). The two figures of the speed goal:
@@ -77,14 +77,11 @@ def decode_and_bare(video: Path, decoder_options: dict[str, str] | None = None) 
 
 
 def end_to_end(video: Path, cache_dir: Path, take_id: str) -> None:
-    from motiongen.cache.landmarks import VideoJob, entry_path, landmark_settings, process_video, read_landmark_entry
-    from motiongen.corpus.slovo_motion import slovo_blocks
+    from motiongen.datasets.slovo.landmarks import VideoJob, extract_landmarks, landmark_settings
+    from motiongen.datasets.slovo.motion import slovo_blocks
 
     job = VideoJob(take_id, str(video), str(cache_dir), landmark_settings())
-    result = process_video(job)
-    if result.status != "processed":
-        raise SystemExit(f"extraction failed: {result.reason}")
-    entry = read_landmark_entry(entry_path(cache_dir, take_id))
+    entry = extract_landmarks(job)
     slovo_blocks(entry.landmarks, entry.present, entry.meta["width"], entry.meta["height"])
 
 

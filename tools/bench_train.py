@@ -36,7 +36,7 @@ from torch.utils.data import Dataset
 from docs_section import add_docs_flag, recorded
 
 from motiongen.config import compose
-from motiongen.corpus.beat_format import paper_motion_format
+from motiongen.datasets.beat.format import paper_motion_format
 from motiongen.training.run import train
 
 

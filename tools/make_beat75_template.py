@@ -2,7 +2,7 @@
 bone offsets and a relaxed standing rest pose (one frame, 30 fps).
 
 Sources (no BEAT file is read or copied):
-- joint names and their file order: ``conf/joints/beat75.yaml``;
+- joint names and their file order: ``motiongen/skeletons/joint_sets/beat75.yaml``;
 - topology, channels and Euler order follow the BEAT v0.2.1 BVH layout: root with 6 channels
   (Xposition Yposition Zposition Xrotation Yrotation Zrotation), every other joint 3 rotation
   channels in XYZ order, Y up, the character facing +Z, T-pose at zero rotation (arms along +-X);
@@ -23,7 +23,7 @@ import numpy as np
 
 from motiongen.core.skeleton import Skeleton
 from motiongen.formats.bvh import write_bvh
-from motiongen.formats.joint_sets import load_joint_set
+from motiongen.skeletons import load_joint_set
 
 HEIGHT_CM = 175.0
 OUT = Path(__file__).resolve().parent.parent / "motiongen" / "skeletons" / "beat75_template.bvh"

@@ -1,36 +1,41 @@
-"""Build or update the training cache of a corpus (what ``motiongen preprocess`` runs).
+"""Build or update the training cache of any corpus (what ``motiongen preprocess`` runs).
 
-Steps: discover the takes; keep those of the configured speakers that have every required modality
-and a split (the others are listed as skipped, with the reason); build the corpus word table;
-compare each take's stored entry with its sources and settings (unchanged -> up to date, else
-queued); compute the queued takes in parallel; then declare the BEAT motion format
-(:mod:`motiongen.corpus.beat_format`) and let :func:`motiongen.cache.writer.finish_cache` write the
-train-split statistics, the format and the manifest. A failing take is reported and never stops the others; a configuration
-error (e.g. WavLM cannot be loaded) stops the build before any take is computed.
+Steps, through the corpus interface (:class:`motiongen.datasets.base.Corpus`): discover the takes
+(the corpus lists the ones it leaves out, with the reason); read every take's words and build the
+corpus word table; compare each take's stored entry with its sources and settings (unchanged -> up
+to date, else queued); compute the queued takes in parallel (:mod:`motiongen.cache.take`: the
+corpus's blocks plus the audio and word features); declare the corpus's format behind the speech
+streams and let :func:`motiongen.cache.writer.finish_cache` write the train-split statistics, the
+format and the manifest; then the corpus's own finishing step (extras). A failing take is reported
+and never stops the others; a configuration error (e.g. WavLM cannot be loaded) stops the build
+before any take is computed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from motiongen.cache.label_vectors import label_vectors_source, store_label_vectors
 from motiongen.cache.manifest import cached_take_facts, corpus_manifest
 from motiongen.cache.executors import run_in_process, run_in_processes, run_on_ray
-from motiongen.cache.sources import sources_unchanged
+from motiongen.core.sources import sources_unchanged
 from motiongen.cache.store import (
+    CACHE_FORMAT,
     claim_cache_folder,
     read_entry,
     remove_leftovers,
     settings_hash,
     write_json_atomic,
 )
-from motiongen.cache.take import REQUIRED_MODALITIES, SOURCE_MODALITIES, TakeJob, TakeResult, TakeSettings
+from motiongen.cache.take import TakeJob, TakeResult
 from motiongen.cache.word_table import prepare_word_table
-from motiongen.cache.writer import finish_cache
-from motiongen.core.motion_format import MotionFormat
+from motiongen.cache.writer import check_declared_widths, finish_cache
+from motiongen.core.motion_format import AUDIO_STREAM, WORD_STREAM, MotionFormat, speech_streams
 from motiongen.core.errors import ConfigError, MotiongenError
 from motiongen.features.recipe import recipe_from_config
 
@@ -65,41 +70,20 @@ class BuildSummary:
         return asdict(self)
 
 
-def _select(cfg, corpus, splits, summary: BuildSummary) -> list:
-    speakers = None if cfg.data.speakers is None else [int(s) for s in cfg.data.speakers]
-    selected = []
-    for take in corpus:
-        missing = [f"{what}" for modality, what in REQUIRED_MODALITIES.items() if modality not in take.files]
-        if speakers is not None and take.speaker_id not in speakers:
-            summary.skipped[take.take_id] = f"speaker {take.speaker_id} is not in data.speakers {speakers}"
-        elif missing:
-            summary.skipped[take.take_id] = "missing " + ", ".join(missing)
-        elif take.take_id not in splits:
-            reason = splits.unassigned.get(take.take_id, "no split")
-            summary.skipped[take.take_id] = f"no train/val/test split ({reason}); assign one in data.split_csv"
-        else:
-            selected.append(take)
-    return selected
-
-
-def _transcripts(takes, summary: BuildSummary) -> dict[str, list[str]]:
-    """Spoken words of each take (a take whose TextGrid cannot be read is failed here)."""
-    from motiongen.formats.textgrid import read_textgrid
-
+def _transcripts(corpus, takes, summary: BuildSummary) -> dict[str, list]:
+    """Word intervals of each take (a take whose transcript cannot be read is failed here)."""
     transcripts = {}
     for take in takes:
         try:
-            grid = read_textgrid(take.files["TextGrid"])
+            transcripts[take.take_id] = list(corpus.words(take))
         except MotiongenError as err:
             summary.failed[take.take_id] = f"{type(err).__name__}: {err}"
-            continue
-        transcripts[take.take_id] = [interval.label for interval in grid["words"] if interval.label]
     return transcripts
 
 
 def _check_wavlm(recipe) -> None:
     """Fail fast, before any take runs, when the recipe's WavLM cannot be found."""
-    if recipe.wavlm is None:
+    if recipe is None or recipe.wavlm is None:
         return
     from transformers import WavLMConfig
 
@@ -150,31 +134,39 @@ def _run(jobs, cfg, uses_torch: bool, summary: BuildSummary, progress: bool) -> 
             close()
 
 
-def _declare(cfg, cache_dir: Path, selected, splits, settings: TakeSettings, digest: str, recipe, words,
-             summary) -> tuple[dict, MotionFormat]:
-    """The manifest's take list and the declared BEAT motion format of the cached takes."""
-    from motiongen.corpus.beat_format import AUDIO, EMOTION, SPEAKER, WORDS, beat_motion_format, beat_skeleton_template
-    from motiongen.corpus.emotions import EMOTIONS
-
-    takes, dims = cached_take_facts(
-        cache_dir, [(take.take_id, splits[take.take_id]) for take in selected], digest, summary.failed,
-        lambda entry: {SPEAKER: str(entry["speaker_id"]), EMOTION: EMOTIONS[entry["emotion"]]},
-    )
-    speakers = [int(s) for s in cfg.data.speakers] if cfg.data.speakers is not None else sorted(
-        {t["speaker_id"] for t in takes.values()}
-    )
-    train_bvh = [facts["sources"]["bvh"]["path"] for facts in takes.values() if facts["split"] == "train"]
-    template, warnings = beat_skeleton_template(train_bvh)
+def _declare(corpus, cache_dir: Path, takes, digest: str, fps: float, recipe, summary) -> tuple[dict, dict, MotionFormat]:
+    """The manifest's take facts, the stored widths and the declared format of the cached takes:
+    the corpus's blocks and category streams behind the speech streams the cache computed."""
+    facts, dims = cached_take_facts(cache_dir, [(take.take_id, take.split) for take in takes], digest, summary.failed)
+    corpus_format, warnings = corpus.motion_format(fps, facts)
     summary.warnings.extend(warnings)
-    wavlm_dim = dims[AUDIO] - sum(recipe.block_dims(0).values()) if recipe.wavlm is not None else None
-    motion_format = beat_motion_format(settings.fps, settings.joint_names, template, dims[AUDIO],
-                                       recipe.layout(wavlm_dim), dims[WORDS], speakers)
-    manifest = corpus_manifest(cfg, settings.to_dict(), digest, words, takes)
-    return manifest, motion_format
+    declared = corpus_format
+    if recipe is not None:
+        wavlm_dim = dims[AUDIO_STREAM] - sum(recipe.block_dims(0).values()) if recipe.wavlm is not None else None
+        streams = speech_streams(dims[AUDIO_STREAM], recipe.layout(wavlm_dim), dims.get(WORD_STREAM))
+        declared = dataclasses.replace(corpus_format, conditions=streams + corpus_format.conditions)
+    where = f"{type(corpus).__module__}.{type(corpus).__name__}"
+    check_declared_widths(declared, dims, where)
+    for take_id, take in facts.items():
+        for stream in declared.conditions:
+            if not stream.per_frame:
+                try:
+                    stream.index_of(take["categories"][stream.name])
+                except KeyError as err:
+                    raise ConfigError(f"{where}: take {take_id}: {err.args[0]}") from None
+    return facts, dims, declared
 
 
-def build_cache(cfg, progress: bool = True) -> BuildSummary:
-    """Build or update the cache described by a composed config (``data.*``, optional ``ray.*``).
+def build_cache(cfg, progress: bool = True, corpus=None) -> BuildSummary:
+    """Build or update the cache of the corpus the data config names (``data._target_``), for a
+    composed config (``data.*``, optional ``ray.*``).
+
+    The audio stream is computed when the data config has ``features`` (the take's speech), the
+    word stream when it has ``words`` (the take's word intervals).
+
+    Args:
+        corpus: the corpus to cache (default: built from ``cfg.data`` with
+            :func:`motiongen.datasets.corpus_from_config`).
 
     Returns:
         :class:`BuildSummary` (also written to ``<cache_dir>/preprocess_summary.json``).
@@ -184,14 +176,15 @@ def build_cache(cfg, progress: bool = True) -> BuildSummary:
             train take for the statistics, a non-empty cache folder motiongen did not write, ...).
         InputFileError: the corpus root is not a folder.
     """
-    from motiongen.corpus.beat import assign_splits, discover_beat
-
     from omegaconf import OmegaConf
+
+    from motiongen.datasets import corpus_from_config
 
     started = time.perf_counter()
     data = cfg.data
-    if OmegaConf.is_missing(data, "root") or not data.root:
-        raise ConfigError("data.root is not set: give the corpus folder, e.g. motiongen preprocess data.root=/data/beat_english_v0.2.1")
+    corpus = corpus if corpus is not None else corpus_from_config(data)
+    label_source = label_vectors_source(data)
+    found = corpus.discover()
     cache_dir = Path(str(data.cache_dir)).expanduser().resolve()
     claim_cache_folder(cache_dir)  # entries get replaced in it
     summary = BuildSummary(cache_dir=str(cache_dir))
@@ -199,44 +192,44 @@ def build_cache(cfg, progress: bool = True) -> BuildSummary:
     leftovers = remove_leftovers(cache_dir)
     if leftovers:
         summary.warnings.append(f"removed {len(leftovers)} partial entr(ies) of an interrupted run")
-    recipe = recipe_from_config(data.features, data.motion_fps)
+    fps = float(data.motion_fps)
+    features = OmegaConf.select(data, "features")
+    recipe = recipe_from_config(features, fps) if features is not None else None
     _check_wavlm(recipe)
-
-    corpus = discover_beat(str(data.root))
-    summary.warnings.extend(f"{path}: {message}" for path, message in corpus.problems)
-    splits = assign_splits(corpus, data.split_csv)
-    summary.warnings.extend(splits.warnings)
-    selected = _select(cfg, corpus, splits, summary)
-    transcripts = _transcripts(selected, summary)
-    selected = [take for take in selected if take.take_id in transcripts]
-    train_takes = [take.take_id for take in selected if splits[take.take_id] == "train"]
-    words = prepare_word_table(data.words, transcripts, cache_dir, train_takes)
-    summary.warnings.extend(words.warnings)
-
-    settings = TakeSettings(
-        recipe=recipe,
-        joint_names=tuple(str(name) for name in data.joints.names),
-        fps=float(data.motion_fps),
-        allow_truncated=bool(data.allow_truncated),
-        word_table=str(words.path),
-        word_source=words.source,
-    )
-    digest = settings_hash(settings.to_dict())
+    summary.warnings.extend(found.warnings)
+    summary.skipped.update(found.skipped)
+    takes = list(found.takes)
+    words = None
+    if OmegaConf.select(data, "words") is not None:
+        transcripts = _transcripts(corpus, takes, summary)
+        takes = [take for take in takes if take.take_id in transcripts]
+        spoken = {take_id: [i.label for i in intervals if i.label] for take_id, intervals in transcripts.items()}
+        words = prepare_word_table(data.words, spoken, cache_dir, [t.take_id for t in takes if t.split == "train"])
+        summary.warnings.extend(words.warnings)
+    settings = {
+        "cache_format": CACHE_FORMAT,
+        "corpus": {"target": str(data._target_), **corpus.settings()},
+        "fps": fps,
+        "recipe": recipe.to_dict() if recipe is not None else None,
+        "word_source": words.source if words is not None else None,
+    }
+    digest = settings_hash(settings)
     jobs = []
-    for take in selected:
-        files = {m: str(p) for m, p in take.files.items() if m in SOURCE_MODALITIES}
+    for take in takes:
         entry = read_entry(cache_dir, take.take_id)
-        if entry and entry.get("settings_hash") == digest and sources_unchanged(entry.get("sources", {}), files):
+        if entry and entry.get("settings_hash") == digest and sources_unchanged(entry.get("sources", {}), take.files):
             summary.up_to_date.append(take.take_id)
             continue
-        jobs.append(TakeJob(take.take_id, take.speaker_id, take.take_type, take.start, files, str(cache_dir), settings, digest))
+        jobs.append(TakeJob(corpus, take, str(cache_dir), fps, recipe, str(words.path) if words else None, digest))
     log.info("%d take(s) to compute, %d up to date, %d skipped", len(jobs), len(summary.up_to_date), len(summary.skipped))
     try:
-        _run(jobs, cfg, recipe.wavlm is not None, summary, progress)
-        manifest, motion_format = _declare(cfg, cache_dir, selected, splits, settings, digest, recipe, words, summary)
+        _run(jobs, cfg, recipe is not None and recipe.wavlm is not None, summary, progress)
+        facts, _, motion_format = _declare(corpus, cache_dir, takes, digest, fps, recipe, summary)
+        manifest = corpus_manifest(cfg, settings, digest, words, facts)
         finish_cache(cache_dir, motion_format, manifest, float(data.std_floor))
+        summary.warnings.extend(store_label_vectors(cache_dir, label_source, motion_format))
+        summary.notes.extend(corpus.finish(cache_dir, facts))
     finally:
         summary.seconds = round(time.perf_counter() - started, 3)
         write_json_atomic(cache_dir / SUMMARY, summary.to_dict())
     return summary
-

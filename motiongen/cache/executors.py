@@ -1,5 +1,4 @@
-"""Run a per-take task (:func:`motiongen.cache.take.process_take` for BEAT,
-:func:`motiongen.cache.landmarks.process_video` for video corpora) over many takes: in-process, in
+"""Run a per-take task (:func:`motiongen.cache.take.process_take`, for every corpus) over many takes: in-process, in
 local worker processes, or as Ray tasks — the same function and the same results either way. A
 task takes one job (with a ``take_id``) and returns a :class:`~motiongen.cache.take.TakeResult`.
 

@@ -93,3 +93,32 @@ class CacheInfo:
     def denormalise(self, name: str, array):
         """Inverse of :meth:`normalise`: ``array * std + mean``."""
         return self.format.denormalise(name, array)
+
+
+def corpus_record(data) -> dict:
+    """What a cache manifest records of its corpus (``manifest["corpus"]``): the name, the resolved
+    folder and the whole data config (resolved), from which :func:`corpus_of_cache` rebuilds the corpus."""
+    from omegaconf import OmegaConf
+
+    node = OmegaConf.create(OmegaConf.to_container(data, resolve=True) if OmegaConf.is_config(data) else dict(data))
+    folder = str(Path(str(node.root)).expanduser().resolve())
+    return {**dict(name=str(node.name), root=folder), "data": OmegaConf.to_container(node)}
+
+
+def corpus_of_cache(cache: "str | Path | CacheInfo"):
+    """The :class:`~motiongen.datasets.base.Corpus` a cache was built from (its recorded data config;
+    a cache that recorded none gives :class:`~motiongen.datasets.recorded.UnnamedCorpus` with the
+    recorded name and folder).
+
+    Raises:
+        InputFileError: no readable cache there.
+        ConfigError: the recorded corpus class cannot be imported.
+    """
+    from motiongen.datasets.recorded import recorded_corpus
+
+    info = cache if isinstance(cache, CacheInfo) else CacheInfo.load(cache)
+    recorded = dict(info.manifest.get("corpus") or {})
+    data = recorded.pop("data", None)
+    if data is None and recorded.get("target"):
+        recorded["_target_"] = recorded.pop("target")
+    return recorded_corpus(data or recorded)

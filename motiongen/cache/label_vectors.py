@@ -1,7 +1,8 @@
-"""Word vectors of a corpus's text labels (Slovo's sign labels), a condition beside the learned label embedding.
+"""Word vectors of the labels of a category stream (a text-label condition), a condition beside the
+learned label embedding.
 
-With fastText vectors given locally (Slovo: the Russian ``cc.ru.300.bin``), each label gets the mean
-of its words' vectors (words = the label's runs of letters and digits, lower-cased; "до свидания"
+With fastText vectors given locally (e.g. a language's ``cc.<lang>.300.bin``), each label gets the
+mean of its words' vectors (words = the label's runs of letters and digits, lower-cased; "до свидания"
 → до, свидания). A ``.bin`` model gives every word a vector (subword n-grams for words outside its
 vocabulary); from a ``.vec`` file a word absent from the file has none. A label none of whose words
 has a vector keeps a zero row and is reported.
@@ -18,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from motiongen.cache.landmarks import write_npz_atomic
+from motiongen.core.atomic import savez
 from motiongen.core.errors import ConfigError, InputFileError
+from motiongen.core.motion_format import ConditionKind, MotionFormat
 from motiongen.features.words import FastTextModel, read_vec_subset
 
 LABEL_VECTORS = "label_vectors.npz"
@@ -31,7 +33,7 @@ class LabelVectors:
     """One vector per class of a text-label stream.
 
     Attributes:
-        stream: the condition stream (Slovo: ``sign``).
+        stream: the condition stream (a text-label category stream of the motion format).
         labels: class labels, in the stream's order.
         vectors: ``(len(labels), dim)`` float32.
         source: the fastText file they came from.
@@ -87,7 +89,7 @@ def compute_label_vectors(path: str | Path, stream: str, labels: tuple[str, ...]
 def write_label_vectors(cache_dir: str | Path, vectors: LabelVectors) -> Path:
     """Store ``vectors`` as ``<cache_dir>/label_vectors.npz`` (atomically)."""
     path = Path(cache_dir) / LABEL_VECTORS
-    write_npz_atomic(path, {"stream": np.array(vectors.stream), "labels": np.array(vectors.labels, dtype=str),
+    savez(path, {"stream": np.array(vectors.stream), "labels": np.array(vectors.labels, dtype=str),
                             "vectors": vectors.vectors.astype(np.float32), "source": np.array(vectors.source)})
     return path
 
@@ -110,3 +112,39 @@ def read_label_vectors(cache_dir: str | Path) -> LabelVectors | None:
     if result.vectors.shape[0] != len(result.labels):
         raise InputFileError(path, f"{len(result.labels)} labels but {result.vectors.shape[0]} vectors")
     return result
+
+
+def label_vectors_source(data) -> Path | None:
+    """The fastText file ``data.label_vectors`` names (checked before any take is read), or None.
+
+    Raises:
+        InputFileError: the file does not exist.
+    """
+    from omegaconf import OmegaConf
+
+    value = OmegaConf.select(data, "label_vectors", default=None)
+    if value is None:
+        return None
+    path = Path(str(value)).expanduser()
+    if not path.is_file():
+        raise InputFileError(path, "data.label_vectors: fastText vectors not found")
+    return path
+
+
+def store_label_vectors(cache_dir: str | Path, source: Path | None, motion_format: MotionFormat) -> list[str]:
+    """Write the vectors of the format's text-label stream from ``source``; without a source (or
+    without such a stream) remove the ones an earlier build of this cache wrote. Returns warnings.
+
+    Raises:
+        ConfigError: a source for a format with several text-label streams (one table holds one stream).
+    """
+    streams = motion_format.conditions_of(ConditionKind.TEXT_LABEL)
+    if source is None or not streams:
+        (Path(cache_dir) / LABEL_VECTORS).unlink(missing_ok=True)
+        return [] if source is None else [f"data.label_vectors={source}: the format has no text-label stream; unused"]
+    if len(streams) > 1:
+        raise ConfigError(f"data.label_vectors: one table per cache, and the format has {len(streams)} text-label "
+                          f"streams ({', '.join(s.name for s in streams)})")
+    vectors, warnings = compute_label_vectors(source, streams[0].name, tuple(streams[0].labels))
+    write_label_vectors(cache_dir, vectors)
+    return warnings

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
+from motiongen.cache.info import corpus_record
 from motiongen.cache.store import read_entry
 from motiongen.core.errors import MotiongenError
 
 
-def cached_take_facts(cache_dir: Path, splits: Iterable[tuple[str, str]], digest: str, failed: Mapping[str, str],
-                      categories: Callable[[dict], dict[str, str]]) -> tuple[dict[str, dict], dict[str, int]]:
+def cached_take_facts(cache_dir: Path, splits: Iterable[tuple[str, str]], digest: str,
+                      failed: Mapping[str, str]) -> tuple[dict[str, dict], dict[str, int]]:
     """The manifest entry of every take cached under the current settings, and their block widths.
 
     Args:
         splits: ``(take_id, split)`` of the selected takes, in manifest order.
         digest: the settings hash the entries must carry; others are stale and left out.
         failed: take ids that failed in this build (their old entries are left out too).
-        categories: the take's category labels (condition stream name → label) from its entry.
 
     Returns:
-        ``(takes, dims)``: ``takes[take_id]`` holds split, speaker id, categories, frames, warnings
-        and sources; ``dims`` maps every stored array name to its width.
+        ``(takes, dims)``: ``takes[take_id]`` holds split, categories, frames, warnings and sources; ``dims`` maps every stored array name to its width.
 
     Raises:
         MotiongenError: when two takes disagree on the block widths, or no take is cached.
@@ -38,8 +37,7 @@ def cached_take_facts(cache_dir: Path, splits: Iterable[tuple[str, str]], digest
             raise MotiongenError(f"take {take_id} has block widths {entry['dims']}, others {dims}")
         takes[take_id] = {
             "split": split,
-            "speaker_id": entry["speaker_id"],
-            "categories": categories(entry),
+            "categories": dict(entry["categories"]),
             "num_frames": entry["num_frames"],
             "warnings": entry["warnings"],
             "sources": entry["sources"],
@@ -50,13 +48,15 @@ def cached_take_facts(cache_dir: Path, splits: Iterable[tuple[str, str]], digest
 
 
 def corpus_manifest(cfg, settings: dict[str, Any], digest: str, words, takes: dict[str, dict]) -> dict[str, Any]:
-    """The whole ``manifest.json`` of a speech corpus's cache (``cfg.data``: name, root, words.dim;
-    ``words``: the prepared word table's source and the takes it was trained on)."""
-    return {
+    """The whole ``manifest.json`` of a cache (``cfg.data``: ``_target_``, name, root, words.dim;
+    ``words``: the prepared word table's source and the takes it was trained on, or None)."""
+    manifest = {
         "settings": settings,
         "settings_hash": digest,
-        "corpus": {"name": str(cfg.data.name), "root": str(Path(str(cfg.data.root)).resolve())},
-        "words": {"source": words.source, "dim": int(cfg.data.words.dim), "table": "words/table.npz",
-                  "trained_on": words.trained_on},
+        "corpus": {**corpus_record(cfg.data), "target": str(cfg.data._target_)},
         "takes": takes,
     }
+    if words is not None:
+        manifest["words"] = {"source": words.source, "dim": int(cfg.data.words.dim), "table": "words/table.npz",
+                             "trained_on": words.trained_on}
+    return manifest

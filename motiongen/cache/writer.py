@@ -109,6 +109,45 @@ def finish_cache(cache_dir: str | Path, motion_format: MotionFormat, manifest: d
     return declared
 
 
+def check_take_arrays(take_id: str, arrays: Mapping[str, np.ndarray], widths: Mapping[str, int] | None = None) -> int:
+    """Check one take's arrays before they are stored: each ``(frames, width)``, finite, all of one
+    non-zero length, and (when ``widths`` is given) of the declared width. Every corpus's takes pass
+    through here (:class:`CacheWriter` and the parallel builder's workers).
+
+    Returns:
+        The number of frames.
+
+    Raises:
+        ConfigError: naming the take and the array.
+    """
+    lengths = set()
+    for name, array in arrays.items():
+        array = np.asarray(array)
+        width = widths.get(name) if widths is not None else None
+        if array.ndim != 2 or (width is not None and array.shape[1] != width):
+            raise ConfigError(f"take {take_id}: {name} has shape {array.shape}, expected (frames, {width or 'width'})")
+        if not np.all(np.isfinite(array)):
+            raise ConfigError(f"take {take_id}: {name} holds NaN or infinite values")
+        lengths.add(array.shape[0])
+    if len(lengths) != 1 or 0 in lengths:
+        raise ConfigError(f"take {take_id}: arrays differ in length or are empty: "
+                          f"{ {name: len(array) for name, array in arrays.items()} }")
+    return lengths.pop()
+
+
+def check_declared_widths(motion_format: MotionFormat, dims: Mapping[str, int], where: str) -> None:
+    """The widths the takes were stored with must be the ones ``motion_format`` declares.
+
+    Raises:
+        ConfigError: naming ``where`` (the corpus) and the disagreeing arrays.
+    """
+    declared = {**{b.name: b.width for b in motion_format.blocks},
+                **{c.name: c.width for c in motion_format.conditions if c.per_frame},
+                **{b.mask_name: len(b.mask_groups) for b in motion_format.blocks if b.mask_name}}
+    if declared != dict(dims):
+        raise ConfigError(f"{where}: the declared format's arrays {declared} differ from the stored takes' {dict(dims)}")
+
+
 class CacheWriter:
     """Write a cache take by take for a declared motion format (any dataset reader).
 
@@ -160,19 +199,9 @@ class CacheWriter:
         expected = stored_names(self.format)
         if set(arrays) != set(expected):
             raise ConfigError(f"take {take_id}: arrays {sorted(arrays)} do not match the format's {sorted(expected)}")
-        lengths = set()
         widths = {**{b.name: b.width for b in self.format.blocks}, **{c.name: c.width for c in self.format.conditions},
                   **{b.mask_name: len(b.mask_groups) for b in self.format.blocks if b.mask_name}}
-        for name in expected:
-            array = np.asarray(arrays[name])
-            if array.ndim != 2 or array.shape[1] != widths[name]:
-                raise ConfigError(f"take {take_id}: {name} has shape {array.shape}, expected (frames, {widths[name]})")
-            if not np.all(np.isfinite(array)):
-                raise ConfigError(f"take {take_id}: {name} holds NaN or infinite values")
-            lengths.add(array.shape[0])
-        if len(lengths) != 1 or 0 in lengths:
-            raise ConfigError(f"take {take_id}: arrays differ in length or are empty: "
-                              f"{ {name: len(arrays[name]) for name in expected} }")
+        num_frames = check_take_arrays(take_id, {name: arrays[name] for name in expected}, widths)
         labels = {}
         categories = dict(categories or {})
         for stream in self.format.conditions:
@@ -185,7 +214,6 @@ class CacheWriter:
             except KeyError as err:
                 raise ConfigError(f"take {take_id}: {err.args[0]}") from None
             labels[stream.name] = str(categories[stream.name])
-        num_frames = lengths.pop()
         entry = {
             "take_id": take_id, "num_frames": num_frames, "categories": labels, "warnings": list(warnings),
             "sources": dict(sources or {}), "settings_hash": self.settings_hash, "package_version": __version__,

@@ -6,10 +6,12 @@ Examples::
     motiongen evaluate 'checkpoints=[runs/a/checkpoints/last.ckpt,runs/b/checkpoints/last.ckpt]' num_samples=3
     motiongen evaluate checkpoint=last.ckpt max_takes=2 max_seconds=10 sampler.steps=10   # quick look
     motiongen evaluate checkpoint=last.ckpt extractor.gesture=ae_300.bin \
-        extractor.gesture_mean=bvh_mean.npy extractor.gesture_std=bvh_std.npy        # BEAT's FGD network
+        extractor.gesture_mean=bvh_mean.npy extractor.gesture_std=bvh_std.npy        # a pretrained FGD network
 
-Writes ``metrics.json`` and ``metrics.md`` (see :mod:`motiongen.evaluation.run`; for a sign corpus
-such as Slovo, the sign-production metrics of :mod:`motiongen.evaluation.sign_evaluation`).
+Writes ``metrics.json`` and ``metrics.md``. The corpus of the cache chooses the suite
+(:attr:`~motiongen.datasets.base.Corpus.evaluation_suite`): ``speech``, the co-speech metrics of
+:mod:`motiongen.evaluation.run`; ``sign``, the sign-production metrics of
+:mod:`motiongen.evaluation.sign_evaluation`.
 """
 
 from __future__ import annotations
@@ -50,10 +52,11 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
+    from motiongen.cache.info import corpus_of_cache
     from motiongen.core.errors import ConfigError
     from motiongen.evaluation.beat_extractor import PretrainedGesture
     from motiongen.evaluation.run import EvaluationSettings, evaluate
-    from motiongen.evaluation.sign_evaluation import evaluate_signs, is_sign_cache
+    from motiongen.evaluation.sign_evaluation import evaluate_signs
     from motiongen.evaluation.sign_table import sign_markdown_table
     from motiongen.evaluation.table import markdown_table
     from motiongen.generation.runtime import inference_threads
@@ -68,24 +71,23 @@ def run(args: argparse.Namespace) -> int:
     run_dir = first.parent.parent if first.parent.name == "checkpoints" else first.parent
     out_dir = Path(cfg["out_dir"] or run_dir / "evaluation" / cfg["split"])
     torch.set_num_threads(inference_threads(cfg["threads"]))
-    extractor = cfg["extractor"]
-    pretrained = (PretrainedGesture(str(extractor["gesture"]), extractor["gesture_mean"], extractor["gesture_std"],
-                                    str(extractor["gesture_joints"])) if extractor["gesture"] else None)
+    pretrained = PretrainedGesture.from_config(cfg["extractor"])
     settings = EvaluationSettings(
         split=cfg["split"], num_samples=int(cfg["num_samples"]), seed=int(cfg["seed"]), max_takes=cfg["max_takes"],
         max_seconds=cfg["max_seconds"], wind_components=int(cfg["wind_components"]),
         wind_repeats=int(cfg["wind_repeats"]), beat_joint=str(cfg["beat_joint"]),
         precision=str(cfg["precision"]), untrained_baseline=bool(cfg["untrained_baseline"]), sampler=dict(cfg["sampler"]),
         pretrained_gesture=pretrained)
-    if is_sign_cache(cache_dir):
-        if pretrained:
-            raise ConfigError(f"extractor.gesture={pretrained.checkpoint}: BEAT's FGD network scores speech gestures, "
-                              f"and {cache_dir} is a sign corpus (its metrics use the cache's sign classifier)")
-        report = evaluate_signs(checkpoints, cache_dir, out_dir, settings)
-        print(sign_markdown_table(report))
-    else:
-        report = evaluate(checkpoints, cache_dir, out_dir, settings)
-        print(markdown_table(report))
+    suites = {"speech": (evaluate, markdown_table), "sign": (evaluate_signs, sign_markdown_table)}
+    suite = corpus_of_cache(cache_dir).evaluation_suite
+    if suite not in suites:
+        raise ConfigError(f"{cache_dir}: its corpus asks for the evaluation suite {suite!r}; there are {sorted(suites)}")
+    if pretrained and suite != "speech":
+        raise ConfigError(f"extractor.gesture={pretrained.checkpoint}: the pretrained FGD network scores speech "
+                          f"gestures, and {cache_dir} is a {suite} corpus (evaluated with its own suite)")
+    run_suite, table = suites[suite]
+    report = run_suite(checkpoints, cache_dir, out_dir, settings)
+    print(table(report))
     stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report["timing_seconds"].items())
     print(f"wrote {out_dir / 'metrics.json'} and {out_dir / 'metrics.md'} ({stages})")
     return 0

@@ -1,13 +1,15 @@
 """``motiongen generate``: speech (audio file or text) → BVH, ARKit JSON, Live Link CSV, arrays, preview;
-or a sign label (``--sign``) → sign-language motion of a model trained on Slovo: MediaPipe Holistic
-landmarks (``landmarks.npz``, ``landmarks.json``, a name per landmark) and ``landmarks_preview.mp4``.
+or a sign label (``--sign``) → sign-language motion of a model trained on a sign corpus, written by
+the exporters its motion format allows (e.g. MediaPipe Holistic landmarks ``landmarks.npz``,
+``landmarks.json`` and ``landmarks_preview.mp4``); its length follows the corpus's rule
+(:meth:`~motiongen.datasets.base.Corpus.generation_frames`).
 
 Examples::
 
     motiongen generate --audio speech.wav --transcript speech.TextGrid --checkpoint model.ckpt
     motiongen generate --text "Hello there, nice to meet you." --voice male --checkpoint model.ckpt
     motiongen generate --audio speech.wav --checkpoint model.ckpt --stream --fps 120 sampler.eta=0.5
-    motiongen generate --sign "привет" --checkpoint runs/slovo/checkpoints/last.ckpt --seconds 2 --guidance 2
+    motiongen generate --sign "привет" --checkpoint runs/signs/checkpoints/last.ckpt --seconds 2 --guidance 2
 
 Every input is validated before the model loads; the output folder appears only when complete.
 """
@@ -29,9 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--audio", type=Path, help="speech audio (wav/flac/mp3, any sample rate)")
     source.add_argument("--text", help="text to speak with the offline eSpeak NG voice (instead of --audio)")
     source.add_argument("--sign", help="sign label to perform, as labelled in the training data (a model trained "
-                        "on Slovo, e.g. 'привет')")
+                        "on a sign corpus, e.g. 'привет')")
     parser.add_argument("--seconds", type=float, help="length of the motion for --sign (default: the median length of "
-                        "that sign's training clips, else the training clip length)")
+                        "that sign's training clips, else the training clip length; a model without seed frames "
+                        "generates at most one training clip)")
     parser.add_argument("--transcript", type=Path, help="Praat TextGrid with a 'words' tier for --audio, or a "
                         "plain-text .txt aligned with pocketsphinx (without it the words are recognised with "
                         "pocketsphinx; words_without_transcript=silence: the silence/unknown vector)")
@@ -46,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, help="denoiser calls per window (default: the sampler file's, DDIM 25)")
     parser.add_argument("--eta", type=float, help="DDIM eta in [0, 1] (default 0; DDIM only)")
     parser.add_argument("--guidance", type=float, help="classifier-free guidance scale (default 1 = conditional)")
-    parser.add_argument("--speaker", help="speaker to imitate, as labelled in the training data (BEAT: the speaker id; "
+    parser.add_argument("--speaker", help="speaker to imitate, as labelled in the training data (e.g. a speaker id; "
                         "default: the first training speaker)")
     parser.add_argument("--emotion", help="emotion condition: neutral, happiness, anger, sadness, contempt, "
                         "surprise, fear, disgust (default: estimated from --text, else neutral)")
@@ -102,43 +105,6 @@ def _first_window(setting, assets) -> int | None:
         from motiongen.core.errors import ConfigError
 
         raise ConfigError(f"stream_first_window must be min, full or a frame count, got {setting!r}") from None
-
-
-def sign_label(assets, sign: str) -> str:
-    """The model's text label for ``--sign``; an unknown label is an error naming the nearest known ones.
-
-    Raises:
-        ConfigError: the model has no text-label condition, or ``sign`` is not one of its labels.
-    """
-    import difflib
-
-    from motiongen.core.errors import ConfigError
-    from motiongen.core.motion_format import ConditionKind
-
-    stream = assets.category_stream(ConditionKind.TEXT_LABEL)
-    if stream is None:
-        raise ConfigError("this checkpoint has no sign-label condition (it was not trained on a sign corpus); drop --sign")
-    if sign in stream.labels:
-        return sign
-    nearest = difflib.get_close_matches(sign.lower(), [label.lower() for label in stream.labels], n=5, cutoff=0.0)
-    by_lower = {label.lower(): label for label in stream.labels}
-    raise ConfigError(f"unknown sign {sign!r}; the nearest known labels are: {', '.join(by_lower[n] for n in nearest)} "
-                      f"({len(stream.labels)} labels in all)")
-
-
-def sign_frames(assets, label: str) -> tuple[int, str | None]:
-    """Default length of a generated sign (frames) and a warning when it is shorter than the sign:
-    the median of the label's training takes when the checkpoint records them, at most the
-    training window (a model without seed frames generates one window), else the training window."""
-    from motiongen.core.motion_format import ConditionKind
-
-    stream = assets.category_stream(ConditionKind.TEXT_LABEL)
-    median = assets.label_frames.get(stream.name, {}).get(label, assets.window_frames)
-    if median <= assets.window_frames:
-        return median, None
-    return assets.window_frames, (f"sign {label!r}: its training takes last {median} frames (median), longer than the "
-                                  f"model's {assets.window_frames}-frame window; generated its first "
-                                  f"{assets.window_frames} frames")
 
 
 def _default_out(args: argparse.Namespace) -> Path:
@@ -203,16 +169,19 @@ def run(args: argparse.Namespace) -> int:
     initial_motion = None
     label, seconds = None, None
     if args.sign is not None:
-        label = sign_label(assets, args.sign)
-        if args.seconds is not None:
-            seconds = args.seconds
-        else:
-            frames, capped = sign_frames(assets, label)
-            seconds = frames / assets.fps
-            if capped:
-                assets.warnings.append(capped)
-        if seconds <= 0:
-            raise ConfigError(f"--seconds must be > 0, got {seconds}")
+        from motiongen.core.motion_format import ConditionKind
+        from motiongen.datasets.recorded import recorded_corpus
+        from motiongen.generation.labels import label_frames, text_label
+
+        label = text_label(assets, args.sign)
+        if args.seconds is not None and args.seconds <= 0:
+            raise ConfigError(f"--seconds must be > 0, got {args.seconds}")
+        requested = None if args.seconds is None else max(1, round(args.seconds * assets.fps))
+        frames, note = label_frames(recorded_corpus(assets.config.get("data")), assets,
+                                    {assets.category_stream(ConditionKind.TEXT_LABEL).name: label}, requested)
+        seconds = frames / assets.fps
+        if note:
+            assets.warnings.append(note)
         inputs = {"sign": label, "seconds": seconds}
     else:
         inputs = dict(speech.description)

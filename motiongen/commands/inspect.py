@@ -2,11 +2,11 @@
 
 A single file (bvh, json, wav/flac/mp3, TextGrid, csv, txt, SMPL-X npz, mp4/mov/...) gets a table
 of what was read (frames, fps, duration, joints, blendshape names, tiers, video size, ...). A folder
-with an ``annotations.csv`` is inventoried as a Slovo corpus: one row per video with its signer,
-label, split, frames, fps and size, then split counts. A folder with ``smplxflame_30/`` is a BEAT2
-corpus and any other folder a BEAT corpus: one row per take with its speaker, split and the
-duration of each modality (``-`` missing, ``ERR`` unreadable), then split counts per speaker. Every
-problem follows, errors first. The exit code is 1 when any file had an error, 0 otherwise.
+that a corpus of ``conf/data`` recognises is inventoried by that corpus (its own tables, e.g. one
+row per video with its signer, label and split, then split counts); any other folder is a take
+corpus: one row per take with its speaker, split and the duration of each modality (``-`` missing,
+``ERR`` unreadable), then split counts per speaker. Every problem follows, errors first. The exit
+code is 1 when any file had an error, 0 otherwise.
 """
 
 from __future__ import annotations
@@ -18,15 +18,14 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", type=Path, help="a file, a BEAT corpus folder (<root>/<speaker_id>/<take files>) "
-                        "a BEAT2 folder (<root>/smplxflame_30, wave16k, textgrid, ...) "
-                        "or a Slovo folder (annotations.csv + videos)")
+    parser.add_argument("path", type=Path, help="a file or a corpus folder (a take corpus <root>/<speaker_id>/<take "
+                        "files>, or the folder of any corpus of conf/data, e.g. annotations.csv + videos)")
     parser.add_argument(
         "--json", dest="json_path", type=Path, metavar="FILE", help="also write the full report as JSON to FILE ('-' for stdout)"
     )
     parser.add_argument("--split-csv", type=Path, metavar="CSV",
-                        help="BEAT: take_id,split rows overriding the CaMN split; BEAT2: an id,type file "
-                        "replacing train_test_split.csv")
+                        help="take corpora: take_id,split rows overriding the corpus's split, or an id,type file "
+                        "replacing its train_test_split.csv")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar while reading a corpus")
 
 
@@ -66,7 +65,7 @@ def _take_cell(take, modality: str) -> str:
 def _corpus_tables(report):
     from rich.table import Table
 
-    from motiongen.corpus.splits import SPLITS
+    from motiongen.cache.writer import SPLITS
 
     modalities = report.modalities
     takes = Table(title=f"{report.path}: {len(report.takes)} takes")
@@ -91,27 +90,17 @@ def _corpus_tables(report):
     return takes, per_speaker
 
 
-def _slovo_tables(report):
+def _report_table(table):
+    """A corpus's own :class:`~motiongen.datasets.report.ReportTable` as a rich table (``ERR`` in red)."""
+    from rich.markup import escape
     from rich.table import Table
 
-    from motiongen.corpus.slovo import SPLITS
-
-    videos = Table(title=f"{report.path}: {len(report.videos)} videos")
-    for column in ("video", "signer", "label", "split", "frames", "fps", "size", "problems"):
-        videos.add_column(column, no_wrap=column != "label", justify="right" if column in ("frames", "fps") else "left")
-    for row in report.videos:
-        facts = row.file.facts
-        state = "[red]ERR[/red]" if row.file.has_error else (str(len(row.file.problems)) if row.file.problems else "")
-        videos.add_row(row.video_id, row.signer, row.label, row.split, str(facts.get("frames", "-")),
-                       _format(facts["fps"]) if "fps" in facts else "-", facts.get("size", "-"), state)
-    counts = Table(title="videos, signers and labels per split")
-    counts.add_column("split")
-    for column in ("videos", "signers", "labels"):
-        counts.add_column(column, justify="right")
-    for split in SPLITS:
-        mine = [row for row in report.videos if row.split == split]
-        counts.add_row(split, str(len(mine)), str(len({r.signer for r in mine})), str(len({r.label for r in mine})))
-    return videos, counts
+    shown = Table(title=escape(table.title))
+    for column in table.columns:
+        shown.add_column(column)
+    for row in table.rows:
+        shown.add_row(*("[red]ERR[/red]" if cell == "ERR" else escape(cell) for cell in row))
+    return shown
 
 
 def run(args: argparse.Namespace) -> int:
@@ -120,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
 
-    from motiongen.inspection import ERROR, inspect_path
+    from motiongen.datasets.report import ERROR
+    from motiongen.inspection import inspect_path
 
     # Every reader warning ends up in the report printed below; without a handler Python would
     # also echo each one to stderr through its last-resort handler.
@@ -141,9 +131,8 @@ def run(args: argparse.Namespace) -> int:
     if report.kind == "corpus" and report.takes:
         for table in _corpus_tables(report):
             console.print(table)
-    if report.kind == "slovo" and report.videos:
-        for table in _slovo_tables(report):
-            console.print(table)
+    for table in report.tables:
+        console.print(_report_table(table))
 
     problems = sorted(report.all_problems(), key=lambda problem: problem.severity != ERROR)
     errors = sum(problem.severity == ERROR for problem in problems)

@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, help="sampler steps per chunk (default 4)")
     parser.add_argument("--seed", type=int, help="random seed (default 0)")
     parser.add_argument("--speaker", help="speaker label of the training data (default: the first)")
-    parser.add_argument("--emotion", help="emotion class (default: the first, BEAT: neutral)")
+    parser.add_argument("--emotion", help="emotion class (default: the first, e.g. neutral)")
     parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), help="inference dtype (default float32)")
     parser.add_argument("--threads", type=int, help="CPU threads for the network (default 1)")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides of conf/live.yaml, e.g. sampler.eta=0.5")

@@ -1,13 +1,11 @@
 """``motiongen preprocess``: build or update the training feature cache of a corpus.
 
-Examples::
+The corpus is the one the data config names with ``_target_`` (``conf/data/<name>.yaml``); every
+corpus goes through the same cache builder (:func:`motiongen.cache.build.build_cache`). Examples
+per corpus are in ``docs/preprocess.md``::
 
-    motiongen preprocess data=beat data.root=/data/beat_english_v0.2.1
-    motiongen preprocess data=beat2 data.root=/data/beat_english_v2.0.0 data/features=spectral
-    motiongen preprocess data.root=/data/beat data/features=spectral data.workers=8
-    motiongen preprocess data.root=/data/beat data.features.wavlm.model=/models/wavlm-large \\
-        data.words.vectors=/models/crawl-300d-2M-subword.bin ray.address=auto
-    motiongen preprocess data=slovo data.root=/data/slovo data.workers=2   # MediaPipe landmarks per video
+    motiongen preprocess data=NAME data.root=/data/corpus data/features=spectral data.workers=8
+    motiongen preprocess data.root=/data/corpus data.features.wavlm.model=/models/wavlm-large ray.address=auto
 
 Re-running skips takes whose sources and settings are unchanged and resumes an interrupted run.
 Prints a table of processed / up-to-date / skipped / failed takes (with reasons) and writes the
@@ -64,21 +62,12 @@ def print_summary(summary) -> None:
 def run(args: argparse.Namespace) -> int:
     cfg = compose_command_config(args, logging.WARNING)  # a config mistake is reported before the builders load
 
-    from omegaconf import OmegaConf
-
     from motiongen.cache.build import SUMMARY, BuildSummary, build_cache
     from motiongen.core.errors import MotiongenError
     from motiongen.output_folders import is_owned
 
-    if OmegaConf.select(cfg, "data.reader", default="beat") == "beat2":
-        from motiongen.cache.beat2_build import build_beat2_cache as build_cache
     try:
-        if str(cfg.data.name) == "slovo":
-            from motiongen.cache.slovo_build import build_slovo_cache
-
-            summary = build_slovo_cache(cfg, progress=not args.no_progress)
-        else:
-            summary = build_cache(cfg, progress=not args.no_progress)
+        summary = build_cache(cfg, progress=not args.no_progress)
     except MotiongenError:
         # The takes were still handled one by one: show what happened to each before the error
         # (read only from a cache motiongen wrote: a refused folder's files are not ours).

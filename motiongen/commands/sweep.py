@@ -2,9 +2,9 @@
 
 Examples::
 
-    motiongen sweep experiment=tiny_cpu sweep=tiny_cpu data.cache_dir=cache/beat-spectral
+    motiongen sweep experiment=tiny_cpu sweep=tiny_cpu data.cache_dir=CACHE_DIR
     motiongen sweep experiment=uwp_beat sweep=uwp_beat data.cache_dir=/shared/cache ray.address=auto
-    motiongen sweep experiment=tiny_cpu sweep=tiny_cpu data.cache_dir=cache/beat-spectral resume=true
+    motiongen sweep experiment=tiny_cpu sweep=tiny_cpu data.cache_dir=CACHE_DIR resume=true
 
 The search (``conf/sweep/*.yaml``: searched override paths and distributions, search algorithm,
 ASHA, sample count, concurrency, per-trial resources) runs on a local Ray instance, or on the

@@ -2,9 +2,9 @@
 
 Examples::
 
-    motiongen train experiment=tiny_cpu data.cache_dir=cache/beat-spectral
-    motiongen train experiment=uwp_beat data.cache_dir=cache/beat-uwp trainer=ddp trainer.devices=4
-    motiongen train experiment=uwp_beat data.cache_dir=cache/beat-uwp resume=runs/uwp_beat/checkpoints/last.ckpt
+    motiongen train experiment=tiny_cpu data.cache_dir=CACHE_DIR
+    motiongen train experiment=uwp_beat data.cache_dir=CACHE_DIR trainer=ddp trainer.devices=4
+    motiongen train experiment=uwp_beat data.cache_dir=CACHE_DIR resume=runs/uwp_beat/checkpoints/last.ckpt
 
 Outputs go to ``trainer.default_root_dir``: ``checkpoints/`` (atomic, every
 ``trainer.loop.checkpoint_every_n_steps``) and ``tensorboard/`` (``tensorboard --logdir ...``).

@@ -2,14 +2,15 @@
 
 Examples::
 
-    motiongen train-evaluator cache/beat-uwp                      # gesture + face extractors and the sync scorer
-    motiongen train-evaluator cache/beat-uwp --sync sync_steps=500 # only the lip-sync scorer
-    motiongen train-evaluator cache/beat-uwp --features           # only the FGD/FD extractors
-    motiongen train-evaluator data=slovo sign.steps=3000          # the sign classifier of cache/slovo
+    motiongen train-evaluator CACHE_DIR                         # the evaluators its corpus asks for
+    motiongen train-evaluator CACHE_DIR --sync sync_steps=500   # only the lip-sync scorer
+    motiongen train-evaluator CACHE_DIR --features              # only the FGD/FD extractors
+    motiongen train-evaluator data=NAME sign.steps=3000         # the cache of a data config
 
-The networks go to ``CACHE_DIR/evaluators/`` and are named by their hash in every report. A cache
-whose motion format has a text-label condition (a sign corpus) gets the isolated-sign classifier
-instead (:mod:`motiongen.evaluation.sign_training`).
+The networks go to ``CACHE_DIR/evaluators/`` and are named by their hash in every report. The
+corpus of the cache chooses them (:attr:`~motiongen.datasets.base.Corpus.evaluator`):
+``motion_features``, the feature extractors and the sync scorer (:mod:`motiongen.evaluation.training`);
+``sign_classifier``, the isolated-sign classifier (:mod:`motiongen.evaluation.sign_training`).
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from motiongen.cache.info import CacheInfo
-    from motiongen.evaluation.sign_training import SignClassifierSettings, label_stream, train_sign_classifier
+    from motiongen.cache.info import corpus_of_cache
+    from motiongen.evaluation.sign_training import SignClassifierSettings, train_sign_classifier
     from motiongen.evaluation.training import EvaluatorSettings, train_feature_extractors, train_sync
     from motiongen.generation.runtime import inference_threads
 
@@ -57,7 +58,11 @@ def run(args: argparse.Namespace) -> int:
     cfg = OmegaConf.to_container(OmegaConf.create(cfg), resolve=True)
     torch.set_num_threads(inference_threads(cfg.pop("threads")))
     sign = SignClassifierSettings(**cfg.pop("sign"))
-    if label_stream(CacheInfo.load(cache_dir).format) is not None:
+    evaluator = corpus_of_cache(cache_dir).evaluator
+    if evaluator not in ("motion_features", "sign_classifier"):
+        raise ConfigError(f"{cache_dir}: its corpus asks for the evaluator {evaluator!r}; there are motion_features "
+                          "and sign_classifier")
+    if evaluator == "sign_classifier":
         if args.sync or args.features:
             raise ConfigError(f"{cache_dir} is a sign corpus: it has only the sign classifier (drop --sync/--features)")
         result = train_sign_classifier(cache_dir, sign)["sign"]

@@ -289,6 +289,24 @@ class ConditionStream:
                    _normalisation_from(payload.get("normalisation")))
 
 
+#: Names of the per-frame streams the generic cache computes from a take's speech and word timings.
+AUDIO_STREAM, WORD_STREAM = "audio", "word"
+
+
+def speech_streams(audio_width: int, audio_layout: Mapping[str, tuple[int, int]],
+                   word_width: int | None) -> tuple[ConditionStream, ...]:
+    """The audio feature stream (and the word stream when ``word_width`` is given) of a speech corpus.
+
+    Args:
+        audio_width / audio_layout: audio feature channels and their sub-feature column ranges.
+        word_width: word feature channels (word vector + silence flag), or None for no word stream.
+    """
+    streams = [ConditionStream(AUDIO_STREAM, ConditionKind.AUDIO, int(audio_width), layout=dict(audio_layout))]
+    if word_width is not None:
+        streams.append(ConditionStream(WORD_STREAM, ConditionKind.WORDS, int(word_width)))
+    return tuple(streams)
+
+
 @dataclass(frozen=True)
 class MotionFormat:
     """A dataset's motion: ordered blocks, conditioning streams, frame rate and skeleton.

@@ -1,5 +1,5 @@
-"""The SMPL-X skeleton as data: joint names, kinematic tree, named joint subsets and an
-approximate rest pose (numpy only).
+"""The SMPL-X skeleton as data: joint names, kinematic tree and an approximate rest pose (numpy
+only; the named joint subsets are package data, :func:`motiongen.skeletons.resolve_joint_selection`).
 
 SMPL-X poses are 55 joints of axis-angle, ``(F, 165)`` radians, joint-major, in the order of
 :data:`SMPLX_JOINT_NAMES` (the order of the model file's ``kintree_table`` and of BEAT2's
@@ -60,17 +60,6 @@ SMPLX_PARENTS: np.ndarray = _parents()
 NUM_FLAME_EXPRESSIONS = 100
 #: Number of shape coefficients BEAT2 stores (``betas`` is ``(300,)``).
 NUM_SMPLX_BETAS = 300
-
-#: Named joint subsets, as EMAGE groups them (upper body, hands, lower body, face joints).
-SMPLX_JOINT_SUBSETS: dict[str, tuple[str, ...]] = {
-    "upper": ("spine1", "spine2", "spine3", "neck", "head", "left_collar", "right_collar",
-              "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist",
-              "right_wrist"),
-    "hands": _hand("left") + _hand("right"),
-    "lower": ("pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
-              "right_ankle", "left_foot", "right_foot"),
-    "face": _FACE,
-}
 
 #: ``(55, 3)`` approximate rest-pose offset of each joint from its parent, metres (pelvis at the
 #: origin). Proportions of a 175 cm body, the same anthropometric proportions as motiongen's
@@ -153,35 +142,6 @@ def smplx_joint_indices(names) -> np.ndarray:
         raise KeyError(f"not SMPL-X joint names: {', '.join(map(str, unknown))} "
                        f"(valid: {', '.join(SMPLX_JOINT_NAMES)})")
     return np.array([lookup[name] for name in names], dtype=np.int64)
-
-
-def resolve_joint_selection(selection) -> tuple[str, ...]:
-    """Joint names of a configured selection, in model order.
-
-    Args:
-        selection: ``"all"``, a subset name of :data:`SMPLX_JOINT_SUBSETS` (``"upper"``,
-            ``"hands"``, ``"lower"``, ``"face"``), or a list mixing subset names and joint names
-            (e.g. ``["upper", "hands"]`` as EMAGE trains, or ``["upper", "jaw"]``).
-
-    Raises:
-        KeyError: naming each entry that is neither a subset nor a joint.
-    """
-    items = [selection] if isinstance(selection, str) else list(selection)
-    chosen: set[str] = set()
-    unknown = []
-    for item in items:
-        if item == "all":
-            chosen.update(SMPLX_JOINT_NAMES)
-        elif item in SMPLX_JOINT_SUBSETS:
-            chosen.update(SMPLX_JOINT_SUBSETS[item])
-        elif item in SMPLX_JOINT_NAMES:
-            chosen.add(item)
-        else:
-            unknown.append(str(item))
-    if unknown or not chosen:
-        raise KeyError(f"unknown SMPL-X joint selection {', '.join(unknown) or '(empty)'}; use 'all', "
-                       f"a subset ({', '.join(SMPLX_JOINT_SUBSETS)}) or SMPL-X joint names")
-    return tuple(name for name in SMPLX_JOINT_NAMES if name in chosen)
 
 
 def rest_joint_positions(offsets: np.ndarray = SMPLX_APPROX_REST_OFFSETS_M) -> np.ndarray:

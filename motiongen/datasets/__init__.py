@@ -3,7 +3,10 @@ corpus, chosen by the data config's ``_target_``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+from omegaconf import DictConfig
 
 from motiongen.core.errors import ConfigError
 
@@ -30,3 +33,26 @@ def corpus_from_config(data: Any):
     if not (isinstance(cls, type) and issubclass(cls, Corpus)):
         raise ConfigError(f"data._target_={target} is not a motiongen.datasets.base.Corpus subclass")
     return cls(data)
+
+
+def corpus_of_folder(folder: Path):
+    """The first corpus of ``conf/data/*.yaml`` (in file-name order) whose class
+    (:meth:`~motiongen.datasets.base.Corpus.recognises`) takes ``folder`` for one of its own, built
+    from that data config with ``root`` = ``folder``; None when no corpus recognises it.
+
+    Raises:
+        ConfigError: a data config names a ``_target_`` that cannot be imported.
+    """
+    from omegaconf import OmegaConf
+
+    from motiongen.config import conf_dir
+
+    for path in sorted((conf_dir() / "data").glob("*.yaml")):
+        data = OmegaConf.load(path)
+        if not isinstance(data, DictConfig) or not data.get("_target_"):
+            continue
+        data.root = str(folder)
+        corpus = corpus_from_config(data)
+        if corpus.recognises(Path(folder)):
+            return corpus
+    return None

@@ -9,8 +9,9 @@ evaluation, commands) talk to it only through :class:`Corpus`:
 * **declare the motion format** — :meth:`Corpus.motion_format` names the blocks the corpus provides
   (and its category streams); the cache adds the audio and word streams it computes;
 * **produce each take's arrays** — :meth:`Corpus.read_take` returns the motion blocks at the cache's
-  frame rate, plus where the speech and the word timings are, so the generic cache builder can
-  compute the audio and word features (in worker processes: a corpus must pickle);
+  frame rate and where the take's speech is, and :meth:`Corpus.words` its word timings, so the
+  generic cache builder can compute the audio and word features (in worker processes: a corpus
+  must pickle);
 * **inspect a folder** — :meth:`Corpus.inspect` checks a corpus folder without writing anything;
 * **what applies downstream** — :attr:`Corpus.evaluation_suite`, :attr:`Corpus.evaluator`,
   :meth:`Corpus.exporters`, and the checkpoint extras (:meth:`Corpus.checkpoint_extras`,
@@ -74,14 +75,12 @@ class TakeMotion:
             ``{<block>_mask: (N, groups)}`` observed flags for blocks with mask groups; all at the
             cache's frame rate, frame ``k`` at ``k / fps`` seconds from the take's start.
         speech: path of the take's speech audio (any rate; the cache resamples), or ``None``.
-        words: word intervals (seconds; ``""`` = silence) aligned with ``speech``, or ``None``.
         categories: labels of category streams learnt while reading (added to the source's).
         warnings: problems met while reading (kept in the manifest).
     """
 
     blocks: dict[str, np.ndarray]
     speech: str | None = None
-    words: Sequence["Interval"] | None = None
     categories: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -133,12 +132,23 @@ class Corpus(ABC):
             ConfigError: a setting that would fail every take (stops the build).
         """
 
+    def words(self, take: TakeSource) -> Sequence["Interval"] | None:
+        """The take's word intervals (seconds; ``""`` = silence), or ``None`` for a corpus without
+        transcripts. Read before any take is computed (the corpus word table needs every word).
+
+        Raises:
+            MotiongenError: the transcript cannot be read (the take is reported as failed).
+        """
+        return None
+
     @abstractmethod
-    def motion_format(self, fps: float, takes: Mapping[str, Mapping[str, Any]]) -> MotionFormat:
-        """The corpus's blocks and category streams (no audio/word streams, no statistics).
+    def motion_format(self, fps: float, takes: Mapping[str, Mapping[str, Any]]) -> tuple[MotionFormat, list[str]]:
+        """The corpus's blocks and category streams (no audio/word streams, no statistics), and
+        warnings met while declaring it (e.g. a fallback skeleton template).
 
         Args:
-            takes: ``{take_id: {"split", "categories", "sources", ...}}`` of the cached takes.
+            takes: ``{take_id: {"split", "categories", "sources", ...}}`` of the cached takes
+                (``sources[role]["path"]`` is each source file).
         """
 
     def finish(self, cache_dir: Path, takes: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -162,15 +172,31 @@ class Corpus(ABC):
         empty = every exporter the motion format supports."""
         return ()
 
-    def generation_frames(self, categories: Mapping[str, str], seed_frames: int, requested: int | None,
-                          fps: float) -> tuple[int | None, str | None]:
-        """The length rule of an unconditioned-by-audio generation (e.g. a sign).
+    def generation_frames(self, categories: Mapping[str, str], requested: int | None,
+                          typical: Mapping[str, Mapping[str, int]], window_frames: int, seed_frames: int
+                          ) -> tuple[int | None, str | None]:
+        """The length rule of a generation not timed by speech (e.g. a sign): the one function both
+        ``motiongen generate`` and the evaluation use.
+
+        Args:
+            categories: ``{category stream: label}`` of the request.
+            requested: frames asked for (None = the corpus's default).
+            typical: ``{category stream: {label: median frames of its train takes}}`` the checkpoint records.
+            window_frames, seed_frames: the model's training window and seed frames (a model without
+                seed frames generates one window).
 
         Returns ``(frames, note)``: frames to generate (``None`` = the caller's default) and a
         one-line note when the request was changed. Default: the request as given.
         """
         return requested, None
 
+    @classmethod
+    def recognises(cls, folder: Path) -> bool:
+        """Whether ``folder`` looks like this corpus (``motiongen inspect`` picks the corpus of a
+        folder by it, in the order of ``conf/data``). Default: never."""
+        return False
+
     def inspect(self, progress=None):
-        """Check the corpus folder (nothing is written) and return an inspection report."""
+        """Check the corpus folder (nothing is written) and return a
+        :class:`~motiongen.datasets.report.Report` (its ``tables`` are printed as they are)."""
         raise NotImplementedError(f"{type(self).__name__} has no folder inspection")

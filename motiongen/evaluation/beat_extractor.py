@@ -17,7 +17,7 @@ D is the pose size (BEAT: 141), F the feature size (``ae_300``: 300), L the fram
 convolutions (12 for BEAT's 34-frame windows; the window is the shortest that gives L).
 
 Input the network expects (BEAT's ``pose_rep: bvh_rot``, ``pose_dims: 141``): 15 fps windows of the
-47 upper-body joints of ``conf/joints/beat47_upper.yaml`` (CaMN's ``spine_neck_141``), each joint's
+47 upper-body joints of ``motiongen/skeletons/joint_sets/beat47_upper.yaml`` (CaMN's ``spine_neck_141``), each joint's
 three Euler angles in degrees in its BVH channel order, standardised with BEAT's training statistics
 ``(x - bvh_mean) / bvh_std`` (the ``bvh_mean.npy`` / ``bvh_std.npy`` of BEAT's cache). motiongen's
 gesture block holds axis-angle radians at the cache's frame rate, so each window is decimated to
@@ -221,6 +221,14 @@ class PretrainedGesture:
     std: str | None
     joint_set: str = BEAT_JOINT_SET
 
+    @classmethod
+    def from_config(cls, extractor) -> "PretrainedGesture | None":
+        """The ``extractor`` node of ``conf/evaluate.yaml`` (a mapping), or None when it names no checkpoint."""
+        if not extractor["gesture"]:
+            return None
+        return cls(str(extractor["gesture"]), extractor["gesture_mean"], extractor["gesture_std"],
+                   str(extractor["gesture_joints"]))
+
 
 def load_beat_extractor(settings: PretrainedGesture, joint_names, rotation_orders, fps: float) -> BeatGestureExtractor:
     """BEAT's extractor for a gesture block of ``joint_names`` (axis-angle, in that order) at ``fps``.
@@ -229,7 +237,7 @@ def load_beat_extractor(settings: PretrainedGesture, joint_names, rotation_order
         InputFileError: a broken checkpoint or statistics file, or a cache whose gesture channels are
             not the layout the checkpoint reads (joint set, pose size, frame rate).
     """
-    from motiongen.formats.joint_sets import load_joint_set
+    from motiongen.skeletons import load_joint_set
 
     path = Path(settings.checkpoint)
     encoder, beat_window = encoder_from_state(path, read_encoder_state(path))

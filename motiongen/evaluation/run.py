@@ -172,7 +172,7 @@ def assemble_reference(fps: float, takes: list[ReferenceTake], evaluators: Evalu
 def build_reference(info: CacheInfo, roles: MotionRoles, takes: list[EvaluationTake], evaluators: Evaluators,
                     settings: EvaluationSettings, template, progress: bool) -> Reference:
     """Ground truth, onsets, log-mel and real features of the evaluated takes of the cache."""
-    from motiongen.corpus.semantic import read_semantic_labels
+    from motiongen.datasets.beat.semantic import read_semantic_labels
     from motiongen.evaluation.metrics.srgr import frame_semantic_scores
     from motiongen.formats.audio import load_audio
 

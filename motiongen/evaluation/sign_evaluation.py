@@ -17,8 +17,10 @@ Per checkpoint row (means over clips and samples):
 * ``fd_sign``: Fréchet distance between the classifier features of the generated clips and of the
   real clips of the split.
 
-A clip longer than a checkpoint's window, from a model without seed frames (which generates one
-window), is generated for the window's length and scored against the whole real clip (the
+Each clip's length follows the corpus's rule (:meth:`~motiongen.datasets.base.Corpus.generation_frames`,
+the one ``motiongen generate`` uses) asked for the real clip's length: a clip longer than a
+checkpoint's window, from a model without seed frames (which generates one window), is generated
+for the window's length and scored against the whole real clip (the
 duration and travel ratios show the shortfall); such clips are logged with their count and listed
 in the row's ``checkpoint.longer_than_window``.
 
@@ -42,7 +44,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from motiongen.cache.info import CacheInfo
+from motiongen.cache.info import CacheInfo, corpus_of_cache
 from motiongen.core.errors import ConfigError
 from motiongen.core.motion_format import ConditionKind, MotionBlock, MotionFormat, Representation
 from motiongen.evaluation.run import EvaluationSettings, StageTimer, checkpoint_label, untrained_network
@@ -50,11 +52,6 @@ from motiongen.evaluation.sign_training import SIGN_FILE, clip_channels, label_s
 from motiongen.evaluation.evaluator_files import evaluator_dir
 
 log = logging.getLogger(__name__)
-
-
-def is_sign_cache(cache_dir: str | Path) -> bool:
-    """Whether the cache's motion format has a text-label condition (a sign corpus)."""
-    return label_stream(CacheInfo.load(cache_dir).format) is not None
 
 
 @dataclass(frozen=True)
@@ -187,6 +184,7 @@ def generate_signs(checkpoint: Path, info: CacheInfo, clips: list[SignClip], set
 
     from motiongen.diffusion.samplers import SamplerSettings
     from motiongen.generation.checkpoint import load_assets
+    from motiongen.generation.labels import label_frames
     from motiongen.generation.sampling import generate
     from motiongen.generation.types import GenerationRequest
 
@@ -202,13 +200,13 @@ def generate_signs(checkpoint: Path, info: CacheInfo, clips: list[SignClip], set
     if untrained:
         assets = replace(assets, model=untrained_network(assets))
     sampler = SamplerSettings.from_config(settings.sampler)
-    limit = assets.window_frames if assets.seed_frames == 0 else None
+    corpus = corpus_of_cache(info)
     out, longer = [], []
     for index, clip in enumerate(tqdm(clips, desc=f"sampling {checkpoint.name}", disable=not progress, leave=False)):
         if clip.label not in labels.labels:
             raise ConfigError(f"take {clip.take_id}: the model does not know the sign {clip.label!r}")
         signer = clip.signer if speakers is not None and clip.signer in speakers.labels else None
-        frames = clip.frames if limit is None else min(clip.frames, limit)
+        frames, _ = label_frames(corpus, assets, {labels.name: clip.label}, clip.frames)
         if frames < clip.frames:
             longer.append(clip.take_id)
         request = GenerationRequest(seconds=frames / info.fps, text_label=clip.label, speaker=signer,
@@ -218,8 +216,9 @@ def generate_signs(checkpoint: Path, info: CacheInfo, clips: list[SignClip], set
             raise ConfigError(f"take {clip.take_id}: generated {motion.num_frames} frames for {frames} asked")
         out.append({b.name: np.asarray(motion.blocks[b.name][:, :frames], np.float32) for b in info.format.blocks})
     if longer:
-        log.warning(f"{checkpoint}: {len(longer)} of {len(clips)} clips are longer than the model's {limit}-frame window; "
-                    f"generated {limit} frames for each: {', '.join(longer)}")
+        window = assets.window_frames
+        log.warning(f"{checkpoint}: {len(longer)} of {len(clips)} clips are longer than the model's {window}-frame "
+                    f"window; generated {window} frames for each: {', '.join(longer)}")
     return out, {**assets.source, "weights": "initial (untrained)" if untrained else "EMA", "longer_than_window": longer}
 
 

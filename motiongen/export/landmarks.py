@@ -2,11 +2,12 @@
 preview video (``landmarks_preview.mp4``) of motion in the Slovo landmark format.
 
 The format must hold the upper-body pose block and the hands block of
-:mod:`motiongen.corpus.slovo_format` (matched by representation and landmark names); they are mapped
-back to the 543-landmark Holistic layout with :func:`~motiongen.corpus.slovo_motion.holistic_landmarks`
+:mod:`motiongen.datasets.slovo.format` (matched by representation and landmark names); they are mapped
+back to the 543-landmark Holistic layout with :func:`~motiongen.datasets.slovo.motion.holistic_landmarks`
 (shoulder widths from the shoulder centre, image axes: x right, y down). The 468-point face mesh
 comes from the face block's expression weights through the training cache's face-mesh model
-(:mod:`motiongen.corpus.slovo_face_mesh`, passed as ``job.options["face_mesh"]``), placed at the
+(:mod:`motiongen.datasets.slovo.face_mesh`, the checkpoint extra of
+:func:`~motiongen.datasets.slovo.face_mesh_file.face_mesh_of_extras` in ``job.options["extras"]``), placed at the
 generated head by a per-frame similarity to the pose's nose, eyes, ears and mouth corners; its z is
 in shoulder widths from the outer-eye-corner midpoint. Without a model (a checkpoint trained on a
 cache built before face-mesh models existed) the face mesh is absent, the run's warnings say why,
@@ -29,9 +30,10 @@ import numpy as np
 
 from motiongen.core.holistic_layout import HAND_PARTS, PART_SLICES, connections, drawing_groups, landmark_index, landmark_names
 from motiongen.core.motion_format import MotionBlock, MotionFormat, Representation
-from motiongen.corpus.slovo_face_mesh import ANCHORS, FaceMeshModel, place_mesh
-from motiongen.corpus.slovo_format import hand_point_names
-from motiongen.corpus.slovo_motion import BODY_LANDMARKS, holistic_landmarks
+from motiongen.datasets.slovo.face_mesh import ANCHORS, FaceMeshModel, place_mesh
+from motiongen.datasets.slovo.face_mesh_file import face_mesh_of_extras
+from motiongen.datasets.slovo.format import hand_point_names
+from motiongen.datasets.slovo.motion import BODY_LANDMARKS, holistic_landmarks
 from motiongen.export.registry import Exporter, ExportJob, register
 
 log = logging.getLogger(__name__)
@@ -62,9 +64,12 @@ def needs_holistic_blocks(fmt: MotionFormat) -> str | None:
 def face_mesh_model(job: ExportJob) -> tuple[FaceMeshModel | None, str | None]:
     """``(model, None)`` when the face mesh can be written, else ``(None, why not)``."""
     _, _, face = _landmark_blocks(job.motion_format)
-    model = job.options.get("face_mesh")
     if face is None:
         return None, "the motion has no expression-weight block"
+    try:
+        model = face_mesh_of_extras(job.options.get("extras"))
+    except (ValueError, TypeError) as err:
+        return None, f"the checkpoint's face-mesh model is unusable: {err}"
     if model is None:
         return None, ("the checkpoint carries no face-mesh model (its training cache was built before face-mesh "
                       "models existed); rebuild the cache with `motiongen preprocess data=slovo` and retrain")

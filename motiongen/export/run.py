@@ -162,7 +162,7 @@ def write_run(
             format allows (the others are listed in the warnings with the reason).
         preview: with ``outputs=None``, also the ``preview`` outputs (``preview``, ``smplx_preview``).
         options: exporter settings, e.g. ``{"smplx_model": folder}`` for the SMPL-X mesh preview,
-            ``{"face_mesh": FaceMeshModel}`` for the landmark outputs' face mesh.
+            ``{"extras": assets.extras}`` (set from the assets) for outputs that read a checkpoint extra.
 
     Raises:
         ConfigError: unsupported fps, an unknown or impossible requested output (before anything

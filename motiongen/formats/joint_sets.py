@@ -1,4 +1,5 @@
-"""Named joint subsets (``conf/joints/<name>.yaml``) and conversion of BVH motion to/from them.
+"""Conversion of BVH motion to/from a joint subset (the named subsets are package data:
+:func:`motiongen.skeletons.load_joint_set`).
 
 A joint set is a ``names:`` list of BVH joint names. The model sees the selected joints as
 axis-angle vectors, ``(F, 3 * K)`` radians, joint-major (``[j0x, j0y, j0z, j1x, ...]``); export
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from motiongen.config import conf_dir
 from motiongen.core.errors import ConfigError, InputFileError
 from motiongen.core.skeleton import Skeleton, SkeletonTemplate
 from motiongen.formats.bvh import BvhMotion
@@ -19,24 +19,6 @@ from motiongen.core.rotations import (
     joints_quaternion_to_euler,
     quaternion_to_axis_angle,
 )
-
-
-def load_joint_set(name: str) -> list[str]:
-    """Joint names of ``conf/joints/<name>.yaml`` (e.g. ``beat75``, ``beat47_upper``)."""
-    from omegaconf import OmegaConf
-
-    folder = conf_dir() / "joints"
-    path = folder / f"{name}.yaml"
-    if not path.is_file():
-        available = ", ".join(sorted(p.stem for p in folder.glob("*.yaml"))) or "none"
-        raise ConfigError(f"joint set '{name}' not found at {path} (available: {available})")
-    names = OmegaConf.to_container(OmegaConf.load(path)).get("names")
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
-        raise ConfigError(f"{path}: 'names' must be a non-empty list of joint names")
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise ConfigError(f"{path}: joint names listed twice: {', '.join(repeated)}")
-    return names
 
 
 def _indices(skeleton: Skeleton, joint_names, path) -> np.ndarray:

@@ -102,7 +102,7 @@ def load_assets(path: str | Path, precision: str = "float32") -> GenerationAsset
         word_vectors=word_vectors(bundle["word_vectors"]) if ConditionKind.WORDS in uses else None,
         config=dict(bundle.get("config", {})),
         label_frames={stream: dict(frames) for stream, frames in bundle.get("label_frames", {}).items()},
-        face_mesh=_face_mesh(path, bundle),
+        extras=_extras(bundle),
         distilled=checkpoint["hyper_parameters"].get("distill"),
         source={"checkpoint": str(path.resolve()), "sha256": sha256_file(path),
                 "global_step": str(checkpoint.get("global_step", ""))},
@@ -117,17 +117,10 @@ def load_assets(path: str | Path, precision: str = "float32") -> GenerationAsset
     return assets
 
 
-def _face_mesh(path: Path, bundle: dict):
-    """The bundle's face-mesh model, or None for checkpoints trained on a cache without one."""
-    from motiongen.corpus.slovo_face_mesh import FaceMeshModel
-
-    payload = bundle.get("face_mesh")
-    if payload is None:
-        return None
-    try:
-        return FaceMeshModel.from_arrays({key: np.asarray(value) for key, value in payload.items()})
-    except (ValueError, TypeError) as err:
-        raise InputFileError(path, f"generation bundle: unusable face-mesh model: {err}") from None
+def _extras(bundle: dict) -> dict[str, dict[str, np.ndarray]]:
+    """The bundle's corpus extras as numpy arrays (``{}`` for checkpoints that carry none)."""
+    return {name: {key: np.asarray(value) for key, value in arrays.items()}
+            for name, arrays in bundle.get("extras", {}).items()}
 
 
 def _mismatches(motion_format: MotionFormat, cfg, bundle: dict) -> list[str]:

@@ -20,7 +20,6 @@ import torch
 from motiongen.core.errors import ConfigError
 from motiongen.core.motion_file import SampledBlocks
 from motiongen.core.motion_format import ConditionKind, ConditionStream, MotionFormat
-from motiongen.corpus.slovo_face_mesh import FaceMeshModel
 from motiongen.diffusion.samplers import SamplerSettings
 from motiongen.diffusion.schedule import NoiseSchedule
 from motiongen.features.recipe import AudioRecipe
@@ -50,8 +49,8 @@ class GenerationAssets:
         label_frames: ``{text-label stream: {label: frames}}``, the median length of each label's
             training takes (models trained on whole takes; not capped at the window), the default
             length of a generated sign (at most ``window_frames``).
-        face_mesh: the training cache's face-mesh model (expression weights -> face mesh), None
-            when the cache had none (landmark outputs then hold no face mesh).
+        extras: the checkpoint's corpus extras, ``{extra name: {array name: array}}`` (opaque here;
+            their corpus interprets them, e.g. a model an exporter needs), empty when it has none.
         distilled: a consistency-distilled student's ``distill`` settings (``grid_steps``,
             ``timestep_scaling``; see ``motiongen distill``), None for a diffusion model.
     """
@@ -68,7 +67,7 @@ class GenerationAssets:
     dtype: torch.dtype = torch.float32
     warnings: list[str] = field(default_factory=list)
     label_frames: dict[str, dict[str, int]] = field(default_factory=dict)
-    face_mesh: FaceMeshModel | None = None
+    extras: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     distilled: dict[str, Any] | None = None
 
     @property

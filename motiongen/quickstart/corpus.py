@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motiongen.corpus.emotions import EMOTIONS, emotion_of_take
+from motiongen.datasets.beat.emotions import EMOTIONS, emotion_of_take
 from motiongen.core.errors import ConfigError
 from motiongen.formats.textgrid import Interval
 from motiongen.quickstart.script import SPEAKERS, TAKES, ScriptTake, Speaker

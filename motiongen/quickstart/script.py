@@ -1,9 +1,9 @@
 """What the quickstart speakers say: takes of a few sentences each, grouped by BEAT emotion.
 
 Each take is spoken by every quickstart speaker. Take indices follow BEAT's speech-take protocol
-(``motiongen.corpus.emotions.SPEECH_TAKE_EMOTIONS``: 1-64 neutral, 65-72 happiness, 73-80 anger,
+(``motiongen.datasets.beat.emotions.SPEECH_TAKE_EMOTIONS``: 1-64 neutral, 65-72 happiness, 73-80 anger,
 81-86 sadness, 95-102 surprise, 103-110 fear, 111-118 disgust) and the CaMN split rule
-(``motiongen.corpus.splits``: 1-8 test, 57-64 val, 9-56 and the inner takes of each emotion block
+(``motiongen.datasets.beat.splits``: 1-8 test, 57-64 val, 9-56 and the inner takes of each emotion block
 train), so the real corpus reader assigns emotions and splits exactly as for BEAT.
 """
 

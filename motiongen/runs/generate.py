@@ -50,8 +50,8 @@ def export_generation(
     if inputs is None:
         inputs = dict(speech.description) if speech is not None else {}
     options = dict(options or {})
-    if assets.face_mesh is not None:
-        options.setdefault("face_mesh", assets.face_mesh)
+    if assets.extras:
+        options.setdefault("extras", assets.extras)
     run = write_run(out_dir, generated, out_fps=out_fps, inputs=inputs, model=assets.source,
                     config={"generate": config or {}, "training": assets.config},
                     audio=(speech.wave, speech.sample_rate) if speech is not None else None,

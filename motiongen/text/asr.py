@@ -44,9 +44,10 @@ def _pcm(wave: np.ndarray, sample_rate: int) -> bytes:
 
 
 def _words(segments) -> list[Interval]:
-    """Word intervals of pocketsphinx segments (fillers dropped: the gaps are silence)."""
+    """Word intervals of pocketsphinx segments (fillers dropped: the gaps are silence); pocketsphinx
+    gives no segments at all (None) when a search found no path, e.g. an alignment of non-speech."""
     words = []
-    for seg in segments:
+    for seg in segments or ():
         if seg.word.startswith(("<", "[", "+")):
             continue
         words.append(Interval(seg.start_frame * FRAME_SECONDS, (seg.end_frame + 1) * FRAME_SECONDS,

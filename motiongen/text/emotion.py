@@ -126,11 +126,11 @@ def estimate_emotion(text: str) -> TextEmotion:
 
 
 def to_beat_emotion(label: str) -> int:
-    """Index of a 7-class label in BEAT's 8 emotion classes (:data:`motiongen.corpus.emotions.EMOTIONS`).
+    """Index of a 7-class label in BEAT's 8 emotion classes (:data:`motiongen.datasets.beat.emotions.EMOTIONS`).
 
     The 7 classes are BEAT's classes minus ``contempt``, which text analysis never predicts.
     """
-    from motiongen.corpus.emotions import EMOTIONS
+    from motiongen.datasets.beat.emotions import EMOTIONS
 
     if label not in CLASSES:
         raise ConfigError(f"unknown emotion {label!r}; allowed: {', '.join(CLASSES)}")

@@ -117,7 +117,7 @@ def bundle_from_cache(cfg, cache_dir: str | Path) -> dict[str, Any]:
         ConfigError: the run's ``data.features`` recipe is not the one the cache was built with.
     """
     from motiongen.cache import CacheInfo
-    from motiongen.cache.face_mesh import read_face_mesh
+    from motiongen.cache.info import corpus_of_cache
     from motiongen.features.recipe import recipe_from_config
 
     info = CacheInfo.load(cache_dir)
@@ -140,9 +140,9 @@ def bundle_from_cache(cfg, cache_dir: str | Path) -> dict[str, Any]:
         config=cfg,
         label_frames=label_frames(info) if cfg.trainer.loop.whole_takes else None,
     )
-    face_mesh = read_face_mesh(info.cache_dir)
-    if face_mesh is not None:
-        bundle["face_mesh"] = arrays_payload(face_mesh.to_arrays())
+    extras = corpus_of_cache(info).checkpoint_extras(info.cache_dir)
+    if extras:
+        bundle["extras"] = {name: arrays_payload(arrays) for name, arrays in extras.items()}
     if words is not None:
         model = subword_model_path(info)
         bundle["word_vectors"]["subword_model"] = str(model) if model is not None else ""

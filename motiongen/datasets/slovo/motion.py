@@ -312,3 +312,26 @@ def holistic_landmarks(body: np.ndarray, hands: np.ndarray) -> np.ndarray:
         wrist = np.concatenate([wrist, np.zeros((frames, 1), np.float32)], axis=1)
         out[:, PART_SLICES[hand]] = np.concatenate([wrist[:, None], wrist[:, None] + points[:, column]], axis=1)
     return out
+
+
+def _frame_ranges(frames: np.ndarray) -> str:
+    """``[3, 4, 5, 9]`` -> ``"3-5, 9"``."""
+    breaks = np.flatnonzero(np.diff(frames) > 1)
+    starts, ends = frames[np.r_[0, breaks + 1]], frames[np.r_[breaks, len(frames) - 1]]
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in zip(starts.tolist(), ends.tolist()))
+
+
+def rejected_hand_notes(rejected: np.ndarray, present: np.ndarray, limits: HandLimits) -> list[str]:
+    """One line per hand with rejected detections: how many of the detected frames, and which.
+
+    Args:
+        rejected: ``(T, 2)`` bool (left, right hand). present: ``(T, 4)`` bool per part.
+    """
+    notes = []
+    for column, hand in enumerate(HAND_PARTS):
+        frames = np.flatnonzero(rejected[:, column])
+        if frames.size:
+            detected = int(present[:, PARTS.index(hand)].sum())
+            notes.append(f"{hand}: {frames.size} of {detected} detected frames implausible (outside data.hand_limits "
+                         f"{limits.to_dict()}), treated as missing: frames {_frame_ranges(frames)}")
+    return notes

@@ -1,6 +1,6 @@
 """A linear face-mesh model of the Slovo face block: expression weights -> MediaPipe face mesh.
 
-The face block of :mod:`motiongen.corpus.slovo_motion` is nine ARKit-named weights; MediaPipe's
+The face block of :mod:`motiongen.datasets.slovo.motion` is nine ARKit-named weights; MediaPipe's
 topology wants the 468 face-mesh points. This model maps the weights back to a mesh, fitted on the
 real meshes of a corpus's training frames, and places it at a (generated) head.
 
@@ -40,7 +40,7 @@ def face_frames(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Args:
         pixels: ``(T, 543, 3)`` Holistic landmarks in isotropic pixels
-            (:func:`~motiongen.corpus.slovo_motion.to_pixels`), rows with a face.
+            (:func:`~motiongen.datasets.slovo.motion.to_pixels`), rows with a face.
 
     Returns:
         ``(mesh (T, 468, 3), anchors (T, A, 2))`` in eye spans.
@@ -255,7 +255,7 @@ def clip_face_frames(landmarks: np.ndarray, present: np.ndarray, width: int, hei
         ``(mesh (K, 468, 3), anchors (K, A, 2), weights (K, W))`` of the ``K`` frames with both.
     """
     from motiongen.core.holistic_layout import PARTS
-    from motiongen.corpus.slovo_motion import to_pixels
+    from motiongen.datasets.slovo.motion import to_pixels
 
     seen = present[:, PARTS.index("face")] & present[:, PARTS.index("pose")]
     mesh, anchors = face_frames(to_pixels(landmarks[seen], width, height))

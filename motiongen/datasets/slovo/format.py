@@ -1,7 +1,7 @@
 """The motion format of a Slovo cache: which blocks and conditioning streams Slovo provides.
 
 Slovo (and only this module, for Slovo) names them: the motion blocks ``body``, ``hands`` and
-``face`` of :mod:`motiongen.corpus.slovo_motion` (channels documented there), the per-take
+``face`` of :mod:`motiongen.datasets.slovo.motion` (channels documented there), the per-take
 ``speaker`` class (the signer, Slovo's ``user_id``) and the per-take ``sign`` class (the label,
 a text-label stream the model is conditioned on, with classifier-free guidance). There is no audio
 or word stream. Each block declares mask groups (body; left hand, right hand; face) whose per-frame
@@ -22,7 +22,7 @@ from motiongen.core.motion_format import (
     Representation,
     mask_array_name,
 )
-from motiongen.corpus.slovo_motion import BODY_LANDMARKS, FACE_WEIGHTS, HAND_POINTS, MASK_NAMES
+from motiongen.datasets.slovo.motion import BODY_LANDMARKS, FACE_WEIGHTS, HAND_POINTS, MASK_NAMES
 
 BODY, HANDS, FACE = "body", "hands", "face"
 SPEAKER, SIGN = "speaker", "sign"
@@ -30,7 +30,7 @@ SPEAKER, SIGN = "speaker", "sign"
 
 def block_masks(mask: np.ndarray) -> dict[str, np.ndarray]:
     """The observed flags of each block, ``{<block>_mask: (T, groups)}``, from the ``(T, 4)`` part
-    masks of :func:`~motiongen.corpus.slovo_motion.part_masks` (body, face, left hand, right hand)."""
+    masks of :func:`~motiongen.datasets.slovo.motion.part_masks` (body, face, left hand, right hand)."""
     column = {name: MASK_NAMES.index(name) for name in MASK_NAMES}
     return {
         mask_array_name(BODY): mask[:, [column["body"]]],

@@ -19,7 +19,16 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from motiongen.core.motion_format import ConditionKind, ConditionStream, MotionBlock, MotionFormat, Representation
+from motiongen.core.motion_format import (
+    AUDIO_STREAM,
+    WORD_STREAM,
+    ConditionKind,
+    ConditionStream,
+    MotionBlock,
+    MotionFormat,
+    Representation,
+    speech_streams,
+)
 from motiongen.core.skeleton import Skeleton, SkeletonTemplate
 from motiongen.core.smplx_skeleton import (
     NUM_FLAME_EXPRESSIONS,
@@ -29,10 +38,10 @@ from motiongen.core.smplx_skeleton import (
     SMPLX_JOINT_NAMES,
     SMPLX_PARENTS,
 )
-from motiongen.corpus.emotions import EMOTIONS
+from motiongen.datasets.beat.emotions import EMOTIONS
 
 BODY, FACE, ROOT = "body", "face", "root"
-AUDIO, WORDS, SPEAKER, EMOTION = "audio", "word", "speaker", "emotion"
+AUDIO, WORDS, SPEAKER, EMOTION = AUDIO_STREAM, WORD_STREAM, "speaker", "emotion"
 #: Channel names of the FLAME expression block.
 EXPRESSION_NAMES: tuple[str, ...] = tuple(f"expression{k:03d}" for k in range(NUM_FLAME_EXPRESSIONS))
 ROTATIONS = {"axis_angle": Representation.AXIS_ANGLE, "rot6d": Representation.ROT6D}
@@ -50,18 +59,15 @@ def smplx_skeleton_template() -> SkeletonTemplate:
                             np.array([0.0, 100.0 * SMPLX_APPROX_PELVIS_HEIGHT_M, 0.0]))
 
 
-def beat2_motion_format(fps: float, joint_names: Sequence[str], rotation: str, translation: bool,
-                        audio_width: int, audio_layout: Mapping[str, tuple[int, int]], word_width: int,
+def beat2_corpus_format(fps: float, joint_names: Sequence[str], rotation: str, translation: bool,
                         speakers: Sequence[int]) -> MotionFormat:
-    """The declared format of a BEAT2 cache (without statistics; the cache writer adds them).
+    """BEAT2's own blocks and category streams (the cache adds the audio and word streams).
 
     Args:
         fps: frame rate of the cache (BEAT2: 30).
         joint_names: SMPL-X joints of the ``body`` block, in model order.
         rotation: ``axis_angle`` or ``rot6d``.
         translation: add the ``root`` block (translation in metres).
-        audio_width / audio_layout: audio feature channels and their sub-feature column ranges.
-        word_width: word feature channels.
         speakers: BEAT speaker ids; the model's speaker index is the position in this list.
     """
     if rotation not in ROTATIONS:
@@ -76,10 +82,20 @@ def beat2_motion_format(fps: float, joint_names: Sequence[str], rotation: str, t
         fps=float(fps),
         blocks=tuple(blocks),
         conditions=(
-            ConditionStream(AUDIO, ConditionKind.AUDIO, int(audio_width), layout=dict(audio_layout)),
-            ConditionStream(WORDS, ConditionKind.WORDS, int(word_width)),
             ConditionStream(SPEAKER, ConditionKind.SPEAKER, len(speakers), labels=tuple(str(s) for s in speakers)),
             ConditionStream(EMOTION, ConditionKind.EMOTION, len(EMOTIONS), labels=EMOTIONS),
         ),
         skeleton=smplx_skeleton_template(),
     )
+
+
+def beat2_motion_format(fps: float, joint_names: Sequence[str], rotation: str, translation: bool,
+                        audio_width: int, audio_layout: Mapping[str, tuple[int, int]], word_width: int,
+                        speakers: Sequence[int]) -> MotionFormat:
+    """The whole format of a BEAT2 cache (:func:`beat2_corpus_format` with the speech streams in
+    front), for building a format without a cache (tests)."""
+    import dataclasses
+
+    corpus = beat2_corpus_format(fps, joint_names, rotation, translation, speakers)
+    return dataclasses.replace(corpus, conditions=speech_streams(audio_width, audio_layout, word_width)
+                               + corpus.conditions)

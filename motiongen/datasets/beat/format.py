@@ -11,28 +11,34 @@ import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from motiongen.core.motion_format import ConditionKind, ConditionStream, MotionBlock, MotionFormat, Representation
+from motiongen.core.motion_format import (
+    AUDIO_STREAM,
+    WORD_STREAM,
+    ConditionKind,
+    ConditionStream,
+    MotionBlock,
+    MotionFormat,
+    Representation,
+    speech_streams,
+)
 from motiongen.core.skeleton import SkeletonTemplate
-from motiongen.corpus.emotions import EMOTIONS
+from motiongen.datasets.beat.emotions import EMOTIONS
 from motiongen.formats.arkit import ARKIT_NAMES
 
 log = logging.getLogger(__name__)
 
 GESTURE, EXPRESSION = "gesture", "expression"
-AUDIO, WORDS, SPEAKER, EMOTION = "audio", "word", "speaker", "emotion"
+AUDIO, WORDS, SPEAKER, EMOTION = AUDIO_STREAM, WORD_STREAM, "speaker", "emotion"
 
 
-def beat_motion_format(fps: float, joint_names: Sequence[str], skeleton: SkeletonTemplate | None, audio_width: int,
-                       audio_layout: Mapping[str, tuple[int, int]], word_width: int,
+def beat_corpus_format(fps: float, joint_names: Sequence[str], skeleton: SkeletonTemplate | None,
                        speakers: Sequence[int]) -> MotionFormat:
-    """The declared format of a BEAT cache (without statistics; the cache writer adds them).
+    """BEAT's own blocks and category streams (the cache adds the audio and word streams).
 
     Args:
         fps: frame rate of the cache.
         joint_names: joints of the gesture block (3 axis-angle values each, in this order).
         skeleton: the template the gesture joints animate (BVH export, previews).
-        audio_width / audio_layout: audio feature channels and their sub-feature column ranges.
-        word_width: word feature channels (word vector + silence flag).
         speakers: BEAT speaker ids; the model's speaker index is the position in this list.
     """
     return MotionFormat(
@@ -42,13 +48,23 @@ def beat_motion_format(fps: float, joint_names: Sequence[str], skeleton: Skeleto
             MotionBlock(EXPRESSION, Representation.ARKIT_WEIGHTS, tuple(ARKIT_NAMES), "weight"),
         ),
         conditions=(
-            ConditionStream(AUDIO, ConditionKind.AUDIO, int(audio_width), layout=dict(audio_layout)),
-            ConditionStream(WORDS, ConditionKind.WORDS, int(word_width)),
             ConditionStream(SPEAKER, ConditionKind.SPEAKER, len(speakers), labels=tuple(str(s) for s in speakers)),
             ConditionStream(EMOTION, ConditionKind.EMOTION, len(EMOTIONS), labels=EMOTIONS),
         ),
         skeleton=skeleton,
     )
+
+
+def beat_motion_format(fps: float, joint_names: Sequence[str], skeleton: SkeletonTemplate | None, audio_width: int,
+                       audio_layout: Mapping[str, tuple[int, int]], word_width: int,
+                       speakers: Sequence[int]) -> MotionFormat:
+    """The whole format of a BEAT cache (:func:`beat_corpus_format` with the speech streams in front),
+    for building a format without a cache (tests, benchmarks)."""
+    import dataclasses
+
+    corpus = beat_corpus_format(fps, joint_names, skeleton, speakers)
+    return dataclasses.replace(corpus, conditions=speech_streams(audio_width, audio_layout, word_width)
+                               + corpus.conditions)
 
 
 def beat_skeleton_template(bvh_paths: Sequence[str | Path]) -> tuple[SkeletonTemplate, list[str]]:
@@ -75,12 +91,12 @@ def beat_skeleton_template(bvh_paths: Sequence[str | Path]) -> tuple[SkeletonTem
 
 def paper_motion_format(num_speakers: int = 30, audio_width: int = 1133, word_width: int = 301) -> MotionFormat:
     """The BEAT format at the paper's sizes without a cache (benchmarks, tests): the 47 upper-body
-    joints of ``conf/joints/beat47_upper.yaml`` (141 channels), 52 ARKit weights, 1133-d audio
+    joints of ``motiongen/skeletons/joint_sets/beat47_upper.yaml`` (141 channels), 52 ARKit weights, 1133-d audio
     (WavLM-Large 1024 + acoustic 109), 301-d words, ``num_speakers`` speakers; unit statistics,
     no skeleton template."""
     import numpy as np
 
-    from motiongen.formats.joint_sets import load_joint_set
+    from motiongen.skeletons import load_joint_set
 
     fmt = beat_motion_format(30.0, load_joint_set("beat47_upper"), None, audio_width, {}, word_width,
                              list(range(1, num_speakers + 1)))

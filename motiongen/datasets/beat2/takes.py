@@ -13,7 +13,7 @@ Take names follow BEAT's ``<speaker_id>_<name>_<type>_<start>_<end>``, so the sp
 the name. Splits come from the CSV; ``additional`` takes (extra training data in EMAGE) count as
 train only when asked. A take missing any modality, a take the CSV does not list, a CSV row
 without a motion file and a misnamed file are all reported per take or in
-:attr:`Beat2Corpus.problems`; none of them stops discovery.
+:attr:`Beat2Folder.problems`; none of them stops discovery.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from motiongen.corpus.beat import BeatTake, parse_take_name
+from motiongen.datasets.beat.takes import BeatTake, parse_take_name
 from motiongen.core.errors import InputFileError
 from motiongen.formats.tables import read_csv_rows
 
@@ -56,7 +56,7 @@ class Beat2Take(BeatTake):
         return self.split_type
 
 
-class Beat2Corpus(list):
+class Beat2Folder(list):
     """The takes of a BEAT2 folder (sorted by speaker, type, start, end), plus ``root``,
     ``split_csv`` (the CSV used, or None) and ``problems``: ``(path, message)`` pairs."""
 
@@ -105,7 +105,7 @@ def read_beat2_split_csv(path: str | Path) -> dict[str, str]:
     return splits
 
 
-def discover_beat2(root: str | Path, split_csv: str | Path | None = None) -> Beat2Corpus:
+def discover_beat2(root: str | Path, split_csv: str | Path | None = None) -> Beat2Folder:
     """Inventory a BEAT2 folder.
 
     Args:
@@ -163,4 +163,4 @@ def discover_beat2(root: str | Path, split_csv: str | Path | None = None) -> Bea
         take.split_type = splits.get(take.take_id)
         if csv_used is not None and take.split_type is None:
             report(take.files[next(iter(take.files))], f"take {take.take_id} is not listed in {csv_used.name}")
-    return Beat2Corpus(root, ordered, problems, csv_used)
+    return Beat2Folder(root, ordered, problems, csv_used)

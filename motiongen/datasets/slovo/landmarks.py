@@ -1,6 +1,6 @@
-"""The landmark stage of a video corpus cache: MediaPipe Holistic landmarks of each video, computed
-once and kept apart from the motion blocks derived from them (changing a block definition never
-re-runs MediaPipe).
+"""The landmark store of the Slovo corpus: MediaPipe Holistic landmarks of each video, computed
+once and kept beside the cache (``<cache_dir>/landmarks/``), apart from the motion blocks derived
+from them (changing a block definition never re-runs MediaPipe).
 
 ::
 
@@ -13,33 +13,25 @@ re-runs MediaPipe).
 
 Each file is written to a temporary name in the same folder and moved into place with one
 ``os.replace``, so an interrupted run leaves complete entries or none; a video whose entry holds the
-same settings hash and an unchanged source fingerprint is not recomputed (resume). Only pictures and
-timing are read from a video (no container metadata). :func:`process_video` is the unit of work of
-every executor (in-process, worker processes, Ray tasks) and never raises.
+same settings and an unchanged source fingerprint is not recomputed (resume). Only pictures and
+timing are read from a video (no container metadata). :func:`current_landmarks` is what
+:meth:`~motiongen.datasets.slovo.SlovoCorpus.read_take` calls in the cache builder's workers.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import time
-import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
 
 import numpy as np
 
 from motiongen import __version__
-from motiongen.cache.sources import fingerprint, unchanged
-from motiongen.cache.store import settings_hash
-from motiongen.cache.take import TakeResult
 from motiongen.core.atomic import savez
-from motiongen.core.holistic_layout import PARTS
 from motiongen.core.errors import MotiongenError
-
-log = logging.getLogger(__name__)
+from motiongen.core.holistic_layout import PARTS
+from motiongen.core.sources import fingerprint, unchanged
 
 LANDMARKS_DIR = "landmarks"
 # Bump when the meaning of the stored arrays changes. 2: the settings' MediaPipe thresholds are applied
@@ -80,10 +72,6 @@ class VideoJob:
     cache_dir: str
     settings: dict
     expected_frames: int | None = None
-
-    @property
-    def settings_hash(self) -> str:
-        return settings_hash(self.settings)
 
 
 def entry_path(cache_dir: str | Path, take_id: str) -> Path:
@@ -129,12 +117,7 @@ def read_landmark_entry(path: str | Path) -> LandmarkEntry:
 def entry_is_current(job: VideoJob) -> bool:
     """Whether the stored entry was made with the same settings from the unchanged video."""
     meta = read_meta(entry_path(job.cache_dir, job.take_id))
-    return bool(meta) and meta.get("settings_hash") == job.settings_hash and unchanged(meta.get("source", {}), job.video)
-
-
-def write_npz_atomic(path: Path, arrays: Mapping[str, Any]) -> None:
-    """``np.savez`` atomically (:func:`motiongen.core.atomic.savez`)."""
-    savez(path, arrays)
+    return bool(meta) and meta.get("settings") == job.settings and unchanged(meta.get("source", {}), job.video)
 
 
 def remove_partial_entries(cache_dir: str | Path) -> list[str]:
@@ -165,36 +148,39 @@ def _warnings(result, info, expected: int | None) -> list[str]:
     return warnings
 
 
-def process_video(job: VideoJob) -> TakeResult:
-    """Extract and atomically store one video's landmarks. Never raises: a failure (unreadable or
-    empty video, no person found) is returned as a failed :class:`TakeResult` with the reason."""
+def extract_landmarks(job: VideoJob) -> LandmarkEntry:
+    """Run MediaPipe Holistic on the video and store its entry atomically.
+
+    Raises:
+        MotiongenError: an unreadable or empty video (InputFileError), or no person found.
+    """
     from motiongen.formats.holistic import extract_video
 
-    started = time.perf_counter()
     try:
         source = fingerprint(job.video)
         result, info = extract_video(job.video, min_detection_confidence=job.settings["min_detection_confidence"],
                                      min_tracking_confidence=job.settings["min_tracking_confidence"])
-        if not result.present[:, PARTS.index("pose")].any():
-            raise MotiongenError(f"{job.video}: no person found (MediaPipe detected no pose on any of "
-                                 f"{result.frame_count} frames)")
-        warnings = _warnings(result, info, job.expected_frames)
-        meta = {
-            "take_id": job.take_id, "source": source, "settings": job.settings, "settings_hash": job.settings_hash,
-            "fps": result.fps, "width": result.width, "height": result.height, "num_frames": result.frame_count,
-            "warnings": warnings, "package_version": __version__,
-            "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }
-        write_npz_atomic(entry_path(job.cache_dir, job.take_id), {
-            "landmarks": result.landmarks, "present": result.present, "pose_visibility": result.pose_visibility,
-            "meta": np.array(json.dumps(meta, ensure_ascii=False)),
-        })
-    except (MotiongenError, OSError, ValueError) as err:
-        log.warning("video %s failed: %s", job.take_id, err)
-        return TakeResult(job.take_id, "failed", f"{type(err).__name__}: {err}", seconds=time.perf_counter() - started)
-    except Exception as err:  # a library failure on odd data must not stop the other videos
-        log.error("video %s failed unexpectedly:\n%s", job.take_id, traceback.format_exc())
-        return TakeResult(job.take_id, "failed", f"unexpected {type(err).__name__}: {err}",
-                          seconds=time.perf_counter() - started)
-    return TakeResult(job.take_id, "processed", num_frames=result.frame_count, warnings=warnings,
-                      seconds=time.perf_counter() - started)
+    except (OSError, ValueError) as err:  # a library's failure on an odd file, named as the video's
+        raise MotiongenError(f"{job.video}: {type(err).__name__}: {err}") from None
+    if not result.present[:, PARTS.index("pose")].any():
+        raise MotiongenError(f"{job.video}: no person found (MediaPipe detected no pose on any of "
+                             f"{result.frame_count} frames)")
+    meta = {
+        "take_id": job.take_id, "source": source, "settings": job.settings,
+        "fps": result.fps, "width": result.width, "height": result.height, "num_frames": result.frame_count,
+        "warnings": _warnings(result, info, job.expected_frames), "package_version": __version__,
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    savez(entry_path(job.cache_dir, job.take_id), {
+        "landmarks": result.landmarks, "present": result.present, "pose_visibility": result.pose_visibility,
+        "meta": np.array(json.dumps(meta, ensure_ascii=False)),
+    })
+    return LandmarkEntry(result.landmarks, result.present, result.pose_visibility, meta)
+
+
+def current_landmarks(job: VideoJob) -> LandmarkEntry:
+    """The video's stored entry when it is current (:func:`entry_is_current`), else a new one
+    (:func:`extract_landmarks`, which raises for a video that cannot give landmarks)."""
+    if entry_is_current(job):
+        return read_landmark_entry(entry_path(job.cache_dir, job.take_id))
+    return extract_landmarks(job)

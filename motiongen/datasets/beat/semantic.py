@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from motiongen.corpus.labels import check_times, parse_number, read_segment_lines, warn_overlaps
+from motiongen.datasets.beat.labels import check_times, parse_number, read_segment_lines, warn_overlaps
 from motiongen.core.errors import InputFileError
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ signer (no signer in both): the given ``val_signers``, or signers chosen in a se
 until ``val_fraction`` of the train videos is reached. ``no_event`` clips are kept as a rest class or dropped (``keep_no_event``).
 
 Nothing is dropped silently: a row without a video, a video without a row, a malformed row or a
-repeated id is listed in :attr:`SlovoCorpus.problems`; a video's own problems (e.g. its ``begin``/
+repeated id is listed in :attr:`SlovoFolder.problems`; a video's own problems (e.g. its ``begin``/
 ``end`` outside the clip) in :attr:`SlovoVideo.problems`.
 """
 
@@ -71,7 +71,7 @@ class SlovoVideo:
 
 
 @dataclass
-class SlovoCorpus:
+class SlovoFolder:
     """The usable videos of a Slovo folder (sorted by id), the label and signer vocabularies and
     every problem found (``(path, message)``)."""
 
@@ -208,7 +208,7 @@ def discover_slovo(
     val_fraction: float = 0.1,
     seed: int = 0,
     val_signers: list[str] | None = None,
-) -> SlovoCorpus:
+) -> SlovoFolder:
     """Read ``annotations.csv``, match its rows to the video files and assign splits.
 
     Args:
@@ -261,7 +261,7 @@ def discover_slovo(
         problems.append((str(files[video_id]), "video has no row in the annotations; not used"))
     carve_validation(videos, val_fraction, seed, val_signers)
     official = root / OFFICIAL_LANDMARKS
-    return SlovoCorpus(root, sorted(videos, key=lambda v: v.attachment_id), problems,
+    return SlovoFolder(root, sorted(videos, key=lambda v: v.attachment_id), problems,
                        official if official.is_file() else None)
 
 

@@ -10,15 +10,15 @@ bvh        motion capture, 120 fps, 75 joints
 json       ARKit facial blendshapes, 60 fps (:mod:`motiongen.formats.arkit`)
 wav        speech audio, 16 kHz (:mod:`motiongen.formats.audio`)
 TextGrid   word/phone alignment (:mod:`motiongen.formats.textgrid`)
-txt        semantic-relevance labels (:mod:`motiongen.corpus.semantic`)
-csv        emotion labels (:mod:`motiongen.corpus.emotions`)
+txt        semantic-relevance labels (:mod:`motiongen.datasets.beat.semantic`)
+csv        emotion labels (:mod:`motiongen.datasets.beat.emotions`)
 =========  ==========================================================
 
 ``type`` is the recording type (0 English speech, 1 English conversation, 2-7 speech/conversation
 in Chinese, Spanish, Japanese); ``start``/``end`` the take index. Files lying directly in ``root``
 are accepted too (a flat folder of takes). Anything else — a file whose name does not follow the
 scheme, an unknown extension, a take filed under another speaker's folder — is reported in
-:attr:`BeatCorpus.problems`, never skipped silently.
+:attr:`BeatFolder.problems`, never skipped silently.
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from motiongen.corpus.emotions import read_emotion_labels
-from motiongen.corpus.semantic import read_semantic_labels
-from motiongen.corpus.splits import assign_splits
+from motiongen.datasets.beat.emotions import read_emotion_labels
+from motiongen.datasets.beat.semantic import read_semantic_labels
+from motiongen.datasets.beat.splits import assign_splits
 from motiongen.core.errors import InputFileError
 
 __all__ = [
     "MODALITIES",
-    "BeatCorpus",
+    "BeatFolder",
     "BeatTake",
     "assign_splits",
     "discover_beat",
@@ -75,7 +75,7 @@ class BeatTake:
     missing: list[str] = field(default_factory=list)
 
 
-class BeatCorpus(list):
+class BeatFolder(list):
     """The takes of a corpus folder (sorted by speaker, type, start, end), plus ``root`` and
     ``problems``: ``(path, message)`` for every file that could not be placed."""
 
@@ -118,7 +118,7 @@ def _candidate_files(root: Path) -> list[Path]:
     return found
 
 
-def discover_beat(root: str | Path) -> BeatCorpus:
+def discover_beat(root: str | Path) -> BeatFolder:
     """Inventory a BEAT corpus folder.
 
     Raises:
@@ -158,4 +158,4 @@ def discover_beat(root: str | Path) -> BeatCorpus:
     for take in ordered:
         take.files = {modality: take.files[modality] for modality in MODALITIES if modality in take.files}
         take.missing = [modality for modality in MODALITIES if modality not in take.files]
-    return BeatCorpus(root, ordered, problems)
+    return BeatFolder(root, ordered, problems)

@@ -135,7 +135,7 @@ def assign_splits(takes, split_csv: str | Path | None = None) -> SplitAssignment
 
     Args:
         takes: objects with ``take_id``, ``speaker_id``, ``take_type``, ``start``, ``end``
-            (:class:`motiongen.corpus.beat.BeatTake`).
+            (:class:`motiongen.datasets.beat.takes.BeatTake`).
         split_csv: optional ``take_id,split`` file whose rows win over the rule.
     """
     overrides = read_split_csv(split_csv) if split_csv is not None else {}
