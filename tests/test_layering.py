@@ -138,22 +138,9 @@ OTHER_MEANINGS = {
     ("motiongen/export/landmarks.py", "face"): "a MediaPipe Holistic part",
     ("motiongen/formats/bvh.py", "root"): "the BVH keyword ROOT",
     ("motiongen/live/vmc.py", "root"): "the VMC protocol's root transform",
+    ("motiongen/evaluation/corpus.py", "gesture"): "the evaluation role of a joint-rotation block (found by representation)",
+    ("motiongen/evaluation/corpus.py", "face"): "the evaluation role of an ARKit-weights block (found by representation)",
 }
-#: Modules of the BEAT/BEAT2 side of issue 24, in flight on the lead's branch, that still name a dataset
-#: or a block (the tests below fail, strictly, once a module is clean: then drop it from this list).
-PENDING_LITERALS = {
-    "motiongen/evaluation/beat_extractor.py": "'gesture' (BEAT's FGD network and its extractor.gesture settings)",
-    "motiongen/evaluation/corpus.py": "'gesture' evaluator role",
-    "motiongen/evaluation/run.py": "'gesture'/'face' evaluator roles",
-    "motiongen/evaluation/training.py": "'gesture'/'face' evaluator roles",
-    "motiongen/evaluation/validation.py": "'gesture'/'face' evaluator roles",
-}
-PENDING_COMMANDS = {
-    "motiongen/commands/quickstart.py": "'BEAT-format motion' in the docstring",
-    "motiongen/commands/smplx.py": "BEAT/BEAT2 in the docstring and help texts",
-}
-
-
 def dataset_names() -> set[str]:
     """The corpora of ``conf/data`` (file stems) and the dataset packages."""
     packages = {path.name for path in DATASETS.iterdir() if (path / "__init__.py").is_file()}
@@ -208,14 +195,13 @@ def test_the_name_lists_are_found():
     assert {"body", "hands", "face", "gesture", "expression"} <= block_names()
 
 
-def _generic_modules(pending: dict[str, str], root: Path = PACKAGE) -> list[Path]:
-    return [path for path in sorted(root.rglob("*.py"))
-            if DATASETS not in path.parents and str(path.relative_to(REPO)) not in pending]
+def _generic_modules(root: Path = PACKAGE) -> list[Path]:
+    return [path for path in sorted(root.rglob("*.py")) if DATASETS not in path.parents]
 
 
 def test_only_the_dataset_packages_name_a_dataset_or_a_block():
     names = dataset_names() | block_names()
-    found = [f"{path.relative_to(REPO)}:{hit}" for path in _generic_modules(PENDING_LITERALS)
+    found = [f"{path.relative_to(REPO)}:{hit}" for path in _generic_modules()
              for hit in named_literals(path, names)]
     assert not found, ("string literals naming a dataset or a motion block outside motiongen/datasets/ (ask the "
                        "corpus or its motion format instead):\n" + "\n".join(found))
@@ -229,22 +215,6 @@ def corpus_words(path: Path) -> list[str]:
 
 
 def test_commands_name_no_corpus():
-    found = [f"{path.relative_to(REPO)}:{hit}" for path in _generic_modules(PENDING_COMMANDS, COMMANDS)
+    found = [f"{path.relative_to(REPO)}:{hit}" for path in _generic_modules(COMMANDS)
              for hit in corpus_words(path)]
     assert not found, "the commands choose through the corpus interface and name no corpus:\n" + "\n".join(found)
-
-
-@pytest.mark.xfail(strict=True, reason="BEAT/BEAT2 side of issue 24, on the lead's branch")
-@pytest.mark.parametrize("module", sorted(PENDING_LITERALS))
-def test_pending_modules_name_no_dataset_or_block(module):
-    if not (REPO / module).is_file():
-        return  # moved into its dataset package: drop it from the list
-    assert not named_literals(REPO / module, dataset_names() | block_names()), PENDING_LITERALS[module]
-
-
-@pytest.mark.xfail(strict=True, reason="BEAT/BEAT2 side of issue 24, on the lead's branch")
-@pytest.mark.parametrize("module", sorted(PENDING_COMMANDS))
-def test_pending_commands_name_no_corpus(module):
-    if not (REPO / module).is_file():
-        return  # gone: drop it from the list
-    assert not corpus_words(REPO / module), PENDING_COMMANDS[module]

@@ -1,7 +1,7 @@
 """``motiongen quickstart``: the whole pipeline offline on a fresh machine, in minutes.
 
-Builds a small speech corpus with eSpeak NG (both voices) and procedural BEAT-format motion for
-it, preprocesses it (spectral audio features, fastText trained on its transcripts), trains the
+Builds a small speech corpus with eSpeak NG (both voices) and procedural motion for it (the packaged
+75-joint mocap skeleton, ARKit faces), preprocesses it (spectral audio features, fastText trained on its transcripts), trains the
 tiny UWP experiment on the CPU, generates motion for an unseen sentence and writes a report.
 
 Examples::

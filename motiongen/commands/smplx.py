@@ -1,11 +1,11 @@
-"""``motiongen smplx``: SMPL-X files in the BEAT2/EMAGE layout.
+"""``motiongen smplx``: SMPL-X motion files in the EMAGE layout (``poses``, ``expressions``, ``trans``, ``betas``).
 
 Examples::
 
-    motiongen smplx convert 2_scott_0_1_1.bvh --face 2_scott_0_1_1.json --out 2_scott_0_1_1.npz
-    motiongen smplx preview 2_scott_0_1_1.npz --audio 2_scott_0_1_1.wav --smplx-model models/smplx --out preview.mp4
+    motiongen smplx convert take.bvh --face take.json --out take.npz
+    motiongen smplx preview take.npz --audio take.wav --smplx-model models/smplx --out preview.mp4
 
-``convert`` retargets BEAT BVH motion onto SMPL-X (name map and rest-pose alignment; limits in
+``convert`` retargets BVH motion of the 75-joint mocap skeleton (the packaged template's joints) onto SMPL-X (name map and rest-pose alignment; limits in
 :mod:`motiongen.export.smplx_retarget`) at 30 fps and writes ``poses``, ``expressions`` (zeros:
 FLAME is not derived from ARKit), ``trans``, ``betas`` (zeros), ``gender``, ``mocap_frame_rate``;
 with ``--face`` the jaw follows the ARKit ``jawOpen`` curve. ``preview`` renders an SMPL-X npz on
@@ -23,16 +23,16 @@ import numpy as np
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    convert = sub.add_parser("convert", help="BEAT BVH (+ ARKit face JSON) -> SMPL-X npz (BEAT2 layout)")
+    convert = sub.add_parser("convert", help="BVH of the 75-joint mocap skeleton (+ ARKit face JSON) -> SMPL-X npz (EMAGE layout)")
     convert.add_argument("bvh", type=Path)
-    convert.add_argument("--face", type=Path, default=None, help="BEAT ARKit JSON: the jaw follows jawOpen")
+    convert.add_argument("--face", type=Path, default=None, help="ARKit face JSON (blendshape frames): the jaw follows jawOpen")
     convert.add_argument("--out", type=Path, required=True, help="output .npz")
-    convert.add_argument("--fps", type=float, default=30.0, help="output frame rate (BEAT2: 30)")
+    convert.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30, as EMAGE trains)")
     convert.add_argument("--smplx-model", type=Path, default=None,
                          help="SMPL-X model folder: retarget onto its rest joints instead of the approximate ones")
     convert.add_argument("--allow-truncated", action="store_true", help="read the complete rows of a truncated BVH")
     preview = sub.add_parser("preview", help="render an SMPL-X npz as a mesh (or skeleton) video with speech")
-    preview.add_argument("motion", type=Path, help="BEAT2/EMAGE .npz (poses, expressions, trans, betas)")
+    preview.add_argument("motion", type=Path, help="SMPL-X .npz in the EMAGE layout (poses, expressions, trans, betas)")
     preview.add_argument("--audio", type=Path, default=None, help="speech to mux (wav/flac/mp3)")
     preview.add_argument("--smplx-model", type=Path, default=None, help="folder with SMPLX_NEUTRAL(_2020).npz")
     preview.add_argument("--flat-hand-mean", action="store_true",

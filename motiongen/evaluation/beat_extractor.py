@@ -38,6 +38,7 @@ import torch
 from torch import nn
 
 from motiongen.core.errors import InputFileError
+from motiongen.evaluation.corpus import GESTURE
 
 log = logging.getLogger(__name__)
 
@@ -224,9 +225,9 @@ class PretrainedGesture:
     @classmethod
     def from_config(cls, extractor) -> "PretrainedGesture | None":
         """The ``extractor`` node of ``conf/evaluate.yaml`` (a mapping), or None when it names no checkpoint."""
-        if not extractor["gesture"]:
+        if not extractor[GESTURE]:
             return None
-        return cls(str(extractor["gesture"]), extractor["gesture_mean"], extractor["gesture_std"],
+        return cls(str(extractor[GESTURE]), extractor["gesture_mean"], extractor["gesture_std"],
                    str(extractor["gesture_joints"]))
 
 
@@ -276,22 +277,22 @@ def attach_beat_extractor(evaluators, info, roles, settings: PretrainedGesture) 
     from motiongen.evaluation.evaluator_files import HASH_DIGITS
     from motiongen.evaluation.positions import upper_body_mean_speed
 
-    block = require_role(roles, "gesture")
+    block = require_role(roles, GESTURE)
     template = require_skeleton(info)
     skeleton = template.skeleton
     orders = [skeleton.rotation_orders[skeleton.names.index(name)] for name in roles.joint_names]
     extractor = load_beat_extractor(settings, roles.joint_names, orders, info.fps)
     train = block_sequences(info, "train", block)
     evaluators.gesture = extractor
-    evaluators.hashes["gesture"] = sha256_file(settings.checkpoint, HASH_DIGITS)
-    evaluators.info["gesture"] = {
+    evaluators.hashes[GESTURE] = sha256_file(settings.checkpoint, HASH_DIGITS)
+    evaluators.info[GESTURE] = {
         "source": "BEAT pretrained", "checkpoint": str(Path(settings.checkpoint).resolve()),
         "mean_hash": sha256_file(settings.mean, HASH_DIGITS), "std_hash": sha256_file(settings.std, HASH_DIGITS),
         "joint_set": settings.joint_set,
         "beat_fps": BEAT_FPS, "window_frames": extractor.config.window, "feature_dim": extractor.config.feature_dim,
     }
     try:
-        evaluators.info["gesture"]["upper_body_mean_speed_cm_s"] = upper_body_mean_speed(
+        evaluators.info[GESTURE]["upper_body_mean_speed_cm_s"] = upper_body_mean_speed(
             template, roles.joint_names, train, info.fps)
     except ValueError as err:
         log.warning("BC not computable: %s", err)

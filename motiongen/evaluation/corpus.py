@@ -19,6 +19,11 @@ from motiongen.core.motion_format import Representation
 from motiongen.core.errors import ConfigError
 
 
+#: The two evaluation roles (attributes of :class:`MotionRoles`, keys of the evaluators): blocks play
+#: them by representation, never by name.
+GESTURE, FACE = "gesture", "face"
+
+
 @dataclass(frozen=True)
 class MotionRoles:
     """Block names per evaluation role (None when the cache has no such block) and channel names.
@@ -111,6 +116,6 @@ def require_role(roles: MotionRoles, role: str) -> str:
     """The block name of ``role`` ('gesture' or 'face'), or a ConfigError naming what the cache lacks."""
     name = getattr(roles, role)
     if name is None:
-        kind = "joint-rotation" if role == "gesture" else "ARKit-weights"
+        kind = "joint-rotation" if role == GESTURE else "ARKit-weights"
         raise ConfigError(f"the cache has no {kind} block for the {role} metrics")
     return name

@@ -22,6 +22,8 @@ from motiongen.cache.info import CacheInfo
 from motiongen.core.errors import ConfigError
 from motiongen.evaluation.beat_extractor import PretrainedGesture, attach_beat_extractor
 from motiongen.evaluation.corpus import (
+    FACE,
+    GESTURE,
     EvaluationTake,
     MotionRoles,
     block_sequences,
@@ -94,10 +96,10 @@ def load_evaluators(cache_dir: Path, roles: MotionRoles, skip: tuple[str, ...] =
 
     folder = evaluator_dir(cache_dir)
     evaluators = Evaluators()
-    wanted = [("gesture", GESTURE_FILE, "motion_features"), ("face", FACE_FILE, "motion_features"),
+    wanted = [(GESTURE, GESTURE_FILE, "motion_features"), (FACE, FACE_FILE, "motion_features"),
               ("sync", SYNC_FILE, "sync")]
     for role, filename, kind in wanted:
-        if role in skip or getattr(roles, "face" if role == "sync" else role) is None:
+        if role in skip or getattr(roles, FACE if role == "sync" else role) is None:
             continue
         payload = read_evaluator(folder / filename, kind)
         network = (MotionAutoencoder(ExtractorConfig(**payload["config"])) if kind == "motion_features"
@@ -191,7 +193,7 @@ def build_reference(info: CacheInfo, roles: MotionRoles, takes: list[EvaluationT
     bc_joints = bc_mean_speed = None
     if roles.gesture:
         bc_joints, bc_mean_speed = upper_body_speeds(
-            evaluators.info.get("gesture", {}), template,
+            evaluators.info.get(GESTURE, {}), template,
             lambda: upper_body_mean_speed(template, roles.joint_names, block_sequences(info, "train", roles.gesture),
                                           info.fps))
     return assemble_reference(info.fps, out, evaluators, roles, settings, normaliser, bc_joints, bc_mean_speed)
@@ -253,7 +255,7 @@ def generate_takes(checkpoint: Path, takes: list[EvaluationTake], reference: Ref
 
     assets = load_assets(checkpoint, precision=settings.precision)
     fmt = assets.motion_format
-    for role, names in (("gesture", roles.joint_names), ("face", roles.face_channels)):
+    for role, names in ((GESTURE, roles.joint_names), (FACE, roles.face_channels)):
         block = getattr(roles, role)
         if block and block in fmt.block_names() and fmt.block(block).names != names:
             raise ConfigError(f"{checkpoint}: its {block} block names {list(fmt.block(block).names[:3])}..., the cache's "
@@ -310,7 +312,7 @@ def evaluate(checkpoints: list[str | Path], cache_dir: str | Path, out_dir: str 
         info = CacheInfo.load(cache_dir)
         roles = motion_roles(info)
         pretrained = settings.pretrained_gesture
-        evaluators = load_evaluators(Path(cache_dir), roles, skip=("gesture",) if pretrained else ())
+        evaluators = load_evaluators(Path(cache_dir), roles, skip=(GESTURE,) if pretrained else ())
         if pretrained:
             attach_beat_extractor(evaluators, info, roles, pretrained)
         takes = evaluation_takes(info, settings.split, settings.max_takes)

@@ -16,7 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from motiongen.cache.info import CacheInfo
-from motiongen.evaluation.corpus import block_sequences, evaluation_takes, motion_roles, require_role, require_skeleton
+from motiongen.evaluation.corpus import (
+    FACE,
+    GESTURE,
+    block_sequences,
+    evaluation_takes,
+    motion_roles,
+    require_role,
+    require_skeleton,
+)
 from motiongen.evaluation.evaluator_files import evaluator_dir, save_evaluator
 from motiongen.evaluation.extractor import FACE_WINDOW_S, GESTURE_WINDOW_S
 from motiongen.evaluation.windows import window_frames
@@ -55,7 +63,7 @@ def train_feature_extractors(cache_dir: str | Path, settings: EvaluatorSettings,
     info = CacheInfo.load(cache_dir)
     roles = motion_roles(info)
     results = {}
-    for role, window_s, filename in (("gesture", GESTURE_WINDOW_S, GESTURE_FILE), ("face", FACE_WINDOW_S, FACE_FILE)):
+    for role, window_s, filename in ((GESTURE, GESTURE_WINDOW_S, GESTURE_FILE), (FACE, FACE_WINDOW_S, FACE_FILE)):
         block = getattr(roles, role)
         if block is None:
             log.warning("no %s block in %s: no %s extractor", role, cache_dir, role)
@@ -66,7 +74,7 @@ def train_feature_extractors(cache_dir: str | Path, settings: EvaluatorSettings,
         model, facts = train_autoencoder(sequences, window, settings.feature_steps, settings.batch_size, settings.lr,
                                          settings.seed, settings.feature_dim, progress=progress)
         facts.update(_provenance(info), role=role, block=block, window_seconds=window_s, window_frames=window)
-        if role == "gesture":
+        if role == GESTURE:
             template = require_skeleton(info)
             try:
                 facts["upper_body_mean_speed_cm_s"] = upper_body_mean_speed(template, roles.joint_names, sequences,
@@ -100,7 +108,7 @@ def train_sync(cache_dir: str | Path, settings: EvaluatorSettings, progress: boo
 
     info = CacheInfo.load(cache_dir)
     roles = motion_roles(info)
-    face = require_role(roles, "face")
+    face = require_role(roles, FACE)
     mouth = mouth_channels(list(roles.face_channels))
     started = time.perf_counter()
     train, held_out = sync_takes(info, "train", face, mouth), sync_takes(info, "val", face, mouth)

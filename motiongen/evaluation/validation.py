@@ -96,6 +96,7 @@ class ValidationMetrics(pl.Callback):
         """Sample the fixed clips with the EMA network and score them (see the module doc)."""
         from motiongen.diffusion.samplers import SamplerSettings
         from motiongen.evaluation import metrics as m
+        from motiongen.evaluation.corpus import FACE, GESTURE
         from motiongen.evaluation.scoring import frechet_or_none, window_features
         from motiongen.evaluation.sync import sync_scores
 
@@ -106,18 +107,18 @@ class ValidationMetrics(pl.Callback):
         sample = pl_module.generate(pl_module.condition(batch, x0), x0.shape[1], settings, generator).float().cpu().numpy()
         real = x0.float().cpu().numpy()
         blocks = {}
-        for role in ("gesture", "face"):
+        for role in (GESTURE, FACE):
             name = getattr(self.roles, role)
             if name is not None and name in pl_module.slices:
                 part = pl_module.slices[name]
                 blocks[role] = (self.info.denormalise(name, sample[..., part]), self.info.denormalise(name, real[..., part]))
         out: dict[str, float | None] = {}
-        if "gesture" in blocks and self.evaluators.gesture is not None:
-            generated, target = blocks["gesture"]
+        if GESTURE in blocks and self.evaluators.gesture is not None:
+            generated, target = blocks[GESTURE]
             out["fgd"] = frechet_or_none(window_features(self.evaluators.gesture, list(target)),
                                   window_features(self.evaluators.gesture, list(generated)))
-        if "face" in blocks:
-            generated, target = blocks["face"]
+        if FACE in blocks:
+            generated, target = blocks[FACE]
             generated = np.clip(generated, 0.0, 1.0)
             mouth = m.mouth_channels(list(self.roles.face_channels))
             out["face_mse"] = m.face_mse(generated, target)
