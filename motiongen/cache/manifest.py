@@ -20,7 +20,8 @@ def cached_take_facts(cache_dir: Path, splits: Iterable[tuple[str, str]], digest
         failed: take ids that failed in this build (their old entries are left out too).
 
     Returns:
-        ``(takes, dims)``: ``takes[take_id]`` holds split, categories, frames, warnings and sources; ``dims`` maps every stored array name to its width.
+        ``(takes, dims)``: ``takes[take_id]`` holds split, categories, frames, warnings, sources and the
+        speech file (None for a corpus without speech); ``dims`` maps every stored array name to its width.
 
     Raises:
         MotiongenError: when two takes disagree on the block widths, or no take is cached.
@@ -41,6 +42,7 @@ def cached_take_facts(cache_dir: Path, splits: Iterable[tuple[str, str]], digest
             "num_frames": entry["num_frames"],
             "warnings": entry["warnings"],
             "sources": entry["sources"],
+            "speech": entry.get("speech"),
         }
     if not takes:
         raise MotiongenError("no take could be cached; see the skipped/failed lists")

@@ -138,7 +138,7 @@ def _compute(job: TakeJob, warnings: list[str]) -> tuple[dict[str, np.ndarray], 
     except ConfigError as err:  # bad data in this take only: the take fails, the build goes on
         raise MotiongenError(str(err)) from None
     categories = {**dict(job.take.categories), **motion.categories}
-    return arrays, {"num_frames": num_frames, "lengths": lengths, "categories": categories}
+    return arrays, {"num_frames": num_frames, "lengths": lengths, "categories": categories, "speech": motion.speech}
 
 
 def process_take(job: TakeJob) -> TakeResult:
@@ -158,6 +158,7 @@ def process_take(job: TakeJob) -> TakeResult:
             "fps": job.fps,
             "dims": {name: int(array.shape[1]) for name, array in arrays.items()},
             "sources": sources,
+            "speech": facts["speech"],
             "settings_hash": job.settings_hash,
             "warnings": warnings,
             "package_version": __version__,

@@ -156,6 +156,15 @@ class Corpus(ABC):
         (e.g. a fitted model) and return notes worth reading. Default: nothing."""
         return []
 
+    def semantic_segments(self, take_id: str, sources: Mapping[str, Mapping[str, Any]]) -> list | None:
+        """Semantic-relevance annotation of a cached take for the SRGR metric: segments with
+        ``start``/``end`` seconds and a ``score`` in [0, 1], or None when the corpus has none.
+
+        Args:
+            sources: the take's source fingerprints as the cache recorded them (``[role]["path"]``).
+        """
+        return None
+
     def checkpoint_extras(self, cache_dir: Path) -> dict[str, dict[str, np.ndarray]]:
         """Arrays a trained checkpoint carries for this corpus (``{extra name: {array name: array}}``),
         read from the cache's extras. Default: none."""

@@ -16,7 +16,7 @@ import numpy as np
 
 from motiongen.cache.info import CacheInfo
 from motiongen.core.motion_format import Representation
-from motiongen.core.errors import ConfigError
+from motiongen.core.errors import ConfigError, MotiongenError
 
 
 #: The two evaluation roles (attributes of :class:`MotionRoles`, keys of the evaluators): blocks play
@@ -70,21 +70,23 @@ class EvaluationTake:
     Attributes:
         take_id / num_frames: as in the cache.
         categories: the take's category labels (speaker, emotion, ...) as the cache declares them.
-        audio: the take's speech file (from the cache's source fingerprints).
-        transcript: its TextGrid, or None.
-        semantic: BEAT semantic-relevance labels (``<take>.txt`` beside the audio), or None.
+        audio: the take's speech file (as the cache recorded it).
+        words: the take's word intervals from its corpus (the words the model was trained with), or
+            None for a corpus without transcripts.
+        semantic: the corpus's semantic-relevance segments of the take (``start``/``end`` seconds,
+            ``score``), or None when the corpus has none.
     """
 
     take_id: str
     categories: dict[str, str]
     num_frames: int
     audio: Path
-    transcript: Path | None
-    semantic: Path | None
+    words: list | None
+    semantic: list | None
 
 
 def evaluation_takes(info: CacheInfo, split: str, max_takes: int | None = None) -> list[EvaluationTake]:
-    """Takes of ``split`` with their audio (and transcript, semantic labels when present), in take order.
+    """Takes of ``split`` with their audio (and the corpus's semantic labels when it has them), in take order.
 
     Raises:
         ConfigError: no take in the split, or a take whose audio source is not recorded / not on disk.
@@ -92,18 +94,26 @@ def evaluation_takes(info: CacheInfo, split: str, max_takes: int | None = None) 
     takes = info.takes_in(split)
     if not takes:
         raise ConfigError(f"the cache {info.cache_dir} has no takes in the {split!r} split")
+    from motiongen.cache.info import corpus_of_cache
+    from motiongen.datasets.base import TakeSource
+
+    corpus = corpus_of_cache(info)
     out = []
     for take in takes[: max_takes or None]:
-        sources = info.manifest["takes"][take.take_id].get("sources", {})
-        audio = Path(sources.get("wav", {}).get("path", ""))
-        if not audio.is_file():
-            raise ConfigError(f"take {take.take_id}: its speech file {audio or '(not recorded)'} is not on disk; "
-                              "evaluation needs the corpus the cache was built from")
-        transcript = Path(sources["TextGrid"]["path"]) if "TextGrid" in sources else None
-        semantic = audio.with_suffix(".txt")
+        facts = info.manifest["takes"][take.take_id]
+        audio = Path(facts.get("speech") or "")
+        if not facts.get("speech") or not audio.is_file():
+            raise ConfigError(f"take {take.take_id}: its speech file {facts.get('speech') or '(not recorded)'} is not "
+                              "on disk; evaluation needs the corpus the cache was built from")
+        sources = facts.get("sources", {})
+        source = TakeSource(take.take_id, facts["split"], {role: record["path"] for role, record in sources.items()},
+                            dict(take.categories))
+        try:
+            words = corpus.words(source)
+        except MotiongenError as err:
+            raise ConfigError(f"take {take.take_id}: {err}") from None
         out.append(EvaluationTake(take.take_id, dict(take.categories), take.num_frames, audio,
-                                  transcript if transcript and transcript.is_file() else None,
-                                  semantic if semantic.is_file() else None))
+                                  None if words is None else list(words), corpus.semantic_segments(take.take_id, sources)))
     return out
 
 

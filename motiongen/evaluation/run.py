@@ -174,7 +174,6 @@ def assemble_reference(fps: float, takes: list[ReferenceTake], evaluators: Evalu
 def build_reference(info: CacheInfo, roles: MotionRoles, takes: list[EvaluationTake], evaluators: Evaluators,
                     settings: EvaluationSettings, template, progress: bool) -> Reference:
     """Ground truth, onsets, log-mel and real features of the evaluated takes of the cache."""
-    from motiongen.datasets.beat.semantic import read_semantic_labels
     from motiongen.evaluation.metrics.srgr import frame_semantic_scores
     from motiongen.formats.audio import load_audio
 
@@ -187,7 +186,7 @@ def build_reference(info: CacheInfo, roles: MotionRoles, takes: list[EvaluationT
         face = np.asarray(info.block(take.take_id, roles.face)[:frames], np.float32) if roles.face else None
         semantic = None
         if take.semantic is not None and gesture is not None:
-            semantic = frame_semantic_scores(read_semantic_labels(take.semantic).segments, frames, info.fps)
+            semantic = frame_semantic_scores(take.semantic, frames, info.fps)
         out.append(reference_take(take.take_id, wave, rate, gesture, face, semantic, info.fps, evaluators.sync is not None))
     normaliser = functools.partial(info.normalise, roles.gesture) if roles.gesture else None
     bc_joints = bc_mean_speed = None
@@ -223,10 +222,11 @@ def _speech(take: EvaluationTake, frames: int, fps: float):
 
     from motiongen.generation.inputs import speech_from_audio
 
-    speech = speech_from_audio(take.audio, take.transcript, min_seconds=0.0, silence_dbfs=-200.0)
+    speech = speech_from_audio(take.audio, None, min_seconds=0.0, silence_dbfs=-200.0)
     samples = int(round(frames / fps * speech.sample_rate))
-    words = None if speech.words is None else [w for w in speech.words if w.start < frames / fps]
-    return replace(speech, wave=speech.wave[:samples], words=words)
+    words = None if take.words is None else [w for w in take.words if w.start < frames / fps]
+    return replace(speech, wave=speech.wave[:samples], words=words,
+                   word_source="the corpus's transcript" if words is not None else speech.word_source)
 
 
 def untrained_network(assets):

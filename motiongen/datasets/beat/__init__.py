@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -117,6 +118,13 @@ class BeatCorpus(Corpus):
         curves = read_beat_face_json(path, target_fps=fps)
         warnings.extend(curves.warnings)
         return curves.weights
+
+    def semantic_segments(self, take_id: str, sources: Mapping[str, Mapping[str, Any]]) -> list | None:
+        """BEAT's semantic-relevance labels (``<take>.txt`` beside the take's wav), or None."""
+        from motiongen.datasets.beat.semantic import read_semantic_labels
+
+        path = Path(sources["wav"]["path"]).with_suffix(".txt") if "wav" in sources else None
+        return read_semantic_labels(path).segments if path is not None and path.is_file() else None
 
     def motion_format(self, fps: float, takes: Mapping[str, Mapping[str, Any]]) -> tuple[MotionFormat, list[str]]:
         speakers = self.speakers() or sorted({int(facts["categories"][SPEAKER]) for facts in takes.values()})

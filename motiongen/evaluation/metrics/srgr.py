@@ -26,7 +26,7 @@ BEAT_SEMANTIC_MEAN = 0.165  # "srgr == 0.165 when all success, scale range to [0
 
 def frame_semantic_scores(segments, num_frames: int, fps: float) -> np.ndarray:
     """Per-frame semantic score ``(F,)`` from segments with ``start``/``end`` seconds and ``score``
-    (e.g. :class:`motiongen.datasets.beat.semantic.SemanticSegment`); frame t covers time ``t / fps``;
+    (a corpus's semantic-relevance annotation); frame t covers time ``t / fps``;
     a later segment overrides an earlier one where they overlap."""
     scores = np.zeros(num_frames, dtype=np.float64)
     times = np.arange(num_frames) / float(fps)
