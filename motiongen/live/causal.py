@@ -14,8 +14,9 @@ every frame, exactly what ``motiongen generate`` feeds it for speech without a t
 The same code serves the live session (chunks as the audio arrives) and :func:`generate_causal`
 (the whole recording at once, the offline reference of a live run); with the same feature rows,
 chunk size and seed they give the same frames. The sampler is :func:`sample_network` with the
-request's :class:`SamplerSettings` (``steps`` = its few-step setting), so a distilled few-step
-checkpoint plugs in through the same settings.
+request's :class:`SamplerSettings` (``steps`` = its few-step setting) fitted to the checkpoint as
+``generate`` fits them (:func:`model_sampler`: LCM on a ``motiongen distill`` student uses the
+student's own timestep grid), so a distilled few-step checkpoint plugs in through the same settings.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ from motiongen.core.errors import ConfigError
 from motiongen.core.motion_format import ConditionKind
 from motiongen.diffusion.samplers import SamplerSettings, sample_network
 from motiongen.features.pipeline import extract_audio_features, extract_word_features
-from motiongen.generation.pipeline import GenerationAssets, GenerationRequest, category_indices, initial_seed
+from motiongen.generation.pipeline import (
+    GenerationAssets,
+    GenerationRequest,
+    category_indices,
+    initial_seed,
+    model_sampler,
+)
 
 DEFAULT_CHUNK_FRAMES = 5
 MAX_CHUNK_FRAMES = 10
@@ -57,7 +64,8 @@ class CausalGenerator:
         if ConditionKind.AUDIO not in kinds or not kinds <= {ConditionKind.AUDIO, ConditionKind.WORDS}:
             raise ConfigError(f"live generation needs a speech model (audio, optionally words); this checkpoint "
                               f"reads {', '.join(sorted(k.value for k in kinds)) or 'no per-frame condition'}")
-        self.assets, self.settings, self.chunk_frames = assets, settings, int(chunk_frames)
+        self.assets, self.chunk_frames = assets, int(chunk_frames)
+        self.settings = model_sampler(assets, settings)  # a distilled student's LCM grid comes from its checkpoint
         self.categories = {name: torch.tensor([index]) for name, index in
                            category_indices(assets, GenerationRequest(seconds=1.0, speaker=speaker,
                                                                       emotion=emotion)).items()}
