@@ -1,5 +1,6 @@
 """Quality of live against offline generation of the same audio, and of the word sources: one table,
-every row over several seeds, scored with ``motiongen evaluate``'s code.
+every row over several seeds, scored with ``motiongen evaluate``'s code (the ground truth scored
+against itself on top).
 
 Each row is a checkpoint generated in one mode:
 
@@ -112,6 +113,8 @@ def cell(scores: list[dict], key: str, digits: int) -> str:
     values = [s.get(key) for s in scores]
     if not all(isinstance(v, float) for v in values):
         return "—"
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
     return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
 
 
@@ -121,7 +124,14 @@ def main() -> None:
     from motiongen.cache.info import CacheInfo
     from motiongen.evaluation.corpus import evaluation_takes, motion_roles, require_skeleton
     from motiongen.evaluation.recorded import recorded_takes
-    from motiongen.evaluation.run import EvaluationSettings, _speech, build_reference, generate_takes, load_evaluators
+    from motiongen.evaluation.run import (
+        EvaluationSettings,
+        _speech,
+        build_reference,
+        ceiling_rows,
+        generate_takes,
+        load_evaluators,
+    )
     from motiongen.evaluation.scoring import arm_ratios, score_row
     from motiongen.formats.textgrid import read_textgrid
     from motiongen.generation.checkpoint import load_assets
@@ -190,7 +200,8 @@ def main() -> None:
         "| row | " + " | ".join(title for _, title, _ in COLUMNS) + " | sync / row 1 |",
         "|---|" + "---|" * (len(COLUMNS) + 1),
     ]
-    for label, scores in results:
+    truth_row = {**ceiling_rows(reference, evaluators, template, roles.joint_names)[0], "arm_speed": 1.0, "arm_accel": 1.0}
+    for label, scores in [("ground truth (real vs real)", [truth_row]), *results]:
         ratio = np.mean([s["sync_confidence"] for s in scores]) / base_sync
         lines.append(f"| {label} | " + " | ".join(cell(scores, key, digits) for key, _, digits in COLUMNS)
                      + f" | {ratio:.2f} |")
