@@ -5,6 +5,7 @@ Examples::
     motiongen evaluate checkpoint=runs/uwp_beat/checkpoints/last.ckpt split=test
     motiongen evaluate 'checkpoints=[runs/a/checkpoints/last.ckpt,runs/b/checkpoints/last.ckpt]' num_samples=3
     motiongen evaluate checkpoint=last.ckpt max_takes=2 max_seconds=10 sampler.steps=10   # quick look
+    motiongen evaluate checkpoint=last.ckpt 'recorded=[live/take1,live/take2]'         # + live --record folders
     motiongen evaluate checkpoint=last.ckpt extractor.gesture=ae_300.bin \
         extractor.gesture_mean=bvh_mean.npy extractor.gesture_std=bvh_std.npy        # BEAT's FGD network
 
@@ -59,13 +60,15 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.generation.pipeline import inference_threads
 
     checkpoints = ([cfg["checkpoint"]] if cfg["checkpoint"] else []) + list(cfg["checkpoints"])
-    if not checkpoints:
-        raise ConfigError("give checkpoint=PATH (or checkpoints=[A,B,...])")
-    first = Path(checkpoints[0])
-    if not first.is_file():
-        raise ConfigError(f"checkpoint={first}: no such file")
+    recorded = list(cfg["recorded"])
+    if not checkpoints and not (recorded and cfg["cache_dir"] and cfg["out_dir"]):
+        raise ConfigError("give checkpoint=PATH (or checkpoints=[A,B,...]), or recorded=[DIR,...] with cache_dir= and out_dir=")
+    if checkpoints:
+        first = Path(checkpoints[0])
+        if not first.is_file():
+            raise ConfigError(f"checkpoint={first}: no such file")
+        run_dir = first.parent.parent if first.parent.name == "checkpoints" else first.parent
     cache_dir = cfg["cache_dir"] or _cache_dir(first)
-    run_dir = first.parent.parent if first.parent.name == "checkpoints" else first.parent
     out_dir = Path(cfg["out_dir"] or run_dir / "evaluation" / cfg["split"])
     torch.set_num_threads(inference_threads(cfg["threads"]))
     extractor = cfg["extractor"]
@@ -78,13 +81,15 @@ def run(args: argparse.Namespace) -> int:
         precision=str(cfg["precision"]), untrained_baseline=bool(cfg["untrained_baseline"]), sampler=dict(cfg["sampler"]),
         pretrained_gesture=pretrained)
     if is_sign_cache(cache_dir):
+        if recorded:
+            raise ConfigError("recorded= scores speech run folders; a sign corpus is evaluated from checkpoints")
         if pretrained:
             raise ConfigError(f"extractor.gesture={pretrained.checkpoint}: BEAT's FGD network scores speech gestures, "
                               f"and {cache_dir} is a sign corpus (its metrics use the cache's sign classifier)")
         report = evaluate_signs(checkpoints, cache_dir, out_dir, settings)
         print(sign_markdown_table(report))
     else:
-        report = evaluate(checkpoints, cache_dir, out_dir, settings)
+        report = evaluate(checkpoints, cache_dir, out_dir, settings, recorded=recorded)
         print(markdown_table(report))
     stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report["timing_seconds"].items())
     print(f"wrote {out_dir / 'metrics.json'} and {out_dir / 'metrics.md'} ({stages})")
