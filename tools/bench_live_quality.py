@@ -10,7 +10,8 @@ Each row is a checkpoint generated in one mode:
   ``silence`` (the silence/unknown word vector on every frame);
 * ``live``: ``motiongen live --audio <take's speech> --record DIR --seed S`` run through the CLI at
   real-time pace for every take (incremental features, causal chunks, no words), and the recorded
-  run folders scored (:mod:`motiongen.evaluation.recorded`).
+  run folders scored (:mod:`motiongen.evaluation.recorded`); ``live-unblended``: the same with
+  ``blend_chunks=false`` (chunks joined without fading out the step at their start).
 
 Every row is scored once per seed (the sampling noise) and printed as mean ± std: FGD, BC, L1div,
 face MSE, face LVD, sync confidence (and its ratio to the first row's), the arms' speed and
@@ -37,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-MODES = ("offline", "live")
+MODES = ("offline", "live", "live-unblended")
 WORDS = ("transcript", "recognised", "silence")
 COLUMNS = (("fgd", "FGD", 3), ("bc", "BC", 3), ("l1div", "L1div", 2), ("face_mse", "face MSE", 4),
            ("face_lvd", "face LVD", 4), ("sync_confidence", "sync conf.", 2), ("arm_speed", "arm speed / GT", 2),
@@ -68,7 +69,7 @@ def parse_row(text: str, names: set[str]) -> tuple[str, str, str, int, str]:
         sys.exit(f"bench_live_quality: row {text!r} is not name:mode:sampler:steps[:words] with name in "
                  f"{sorted(names)}, mode in {MODES}")
     words = parts[4] if len(parts) == 5 else ("transcript" if parts[1] == "offline" else "silence")
-    if words not in WORDS or (parts[1] == "live" and words != "silence"):
+    if words not in WORDS or (parts[1] != "offline" and words != "silence"):
         sys.exit(f"bench_live_quality: row {text!r}: words must be one of {WORDS} (live rows: silence, no transcript live)")
     return parts[0], parts[1], parts[2], int(parts[3]), words
 
@@ -85,7 +86,8 @@ def word_speeches(speeches: list, words: str) -> list:
             for s in speeches]
 
 
-def live_folders(checkpoint: str, takes: list, sampler: str, steps: int, seed: int, chunk: int, work: Path) -> list[Path]:
+def live_folders(checkpoint: str, takes: list, sampler: str, steps: int, seed: int, chunk: int, work: Path,
+                 blend: bool) -> list[Path]:
     """``motiongen live --record`` of every take's speech, through the CLI at real-time pace."""
     from motiongen.cli import main
 
@@ -94,7 +96,7 @@ def live_folders(checkpoint: str, takes: list, sampler: str, steps: int, seed: i
         folder = work / f"seed{seed}" / take.take_id
         code = main(["live", "--checkpoint", checkpoint, "--audio", str(take.audio), "--record", str(folder),
                      "--overwrite", "--seed", str(seed), "--sampler", sampler, "--steps", str(steps),
-                     "--chunk-frames", str(chunk), "--threads", "1"])
+                     "--chunk-frames", str(chunk), "--threads", "1", f"blend_chunks={str(blend).lower()}"])
         if code != 0:
             sys.exit(f"bench_live_quality: motiongen live failed on {take.audio} (exit {code})")
         folders.append(folder)
@@ -168,9 +170,9 @@ def main() -> None:
     for name, mode, sampler, steps, words in rows:
         scores = []
         for seed in range(args.seeds):
-            if mode == "live":
+            if mode != "offline":
                 folders = live_folders(checkpoints[name], takes, sampler, steps, seed, args.chunk_frames,
-                                       args.work / f"{name}-{sampler}{steps}")
+                                       args.work / f"{name}-{mode}-{sampler}{steps}", mode == "live")
                 gestures, faces = recorded_takes(folders, takes, frames, roles)
             else:
                 settings = EvaluationSettings(split=args.split, seed=seed, sampler=sampler_config(sampler, steps))

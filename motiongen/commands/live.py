@@ -103,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
     recipe = assets.audio_recipe
     if recipe is None:
         raise ConfigError(f"{checkpoint} was trained without audio features; live generation needs a speech model")
-    generator = CausalGenerator(assets, settings, int(cfg.chunk_frames), int(cfg.seed), args.speaker, args.emotion)
+    generator = CausalGenerator(assets, settings, int(cfg.chunk_frames), int(cfg.seed), args.speaker, args.emotion,
+                                blend=bool(cfg.blend_chunks))
     features = StreamingAudioFeatures(recipe)
     FrameBuilder(assets.motion_format)  # a format without body rotations or ARKit weights fails here
     inputs: dict = {}
