@@ -14,7 +14,7 @@ frames were already sent, so instead the step between the last frame sent and th
 version of it is carried into the new frames and faded out over the chunk (raised-cosine, as the
 offline cross-fade; animation engines call this inertialization). No frame waits for it. Only the
 body's blocks (joint rotations, positions) are blended: the face's weights follow the speech, and
-carrying the previous chunk's mouth into the next one lags the lips (measured in docs/live.md).
+carrying the previous chunk's mouth into the next one lags the lips.
 
 There is no transcript live: a model that reads words gets the silence/unknown word vector on
 every frame, exactly what ``motiongen generate`` feeds it for speech without a transcript.
