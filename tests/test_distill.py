@@ -103,3 +103,39 @@ def test_ddim_step_moves_an_exact_x0_along_the_forward_marginal():
     t, t_prev = torch.tensor([99, 51, 7]), torch.tensor([97, 49, 0])
     moved = schedule.ddim_step(schedule.q_sample(x0, t, noise), t, x0, t_prev)
     torch.testing.assert_close(moved, schedule.q_sample(x0, t_prev, noise))
+
+
+@pytest.mark.slow
+def test_live_streams_a_student_with_its_own_lcm_grid(teacher, student, tmp_path, capsys):
+    """`motiongen live --sampler lcm --steps 2` on a student: the recorded frames are the student's causal
+    LCM-2 frames on its own timestep grid (grid 5, not lcm.yaml's 50), as run offline on the same audio."""
+    import numpy as np
+    import soundfile
+
+    from motiongen.config import compose
+    from motiongen.core.motion_file import read_motion_file
+    from motiongen.diffusion.samplers import SamplerSettings
+    from motiongen.formats.audio import load_audio
+    from motiongen.generation.checkpoint import load_assets
+    from motiongen.generation.sampling import denormalise
+    from motiongen.live.causal import CausalGenerator, generate_causal
+    from test_live import stream_features
+
+    speech = next((teacher.parents[2] / "corpus").rglob("*.wav"))  # the quickstart corpus's speech, first 2 s
+    wave, rate = load_audio(speech, target_sr=16000)
+    clip = tmp_path / "speech.wav"
+    soundfile.write(clip, wave[: 2 * rate], rate)
+    out = tmp_path / "session"
+    code = main(["live", "--checkpoint", str(student / "last.ckpt"), "--audio", str(clip), "--record", str(out),
+                 "--sampler", "lcm", "--steps", "2", "--seed", "3"])
+    assert code == 0, capsys.readouterr().err
+    motion = read_motion_file(out / "motion.npz")
+    sampler = motion.metadata["generation"]["sampler"]
+    assert sampler["kind"] == "lcm" and sampler["steps"] == 2 and sampler["options"]["original_inference_steps"] == 5
+
+    assets = load_assets(student / "last.ckpt")
+    settings = SamplerSettings.from_config(compose("live", ["sampler=lcm", "sampler.steps=2"]).sampler)
+    rows = stream_features(wave[: 2 * rate], assets.audio_recipe, 60)
+    reference = denormalise(assets, generate_causal(CausalGenerator(assets, settings, 5, 3), rows)[None])
+    for name, values in reference.items():
+        np.testing.assert_allclose(motion.blocks[name][0], values[0], atol=1e-5, err_msg=name)

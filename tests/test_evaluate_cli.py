@@ -166,3 +166,31 @@ def test_evaluate_with_beats_pretrained_extractor_reports_its_hash(trained, eval
                  *beat, "extractor.gesture_joints=beat75"]) == 2
     error = capsys.readouterr().err
     assert str(bin_path) in error and "declared joint set beat75" in error
+
+
+def test_recorded_run_folders_score_as_the_checkpoint_they_came_from(trained, evaluators, tmp_path):
+    """`generate --out` folders of the test takes (evaluate's seeds, words and sampler) give a
+    `recorded=` row equal to the checkpoint's own row; run folders alone need cache_dir and out_dir."""
+    root, cache, checkpoint, _ = trained
+    folders = []
+    for index, take in enumerate(("2_scott_0_5_5", "2_scott_0_6_6")):
+        folders.append(tmp_path / take)
+        speech = root / "beat" / "2" / take
+        assert main(["generate", "--audio", f"{speech}.wav", "--transcript", f"{speech}.TextGrid", "--checkpoint",
+                     str(checkpoint), "--out", str(folders[-1]), "--seed", str(index), "--sampler", "ddim",
+                     "--steps", "2", "--no-preview", "--precision", "float32"]) == 0
+    out = tmp_path / "evaluation"
+    assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={cache}", "split=test", "sampler.steps=2",
+                 "threads=1", f"out_dir={out}", f"recorded=[{folders[1]},{folders[0]}]"]) == 0
+    model, recorded = json.loads((out / "metrics.json").read_text())["rows"][2:]
+    assert recorded["name"] == "recorded (2 run folders)" and recorded["folders"] == [str(folders[1]), str(folders[0])]
+    for key in ("fgd", "l1div", "face_mse", "mouth_lvd", "sync_confidence"):
+        assert recorded[key] == pytest.approx(model[key], rel=1e-5), key
+    assert main(["evaluate", f"cache_dir={cache}", f"out_dir={tmp_path / 'alone'}", f"recorded=[{folders[0]},{folders[1]}]",
+                 "threads=1"]) == 0
+    assert json.loads((tmp_path / "alone" / "metrics.json").read_text())["rows"][2]["face_mse"] == recorded["face_mse"]
+
+
+def test_recorded_folders_without_a_cache_and_out_dir_are_a_one_line_error(tmp_path, capsys):
+    assert main(["evaluate", f"recorded=[{tmp_path}]"]) == 2
+    assert "recorded=[DIR,...] with cache_dir= and out_dir=" in capsys.readouterr().err

@@ -263,3 +263,36 @@ def test_mic_without_an_input_device_is_a_one_line_error(tmp_path, tiny_checkpoi
     err = capsys.readouterr().err
     assert code == 2 and "no input device" in err and "Traceback" not in err
     assert not (tmp_path / "r").exists()
+
+
+def test_chunk_blend_carries_the_step_at_a_chunks_start_and_fades_it_out(tiny_checkpoint, monkeypatch):
+    """blend_chunks: each new chunk's body = the window's new frames + (last frame sent - the window's
+    own version of it) x a fade from ~1 to ~0 over the chunk, its face as sampled; without it, the
+    window's frames as sampled."""
+    from motiongen.diffusion.samplers import SamplerSettings
+    from motiongen.generation.checkpoint import load_assets
+    from motiongen.live import causal
+
+    assets = load_assets(tiny_checkpoint)
+    windows = []
+    real = causal.sample_network
+    monkeypatch.setattr(causal, "sample_network", lambda *a, **k: windows.append(real(*a, **k)) or windows[-1])
+    rows = stream_features(speech_like(1.0, seed=1)[0], assets.audio_recipe, 30)
+    outputs = {}
+    for blend in (False, True):
+        generator = causal.CausalGenerator(assets, SamplerSettings(kind="ddim", steps=2), 5, seed=4, blend=blend)
+        sent = generator.seed_motion[0, -1].clone()
+        outputs[blend] = (sent, generator.step(rows, 5), generator.step(rows, 8))
+    seed_frames = assets.seed_frames
+    raw_window, blended_window = windows[0][0], windows[2][0]
+    torch.testing.assert_close(raw_window, blended_window)  # same noise, seed and audio: the same window
+    fade = 1 - causal.crossfade_weights(5)
+    assert fade[0] > 0.9 and fade[-1] < 0.1
+    body = torch.zeros(assets.motion_dim, dtype=torch.bool)
+    body[assets.motion_format.slices()["gesture"]] = True  # the face's weights are not blended
+    sent, raw = outputs[False][0], outputs[False][1]
+    step = torch.where(body, sent - raw_window[seed_frames - 1], 0.0)
+    torch.testing.assert_close(raw, raw_window[seed_frames:])
+    torch.testing.assert_close(outputs[True][1], raw + step * fade[:, None])
+    assert not torch.equal(outputs[True][1][:, body], raw[:, body])
+    assert outputs[True][2].shape == (3, assets.motion_dim)  # a shorter last chunk uses the fade's start

@@ -36,7 +36,6 @@ from docs_section import add_docs_flag, write_section
 DEFAULT_ROWS = ("teacher:ddim:25", "teacher:ddim:10", "teacher:ddim:5", "teacher:ddim:4", "teacher:ddim:2",
                 "teacher:ddim:1", "teacher:dpmsolver:10", "teacher:dpmsolver:5", "teacher:unipc:5",
                 "student:lcm:4", "student:lcm:2", "student:lcm:1", "teacher:ddim:25:bfloat16", "student:lcm:2:bfloat16")
-ARM_JOINTS = ("RightArm", "RightForeArm", "LeftArm", "LeftForeArm")
 COLUMNS = (("fgd", "FGD", 3), ("bc", "BC", 3), ("l1div", "L1div", 2), ("face_mse", "face MSE", 4),
            ("face_lvd", "face LVD", 4), ("sync_confidence", "sync conf.", 2), ("arm_speed", "arm speed / GT", 2),
            ("arm_accel", "arm accel. / GT", 2), ("seconds_per_second", "wall s per s of speech", 3))
@@ -56,22 +55,6 @@ def parse() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def arm_ratios(gestures: list[np.ndarray], truth: list[np.ndarray], joint_names: list[str], fps: float) -> tuple[float, float]:
-    """Arm angular speed and acceleration of the generated takes ``(K, F, 3J)`` over the ground truth ``(F, 3J)``."""
-    from motiongen.core.motion_energy import mean_joint_acceleration, mean_joint_speed
-
-    arms = [joint_names.index(name) for name in ARM_JOINTS]
-
-    def joints(take: np.ndarray) -> np.ndarray:
-        return take.reshape(len(take), -1, 3)[:, arms]
-
-    generated = [joints(sample) for take in gestures for sample in take]
-    real = [joints(take) for take in truth]
-    speed = mean_joint_speed(generated, fps).mean() / mean_joint_speed(real, fps).mean()
-    accel = mean_joint_acceleration(generated, fps).mean() / mean_joint_acceleration(real, fps).mean()
-    return float(speed), float(accel)
-
-
 def sampler_config(name: str, steps: int) -> dict:
     from omegaconf import OmegaConf
 
@@ -86,7 +69,7 @@ def main() -> None:
     from motiongen.cache.info import CacheInfo
     from motiongen.evaluation.corpus import evaluation_takes, motion_roles, require_skeleton
     from motiongen.evaluation.run import EvaluationSettings, _speech, build_reference, generate_takes, load_evaluators
-    from motiongen.evaluation.scoring import score_row
+    from motiongen.evaluation.scoring import arm_ratios, score_row
     from motiongen.generation.checkpoint import load_assets
     from motiongen.core.hashing import sha256_file
     from motiongen.log_setup import configure_logging

@@ -5,6 +5,7 @@ Examples::
     motiongen evaluate checkpoint=runs/uwp_beat/checkpoints/last.ckpt split=test
     motiongen evaluate 'checkpoints=[runs/a/checkpoints/last.ckpt,runs/b/checkpoints/last.ckpt]' num_samples=3
     motiongen evaluate checkpoint=last.ckpt max_takes=2 max_seconds=10 sampler.steps=10   # quick look
+    motiongen evaluate checkpoint=last.ckpt 'recorded=[live/take1,live/take2]'         # + live --record folders
     motiongen evaluate checkpoint=last.ckpt extractor.gesture=ae_300.bin \
         extractor.gesture_mean=bvh_mean.npy extractor.gesture_std=bvh_std.npy        # a pretrained FGD network
 
@@ -50,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(logging.INFO)
     cfg = OmegaConf.to_container(compose("evaluate", args.overrides), resolve=True)  # before torch loads
 
+    import functools
+
     import torch
 
     from motiongen.cache.info import corpus_of_cache
@@ -62,13 +65,15 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.generation.runtime import inference_threads
 
     checkpoints = ([cfg["checkpoint"]] if cfg["checkpoint"] else []) + list(cfg["checkpoints"])
-    if not checkpoints:
-        raise ConfigError("give checkpoint=PATH (or checkpoints=[A,B,...])")
-    first = Path(checkpoints[0])
-    if not first.is_file():
-        raise ConfigError(f"checkpoint={first}: no such file")
+    recorded = list(cfg["recorded"])
+    if not checkpoints and not (recorded and cfg["cache_dir"] and cfg["out_dir"]):
+        raise ConfigError("give checkpoint=PATH (or checkpoints=[A,B,...]), or recorded=[DIR,...] with cache_dir= and out_dir=")
+    if checkpoints:
+        first = Path(checkpoints[0])
+        if not first.is_file():
+            raise ConfigError(f"checkpoint={first}: no such file")
+        run_dir = first.parent.parent if first.parent.name == "checkpoints" else first.parent
     cache_dir = cfg["cache_dir"] or _cache_dir(first)
-    run_dir = first.parent.parent if first.parent.name == "checkpoints" else first.parent
     out_dir = Path(cfg["out_dir"] or run_dir / "evaluation" / cfg["split"])
     torch.set_num_threads(inference_threads(cfg["threads"]))
     pretrained = PretrainedGesture.from_config(cfg["extractor"])
@@ -78,13 +83,15 @@ def run(args: argparse.Namespace) -> int:
         wind_repeats=int(cfg["wind_repeats"]), beat_joint=str(cfg["beat_joint"]),
         precision=str(cfg["precision"]), untrained_baseline=bool(cfg["untrained_baseline"]), sampler=dict(cfg["sampler"]),
         pretrained_gesture=pretrained)
-    suites = {"speech": (evaluate, markdown_table), "sign": (evaluate_signs, sign_markdown_table)}
+    suites = {"speech": (functools.partial(evaluate, recorded=recorded), markdown_table),
+              "sign": (evaluate_signs, sign_markdown_table)}
     suite = corpus_of_cache(cache_dir).evaluation_suite
     if suite not in suites:
         raise ConfigError(f"{cache_dir}: its corpus asks for the evaluation suite {suite!r}; there are {sorted(suites)}")
-    if pretrained and suite != "speech":
-        raise ConfigError(f"extractor.gesture={pretrained.checkpoint}: the pretrained FGD network scores speech "
-                          f"gestures, and {cache_dir} is a {suite} corpus (evaluated with its own suite)")
+    if suite != "speech" and (pretrained or recorded):
+        given = f"extractor.gesture={pretrained.checkpoint}" if pretrained else "recorded="
+        raise ConfigError(f"{given} applies to speech corpora, and {cache_dir} is a {suite} corpus "
+                          "(evaluated from checkpoints with its own suite)")
     run_suite, table = suites[suite]
     report = run_suite(checkpoints, cache_dir, out_dir, settings)
     print(table(report))

@@ -104,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
     recipe = assets.audio_recipe
     if recipe is None:
         raise ConfigError(f"{checkpoint} was trained without audio features; live generation needs a speech model")
-    generator = CausalGenerator(assets, settings, int(cfg.chunk_frames), int(cfg.seed), args.speaker, args.emotion)
+    generator = CausalGenerator(assets, settings, int(cfg.chunk_frames), int(cfg.seed), args.speaker, args.emotion,
+                                blend=bool(cfg.blend_chunks))
     features = StreamingAudioFeatures(recipe)
     FrameBuilder(assets.motion_format)  # a format without body rotations or ARKit weights fails here
     inputs: dict = {}
@@ -148,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
 
     session = LiveSession(assets, generator, features, sinks, float(cfg.delay_seconds))
     print(f"live: {', '.join(f'{s.name} -> {targets[s.name]}' for s in sinks) or 'recording only'}; "
-          f"{cfg.chunk_frames} frames per step, {settings.kind} {settings.steps} steps, delay {cfg.delay_seconds:g} s "
+          f"{cfg.chunk_frames} frames per step, {generator.settings.kind} {generator.settings.steps} steps, delay {cfg.delay_seconds:g} s "
           "(Ctrl+C stops)", flush=True)
     try:
         report = session.run(source, num_frames)
@@ -163,7 +164,8 @@ def run(args: argparse.Namespace) -> int:
         if sender.errors:
             print(f"warning: {sender.errors} datagram(s) to {', '.join(map(str, sender.targets))} could not be sent")
     if args.record is not None and session.batches:
-        meta = {"live": {"config": OmegaConf.to_container(cfg, resolve=True),
+        meta = {"sampler": generator.settings.describe(),  # as fitted to the checkpoint (a student's LCM grid)
+                "live": {"config": OmegaConf.to_container(cfg, resolve=True),
                          "targets": {k: str(v) for k, v in targets.items()}, **summary}}
         audio = (features.wave.copy(), recipe.sample_rate)
         folder = record_session(args.record, assets, session.batches, meta, inputs, audio, args.overwrite)

@@ -299,8 +299,10 @@ def checkpoint_label(path: Path) -> str:
 
 
 def evaluate(checkpoints: list[str | Path], cache_dir: str | Path, out_dir: str | Path,
-             settings: EvaluationSettings, progress: bool = True) -> dict:
-    """Evaluate ``checkpoints`` on ``settings.split`` of the cache; write and return the report."""
+             settings: EvaluationSettings, progress: bool = True, recorded: list[str | Path] = ()) -> dict:
+    """Evaluate ``checkpoints`` on ``settings.split`` of the cache; write and return the report.
+    ``recorded``: run folders already generated from the split's speech (``motiongen live --record``,
+    ``generate --out``), scored as one more row (:mod:`motiongen.evaluation.recorded`)."""
     if settings.num_samples < 1:
         raise ConfigError(f"num_samples must be >= 1, got {settings.num_samples}")
     timer = StageTimer()
@@ -322,7 +324,7 @@ def evaluate(checkpoints: list[str | Path], cache_dir: str | Path, out_dir: str 
         rows = ceiling_rows(reference, evaluators, template, roles.joint_names)
     speeches = [_speech(take, ref.frames, reference.fps) for take, ref in zip(takes, reference.takes)]
     jobs = [(path, False) for path in paths]
-    if settings.untrained_baseline:
+    if settings.untrained_baseline and paths:
         jobs.insert(0, (paths[0], True))
     for path, untrained in tqdm(jobs, desc="checkpoints", disable=not progress or len(jobs) == 1):
         label = checkpoint_label(path) + (" (untrained)" if untrained else "")
@@ -331,6 +333,14 @@ def evaluate(checkpoints: list[str | Path], cache_dir: str | Path, out_dir: str 
                                                      speeches=speeches)
         with timer(f"metrics {label}"):
             rows.append({"name": label, "checkpoint": source,
+                         **score_row(reference, evaluators, gestures, faces, template, roles.joint_names)})
+    if recorded:
+        from motiongen.evaluation.recorded import recorded_takes
+
+        with timer("metrics recorded"):
+            gestures, faces = recorded_takes(list(recorded), takes, [ref.frames for ref in reference.takes], roles)
+            rows.append({"name": f"recorded ({len(recorded)} run folders)", "checkpoint": None,
+                         "folders": [str(folder) for folder in recorded],
                          **score_row(reference, evaluators, gestures, faces, template, roles.joint_names)})
     report = {
         "split": settings.split, "cache_dir": str(Path(cache_dir).resolve()), "takes": [t.take_id for t in takes],

@@ -185,3 +185,24 @@ def score_row(reference: Reference, evaluators: Evaluators, gestures: list[np.nd
                 row["sync_confidence"] = float(np.mean([r.confidence for r in results]))
                 row["sync_offset_abs"] = float(np.mean([abs(r.offset) for r in results]))
     return row
+
+
+ARM_JOINTS = ("RightArm", "RightForeArm", "LeftArm", "LeftForeArm")
+
+
+def arm_ratios(gestures: list[np.ndarray], truth: list[np.ndarray], joint_names, fps: float) -> tuple[float, float]:
+    """Mean angular speed and acceleration of the arms (:data:`ARM_JOINTS`) in the generated takes
+    ``gestures[i]`` ``(K, F_i, 3J)`` over those of the ground truth ``truth[i]`` ``(F_i, 3J)``
+    (axis-angle radians at ``fps``): acceleration far above 1 is frame-to-frame jitter."""
+    from motiongen.core.motion_energy import mean_joint_acceleration, mean_joint_speed
+
+    arms = [list(joint_names).index(name) for name in ARM_JOINTS]
+
+    def joints(take: np.ndarray) -> np.ndarray:
+        return take.reshape(len(take), -1, 3)[:, arms]
+
+    generated = [joints(sample) for take in gestures for sample in take]
+    real = [joints(take) for take in truth]
+    speed = mean_joint_speed(generated, fps).mean() / mean_joint_speed(real, fps).mean()
+    accel = mean_joint_acceleration(generated, fps).mean() / mean_joint_acceleration(real, fps).mean()
+    return float(speed), float(accel)

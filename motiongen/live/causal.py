@@ -8,14 +8,23 @@ silence), and only its last ``L`` frames are new. Nothing after frame ``t + L - 
 audio lookahead is that of the feature rows (:mod:`motiongen.live.audio_features`, 65 ms for the
 spectral recipe at 30 fps).
 
+The body's chunks are blended without delay (``blend=True``, the default): offline, the seed span
+of every window is sampled again and cross-faded with the previous window's frames; live those
+frames were already sent, so instead the step between the last frame sent and the window's own
+version of it is carried into the new frames and faded out over the chunk (raised-cosine, as the
+offline cross-fade; animation engines call this inertialization). No frame waits for it. Only the
+body's blocks (joint rotations, positions) are blended: the face's weights follow the speech, and
+carrying the previous chunk's mouth into the next one lags the lips.
+
 There is no transcript live: a model that reads words gets the silence/unknown word vector on
 every frame, exactly what ``motiongen generate`` feeds it for speech without a transcript.
 
 The same code serves the live session (chunks as the audio arrives) and :func:`generate_causal`
 (the whole recording at once, the offline reference of a live run); with the same feature rows,
 chunk size and seed they give the same frames. The sampler is :func:`sample_network` with the
-request's :class:`SamplerSettings` (``steps`` = its few-step setting), so a distilled few-step
-checkpoint plugs in through the same settings.
+request's :class:`SamplerSettings` (``steps`` = its few-step setting) fitted to the checkpoint as
+``generate`` fits them (:func:`model_sampler`: LCM on a ``motiongen distill`` student uses the
+student's own timestep grid), so a distilled few-step checkpoint plugs in through the same settings.
 """
 
 from __future__ import annotations
@@ -24,14 +33,29 @@ import numpy as np
 import torch
 
 from motiongen.core.errors import ConfigError
-from motiongen.core.motion_format import ConditionKind
+from motiongen.core.motion_format import ConditionKind, Representation
 from motiongen.diffusion.samplers import SamplerSettings, sample_network
 from motiongen.features.pipeline import extract_audio_features, extract_word_features
 from motiongen.generation.conditioning import category_indices, initial_seed
+from motiongen.generation.sampling import model_sampler
 from motiongen.generation.types import GenerationAssets, GenerationRequest
+from motiongen.generation.windows import crossfade_weights
 
 DEFAULT_CHUNK_FRAMES = 5
 MAX_CHUNK_FRAMES = 10
+
+
+BLENDED = (Representation.AXIS_ANGLE, Representation.ROT6D, Representation.POSITION_3D)  # the body's blocks
+
+
+def chunk_fade(assets: GenerationAssets, chunk_frames: int) -> torch.Tensor:
+    """``(C, D)`` weight of the step at a chunk's start on each of its frames and channels: one
+    minus the offline cross-fade ramp on the body's channels (:data:`BLENDED`), 0 elsewhere."""
+    fmt = assets.motion_format
+    mask = torch.zeros(fmt.width)
+    for block in fmt.blocks_of(*BLENDED):
+        mask[fmt.slices()[block.name]] = 1.0
+    return (1 - crossfade_weights(chunk_frames)).unsqueeze(1) * mask
 
 
 class CausalGenerator:
@@ -43,13 +67,15 @@ class CausalGenerator:
         chunk_frames: ``C``, at most this many new frames per step (1..10).
         seed: seed of the torch generator all noise comes from.
         speaker / emotion: category conditions as in :class:`GenerationRequest`.
+        blend: carry the body's step at each chunk's start into the chunk and fade it out (module docstring).
 
     Attributes:
         done: frames generated so far.
     """
 
     def __init__(self, assets: GenerationAssets, settings: SamplerSettings, chunk_frames: int = DEFAULT_CHUNK_FRAMES,
-                 seed: int = 0, speaker: str | int | None = None, emotion: str | int | None = None):
+                 seed: int = 0, speaker: str | int | None = None, emotion: str | int | None = None,
+                 blend: bool = True):
         if not 1 <= chunk_frames <= MAX_CHUNK_FRAMES:
             raise ConfigError(f"chunk frames must be in 1..{MAX_CHUNK_FRAMES}, got {chunk_frames}")
         if assets.seed_frames < 1:
@@ -58,12 +84,14 @@ class CausalGenerator:
         if ConditionKind.AUDIO not in kinds or not kinds <= {ConditionKind.AUDIO, ConditionKind.WORDS}:
             raise ConfigError(f"live generation needs a speech model (audio, optionally words); this checkpoint "
                               f"reads {', '.join(sorted(k.value for k in kinds)) or 'no per-frame condition'}")
-        self.assets, self.settings, self.chunk_frames = assets, settings, int(chunk_frames)
+        self.assets, self.chunk_frames = assets, int(chunk_frames)
+        self.settings = model_sampler(assets, settings)  # a distilled student's LCM grid comes from its checkpoint
         self.categories = {name: torch.tensor([index]) for name, index in
                            category_indices(assets, GenerationRequest(seconds=1.0, speaker=speaker,
                                                                       emotion=emotion)).items()}
         self.seed_motion = torch.from_numpy(initial_seed(assets)).unsqueeze(0)
         self.generator = torch.Generator().manual_seed(seed)
+        self.fade = chunk_fade(assets, self.chunk_frames) if blend else None
         recipe = assets.audio_recipe
         self.silence = extract_audio_features(np.zeros(2 * recipe.frame_length, np.float32), recipe.sample_rate,
                                               1, recipe)[0]
@@ -102,6 +130,8 @@ class CausalGenerator:
                                     (1, seed_frames + length, self.assets.motion_dim), self.settings, self.generator,
                                     dtype=self.assets.dtype)
         new = window[0, seed_frames:].float()
+        if self.fade is not None:
+            new = new + (self.seed_motion[0, -1] - window[0, seed_frames - 1].float()) * self.fade[:length]
         self.seed_motion = torch.cat([self.seed_motion[0], new])[-seed_frames:].unsqueeze(0)
         self.done = stop
         return new
