@@ -13,9 +13,11 @@ evaluation, commands) talk to it only through :class:`Corpus`:
   generic cache builder can compute the audio and word features (in worker processes: a corpus
   must pickle);
 * **inspect a folder** — :meth:`Corpus.inspect` checks a corpus folder without writing anything;
-* **what applies downstream** — :attr:`Corpus.evaluation_suite`, :attr:`Corpus.evaluator`,
-  :meth:`Corpus.exporters`, and the checkpoint extras (:meth:`Corpus.checkpoint_extras`,
-  :meth:`Corpus.extra_outputs`) and the generation length rule (:meth:`Corpus.generation_frames`).
+* **what applies downstream** — :attr:`Corpus.evaluation_suite`, :attr:`Corpus.evaluator`, the
+  semantic annotation SRGR scores against (:meth:`Corpus.semantic_segments`), the checkpoint
+  extras (:meth:`Corpus.checkpoint_extras`) and the generation length rule
+  (:meth:`Corpus.generation_frames`). Which exporters apply follows from the declared format
+  (each exporter states the block representations it needs), not from the corpus.
 
 This module sits just above ``formats``: it imports only ``core`` and ``formats``.
 """
@@ -169,17 +171,6 @@ class Corpus(ABC):
         """Arrays a trained checkpoint carries for this corpus (``{extra name: {array name: array}}``),
         read from the cache's extras. Default: none."""
         return {}
-
-    def extra_outputs(self, blocks: Mapping[str, np.ndarray], extras: Mapping[str, Mapping[str, np.ndarray]],
-                      ) -> dict[str, np.ndarray]:
-        """Corpus-specific arrays a generation folder gets besides the motion (e.g. a landmark mesh
-        computed from a face block with a checkpoint extra). Default: none."""
-        return {}
-
-    def exporters(self) -> tuple[str, ...]:
-        """Names of the exporters (``motiongen.export.registry``) that apply to this corpus's motion;
-        empty = every exporter the motion format supports."""
-        return ()
 
     def generation_frames(self, categories: Mapping[str, str], requested: int | None,
                           typical: Mapping[str, Mapping[str, int]], window_frames: int, seed_frames: int
