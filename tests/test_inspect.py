@@ -185,7 +185,7 @@ def test_single_files(tmp_path, capsys):
     empty = tmp_path / "empty_corpus"
     empty.mkdir()
     code, report = run_inspect(tmp_path, empty)
-    assert code == 1 and "no BEAT take files found" in report["problems"][-1]["message"]
+    assert code == 1 and "no corpus of conf/data (beat, beat2, slovo) recognises this folder" in report["problems"][-1]["message"]
 
 
 def test_real_truncated_bvh(sample_file, tmp_path, capsys):

@@ -6,7 +6,7 @@ from slovo_samples import link_video, write_annotations
 from video_samples import SLOVO_SAMPLE
 
 from motiongen.datasets.report import ERROR
-from motiongen.inspection import inspect_path
+from motiongen.datasets.inspection import inspect_path
 
 
 def _corpus(tmp_path, sample):

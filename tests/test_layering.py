@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"formats"},
     {"skeletons", "tts"},
     {"corpus", "datasets"},
-    {"features", "text", "inspection"},
+    {"features", "text"},
     {"cache"},
     {"data", "diffusion", "model"},
     {"training"},
@@ -218,3 +218,27 @@ def test_commands_name_no_corpus():
     found = [f"{path.relative_to(REPO)}:{hit}" for path in _generic_modules(COMMANDS)
              for hit in corpus_words(path)]
     assert not found, "the commands choose through the corpus interface and name no corpus:\n" + "\n".join(found)
+
+
+#: Generic modules that import a dataset package directly, and why; every other module reaches a
+#: corpus through the interface (``motiongen.datasets``, ``motiongen.datasets.base``).
+DATASET_IMPORTS = {
+    "motiongen/export/landmarks.py": "the MediaPipe Holistic exporter maps landmark blocks back to the 543-point "
+                                     "layout and face-mesh model the sign corpus defines",
+    "motiongen/quickstart/corpus.py": "the embedded default corpus is written in BEAT's layout and emotion protocol",
+}
+
+
+def test_dataset_packages_are_reached_through_the_interface():
+    packages = {path.name for path in DATASETS.iterdir() if (path / "__init__.py").is_file()}
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if DATASETS in path.parents:
+            continue
+        for module, line in imported_modules(path):
+            parts = module.split(".")
+            if parts[:2] == ["motiongen", "datasets"] and len(parts) > 2 and parts[2] in packages:
+                found.setdefault(str(path.relative_to(REPO)), []).append(f"{line}: {module}")
+    unexplained = {where: lines for where, lines in found.items() if where not in DATASET_IMPORTS}
+    assert not unexplained, f"generic modules importing a dataset package: {unexplained}"
+    assert set(found) == set(DATASET_IMPORTS), f"no longer importing one, drop it: {set(DATASET_IMPORTS) - set(found)}"

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from motiongen.core.errors import ConfigError
-from motiongen.text.emotion import CLASSES, estimate_emotion, to_beat_emotion
+from motiongen.text.emotion import CLASSES, estimate_emotion, model_emotion
 
 
 @pytest.mark.parametrize(
@@ -44,11 +44,12 @@ def test_text_without_words_is_rejected():
         estimate_emotion(" ?! ")
 
 
-def test_mapping_onto_beat_classes():
+def test_text_labels_map_onto_the_model_classes_of_the_same_name():
     from motiongen.datasets.beat.emotions import EMOTIONS
 
-    for label in CLASSES:
-        assert list(EMOTIONS)[to_beat_emotion(label)] == label
+    for label in CLASSES:  # every text class is one of BEAT's 8 (contempt is never predicted)
+        assert model_emotion(label, EMOTIONS) == label
     assert "contempt" not in CLASSES and len(EMOTIONS) == 8
+    assert model_emotion("happiness", ("calm", "neutral")) is None  # a model without that class
     with pytest.raises(ConfigError, match="happiness"):
-        to_beat_emotion("joy")
+        model_emotion("joy", EMOTIONS)

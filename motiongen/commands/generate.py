@@ -87,9 +87,12 @@ def _emotion(args: argparse.Namespace, assets, text_emotion) -> tuple[str | None
             raise ConfigError(f"unknown emotion {args.emotion!r}; choose one of {', '.join(stream.labels)}")
         return args.emotion, "command line"
     if stream is not None and text_emotion is not None:
-        from motiongen.text.emotion import to_beat_emotion
+        from motiongen.text.emotion import model_emotion
 
-        return stream.labels[to_beat_emotion(text_emotion.label)], f"estimated from the text ({text_emotion.label})"
+        label = model_emotion(text_emotion.label, stream.labels)
+        if label is not None:
+            return label, f"estimated from the text ({text_emotion.label})"
+        return None, f"{stream.labels[0]} (default: the text's {text_emotion.label} is not one of the model's classes)"
     return None, f"{stream.labels[0]} (default)" if stream is not None else "model has no emotion condition"
 
 

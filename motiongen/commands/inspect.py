@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
     from motiongen.datasets.report import ERROR
-    from motiongen.inspection import inspect_path
+    from motiongen.datasets.inspection import inspect_path
 
     # Every reader warning ends up in the report printed below; without a handler Python would
     # also echo each one to stderr through its last-resort handler.

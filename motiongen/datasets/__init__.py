@@ -35,10 +35,11 @@ def corpus_from_config(data: Any):
     return cls(data)
 
 
-def corpus_of_folder(folder: Path):
+def corpus_of_folder(folder: Path, settings: dict | None = None):
     """The first corpus of ``conf/data/*.yaml`` (in file-name order) whose class
     (:meth:`~motiongen.datasets.base.Corpus.recognises`) takes ``folder`` for one of its own, built
-    from that data config with ``root`` = ``folder``; None when no corpus recognises it.
+    from that data config with ``root`` = ``folder`` (and ``settings``, e.g. ``{"split_csv": path}``);
+    None when no corpus recognises it.
 
     Raises:
         ConfigError: a data config names a ``_target_`` that cannot be imported.
@@ -52,6 +53,8 @@ def corpus_of_folder(folder: Path):
         if not isinstance(data, DictConfig) or not data.get("_target_"):
             continue
         data.root = str(folder)
+        for key, value in (settings or {}).items():
+            data[key] = value
         corpus = corpus_from_config(data)
         if corpus.recognises(Path(folder)):
             return corpus

@@ -1,5 +1,5 @@
 """What ``motiongen inspect`` reports, as plain data: the report types every corpus's inspection
-(:meth:`motiongen.datasets.base.Corpus.inspect`) and the file inspection (:mod:`motiongen.inspection`)
+(:meth:`motiongen.datasets.base.Corpus.inspect`) and the file inspection (:mod:`motiongen.datasets.inspection`)
 fill, and the never-raising wrapper around a file reader.
 
 Every reader's failure becomes a :class:`Problem` on the file's :class:`FileReport` instead of an

@@ -131,14 +131,14 @@ def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path):
     from motiongen.generation.inputs import speech_from_text
     from motiongen.generation.types import GenerationRequest
     from motiongen.runs.generate import export_generation
-    from motiongen.text.emotion import estimate_emotion, to_beat_emotion
+    from motiongen.text.emotion import estimate_emotion, model_emotion
 
     cfg = compose("generate", [f"seed={options.seed}", *_generate_overrides(options)])
     assets = load_assets(checkpoint)
     speech = speech_from_text(options.text, options.voice, cfg.min_speech_seconds, cfg.silence_dbfs)
     text_emotion = estimate_emotion(options.text)
     stream = assets.category_stream(ConditionKind.EMOTION)
-    emotion = stream.labels[to_beat_emotion(text_emotion.label)] if stream is not None else None
+    emotion = model_emotion(text_emotion.label, stream.labels) if stream is not None else None
     request = GenerationRequest(speech=speech, emotion=emotion, seed=options.seed,
                                 sampler=SamplerSettings.from_config(cfg.sampler))
     source = f"estimated from the text ({text_emotion.label})" if stream is not None else "model has no emotion condition"

@@ -125,13 +125,13 @@ def estimate_emotion(text: str) -> TextEmotion:
     return TextEmotion(label=label, scores=scores, evidence=evidence)
 
 
-def to_beat_emotion(label: str) -> int:
-    """Index of a 7-class label in BEAT's 8 emotion classes (:data:`motiongen.datasets.beat.emotions.EMOTIONS`).
+def model_emotion(label: str, labels) -> str | None:
+    """The model's emotion class for a text label: the class of the same name in ``labels`` (the
+    checkpoint's emotion stream), or None when the model has no such class.
 
-    The 7 classes are BEAT's classes minus ``contempt``, which text analysis never predicts.
+    Raises:
+        ConfigError: ``label`` is not one of :data:`CLASSES`.
     """
-    from motiongen.datasets.beat.emotions import EMOTIONS
-
     if label not in CLASSES:
         raise ConfigError(f"unknown emotion {label!r}; allowed: {', '.join(CLASSES)}")
-    return list(EMOTIONS).index(label)
+    return label if label in labels else None

@@ -119,6 +119,17 @@ class BeatCorpus(Corpus):
         warnings.extend(curves.warnings)
         return curves.weights
 
+    @classmethod
+    def recognises(cls, folder: Path) -> bool:
+        from motiongen.datasets.beat.inspect import looks_like_beat
+
+        return looks_like_beat(folder)
+
+    def inspect(self, progress=None):
+        from motiongen.datasets.beat.inspect import inspect_beat
+
+        return inspect_beat(self.root, self.data.get("split_csv"), progress)
+
     def semantic_segments(self, take_id: str, sources: Mapping[str, Mapping[str, Any]]) -> list | None:
         """BEAT's semantic-relevance labels (``<take>.txt`` beside the take's wav), or None."""
         from motiongen.datasets.beat.semantic import read_semantic_labels

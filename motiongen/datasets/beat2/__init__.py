@@ -11,6 +11,7 @@ present, else from BEAT's recording protocol.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -116,6 +117,17 @@ class Beat2Corpus(Corpus):
             blocks[ROOT] = motion.trans[::step].astype(np.float32)
         emotion = take_emotion(take.files.get("emo"), int(take.facts["take_type"]), int(take.facts["start"]), warnings)
         return TakeMotion(blocks, speech=take.files["wav"], categories={EMOTION: EMOTIONS[emotion]}, warnings=warnings)
+
+    @classmethod
+    def recognises(cls, folder: Path) -> bool:
+        from motiongen.datasets.beat2.takes import is_beat2_folder
+
+        return is_beat2_folder(folder)
+
+    def inspect(self, progress=None):
+        from motiongen.datasets.beat2.inspect import inspect_beat2
+
+        return inspect_beat2(self.root, self.data.get("split_csv"), progress)
 
     def motion_format(self, fps: float, takes: Mapping[str, Mapping[str, Any]]) -> tuple[MotionFormat, list[str]]:
         speakers = ([int(s) for s in self.data.speakers] if self.data.speakers is not None

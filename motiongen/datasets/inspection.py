@@ -1,5 +1,6 @@
-"""What ``motiongen inspect`` finds in a file, a BEAT or BEAT2 corpus folder or the folder of a
-corpus that recognises it (:meth:`motiongen.datasets.base.Corpus.inspect`), as plain data.
+"""What ``motiongen inspect`` finds in a file or in the folder of the corpus that recognises it
+(:meth:`motiongen.datasets.base.Corpus.inspect`, which reads every file of its takes with
+:func:`inspect_file` and :func:`report_takes`), as plain data.
 
 Every reader's failure becomes a :class:`Problem` on the file's :class:`FileReport` instead of an
 exception, so one bad file never hides the others. Rendering (rich tables, JSON) lives in
@@ -197,16 +198,6 @@ def inspect_file(path: str | Path, kind: str | None = None) -> FileReport:
     return read_file_report(path, kind, _INSPECTORS[kind])
 
 
-_KIND_BY_MODALITY = {
-    "bvh": "bvh",
-    "json": "face_json",
-    "wav": "audio",
-    "TextGrid": "textgrid",
-    "txt": "semantic_txt",
-    "csv": "emotion_csv",
-}
-
-
 def _duration_mismatch(take: TakeReport) -> Problem | None:
     """A warning when the timed modalities of a take (motion, face, audio, transcript) disagree."""
     durations = {
@@ -220,37 +211,7 @@ def _duration_mismatch(take: TakeReport) -> Problem | None:
     return Problem(take.take_id, WARNING, f"modalities cover different durations: {listing}")
 
 
-def inspect_corpus(
-    root: str | Path, split_csv: str | Path | None = None, progress: Callable | None = None
-) -> Report:
-    """Inventory a BEAT corpus folder and read every file of every take.
-
-    Args:
-        root: ``<root>/<speaker_id>/<take files>`` (or a flat folder of take files).
-        split_csv: optional ``take_id,split`` override for the CaMN split.
-        progress: optional wrapper around the take iterator (e.g. ``tqdm``).
-    """
-    from motiongen.datasets.beat.takes import MODALITIES, discover_beat
-    from motiongen.datasets.beat.splits import assign_splits
-
-    root = Path(root)
-    report = Report(str(root), "corpus", modalities=list(MODALITIES))
-    corpus = discover_beat(root)
-    report.problems.extend(Problem(str(path), WARNING, message) for path, message in corpus.problems)
-    try:
-        splits = assign_splits(corpus, split_csv)
-    except InputFileError as err:
-        report.problems.append(Problem(str(err.path), ERROR, reason(err)))
-        splits = assign_splits(corpus)
-    report.problems.extend(Problem(str(split_csv), WARNING, message) for message in splits.warnings)
-    _report_takes(report, corpus, _KIND_BY_MODALITY, lambda take: (splits.get(take.take_id),
-                                                                    splits.unassigned.get(take.take_id, "")), progress)
-    if not corpus:
-        report.problems.append(Problem(str(root), ERROR, "no BEAT take files found"))
-    return report
-
-
-def _report_takes(report: Report, takes, kinds: dict[str, str], split_of: Callable, progress: Callable | None) -> None:
+def report_takes(report: Report, takes, kinds: dict[str, str], split_of: Callable, progress: Callable | None) -> None:
     """Read every file of every take into ``report``: one :class:`TakeReport` per take (split and
     note from ``split_of(take)``; each modality's file read as ``kinds[modality]``), and a problem
     for each take whose files disagree on its duration."""
@@ -274,57 +235,22 @@ def _report_takes(report: Report, takes, kinds: dict[str, str], split_of: Callab
         report.takes.append(take_report)
 
 
-_KIND_BY_BEAT2_MODALITY = {
-    "smplx": "smplx_npz",
-    "wav": "audio",
-    "TextGrid": "textgrid",
-    "emo": "emotion_csv",
-    "sem": "semantic_txt",
-}
-
-
-def inspect_beat2_corpus(
-    root: str | Path, split_csv: str | Path | None = None, progress: Callable | None = None
-) -> Report:
-    """Inventory a BEAT2 folder (``smplxflame_30/``, ``wave16k/``, ``textgrid/``, ``emo/``, ``sem/``,
-    ``train_test_split.csv``) and read every file of every take.
-
-    Args:
-        root: the BEAT2 folder.
-        split_csv: optional ``id,type`` file replacing ``<root>/train_test_split.csv``.
-        progress: optional wrapper around the take iterator (e.g. ``tqdm``).
-    """
-    from motiongen.datasets.beat2.takes import BEAT2_MODALITIES, discover_beat2
-
-    root = Path(root)
-    report = Report(str(root), "corpus", modalities=list(BEAT2_MODALITIES))
-    try:
-        corpus = discover_beat2(root, split_csv)
-    except InputFileError as err:
-        report.problems.append(Problem(str(err.path), ERROR, reason(err)))
-        return report
-    report.problems.extend(Problem(str(path), WARNING, message) for path, message in corpus.problems)
-    _report_takes(report, corpus, _KIND_BY_BEAT2_MODALITY,
-                  lambda take: (take.split_type, "" if take.split_type else "not in the split CSV"), progress)
-    if not corpus:
-        report.problems.append(Problem(str(root), ERROR, "no BEAT2 take files found"))
-    return report
-
-
 def inspect_path(path: str | Path, split_csv: str | Path | None = None, progress: Callable | None = None) -> Report:
-    """Inspect a single file, a BEAT2 folder (one with ``smplxflame_30/``), the folder of a corpus
-    that recognises it (:func:`~motiongen.datasets.corpus_of_folder`) or a BEAT folder."""
+    """Inspect a single file, or the folder of the corpus of ``conf/data`` that recognises it
+    (:func:`~motiongen.datasets.corpus_of_folder`; ``split_csv`` replaces its split file)."""
+    from motiongen.config import conf_dir
     from motiongen.datasets import corpus_of_folder
-    from motiongen.datasets.beat2.takes import is_beat2_folder
 
     path = Path(path)
-    if path.is_dir() and is_beat2_folder(path):
-        return inspect_beat2_corpus(path, split_csv, progress)
-    corpus = corpus_of_folder(path) if path.is_dir() else None
-    if corpus is not None:
-        return corpus.inspect(progress)
     if path.is_dir():
-        return inspect_corpus(path, split_csv, progress)
+        corpus = corpus_of_folder(path, {"split_csv": str(split_csv)} if split_csv is not None else None)
+        if corpus is not None:
+            return corpus.inspect(progress)
+        report = Report(str(path), "corpus")
+        known = ", ".join(sorted(p.stem for p in (conf_dir() / "data").glob("*.yaml")))
+        report.problems.append(Problem(str(path), ERROR, f"no corpus of conf/data ({known}) recognises this folder: "
+                                       "no take files in a layout they read"))
+        return report
     report = Report(str(path), "file")
     if not path.exists():
         report.problems.append(Problem(str(path), ERROR, "no such file or folder"))
