@@ -18,7 +18,9 @@ from motiongen.core.errors import ConfigError
 from motiongen.generation.windows import (
     JOIN_FRAMES_PER_SEED_FRAME,
     WindowPlan,
+    crossfade_weights,
     generate_windows,
+    inertialized_channels,
     join_frames,
     join_offset,
     joined_window,
@@ -141,14 +143,15 @@ def test_border_velocities_stay_within_in_window_velocities():
     assert float(cut_speeds.max()) > 2 * upper
 
 
-def join_by_hand(windows: list[torch.Tensor], initial_seed: torch.Tensor, hop: int, total: int) -> torch.Tensor:
+def join_by_hand(windows: list[torch.Tensor], initial_seed: torch.Tensor, hop: int, total: int,
+                 inertialized: torch.Tensor | None = None) -> torch.Tensor:
     """The expected output of full-length windows ``(B, N, D)`` sampled one by one, joined frame range by
     frame range: window k joined to the previous window's last S finished frames (to the initial
     seed for k = 0), then its own frames up to the next window's start."""
     previous_tail = initial_seed
     pieces = []
     for k, window in enumerate(windows):
-        joined = joined_window(previous_tail, window)
+        joined = joined_window(previous_tail, window, inertialized)
         pieces.append(joined[:, : N if k == len(windows) - 1 else hop])
         previous_tail = joined[:, hop:]
     return torch.cat(pieces, dim=1)[:, :total]
@@ -214,6 +217,23 @@ def test_join_offset_matches_position_and_velocity_then_vanishes():
     assert short.shape == (2, 5, D)
     torch.testing.assert_close(joined_window(previous, window)[:, :S], previous)
     torch.testing.assert_close(joined_window(previous[:, :0], window), window)  # no seed frames: no join
+
+
+def test_channels_not_inertialized_crossfade_the_overlap():
+    generator = torch.Generator().manual_seed(1)
+    previous, window = torch.randn(1, S, D, generator=generator), torch.randn(1, N, D, generator=generator)
+    mask = torch.tensor([True, True, False, False])
+    joined = joined_window(previous, window, mask)
+    w = crossfade_weights(S).reshape(1, -1, 1)
+    torch.testing.assert_close(joined[..., 2:], torch.cat([(1 - w) * previous + w * window[:, :S], window[:, S:]], 1)[..., 2:])
+    torch.testing.assert_close(joined[..., :2], joined_window(previous, window)[..., :2])
+
+
+def test_crossfade_weights_rise_strictly_inside_zero_one():
+    w = crossfade_weights(30)
+    assert w.shape == (30,) and float(w[0]) > 0 and float(w[-1]) < 1
+    assert bool((w[1:] > w[:-1]).all())
+    torch.testing.assert_close(w + w.flip(0), torch.ones(30))
 
 
 class RoughSeedModel(AnalyticWindowModel):
@@ -365,7 +385,9 @@ def test_streamed_chunks_equal_windows_sampled_one_by_one_by_hand(tiny_assets):
                             (1, N, tiny_assets.motion_dim), settings, generator)
         windows.append(window)
         window_seed = window[:, -S:]
-    torch.testing.assert_close(streamed, join_by_hand(windows, initial, plan.hop, 270))
+    inertialized = inertialized_channels(tiny_assets.motion_format)
+    assert inertialized[:6].all() and not inertialized[6:].any()  # the rotations; the 52 ARKit weights are crossfaded
+    torch.testing.assert_close(streamed, join_by_hand(windows, initial, plan.hop, 270, inertialized))
 
     blocks = denormalise(tiny_assets, streamed)
     whole = generate(tiny_assets, request(9.0, seed=1, sampler=settings))

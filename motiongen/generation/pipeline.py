@@ -33,7 +33,7 @@ from motiongen.features.pipeline import extract_audio_features, extract_word_fea
 from motiongen.features.recipe import AudioRecipe
 from motiongen.features.words import WordVectors
 from motiongen.formats.textgrid import Interval
-from motiongen.generation.windows import MotionChunk, WindowPlan, stream_windows
+from motiongen.generation.windows import MotionChunk, WindowPlan, inertialized_channels, stream_windows
 
 log = logging.getLogger(__name__)
 
@@ -417,7 +417,8 @@ def stream_motion(assets: GenerationAssets, request: GenerationRequest) -> Itera
                             request.num_samples, request.seed)
     first_seed = torch.from_numpy(initial_seed(assets, request.initial_motion)).unsqueeze(0)
     assets.model.eval()
-    yield from stream_windows(sampler, plan, first_seed.repeat(request.num_samples, 1, 1))
+    yield from stream_windows(sampler, plan, first_seed.repeat(request.num_samples, 1, 1),
+                              inertialized_channels(assets.motion_format))
 
 
 def denormalise(assets: GenerationAssets, motion: torch.Tensor | np.ndarray) -> dict[str, np.ndarray]:

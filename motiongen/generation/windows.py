@@ -4,16 +4,23 @@ The model generates windows of ``N`` frames (its training length) whose first ``
 their time span with the ``S``-frame seed motion it is given. Window ``k`` covers frames
 ``[k·H, k·H + N)`` with hop ``H = N - S`` (shifted when the first window is shorter, see
 :class:`WindowPlan`); its seed is the raw last ``S`` frames of window ``k - 1`` (for ``k = 0``:
-the initial seed — the dataset mean pose or a user's motion). Where two
-windows overlap, the finished motion keeps the earlier window's frames (the seed the later window
-was given) and joins the later window after them by *inertialization* (:func:`join_offset`): the
-later window's frames from ``S`` on are shifted by an offset that starts at the position and
-velocity mismatch with the earlier frames' continuation and decays to zero over ``2S`` frames with a quintic whose velocity
-and acceleration vanish at both ends. Position and velocity are continuous at every border, and
-the later window's first ``S`` frames — its imperfect re-generation of its seed, the roughest
-frames of a window — are not used. (A raised-cosine crossfade of the overlap, used before, blended
-in those rough frames and bent the motion within ``S`` frames: arm acceleration in the crossfaded
-frames 2.1x the ground truth's against 1.5x elsewhere; ``docs/sampling.md``.)
+the initial seed — the dataset mean pose or a user's motion). Where two windows overlap, the
+finished motion joins them channel by channel in one of two ways (:func:`joined_window`):
+
+* **inertialization** (:func:`join_offset`; skeletal channels, :func:`inertialized_channels`): the
+  overlap keeps the earlier window's frames (the seed the later window was given), and the later
+  window's frames from ``S`` on are shifted by an offset that starts at the position and velocity
+  mismatch with the earlier frames' continuation and decays to zero over ``2S`` frames with a
+  quintic whose velocity and acceleration vanish at both ends. Position and velocity are
+  continuous at every border, and the later window's first ``S`` frames — its imperfect
+  re-generation of its seed, among the roughest frames of a window — are not used;
+* **raised-cosine crossfade** of the overlap from the earlier window into the later one (every
+  other channel: the face). Face channels follow the speech both windows hear, change direction
+  within a few frames, and cannot be extrapolated from the earlier frames: inertialized, the
+  quickstart's ``jawOpen`` r with the true jaw fell from 0.90 to 0.38.
+
+Measured on the quickstart checkpoints (``docs/sampling.md``): with the arms crossfaded too, their
+acceleration was 2.1x the ground truth's in the overlaps against 1.6x elsewhere.
 
 Windows are produced lazily: :func:`stream_windows` yields each finished stretch of frames as
 soon as the window that completes it has been sampled, which is what the streaming mode serves.
@@ -29,6 +36,7 @@ from dataclasses import dataclass
 import torch
 
 from motiongen.core.errors import ConfigError
+from motiongen.core.motion_format import MotionFormat, Representation
 
 SampleWindow = Callable[[int, torch.Tensor], torch.Tensor]
 
@@ -101,9 +109,32 @@ class WindowPlan:
         return slice(start, start + self.window_frames)
 
 
+#: Representations joined by inertialization; every other block is crossfaded.
+INERTIALIZED = (Representation.AXIS_ANGLE, Representation.ROT6D, Representation.POSITION_3D)
+
+
+def inertialized_channels(fmt: MotionFormat) -> torch.Tensor:
+    """``(D,)`` bool over the format's channels: True for the skeletal blocks (:data:`INERTIALIZED`)."""
+    mask = torch.zeros(fmt.width, dtype=torch.bool)
+    for block in fmt.blocks:
+        if block.representation in INERTIALIZED:
+            mask[fmt.slices()[block.name]] = True
+    return mask
+
+
+def crossfade_weights(frames: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Raised-cosine ramp ``(frames,)`` strictly between 0 and 1: weight of the later window.
+
+    w_i = (1 - cos(π (i+1) / (frames+1))) / 2, whose slope vanishes at both ends so the blend adds
+    no velocity step where the overlap begins or ends.
+    """
+    steps = torch.arange(1, frames + 1, dtype=torch.float64) / (frames + 1)
+    return (0.5 - 0.5 * torch.cos(math.pi * steps)).to(dtype)
+
+
 #: Frames over which the later window's offset decays, per seed frame (``T = 2S``). Measured on the
-#: quickstart checkpoints (3 seeds, val/test takes and the quickstart sentence): T = S/2, S, 2S, 3S
-#: gave arm acceleration 1.96, 1.77, 1.66, 1.63x the corpus's on the sentence (the crossfade 1.98x).
+#: quickstart checkpoints (3 seeds, the quickstart sentence, DPM-Solver++ 10): T = S/2, S, 2S, 3S
+#: gave arm acceleration 1.96, 1.77, 1.66, 1.63x the corpus's (the crossfade 1.98x).
 JOIN_FRAMES_PER_SEED_FRAME = 2
 
 
@@ -139,15 +170,26 @@ def join_offset(previous: torch.Tensor, window: torch.Tensor, frames: int) -> to
     return (position.unsqueeze(1) * h0 + slope.unsqueeze(1) * h1).to(window.dtype)
 
 
-def joined_window(previous: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
-    """``window`` ``(B, L, D)`` with its first ``S`` frames replaced by ``previous`` ``(B, S, D)`` and
-    the rest shifted by :func:`join_offset` over ``2S`` frames (``S = 0``: the window unchanged)."""
+def joined_window(previous: torch.Tensor, window: torch.Tensor, inertialized: torch.Tensor | None = None) -> torch.Tensor:
+    """``window`` ``(B, L, D)`` joined to the finished frames ``previous`` ``(B, S, D)`` it overlaps.
+
+    Channels where ``inertialized`` ``(D,)`` is True (all when None): the first ``S`` frames become
+    ``previous`` and the rest are shifted by :func:`join_offset` over ``2S`` frames. The others: the
+    first ``S`` frames crossfade from ``previous`` with :func:`crossfade_weights`. ``S = 0``: the
+    window unchanged.
+    """
     seed_frames = previous.shape[1]
     if seed_frames == 0:
         return window
     offset = join_offset(previous, window, JOIN_FRAMES_PER_SEED_FRAME * seed_frames)
     end = seed_frames + offset.shape[1]
-    return torch.cat([previous, window[:, seed_frames:end] + offset, window[:, end:]], dim=1)
+    inertia = torch.cat([previous, window[:, seed_frames:end] + offset, window[:, end:]], dim=1)
+    if inertialized is not None and not bool(inertialized.all()):
+        weights = crossfade_weights(seed_frames, window.dtype).to(window.device).reshape(1, -1, 1)
+        head = (1 - weights) * previous + weights * window[:, :seed_frames]
+        crossfaded = torch.cat([head, window[:, seed_frames:]], dim=1)
+        inertia = torch.where(inertialized.to(window.device), inertia, crossfaded)
+    return inertia
 
 
 def join_frames(plan: WindowPlan, index: int) -> slice:
@@ -175,7 +217,8 @@ class MotionChunk:
     seconds_since_start: float
 
 
-def stream_windows(sample_window: SampleWindow, plan: WindowPlan, initial_seed: torch.Tensor) -> Iterator[MotionChunk]:
+def stream_windows(sample_window: SampleWindow, plan: WindowPlan, initial_seed: torch.Tensor,
+                   inertialized: torch.Tensor | None = None) -> Iterator[MotionChunk]:
     """Sample the windows of ``plan`` one after another and yield finished frames as they complete.
 
     Args:
@@ -184,6 +227,8 @@ def stream_windows(sample_window: SampleWindow, plan: WindowPlan, initial_seed: 
         plan: the tiling.
         initial_seed: ``(B, S, D)`` seed of the first window; it is also the "previous window"
             the first window joins (:func:`joined_window`), so the output starts with this motion.
+        inertialized: ``(D,)`` bool, channels joined by inertialization (the rest are crossfaded;
+            None = all; :func:`inertialized_channels` of the model's format).
 
     Yields:
         :class:`MotionChunk` s that together cover frames ``[0, F)`` exactly once, in order:
@@ -202,7 +247,7 @@ def stream_windows(sample_window: SampleWindow, plan: WindowPlan, initial_seed: 
         expected = (initial_seed.shape[0], span.stop - span.start, initial_seed.shape[2])
         if tuple(window.shape) != expected:
             raise ConfigError(f"window {index} came back {tuple(window.shape)}, expected {expected}")
-        window = joined_window(pending, window)
+        window = joined_window(pending, window, inertialized)
         last = index == plan.num_windows - 1
         finished = window if last else window[:, : window.shape[1] - seed_frames]
         finished = finished[:, : plan.total_frames - span.start]
@@ -210,6 +255,7 @@ def stream_windows(sample_window: SampleWindow, plan: WindowPlan, initial_seed: 
         yield MotionChunk(span.start, finished, index, time.perf_counter() - started)
 
 
-def generate_windows(sample_window: SampleWindow, plan: WindowPlan, initial_seed: torch.Tensor) -> torch.Tensor:
+def generate_windows(sample_window: SampleWindow, plan: WindowPlan, initial_seed: torch.Tensor,
+                     inertialized: torch.Tensor | None = None) -> torch.Tensor:
     """All of :func:`stream_windows` joined: ``(B, F, D)``."""
-    return torch.cat([chunk.motion for chunk in stream_windows(sample_window, plan, initial_seed)], dim=1)
+    return torch.cat([chunk.motion for chunk in stream_windows(sample_window, plan, initial_seed, inertialized)], dim=1)
