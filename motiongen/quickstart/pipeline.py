@@ -146,17 +146,21 @@ def _request(options: QuickstartOptions, assets, overrides: list[str]):
     return cfg, request, source
 
 
-def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path, overrides: list[str]):
+def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path, overrides: list[str], request=None):
     """Animate the sentence into ``folder`` through the library call ``motiongen generate --text``
-    uses, with the ``conf/generate.yaml`` overrides ``overrides``; returns ``(generated motion,
-    request, assets)``."""
+    uses, with the ``conf/generate.yaml`` overrides ``overrides``; ``request`` (optional) is the
+    sentence's request already built (its speech is reused, its sampler replaced). Returns
+    ``(generated motion, request, assets)``."""
+    from dataclasses import replace as replaced
+
     from omegaconf import OmegaConf
 
     from motiongen.export.run import export_generation
     from motiongen.generation.checkpoint import load_assets
 
     assets = load_assets(checkpoint)
-    cfg, request, source = _request(options, assets, overrides)
+    cfg, fresh, source = _request(options, assets, overrides)
+    request = fresh if request is None else replaced(request, sampler=fresh.sampler)
     generated, _ = export_generation(assets, request, folder, config=OmegaConf.to_container(cfg, resolve=True),
                                      metadata={"emotion_source": source}, overwrite=True)
     return generated, request, assets
@@ -165,7 +169,8 @@ def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path, overri
 def _student(options: QuickstartOptions, checkpoint: Path, corpus: list[np.ndarray]):
     """Distil the student of ``checkpoint`` into ``student/`` beside its ``checkpoints/`` (an earlier
     quickstart's student there is replaced) and compare it with the teacher on the sentence;
-    returns the :class:`~motiongen.quickstart.student.StudentComparison`."""
+    returns the :class:`~motiongen.quickstart.student.StudentComparison` and the sentence's request
+    (the final generation reuses its speech: eSpeak NG's output depends on what it spoke before)."""
     from motiongen.generation.checkpoint import load_assets
     from motiongen.quickstart.lipsync import procedural_jaw
     from motiongen.quickstart.student import StudentComparison, choose, compare, distill_student
@@ -185,7 +190,7 @@ def _student(options: QuickstartOptions, checkpoint: Path, corpus: list[np.ndarr
     frames = int(round(request.speech.duration * teacher_assets.fps))
     truth = procedural_jaw(speech.wave, speech.sample_rate, speech.phones, teacher_assets.fps, frames)
     rows = compare(teacher_assets, student_assets, request, tuple(_generate_overrides(options)), truth, corpus)
-    return StudentComparison(steps, seconds, str(student), rows, choose(rows).name)
+    return StudentComparison(steps, seconds, str(student), rows, choose(rows).name), request
 
 
 def _untrained_face(assets, initial_state: dict, request) -> np.ndarray:
@@ -315,10 +320,10 @@ def _run_stages(options: QuickstartOptions):
     print(f"trained in {time.perf_counter() - t:.0f} s -> {checkpoint}")
 
     corpus_rotations = _training_rotations(cfg)
-    student = None
+    student, sentence = None, None
     if _distill_steps(options):
         t = _stage(f"4/6 distilling a few-step student ({_distill_steps(options)} steps) and comparing it with the teacher")
-        student = _student(options, checkpoint, corpus_rotations)
+        student, sentence = _student(options, checkpoint, corpus_rotations)
         chosen = student.chosen_row
         print(f"student distilled and compared in {time.perf_counter() - t:.0f} s; the sentence is animated by "
               + (f"the student ({chosen.name})" if chosen.model == "student" else f"the teacher ({chosen.name}): "
@@ -328,9 +333,9 @@ def _run_stages(options: QuickstartOptions):
     generated_dir = out / "generated"
     if student is not None and student.chosen_row.model == "student":
         generated, request, assets = _generate(Path(student.checkpoint), options, generated_dir,
-                                               list(student.chosen_row.overrides))
+                                               list(student.chosen_row.overrides), sentence)
     else:
-        generated, request, assets = _generate(checkpoint, options, generated_dir, _generate_overrides(options))
+        generated, request, assets = _generate(checkpoint, options, generated_dir, _generate_overrides(options), sentence)
     metadata = json.loads((generated_dir / "metadata.json").read_text(encoding="utf-8"))
     trained_face, fps = arkit_curves(generated.motion_format, generated.blocks)[0], generated.fps
     untrained_face = _untrained_face(assets, history.initial_state, request)
