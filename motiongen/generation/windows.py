@@ -10,7 +10,7 @@ finished motion joins them channel by channel in one of two ways (:func:`joined_
 * **inertialization** (:func:`join_offset`; skeletal channels, :func:`inertialized_channels`): the
   overlap keeps the earlier window's frames (the seed the later window was given), and the later
   window's frames from ``S`` on are shifted by an offset that starts at the position and velocity
-  mismatch with the earlier frames' continuation and decays to zero over ``2S`` frames with a
+  mismatch with the earlier frames' first-order continuation and decays to zero over ``2S`` frames with a
   quintic whose velocity and acceleration vanish at both ends. Position and velocity are
   continuous at every border, and the later window's first ``S`` frames — its imperfect
   re-generation of its seed, among the roughest frames of a window — are not used;
@@ -134,7 +134,7 @@ def crossfade_weights(frames: int, dtype: torch.dtype = torch.float32) -> torch.
 
 #: Frames over which the later window's offset decays, per seed frame (``T = 2S``). Measured on the
 #: quickstart checkpoints (3 seeds, the quickstart sentence, DPM-Solver++ 10): T = S/2, S, 2S, 3S
-#: gave arm acceleration 1.96, 1.77, 1.66, 1.63x the corpus's (the crossfade 1.98x).
+#: gave arm acceleration 1.96, 1.77, 1.66, 1.63x the corpus's (the crossfade 2.00x).
 JOIN_FRAMES_PER_SEED_FRAME = 2
 
 
@@ -143,27 +143,26 @@ def join_offset(previous: torch.Tensor, window: torch.Tensor, frames: int) -> to
 
     ``previous`` ``(B, S, D)`` are the finished frames just before ``window[:, S]`` (the window's
     seed); ``T = min(frames, L - S - 1)``. ``previous`` is continued one frame with its last velocity
-    ``v`` and acceleration ``a`` (second-order extrapolation ``p[-1] + v + a``; its velocity over the
-    next frame is ``v + 2a``): the offset at frame ``S`` is the position mismatch with that, its slope
-    the velocity mismatch, and it decays to zero with zero velocity and acceleration at both ends
-    (quintic Hermite bases ``h0(s) = 1 - 10s³ + 15s⁴ - 6s⁵`` for the position and
-    ``T·(s - 6s³ + 8s⁴ - 3s⁵)`` for the velocity per frame, ``s = i / T``). Windows that agree
-    with ``previous`` up to its second derivative are left as they are.
+    ``v = p[-1] - p[-2]``: the offset at frame ``S`` is the position mismatch with ``p[-1] + v``, its
+    slope the mismatch of ``v`` with the window's velocity there, and it decays to zero with zero
+    velocity and acceleration at both ends (quintic Hermite bases ``h0(s) = 1 - 10s³ + 15s⁴ - 6s⁵``
+    for the position and ``T·(s - 6s³ + 8s⁴ - 3s⁵)`` for the velocity per frame, ``s = i / T``).
+    A window that follows ``previous`` on a curve with second difference ``a`` is moved by about
+    ``a`` at the border and up to ``0.4·T·a`` in between (a second-order continuation, exact for such
+    windows, raised FGD more: ``docs/sampling.md``).
 
     Args:
-        previous: ``(B, S, D)``, ``S >= 1`` (fewer than 3 frames: the missing derivatives are zero).
+        previous: ``(B, S, D)``, ``S >= 1`` (one frame: no velocity, the mismatch in position only).
         window: ``(B, L, D)`` with ``L > S``.
         frames: ``T`` wanted (>= 1).
     """
     seed_frames = previous.shape[1]
     span = min(frames, window.shape[1] - seed_frames - 1)
-    zero = torch.zeros_like(previous[:, -1])
-    velocity = previous[:, -1] - previous[:, -2] if seed_frames > 1 else zero
-    accel = previous[:, -1] - 2 * previous[:, -2] + previous[:, -3] if seed_frames > 2 else zero
-    position = previous[:, -1] + velocity + accel - window[:, seed_frames]
+    velocity = previous[:, -1] - previous[:, -2] if seed_frames > 1 else torch.zeros_like(previous[:, -1])
+    position = previous[:, -1] + velocity - window[:, seed_frames]
     if span < 1:
         return position.unsqueeze(1)
-    slope = velocity + 2 * accel - (window[:, seed_frames + 1] - window[:, seed_frames])
+    slope = velocity - (window[:, seed_frames + 1] - window[:, seed_frames])
     s = (torch.arange(span + 1, dtype=torch.float64) / span).to(window.device).reshape(1, -1, 1)
     h0 = 1 - 10 * s**3 + 15 * s**4 - 6 * s**5
     h1 = span * (s - 6 * s**3 + 8 * s**4 - 3 * s**5)
