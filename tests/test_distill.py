@@ -37,6 +37,7 @@ def ema_weights(path) -> dict[str, torch.Tensor]:
 def test_distilled_student_is_a_checkpoint_that_generate_samples_with_lcm(teacher, student, tmp_path, capsys):
     checkpoint = torch.load(student / "last.ckpt", map_location="cpu", weights_only=True)
     assert checkpoint["global_step"] == 6 and checkpoint["hyper_parameters"]["distill"]["grid_steps"] == 5
+    assert checkpoint["hyper_parameters"]["distill"]["velocity_weight"] == 64.0, "the preset's velocity term (ours)"
     assert not any(name.startswith("teacher") for name in checkpoint["state_dict"]), "the teacher stays out of the file"
     assert (student.parent / "tensorboard").is_dir()
     changed = [name for name, value in ema_weights(student / "last.ckpt").items()

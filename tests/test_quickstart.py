@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -88,6 +90,49 @@ def test_report_files(tmp_path):
     worse = _report(lipsync=[*_report().lipsync[:3], LipSyncRow("trained", "after", 0.6, 0.5)])
     md, _ = write_report(tmp_path, worse)
     assert "does NOT beat the audio-regression baseline" in md.read_text()
+
+
+def _rows(student_r: float, student_accel: float):
+    from motiongen.quickstart.student import SamplingRow, meets_goal
+
+    teacher = SamplingRow("teacher dpmsolver-10", "teacher", ("sampler=dpmsolver", "sampler.steps=10"), 0.9, 1.0, 1.7, 0.02)
+    rows = [teacher, SamplingRow("teacher ddim-1", "teacher", ("sampler=ddim", "sampler.steps=1"), 0.8, 0.9, 2.2, 0.005)]
+    for steps, r in ((1, student_r - 0.1), (2, student_r), (4, student_r)):
+        rows.append(SamplingRow(f"student lcm-{steps}", "student", ("sampler=lcm", f"sampler.steps={steps}"), r, 1.05,
+                                student_accel, 0.004 * steps))
+    for row in rows[2:]:
+        row.meets_goal = meets_goal(row, teacher)
+    return rows
+
+
+def test_the_student_animates_the_sentence_only_when_it_meets_the_goal_with_the_fewest_steps():
+    from motiongen.quickstart.student import choose
+
+    rows = _rows(student_r=0.88, student_accel=1.8)
+    assert [row.meets_goal for row in rows[2:]] == [False, True, True]  # r 0.78 < 0.95 x 0.9 at one step
+    assert choose(rows).name == "student lcm-2"
+    assert choose(_rows(student_r=0.88, student_accel=1.9)).name == "teacher dpmsolver-10"  # 1.9 > 1.1 x 1.7
+    assert choose(_rows(student_r=0.85, student_accel=1.8)).name == "teacher dpmsolver-10"  # 0.85 < 0.855
+
+
+def test_report_shows_the_teacher_student_comparison(tmp_path):
+    from motiongen.quickstart.student import StudentComparison, choose
+
+    rows = _rows(student_r=0.88, student_accel=1.8)
+    comparison = StudentComparison(1000, 55.0, "runs/student/checkpoints/last.ckpt", rows, choose(rows).name)
+    md, js = write_report(tmp_path, _report(student=comparison))
+    text = md.read_text()
+    assert "| student lcm-2 | 0.880 | 105 % | 1.80x | 0.008 | yes |" in text
+    assert "| teacher dpmsolver-10 | 0.900 | 100 % | 1.70x | 0.020 |  |" in text
+    assert "use the **student at 2 step(s)**" in text and "1000 steps in 55 s" in text
+    data = json.loads(js.read_text())
+    assert data["student"]["chosen"] == "student lcm-2" and len(data["student"]["rows"]) == 5
+    teacher_only = StudentComparison(20, 3.0, "x.ckpt", _rows(0.5, 1.8), "teacher dpmsolver-10")
+    assert "use the **teacher** (dpmsolver-10): no student row meets the goal" in write_report(
+        tmp_path, _report(student=teacher_only))[0].read_text()
+    bad = _rows(0.88, float("nan"))
+    with pytest.raises(ValueError, match="student.student lcm-1.arm_acceleration_ratio"):
+        _report(student=StudentComparison(20, 3.0, "x.ckpt", bad, "teacher dpmsolver-10")).check_finite()
 
 
 def test_non_finite_report_values_are_refused():
@@ -182,6 +227,12 @@ def test_quickstart_end_to_end_in_reduced_mode(fast_quickstart):
     assert {row["joint"] for row in report["energy"]} >= {"RightArm", "LeftForeArm", "all 47 joints"}
     text = (out / "report.md").read_text()
     assert "audio regression" in text and "ceiling" in text and "angular speed" in text
+    student = report["student"]  # the --fast run distils a 20-step student and compares it with the teacher
+    assert student["distill_steps"] == 20 and Path(student["checkpoint"]).is_file()
+    assert [row["name"] for row in student["rows"]] == ["teacher dpmsolver-10", "teacher ddim-1", "teacher ddim-2",
+                                                        "teacher ddim-4", "student lcm-1", "student lcm-2", "student lcm-4"]
+    assert all(math.isfinite(row[k]) for row in student["rows"] for k in ("jaw_r", "arm_speed_ratio", "seconds_per_second"))
+    assert student["chosen"] in {row["name"] for row in student["rows"]} and "Few-step student" in text
     assert (out / "motion_energy.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -210,6 +261,7 @@ def test_trained_quickstart_model_beats_the_untrained_one_on_lip_sync_and_face_m
         (["--text", " ... "], "no words"),
         (["--voice", "robot"], "female, male"),
         (["--steps", "0"], "--steps"),
+        (["--distill-steps", "-1"], "--distill-steps"),
     ],
 )
 def test_bad_quickstart_inputs_fail_before_any_work(tmp_path, capsys, argv, message):
@@ -223,7 +275,12 @@ def test_bad_quickstart_inputs_fail_before_any_work(tmp_path, capsys, argv, mess
 
 def _figures(report: dict) -> dict:
     """The report without what may differ between identical runs: wall times and output paths."""
-    return {key: value for key, value in report.items() if key not in ("training_seconds", "total_seconds", "files")}
+    figures = {key: value for key, value in report.items() if key not in ("training_seconds", "total_seconds", "files")}
+    if figures.get("student") is not None:
+        student = {key: value for key, value in figures["student"].items() if key not in ("distill_seconds", "checkpoint")}
+        student["rows"] = [{key: value for key, value in row.items() if key != "seconds_per_second"} for row in student["rows"]]
+        figures["student"] = student
+    return figures
 
 
 @pytest.mark.slow

@@ -1,7 +1,7 @@
 """Generation speed at the paper's model size: motion seconds per wall second, and streaming latency.
 
 Runs the product's sampling path (``WindowSampler`` + ``stream_windows``: DDIM, seed chaining,
-crossfades) with the paper-size UWP denoiser (random weights — speed does not depend on them) on
+window joins) with the paper-size UWP denoiser (random weights — speed does not depend on them) on
 pre-computed conditioning of the paper's widths (audio 1133, word 301), so the figures measure
 sampling, not feature extraction (reported separately for the spectral recipe).
 
@@ -34,7 +34,7 @@ from motiongen.generation.conditioning import Condition
 from motiongen.generation.runtime import fast_bfloat16
 from motiongen.generation.sampling import WindowSampler
 from motiongen.generation.types import GenerationAssets
-from motiongen.generation.windows import WindowPlan, stream_windows
+from motiongen.generation.windows import WindowPlan, inertialized_channels, stream_windows
 from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
 from motiongen.training.run import network_kwargs
 
@@ -74,7 +74,8 @@ def run_case(model, cfg, dtype, threads: int, seconds: float, settings: SamplerS
     sampler = WindowSampler(assets, condition, plan, settings, categories, 1, 0)
     started, cpu_started = time.perf_counter(), time.process_time()
     first = first_cpu = None
-    for chunk in stream_windows(sampler, plan, torch.zeros(1, cfg.seed_frames, cfg.motion_dim)):
+    joins = inertialized_channels(assets.motion_format)
+    for chunk in stream_windows(sampler, plan, torch.zeros(1, cfg.seed_frames, cfg.motion_dim), joins):
         if first is None:
             first, first_cpu = chunk.seconds_since_start, time.process_time() - cpu_started
     total, cpu = time.perf_counter() - started, time.process_time() - cpu_started

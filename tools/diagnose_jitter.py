@@ -11,7 +11,9 @@ joints, deg/s and deg/s²) as ratios of the same clips' ground truth:
    acceleration ratio of the seed frames, the interior and the window's last frames apart (the
    clip edges and the stretches the generation crossfades);
 3. **whole takes through windows** — ``generate`` on the val takes' speech (seed chaining and
-   raised-cosine crossfades), the acceleration ratio of the crossfaded frames and of the rest.
+   the joins of :mod:`motiongen.generation.windows`), the acceleration ratio in the frames two
+   windows share (the overlap), in the stretch after it over which a join's offset decays
+   (``join_frames``), and elsewhere.
 
     python tools/diagnose_jitter.py quickstart/runs/checkpoints/last.ckpt
     python tools/diagnose_jitter.py CKPT --clips 16 --samplers ddim:25 ddim:5 dpmsolver:10 ddpm
@@ -152,16 +154,18 @@ def main() -> None:
     whole_takes(assets, info, block, settings_of(args.takes_sampler), args.takes_sampler, args.seeds)
 
 
-def whole_takes(assets, info, block, settings: SamplerSettings, label: str, seeds: int) -> None:
-    """Part 3: the val takes generated through windows; arm acceleration in and out of the crossfades."""
+def whole_takes(assets, info, block, settings: SamplerSettings, label_text: str, seeds: int) -> None:
+    """Part 3: the val takes generated through windows; arm acceleration in and out of the joins."""
     from motiongen.evaluation.corpus import evaluation_takes
     from motiongen.evaluation.run import _speech
     from motiongen.generation.sampling import _plan, generate
     from motiongen.generation.types import GenerationRequest
+    from motiongen.generation.windows import join_frames
 
     names, fps = list(block.names), info.fps
     arms = [names.index(name) for name in ARM_JOINTS]
-    inside, outside, truth_accel, speeds, truth_speed = [], [], [], [], []
+    regions = ("overlap", "after the overlap", "elsewhere")
+    per_region, truth_accel, speeds, truth_speed = {name: [] for name in regions}, [], [], []
     for take in evaluation_takes(info, "val"):
         truth = np.asarray(info.block(take.take_id, block.name))
         speech = _speech(take, len(truth), fps)
@@ -174,20 +178,23 @@ def whole_takes(assets, info, block, settings: SamplerSettings, label: str, seed
             plan = _plan(assets, request)
             motion = generated.reshape(len(generated), -1, 3)[:, arms]
             accel = joint_angular_acceleration(motion, fps).mean(axis=1)  # frame i+1 of the take
-            blended = np.zeros(len(generated), dtype=bool)
+            label = np.full(len(generated), 2)
             for index in range(1, plan.num_windows):
-                start = plan.window_slice(index).start
-                blended[max(start - 1, 0):start + plan.seed_frames + 1] = True
-            inside.append(accel[blended[1:-1]])
-            outside.append(accel[~blended[1:-1]])
+                stretch, overlap_end = join_frames(plan, index), plan.window_slice(index).start + plan.seed_frames
+                label[overlap_end + 1:stretch.stop + 1] = 1
+                label[max(stretch.start - 1, 0):overlap_end + 1] = 0
+            for code, name in enumerate(regions):
+                per_region[name].append(accel[label[1:-1] == code])
             speeds.append(joint_angular_speed(motion, fps).mean())
     reference = np.concatenate(truth_accel).mean()
-    print(f"\n3. whole val takes through windows ({label}, {seeds} seeds, window {assets.window_frames} frames, "
-          f"crossfade {assets.seed_frames}): arm speed ratio {np.mean(speeds) / np.mean(truth_speed):.2f}; acceleration "
-          f"ratio {np.concatenate(inside + outside).mean() / reference:.2f} overall, "
-          f"{np.concatenate(inside).mean() / reference:.2f} in the crossfaded frames "
-          f"({np.concatenate(inside).size / np.concatenate(inside + outside).size:.0%} of frames), "
-          f"{np.concatenate(outside).mean() / reference:.2f} elsewhere")
+    every = np.concatenate([a for name in regions for a in per_region[name]])
+    parts = ", ".join(f"{np.concatenate(per_region[name]).mean() / reference:.2f} {name} "
+                      f"({np.concatenate(per_region[name]).size / every.size:.0%} of frames)" for name in regions)
+    print(f"\n3. whole val takes through windows ({label_text}, {seeds} seeds, window "
+          f"{assets.window_frames} frames, seed {assets.seed_frames}): arm speed ratio "
+          f"{np.mean(speeds) / np.mean(truth_speed):.2f}; acceleration ratio {every.mean() / reference:.2f} overall; "
+          f"{parts} (overlap: the frames two windows share, one frame each side; after it: the join's decay, "
+          "join_frames)")
 
 
 if __name__ == "__main__":

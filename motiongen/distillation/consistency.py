@@ -15,7 +15,10 @@ batch of clips (B × N frames, normalised motion x0 (B, N, D)):
    exactly what ``LCMScheduler.step`` applies at sampling time;
 5. loss = Σ_task Huber(f_θ(x_{t_n}, t_n), f_θ⁻(x̂_{t_{n-k}}, t_{n-k})) with θ⁻ the EMA target network
    (``ema.decay``, MotionLCM 0.95), which is also what the checkpoint's ``ema_model`` holds and
-   ``motiongen generate`` samples with ``sampler=lcm``.
+   ``motiongen generate`` samples with ``sampler=lcm``; plus ``distill.velocity_weight`` × the same
+   Huber loss on the frame-to-frame differences of the two outputs (ours, as the teacher's
+   ``model.loss.velocity_weight``: the frame-to-frame jitter of the student's output costs there
+   what it costs the teacher; null = the teacher's weight, 0 = MotionLCM's loss).
 
 The student and the target start from the teacher's EMA weights. The teacher is not part of the
 module's state (checkpoints stay student-sized); it is re-read from ``teacher`` on resume.
@@ -29,7 +32,7 @@ import torch
 
 from motiongen.core.errors import ConfigError
 from motiongen.diffusion.samplers import classifier_free_guidance
-from motiongen.model.uncertainty import task_losses
+from motiongen.model.uncertainty import task_losses, velocity_losses
 from motiongen.training.module import UWPLightningModule, step_seed
 
 
@@ -43,7 +46,8 @@ class ConsistencyDistillation(UWPLightningModule):
         teacher: the teacher checkpoint (its ``ema_model.module`` weights are read).
         distill: ``grid_steps`` (teacher grid points; T must be a multiple), ``guidance`` (w of the
             teacher's ODE step), ``timestep_scaling`` (of the c_skip/c_out boundary scalings; the
-            LCM sampler's ``options.timestep_scaling`` must match).
+            LCM sampler's ``options.timestep_scaling`` must match), ``velocity_weight`` (of the
+            velocity term; None or absent = the teacher's ``loss.velocity_weight``).
         seed: seed of the per-step random streams.
     """
 
@@ -57,6 +61,10 @@ class ConsistencyDistillation(UWPLightningModule):
         if self.grid_steps < 1 or steps % self.grid_steps:
             raise ConfigError(f"distill.grid_steps must divide the teacher's {steps} diffusion steps, got {self.grid_steps}")
         self.skip = steps // self.grid_steps
+        velocity = distill.get("velocity_weight")
+        self.velocity_weight = self.velocity_weight if velocity is None else float(velocity)
+        if self.velocity_weight < 0:
+            raise ConfigError(f"distill.velocity_weight must be >= 0, got {self.velocity_weight}")
         self.guidance = float(distill["guidance"])
         if self.guidance < 0:
             raise ConfigError(f"distill.guidance must be >= 0, got {self.guidance}")
@@ -107,7 +115,12 @@ class ConsistencyDistillation(UWPLightningModule):
             x_prev = self.schedule.ddim_step(x_t, t, self.teacher_x0(x_t, t, cond), t_prev)
             target = self.consistency(self.ema_model.module, x_prev, t_prev, cond)
         online = self.consistency(self.model, x_t, t, cond)
-        return task_losses(online, target, self.slices, self.huber_delta, self.loss_weights(batch))
+        weights = self.loss_weights(batch)
+        losses = task_losses(online, target, self.slices, self.huber_delta, weights)
+        if self.velocity_weight:
+            velocity = velocity_losses(online, target, self.slices, self.huber_delta, weights)
+            losses = {name: loss + self.velocity_weight * velocity[name] for name, loss in losses.items()}
+        return losses
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         generator = self._generator(step_seed(self.seed + 1, self.global_step, self.global_rank))

@@ -22,7 +22,7 @@ from motiongen.core.motion_format import ConditionKind, Representation
 from motiongen.diffusion.samplers import SamplerSettings, make_scheduler, sample_network
 from motiongen.generation.conditioning import Condition, build_condition, category_indices, initial_seed
 from motiongen.generation.types import GeneratedMotion, GenerationAssets, GenerationRequest
-from motiongen.generation.windows import MotionChunk, WindowPlan, stream_windows
+from motiongen.generation.windows import MotionChunk, WindowPlan, inertialized_channels, stream_windows
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,8 @@ def stream_motion(assets: GenerationAssets, request: GenerationRequest) -> Itera
                             request.num_samples, request.seed)
     first_seed = torch.from_numpy(initial_seed(assets, request.initial_motion)).unsqueeze(0)
     assets.model.eval()
-    yield from stream_windows(sampler, plan, first_seed.repeat(request.num_samples, 1, 1))
+    yield from stream_windows(sampler, plan, first_seed.repeat(request.num_samples, 1, 1),
+                              inertialized_channels(assets.motion_format))
 
 
 def denormalise(assets: GenerationAssets, motion: torch.Tensor | np.ndarray) -> dict[str, np.ndarray]:

@@ -3,12 +3,14 @@
 Everything runs offline on the CPU through the same Python APIs the individual commands use:
 :func:`motiongen.quickstart.corpus.build_corpus`, :func:`motiongen.cache.build.build_cache`
 (``motiongen preprocess``, spectral audio recipe, fastText trained on the corpus transcripts),
-:func:`motiongen.training.run.train` (``motiongen train experiment=tiny_cpu`` with the emotion condition on) and the
-``motiongen generate --text`` command. Output folder layout::
+:func:`motiongen.training.run.train` (``motiongen train experiment=tiny_cpu`` with the emotion condition on),
+:func:`motiongen.distillation.run.distill` (``motiongen distill experiment=distill_tiny_cpu``, shortened;
+:mod:`motiongen.quickstart.student`) and the ``motiongen generate --text`` command. Output folder layout::
 
     <out>/corpus/        procedural BEAT-format takes (eSpeak NG speech)
     <out>/cache/         feature cache
     <out>/runs/          checkpoints/ and tensorboard/ (replaced on a re-run; corpus and cache are reused)
+    <out>/runs/student/  the distilled student's checkpoints/ and tensorboard/ (replaced on a re-run)
 
 The output folder must be new, empty or an earlier quickstart's (it carries motiongen's marker).
     <out>/generated/     motion.bvh, face.json, face_livelink.csv, motion.npz, preview.mp4, face_curves.png
@@ -71,6 +73,8 @@ class QuickstartOptions:
         overrides: extra Hydra overrides for preprocessing/training (applied last).
         generate_overrides: Hydra overrides of ``conf/generate.yaml`` for the generated sentence
             (sampler settings; applied after :data:`SAMPLER_OVERRIDES`).
+        distill_steps: steps of the few-step student's distillation (None = the default of
+            :mod:`motiongen.quickstart.student`, fewer with ``fast``; 0 = no student).
     """
 
     out: Path
@@ -82,6 +86,7 @@ class QuickstartOptions:
     progress: bool = True
     overrides: tuple[str, ...] = ()
     generate_overrides: tuple[str, ...] = ()
+    distill_steps: int | None = None
 
 
 def _stage(title: str) -> float:
@@ -115,26 +120,29 @@ def _steps(options: QuickstartOptions) -> int:
     return FAST_STEPS if options.fast else DEFAULT_STEPS
 
 
+def _distill_steps(options: QuickstartOptions) -> int:
+    from motiongen.quickstart.student import DEFAULT_DISTILL_STEPS, FAST_DISTILL_STEPS
+
+    if options.distill_steps is not None:
+        return options.distill_steps
+    return FAST_DISTILL_STEPS if options.fast else DEFAULT_DISTILL_STEPS
+
+
 def _generate_overrides(options: QuickstartOptions) -> list[str]:
     return [*SAMPLER_OVERRIDES, *options.generate_overrides]
 
 
-def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path):
-    """Animate the sentence into ``folder`` through the library call ``motiongen generate --text``
-    uses; returns ``(generated motion, request, assets)``."""
-    from omegaconf import OmegaConf
-
+def _request(options: QuickstartOptions, assets, overrides: list[str]):
+    """The sentence's ``(generate config, GenerationRequest, emotion source)`` for ``assets`` with the
+    ``conf/generate.yaml`` overrides ``overrides``, as ``motiongen generate --text`` builds them."""
     from motiongen.config import compose
     from motiongen.core.motion_format import ConditionKind
     from motiongen.diffusion.samplers import SamplerSettings
-    from motiongen.generation.checkpoint import load_assets
     from motiongen.generation.inputs import speech_from_text
     from motiongen.generation.types import GenerationRequest
-    from motiongen.runs.generate import export_generation
     from motiongen.text.emotion import estimate_emotion, model_emotion
 
-    cfg = compose("generate", [f"seed={options.seed}", *_generate_overrides(options)])
-    assets = load_assets(checkpoint)
+    cfg = compose("generate", [f"seed={options.seed}", *overrides])
     speech = speech_from_text(options.text, options.voice, cfg.min_speech_seconds, cfg.silence_dbfs)
     text_emotion = estimate_emotion(options.text)
     stream = assets.category_stream(ConditionKind.EMOTION)
@@ -142,9 +150,54 @@ def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path):
     request = GenerationRequest(speech=speech, emotion=emotion, seed=options.seed,
                                 sampler=SamplerSettings.from_config(cfg.sampler))
     source = f"estimated from the text ({text_emotion.label})" if stream is not None else "model has no emotion condition"
+    return cfg, request, source
+
+
+def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path, overrides: list[str], request=None):
+    """Animate the sentence into ``folder`` through the library call ``motiongen generate --text``
+    uses, with the ``conf/generate.yaml`` overrides ``overrides``; ``request`` (optional) is the
+    sentence's request already built (its speech is reused, its sampler replaced). Returns
+    ``(generated motion, request, assets)``."""
+    from dataclasses import replace as replaced
+
+    from omegaconf import OmegaConf
+
+    from motiongen.generation.checkpoint import load_assets
+    from motiongen.runs.generate import export_generation
+
+    assets = load_assets(checkpoint)
+    cfg, fresh, source = _request(options, assets, overrides)
+    request = fresh if request is None else replaced(request, sampler=fresh.sampler)
     generated, _ = export_generation(assets, request, folder, config=OmegaConf.to_container(cfg, resolve=True),
                                      metadata={"emotion_source": source}, overwrite=True)
     return generated, request, assets
+
+
+def _student(options: QuickstartOptions, checkpoint: Path, corpus: list[np.ndarray]):
+    """Distil the student of ``checkpoint`` into ``student/`` beside its ``checkpoints/`` (an earlier
+    quickstart's student there is replaced) and compare it with the teacher on the sentence;
+    returns the :class:`~motiongen.quickstart.student.StudentComparison` and the sentence's request
+    (the final generation reuses its speech: eSpeak NG's output depends on what it spoke before)."""
+    from motiongen.generation.checkpoint import load_assets
+    from motiongen.quickstart.lipsync import procedural_jaw
+    from motiongen.quickstart.student import StudentComparison, choose, compare, distill_student
+    from motiongen.tts.espeak import synthesize
+
+    steps = _distill_steps(options)
+    root = checkpoint.parent.parent / "student"
+    if root.exists():
+        require_owned(root, "quickstart student folder")
+        shutil.rmtree(root)
+    t = time.perf_counter()
+    student = distill_student(checkpoint, root, steps, options.seed, options.progress)
+    seconds = time.perf_counter() - t
+    teacher_assets, student_assets = load_assets(checkpoint), load_assets(student)
+    _, request, _ = _request(options, teacher_assets, _generate_overrides(options))
+    speech = synthesize(options.text, voice=options.voice)
+    frames = int(round(request.speech.duration * teacher_assets.fps))
+    truth = procedural_jaw(speech.wave, speech.sample_rate, speech.phones, teacher_assets.fps, frames)
+    rows = compare(teacher_assets, student_assets, request, tuple(_generate_overrides(options)), truth, corpus)
+    return StudentComparison(steps, seconds, str(student), rows, choose(rows).name), request
 
 
 def _untrained_face(assets, initial_state: dict, request) -> np.ndarray:
@@ -181,16 +234,22 @@ def _lipsync(cfg, speech, fps: float, trained_face: np.ndarray, untrained_face: 
     return lipsync_rows(curves, rms_envelope(speech.wave, speech.sample_rate, fps, frames), truth)
 
 
-def _energy(cfg, generated):
-    """Motion-energy rows and L1div of the generated joint rotations against the cache's training takes."""
+def _training_rotations(cfg) -> list[np.ndarray]:
+    """The cache's training takes' joint rotations, each ``(F_i, 3J)``."""
     from motiongen.cache import CacheInfo
-    from motiongen.quickstart.report import energy_rows, l1div_of_gesture
 
     info = CacheInfo.load(cfg.data.cache_dir)
     block = rotation_block(info.format)
-    corpus = [np.asarray(info.block(take.take_id, block.name)) for take in info.takes_in("train")]
+    return [np.asarray(info.block(take.take_id, block.name)) for take in info.takes_in("train")]
+
+
+def _energy(generated, corpus: list[np.ndarray]):
+    """Motion-energy rows and L1div of the generated joint rotations against the training takes ``corpus``."""
+    from motiongen.quickstart.report import energy_rows, l1div_of_gesture
+
+    block = rotation_block(generated.motion_format)
     ours = generated.blocks[block.name][0]
-    return energy_rows(ours, corpus, list(block.names), info.format.fps), l1div_of_gesture(ours, corpus)
+    return energy_rows(ours, corpus, list(block.names), generated.fps), l1div_of_gesture(ours, corpus)
 
 
 def rotation_block(fmt):
@@ -239,13 +298,13 @@ def _run_stages(options: QuickstartOptions):
     owned_or_new(out, "quickstart", "quickstart output folder")
     warnings: list[str] = []
 
-    t = _stage("1/5 synthesising the speech corpus with eSpeak NG (both voices)")
+    t = _stage("1/6 synthesising the speech corpus with eSpeak NG (both voices)")
     takes = tuple(take for take in TAKES if not options.fast or take.index in FAST_TAKE_INDICES)
     corpus = build_corpus(out / "corpus", takes=takes, seed=options.seed, progress=options.progress)
     corpus_seconds = sum(take.duration for take in corpus.takes)
     print(f"{len(corpus.takes)} takes, {corpus_seconds:.0f} s of speech in {time.perf_counter() - t:.0f} s")
 
-    t = _stage("2/5 preprocessing (spectral audio features, fastText trained on the transcripts)")
+    t = _stage("2/6 preprocessing (spectral audio features, fastText trained on the transcripts)")
     cfg = _config(options, corpus.root)
     summary = build_cache(cfg, progress=options.progress)
     if summary.failed:
@@ -253,7 +312,7 @@ def _run_stages(options: QuickstartOptions):
     print(f"{len(summary.processed)} processed, {len(summary.up_to_date)} up to date, "
           f"{len(summary.skipped)} skipped, {len(summary.failed)} failed in {time.perf_counter() - t:.0f} s")
 
-    t = _stage(f"3/5 training the tiny UWP model ({int(cfg.trainer.max_steps)} steps on the CPU)")
+    t = _stage(f"3/6 training the tiny UWP model ({int(cfg.trainer.max_steps)} steps on the CPU)")
     runs = Path(str(cfg.trainer.default_root_dir)).resolve()
     if runs == out / "runs" and runs.exists():
         # A re-run trains from scratch: checkpoints of an earlier quickstart must not mix with it.
@@ -267,22 +326,35 @@ def _run_stages(options: QuickstartOptions):
     checkpoint = Path(run.checkpoint_dir) / "last.ckpt"
     print(f"trained in {time.perf_counter() - t:.0f} s -> {checkpoint}")
 
-    t = _stage("4/5 generating motion for an unseen sentence")
+    corpus_rotations = _training_rotations(cfg)
+    student, sentence = None, None
+    if _distill_steps(options):
+        t = _stage(f"4/6 distilling a few-step student ({_distill_steps(options)} steps) and comparing it with the teacher")
+        student, sentence = _student(options, checkpoint, corpus_rotations)
+        chosen = student.chosen_row
+        print(f"student distilled and compared in {time.perf_counter() - t:.0f} s; the sentence is animated by "
+              + (f"the student ({chosen.name})" if chosen.model == "student" else f"the teacher ({chosen.name}): "
+                 "no student row met the quality goal"))
+
+    t = _stage("5/6 generating motion for an unseen sentence")
     generated_dir = out / "generated"
-    generated, request, assets = _generate(checkpoint, options, generated_dir)
-    output = read_output_folder(generated_dir)
-    metadata = output.metadata
+    if student is not None and student.chosen_row.model == "student":
+        generated, request, assets = _generate(Path(student.checkpoint), options, generated_dir,
+                                               list(student.chosen_row.overrides), sentence)
+    else:
+        generated, request, assets = _generate(checkpoint, options, generated_dir, _generate_overrides(options), sentence)
+    metadata = read_output_folder(generated_dir).metadata
     trained_face, fps = arkit_curves(generated.motion_format, generated.blocks)[0], generated.fps
     untrained_face = _untrained_face(assets, history.initial_state, request)
     print(f"generated {len(trained_face)} frames in {time.perf_counter() - t:.0f} s")
 
-    _stage("5/5 report")
+    _stage("6/6 report")
     speech = synthesize(options.text, voice=options.voice)
     steps = np.array(history.steps)
     plot_loss_curve(out / "loss_curve.png", steps, {k: np.array(v) for k, v in history.losses.items()},
                     f"tiny UWP training on {len(corpus.takes)} procedural takes")
     lipsync = _lipsync(cfg, speech, fps, trained_face, untrained_face)
-    energy, l1div = _energy(cfg, generated)
+    energy, l1div = _energy(generated, corpus_rotations)
     plot_energy(out / "motion_energy.png", energy)
     report = QuickstartReport(
         sentence=options.text,
@@ -310,8 +382,10 @@ def _run_stages(options: QuickstartOptions):
             "motion energy chart": str(out / "motion_energy.png"),
             "TensorBoard logs": str(run.tensorboard_dir),
             "checkpoint": str(checkpoint),
+            **({"student checkpoint": student.checkpoint} if student is not None else {}),
         },
         warnings=warnings + list(summary.warnings),
+        student=student,
     )
     report.check_finite()
     write_report(out, report)

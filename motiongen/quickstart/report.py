@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from motiongen.quickstart.lipsync import LipSyncRow
+from motiongen.quickstart.student import StudentComparison, comparison_markdown
 
 #: Joints whose motion energy the report lists one by one (the rest enter the all-joint mean).
 ENERGY_JOINTS = ("RightArm", "RightForeArm", "RightHand", "LeftArm", "LeftForeArm", "LeftHand", "Neck", "Spine1")
@@ -133,7 +134,8 @@ def plot_energy(path: str | Path, rows: list[EnergyRow]) -> Path:
 class QuickstartReport:
     """Everything the quickstart measured; written as report.json and report.md.
 
-    ``lipsync`` rows are named ``ceiling``, ``audio regression``, ``untrained`` and ``trained``.
+    ``lipsync`` rows are named ``ceiling``, ``audio regression``, ``untrained`` and ``trained``;
+    ``student`` is the few-step student's comparison with the teacher (None when none was distilled).
     """
 
     sentence: str
@@ -152,6 +154,7 @@ class QuickstartReport:
     total_seconds: float
     files: dict[str, str]
     warnings: list[str] = field(default_factory=list)
+    student: StudentComparison | None = None
 
     def lipsync_row(self, name: str) -> LipSyncRow:
         return next(row for row in self.lipsync if row.name == name)
@@ -170,6 +173,8 @@ class QuickstartReport:
             numbers.update({f"lipsync.{row.name}.r_envelope": row.r_envelope, f"lipsync.{row.name}.r_truth": row.r_truth})
         for row in self.energy:
             numbers.update({f"energy.{row.joint}.{k}": v for k, v in asdict(row).items() if k != "joint"})
+        for row in self.student.rows if self.student is not None else []:
+            numbers.update({f"student.{row.name}.{k}": v for k, v in asdict(row).items() if isinstance(v, float)})
         bad = [k for k, v in numbers.items() if not math.isfinite(v)]
         if bad:
             raise ValueError(f"non-finite report values: {', '.join(bad)}")
@@ -200,6 +205,7 @@ def write_report(folder: str | Path, report: QuickstartReport) -> tuple[Path, Pa
     sigma_rows = "\n".join(f"| {name} | {value:.4f} |" for name, value in report.sigma.items())
     file_rows = "\n".join(f"- **{name}**: `{path}`" for name, path in report.files.items())
     warnings = "\n".join(f"- {w}" for w in report.warnings) or "- none"
+    student = "" if report.student is None else comparison_markdown(report.student) + "\n"
     md = f"""# motiongen quickstart report
 
 Generated for an unseen sentence, spoken offline by eSpeak NG ({report.voice} voice):
@@ -239,7 +245,7 @@ L1div (BEAT's diversity measure: mean absolute deviation from the clip's mean po
 gesture's axis-angle channels, radians): generated {report.l1div["generated"]:.2f}, training takes
 {report.l1div["corpus"]:.2f} (mean over takes).
 
-## Training
+{student}## Training
 
 {report.corpus_takes} procedural takes ({report.corpus_seconds:.0f} s of speech), {report.training_steps}
 optimizer steps in {report.training_seconds:.0f} s, final training loss {report.final_loss:.4f} (the UWP
