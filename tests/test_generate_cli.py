@@ -219,6 +219,22 @@ def test_streaming_120fps_samples_and_initial_pose(tmp_path, tiny_checkpoint, sh
     assert metadata["generation"]["first_window_frames"] == 20  # stream_first_window=min: 2 x the 10-frame seed
 
 
+def test_window_join_is_a_setting_and_a_bad_one_is_one_line(tmp_path, tiny_checkpoint, short_speech, capsys):
+    """window_join=crossfade (every channel crossfaded) and the default inertialize (ours) both run
+    and differ; an unknown join is a one-line error naming the choices."""
+    audio, _ = short_speech
+    common = ["--audio", str(audio), "--checkpoint", str(tiny_checkpoint), "--seed", "3", "--steps", "2", "--no-preview"]
+    assert generate(*common, "--out", str(tmp_path / "inertialize"), "words_without_transcript=silence") == 0
+    assert generate(*common, "--out", str(tmp_path / "crossfade"), "words_without_transcript=silence",
+                    "window_join=crossfade") == 0
+    joined, faded = (read_motion_file(tmp_path / name / "motion.npz").blocks["gesture"] for name in ("inertialize", "crossfade"))
+    assert joined.shape == faded.shape and np.isfinite(faded).all() and not np.allclose(joined, faded)
+    capsys.readouterr()
+    assert generate(*common, "--out", str(tmp_path / "bad"), "window_join=blend") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "window_join must be one of inertialize, crossfade" in err[0]
+
+
 def test_preview_is_written(tmp_path, tiny_checkpoint):
     samples, words = speech_like(2.0, seed=4)
     audio = write_wav(tmp_path / "short.wav", samples)

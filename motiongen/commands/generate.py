@@ -208,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
         num_samples=int(cfg.num_samples),
         sampler=settings, initial_motion=initial_motion,
         first_window_frames=_first_window(cfg.stream_first_window, assets) if args.stream else None,
+        window_join=str(cfg.window_join),
     )
     extra = {"emotion_source": emotion_source, "stream": bool(args.stream), "threads": torch.get_num_threads()}
     if text_emotion is not None:

@@ -64,6 +64,7 @@ class EvaluationSettings:
     untrained_baseline: bool = False
     pretrained_gesture: PretrainedGesture | None = None  # BEAT's FGD network instead of the cache's own
     sampler: dict = field(default_factory=lambda: {"kind": "ddim", "steps": 25, "eta": 0.0, "guidance": 1.0})
+    window_join: str = "inertialize"  # GenerationRequest.window_join
 
 
 class StageTimer:
@@ -273,7 +274,8 @@ def generate_takes(checkpoint: Path, takes: list[EvaluationTake], reference: Ref
             speaker = None  # a speaker the model never saw: its first training speaker
         emotion = take.categories.get(emotion_stream.name) if emotion_stream is not None else None
         request = GenerationRequest(speech=speeches[index], speaker=speaker, emotion=emotion,
-                                    seed=settings.seed + index, num_samples=settings.num_samples, sampler=sampler)
+                                    seed=settings.seed + index, num_samples=settings.num_samples, sampler=sampler,
+                                    window_join=settings.window_join)
         generated = generate(assets, request)
         frames = min(generated.num_frames, ref.frames)
         if frames < ref.frames:

@@ -96,8 +96,9 @@ def stream_motion(assets: GenerationAssets, request: GenerationRequest) -> Itera
                             request.num_samples, request.seed)
     first_seed = torch.from_numpy(initial_seed(assets, request.initial_motion)).unsqueeze(0)
     assets.model.eval()
-    yield from stream_windows(sampler, plan, first_seed.repeat(request.num_samples, 1, 1),
-                              inertialized_channels(assets.motion_format))
+    inertialized = (inertialized_channels(assets.motion_format) if request.window_join == "inertialize"
+                    else torch.zeros(assets.motion_format.width, dtype=torch.bool))
+    yield from stream_windows(sampler, plan, first_seed.repeat(request.num_samples, 1, 1), inertialized)
 
 
 def denormalise(assets: GenerationAssets, motion: torch.Tensor | np.ndarray) -> dict[str, np.ndarray]:

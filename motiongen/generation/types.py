@@ -124,6 +124,10 @@ class SpeechInput:
         return len(self.wave) / self.sample_rate
 
 
+#: How consecutive generation windows are joined (see :class:`GenerationRequest`).
+WINDOW_JOINS = ("inertialize", "crossfade")
+
+
 @dataclass
 class GenerationRequest:
     """What to generate.
@@ -143,6 +147,10 @@ class GenerationRequest:
             the first window (blocks not given start from the dataset mean).
         first_window_frames: ``N0`` of the first window (``2S <= N0 <= N``, default ``N``); shorter
             starts a stream sooner.
+        window_join: how a window joins the frames already made (:data:`WINDOW_JOINS`):
+            ``inertialize`` (ours: the skeletal channels keep the finished frames and the new window
+            is offset to match their position and velocity, the offset fading out; the face is
+            crossfaded) or ``crossfade`` (every channel crossfaded over the overlap).
     """
 
     speech: SpeechInput | None = None
@@ -155,8 +163,11 @@ class GenerationRequest:
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     initial_motion: dict[str, np.ndarray] | None = None
     first_window_frames: int | None = None
+    window_join: str = "inertialize"
 
     def __post_init__(self) -> None:
+        if self.window_join not in WINDOW_JOINS:
+            raise ConfigError(f"window_join must be one of {', '.join(WINDOW_JOINS)}, got {self.window_join!r}")
         if self.num_samples < 1:
             raise ConfigError(f"num_samples must be >= 1, got {self.num_samples}")
         if self.speech is None and (self.seconds is None or self.seconds <= 0):
