@@ -13,7 +13,7 @@
 
 Every figure comes with the machine load.
 
-    python tools/render_slovo_keypoint.py --motion quickstart/generated [--minutes 15] [--steps 1500] [--threads 2]
+    python tools/render_slovo_keypoint.py --motion quickstart/generated [--minutes 15] [--steps 600] [--threads 1]
 """
 
 from __future__ import annotations
@@ -86,8 +86,8 @@ def main() -> None:
     parser.add_argument("--video", default=str(VIDEO))
     parser.add_argument("--motion", help="motiongen output folder to animate (e.g. quickstart/generated)")
     parser.add_argument("--minutes", type=float, default=15.0)
-    parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps", type=int, help="training steps (default: the experiment's trainer.max_steps)")
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="runs/slovo-keypoint")
     parser.add_argument("--overrides", nargs="*", default=[], help="extra Hydra overrides of render train")
     parser.add_argument("--skip-train", action="store_true", help="reuse <out>/summary.json and its checkpoint")
@@ -105,8 +105,8 @@ def main() -> None:
     (out / "videos").mkdir(parents=True, exist_ok=True)
     video = mirrored_copy(Path(args.video), out / "videos")
     cfg = compose("train", ["experiment=slovo_keypoint_cpu", f"data.videos={video.parent}", f"out_dir={out}",
-                            f"trainer.max_minutes={args.minutes}", f"trainer.max_steps={args.steps}",
-                            f"trainer.threads={args.threads}", *args.overrides])
+                            f"trainer.max_minutes={args.minutes}", f"trainer.threads={args.threads}",
+                            *([f"trainer.max_steps={args.steps}"] if args.steps else []), *args.overrides])
     if args.skip_train:
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     else:
