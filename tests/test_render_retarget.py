@@ -138,3 +138,31 @@ def test_face_curves_are_resampled_to_the_bvh_rate():
 
     curve = np.arange(4, dtype=float)[:, None]
     assert np.allclose(_resample(curve, 30, 13, 120)[:, 0], np.minimum(np.arange(13) / 4, 3))
+
+
+def _with_hand(reference: np.ndarray, length: float) -> np.ndarray:
+    out = reference.copy()
+    out[landmark_index("right_hand.wrist"), :2] = (250, 640)
+    out[landmark_index("right_hand.middle_finger_mcp"), :2] = (250, 640 + length)
+    return out
+
+
+def test_hands_hang_from_the_wrist_at_the_persons_hand_size(tmp_path, reference):
+    from render.retarget.holistic import person_hand_length
+
+    motion = read_generation_folder(generation_folder(tmp_path / "gen"))
+    small, large = retarget(motion, _with_hand(reference, 40)), retarget(motion, _with_hand(reference, 80))
+    for side in ("left", "right"):
+        hand = np.arange(PART_SLICES[f"{side}_hand"].start, PART_SLICES[f"{side}_hand"].stop)
+        wrist = landmark_index(f"pose.{side}_wrist")
+        for out in (small, large):
+            assert np.allclose(out[:, hand[0]], out[:, wrist])              # the hand's wrist is the arm's
+        small_offsets, large_offsets = small[:, hand] - small[:, [wrist]], large[:, hand] - large[:, [wrist]]
+        assert np.allclose(large_offsets, 2 * small_offsets)               # the person's size, the motion's shape
+        assert np.linalg.norm(small_offsets, axis=-1).max() > 1
+    assert person_hand_length(_with_hand(reference, 40)) == 40
+    no_hand = reference.copy()
+    no_hand[landmark_index("pose.left_wrist"), :2] = (470, 620)
+    no_hand[landmark_index("pose.left_index"), :2] = (470, 650)
+    assert person_hand_length(no_hand) == 30                               # the pose's knuckle point instead
+    assert np.isnan(person_hand_length(reference))

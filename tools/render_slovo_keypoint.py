@@ -96,7 +96,7 @@ def main() -> None:
     import torch
     from PIL import Image
 
-    from render.animate import animate
+    from render.animate import animate, load_driving_landmarks, reference_landmarks, skeleton_check
     from render.config import compose
     from render.training.run import train
 
@@ -129,15 +129,27 @@ def main() -> None:
                      report=out / "avatar_check.json")
     print(f"animate ({time.perf_counter() - started:.0f} s with the check; {load()}): {result['frames']} frames of "
           f"{result['size'][1]} x {result['size'][0]} at {result['frames_per_second']} frames/s")
-    check = result["check"]
+    print_check("avatar", result["check"])
+    rgb = np.asarray(Image.open(reference).convert("RGB"))
+    driving, fps, _, jaw_open = load_driving_landmarks(Path(args.motion), reference_landmarks(rgb, str(reference)), *rgb.shape[:2])
+    skeleton = skeleton_check(driving, tuple(result["size"]), fps, jaw_open)
+    print_check("driving skeleton", skeleton)
+    (out / "figures.json").write_text(json.dumps({"summary": summary, "animate": result, "skeleton": skeleton}, indent=2) + "\n",
+                                      encoding="utf-8")
+
+
+def print_check(name: str, check: dict) -> None:
+    """Parts re-detected, the driving hands' visibility and the lip sync of a :func:`check_video` report."""
     for part, values in check["redetection"].items():
-        print(f"avatar: {part} re-detected on {values['found']:.2f} of the {values['frames']} frames that have it")
+        print(f"{name}: {part} re-detected on {values['found']:.2f} of the {values['frames']} frames that have it")
+    for part, values in check["driving_hands"].items():
+        print(f"{name}: driving {part} on {values['present']:.2f} of the frames, all 21 points inside on {values['inside']:.2f} "
+              f"of those, wrist-knuckle length {values['length_px']:.1f} px ({values['length_shoulder_widths']:.2f} shoulder widths)")
     sync = check["lip_sync"]
-    print(f"avatar: lip gap vs jawOpen r = {sync.get('r_rendered_vs_jaw_open', float('nan')):.2f} (rendered), "
+    print(f"{name}: lip gap vs jawOpen r = {sync.get('r_rendered_vs_jaw_open', float('nan')):.2f} (re-detected), "
           f"{sync.get('r_driving_vs_jaw_open', float('nan')):.2f} (driving landmarks); "
-          f"vs speech envelope r = {sync.get('r_rendered_vs_audio_envelope', float('nan')):.2f} (rendered), "
+          f"vs speech envelope r = {sync.get('r_rendered_vs_audio_envelope', float('nan')):.2f} (re-detected), "
           f"{sync.get('r_driving_vs_audio_envelope', float('nan')):.2f} (driving)")
-    (out / "figures.json").write_text(json.dumps({"summary": summary, "animate": result}, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
