@@ -127,6 +127,16 @@ def test_evaluate_scores_both_splits_against_the_baselines(checkpoint):
         assert "flicker" in scores["splits"][split]["frame"]["retrieval"]
 
 
+def test_evaluate_scores_the_renderer_on_the_training_frames_beside_the_interpolation_targets(checkpoint):
+    ckpt, video, cache = checkpoint
+    scores = evaluate(ckpt, video, holdout_every=3, holdout_tail=0.2, cache_dir=cache)["splits"]
+    # 24 frames: targets 2, 5, ..., 17 before the 5-frame tail; frames 1, 4, ..., 16 are training frames.
+    assert set(scores["interpolation"]["frame"]) == {"renderer", "seen", "reference", "previous", "retrieval"}
+    seen = scores["interpolation"]["frame"]["seen"]
+    assert {"psnr", "ssim", "l1"} <= set(seen) and "flicker" not in seen
+    assert "seen" not in scores["contiguous"]["frame"]          # only the last training frame precedes the tail
+
+
 def test_speech_defaults_to_the_generation_folders_preview_track(tmp_path, checkpoint, reference_frame):
     from render.video_io import write_mp4
 

@@ -62,9 +62,10 @@ def print_evaluation(evaluation: dict) -> None:
                   f"gap range rendered {sync['rendered_gap_range']:.3f}, driving {sync['driving_gap_range']:.3f}")
 
 
-def print_ceiling(cfg) -> None:
+def print_ceiling(cfg) -> tuple[np.ndarray, np.ndarray]:
     """What MediaPipe finds on the real video at the rendered size: the real body frames up-sampled
-    by the face path's output scale (the best a renderer at this body size could give it)."""
+    by the face path's output scale (the best a renderer at this body size could give it).
+    Returns the video's landmarks and those re-detected on the up-sampled frames, ``(T, 543, 2)``."""
     import cv2
 
     from render.data.videos import find_videos, prepare_video
@@ -76,9 +77,27 @@ def print_ceiling(cfg) -> None:
                          cfg.data.face_box_scale)
     scale = cfg.model.face.output_scale if cfg.model.get("face") else 1
     frames = np.stack([cv2.resize(frame, (width * scale, height * scale), interpolation=cv2.INTER_CUBIC) for frame in clip.frames])
-    scores = redetection_scores(redetect(frames), clip.landmarks[..., :2], frames.shape[1:3])
+    detected = redetect(frames)
+    scores = redetection_scores(detected, clip.landmarks[..., :2], frames.shape[1:3])
     print(f"ceiling: MediaPipe on the real frames at {width * scale} x {height * scale}: " + ", ".join(
         f"{part} {values['found']:.2f} of {values['frames']}" for part, values in scores.items()))
+    return clip.landmarks[..., :2], detected
+
+
+def print_pose_matched_ceiling(video_landmarks: np.ndarray, detected: np.ndarray, driving: np.ndarray) -> None:
+    """Per hand: on the real frames whose wrist is as low or high as the driving wrists get (the
+    driving wrist's vertical range), how often MediaPipe found that hand (on the up-sampled real
+    frames): what a perfect renderer of this person could expect in the driving poses."""
+    from motiongen.core.holistic_layout import PART_SLICES, landmark_index
+
+    for side in ("left", "right"):
+        wrist = landmark_index(f"pose.{side}_wrist")
+        low, high = np.nanmin(driving[:, wrist, 1]), np.nanmax(driving[:, wrist, 1])
+        matched = (video_landmarks[:, wrist, 1] >= low) & (video_landmarks[:, wrist, 1] <= high)
+        found = np.isfinite(detected[:, PART_SLICES[f"{side}_hand"], 0]).all(-1)
+        share = f"{found[matched].mean():.2f}" if matched.any() else "n/a"
+        print(f"ceiling in the driving poses: {side} hand found on {share} of the {matched.sum()} real frames whose wrist "
+              f"height lies in the driving range {low:.2f}-{high:.2f} of the frame height")
 
 
 def main() -> None:
@@ -117,7 +136,7 @@ def main() -> None:
           f"{summary['train_cpu_seconds']:.0f} CPU seconds ({summary['train_cpu_seconds'] / 60:.1f} CPU minutes) = "
           f"{summary['train_frames_per_second']:.2f} frames/s ({args.threads} threads), peak memory {summary['peak_memory_mb']:.0f} MB")
     print_evaluation(summary["evaluation"])
-    print_ceiling(cfg)
+    video_landmarks, detected = print_ceiling(cfg)
     if not args.motion:
         return
     from motiongen.formats.video import iter_video_frames
@@ -134,6 +153,7 @@ def main() -> None:
     driving, fps, _, jaw_open = load_driving_landmarks(Path(args.motion), reference_landmarks(rgb, str(reference)), *rgb.shape[:2])
     skeleton = skeleton_check(driving, tuple(result["size"]), fps, jaw_open)
     print_check("driving skeleton", skeleton)
+    print_pose_matched_ceiling(video_landmarks, detected, driving)
     (out / "figures.json").write_text(json.dumps({"summary": summary, "animate": result, "skeleton": skeleton}, indent=2) + "\n",
                                       encoding="utf-8")
 
