@@ -104,7 +104,7 @@ def hand_visibility(landmarks: np.ndarray, image_size: tuple[int, int]) -> dict[
     shoulder width."""
     height, width = image_size
     scale = np.array([width, height], dtype=np.float64)
-    shoulder = np.nanmedian(np.linalg.norm((landmarks[:, SHOULDERS[0], :2] - landmarks[:, SHOULDERS[1], :2]) * scale, axis=-1))
+    shoulder = float(np.nanmedian(np.linalg.norm((landmarks[:, SHOULDERS[0], :2] - landmarks[:, SHOULDERS[1], :2]) * scale, axis=-1)))
     scores = {}
     for part in ("left_hand", "right_hand"):
         hand = landmarks[:, PART_SLICES[part], :2] * scale                                   # (N, 21, 2)

@@ -10,11 +10,12 @@
    camera-mapped displacement of its joint since the first frame, so the reference person's
    proportions stay. Landmarks missing in the reference use the camera-mapped joint position.
 4. **Hands.** Each hand (its 21 landmarks and the pose's knuckle points) hangs from the wrist of
-   step 3: the camera-mapped finger joints relative to the hand joint, scaled so the hand has the
-   person's size (:func:`hand_scale`). Adding joint displacements to the reference's hand instead
-   would mix two hand sizes and shapes (the BEAT hand and the person's), and an undetected
-   reference hand would keep the BEAT skeleton's size (a third of the person's on the Slovo
-   sample).
+   step 3. Its offsets from the wrist are the camera-mapped finger joints' offsets from the hand
+   joint scaled to the person's hand size (:func:`hand_scale`); when MediaPipe found that hand in
+   the reference, the reference's own offsets plus the change of those scaled offsets since the
+   first frame (relative, like the body: the first frame is the reference's hand). Unscaled
+   joint displacements would mix two hand sizes (the BEAT hand is a third of the person's on the
+   Slovo sample), and an undetected hand would keep the skeleton's size.
 5. **Head.** The face (and the head's pose landmarks) is the reference face deformed by the ARKit
    weights (:mod:`.face`), rotated in 3-D about its centre by the head joint's rotation since the
    first frame (in camera axes, using MediaPipe's relative depth) and moved with the head joint.
@@ -116,7 +117,11 @@ def retarget(motion: RenderMotion, reference: np.ndarray, basis: np.ndarray | No
         wrist = rows.index(f"pose.{side}_wrist")
         hand = [row for row, name in enumerate(rows)
                 if name.startswith(f"{side}_hand.") or name in {f"pose.{side}_{point}" for point in HAND_POSE_POINTS}]
-        out[:, targets[hand]] = out[:, targets[[wrist]]] + scale * (mapped[:, hand] - mapped[:, [wrist]])
+        offsets = scale * (mapped[:, hand] - mapped[:, [wrist]])                     # (F, H, 2) from the wrist
+        seen = reference[targets[hand], :2] - reference[landmark_index(f"{side}_hand.wrist"), :2]
+        if np.isfinite(reference[PART_SLICES[f"{side}_hand"], :2]).all():
+            offsets = np.where(np.isfinite(seen), seen + offsets - offsets[:1], offsets)
+        out[:, targets[hand]] = out[:, targets[[wrist]]] + offsets
 
     head = names.index(HEAD_JOINT)
     relative = motion.rotations[:, head] @ motion.rotations[0, head].T    # (F, 3, 3) world
