@@ -69,7 +69,7 @@ def print_ceiling(cfg) -> tuple[np.ndarray, np.ndarray]:
     import cv2
 
     from render.data.videos import find_videos, prepare_video
-    from render.metrics import redetection_scores
+    from render.metrics import hand_visibility, redetection_scores
     from render.redetect import redetect
 
     height, width = cfg.data.image_size
@@ -79,6 +79,9 @@ def print_ceiling(cfg) -> tuple[np.ndarray, np.ndarray]:
     frames = np.stack([cv2.resize(frame, (width * scale, height * scale), interpolation=cv2.INTER_CUBIC) for frame in clip.frames])
     detected = redetect(frames)
     scores = redetection_scores(detected, clip.landmarks[..., :2], frames.shape[1:3])
+    for part, values in hand_visibility(clip.landmarks[..., :2], frames.shape[1:3]).items():
+        print(f"the video's {part}: found by MediaPipe on {values['present']:.2f} of its frames, wrist-knuckle length "
+              f"{values['length_px']:.1f} px ({values['length_shoulder_widths']:.2f} shoulder widths) at the rendered size")
     print(f"ceiling: MediaPipe on the real frames at {width * scale} x {height * scale}: " + ", ".join(
         f"{part} {values['found']:.2f} of {values['frames']}" for part, values in scores.items()))
     return clip.landmarks[..., :2], detected
