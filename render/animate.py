@@ -83,13 +83,24 @@ def check_video(frames: np.ndarray, driving: np.ndarray, fps: float, jaw_open: n
     ``(F, 543, 2)``: parts found (hands counted on the frames where the driving landmarks have
     them), landmark errors and the lip sync against ``jaw_open`` and the speech envelope."""
     from render.lipsync import audio_envelope, lip_sync_scores
-    from render.metrics import redetection_scores
+    from render.metrics import hand_visibility, redetection_scores
     from render.redetect import redetect
 
     detected = redetect(frames, consecutive=True)
     envelope = audio_envelope(wave[0], wave[1], fps, len(frames)) if wave is not None else None
     return {"redetection": redetection_scores(detected, driving, frames.shape[1:3]),
-            "lip_sync": lip_sync_scores(detected, driving, frames.shape[1:3], jaw_open, envelope)}
+            "lip_sync": lip_sync_scores(detected, driving, frames.shape[1:3], jaw_open, envelope),
+            "driving_hands": hand_visibility(driving, frames.shape[1:3])}
+
+
+def skeleton_check(driving: np.ndarray, image_size: tuple[int, int], fps: float, jaw_open: np.ndarray | None) -> dict:
+    """:func:`check_video` of the driving landmarks ``(F, 543, 2)`` drawn as a skeleton at
+    ``image_size`` (the rendered frames' size): what MediaPipe finds without any renderer, so a
+    part missed on both the rendering and the skeleton points at the driving landmarks, a part
+    missed only on the rendering at the renderer."""
+    from render.conditioning.rasterise import draw_landmarks
+
+    return check_video(draw_landmarks(driving, *image_size), driving, fps, jaw_open, None)
 
 
 def animate(image: str | Path, motion: str | Path, checkpoint: str | Path, out: str | Path, audio: str | Path | None = None,

@@ -8,7 +8,10 @@ three baselines (:mod:`render.baselines`): copying the reference, the previous t
 and retrieval (the training frame with the closest landmarks). For the renderer and each
 baseline, on the body frame (the trained size) and on the face crop (:mod:`render.face_region`):
 PSNR, SSIM, L1, LPIPS (with local AlexNet weights, :mod:`render.lpips`) and the temporal flicker
-error of each held-out frame against the frame before it. With ``redetect``, MediaPipe runs on the
+error of each held-out frame against the frame before it. Where a split's held-out frames
+follow training frames (the interpolation split), the renderer is also scored on those training
+frames (``seen``: frames it was trained on, one frame from the targets), which tells a renderer
+that cannot reproduce even what it saw from one that fails to generalise. With ``redetect``, MediaPipe runs on the
 rendered frames (at the renderer's output size): per part the fraction of frames where it finds
 what the driving landmarks have, the mean error in pixels and in shoulder widths, and the lip
 sync (:mod:`render.lipsync`; against the video's speech too when it has a sound track). FID, FVD and SyncNet need weights that are not available offline.
@@ -84,6 +87,9 @@ def evaluate_clip(renderer: Renderer, clip: VideoClip, split: FrameSplit, steps:
                                                  clip.frames[pairs - 1], lpips)}
         rendered_faces = crop_faces(rendered[row[held]], clip.face_boxes[held], face_size)
         face_scores = {"renderer": image_scores(rendered_faces[with_face], clip.faces[held][with_face], None, None, lpips)}
+        seen = np.intersect1d(pairs - 1, split.train)
+        if len(seen) >= 3:
+            frame_scores["seen"] = image_scores(body[row[seen]], clip.frames[seen], None, None, lpips)
         for baseline in BASELINES:
             source, before = indices[baseline](held), indices[baseline](pairs - 1)
             frame_scores[baseline] = image_scores(clip.frames[source], clip.frames[held], clip.frames[before],

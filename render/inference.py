@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from render.conditioning.keypoints import face_keypoint_indices, keypoint_indices, to_grid
+from render.conditioning.mouth import face_conditions
 from render.conditioning.rasterise import draw_landmarks
 from render.data.batches import to_tensor_images
 from render.errors import RenderError
@@ -55,6 +56,7 @@ class Renderer:
         self.face_scale = float(face.get("box_scale", 1.8))
         self.output_scale = int(face.get("output_scale", 1)) if self.face_size else 1
         self.face_indices = face_keypoint_indices(face.get("keypoint_stride", 2)) if self.face_size else None
+        self.mouth_channel = bool(face.get("mouth_channel"))
 
     @property
     def kind(self) -> str:
@@ -105,9 +107,9 @@ class Renderer:
         face_source = to_tensor_images(crop_faces(reference_image[None], reference_box, self.face_size))
         face_driving = to_crop(landmarks[..., :2], boxes, image_size)       # NaN on frames without a face
         face_reference = to_crop(reference_landmarks[None, :, :2], reference_box, image_size)
-        face_conditions = to_tensor_images(draw_landmarks(face_driving, self.face_size, self.face_size))
+        conditions = to_tensor_images(face_conditions(face_driving, self.face_size, self.mouth_channel))
         faces = _to_uint8(self._keypoint_frames(self.module.face_renderer, face_source, face_reference[0], face_driving,
-                                                face_conditions, self.face_indices, chunk, progress))
+                                                conditions, self.face_indices, chunk, progress))
         return paste_faces(frames, faces, boxes, blend_mask(self.face_size))
 
     @staticmethod

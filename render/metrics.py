@@ -93,3 +93,26 @@ def redetection_scores(detected: np.ndarray, driving: np.ndarray, image_size: tu
             "shoulder_widths": float(np.nanmean(relative[matched])) if np.isfinite(relative[matched]).any() else float("nan"),
         }
     return scores
+
+
+def hand_visibility(landmarks: np.ndarray, image_size: tuple[int, int]) -> dict[str, dict[str, float]]:
+    """What the driving hands give a detector to find, per hand, on ``(N, 543, 2)`` normalised
+    landmarks drawn on frames of ``image_size`` ``(height, width)``: ``present`` — the fraction
+    of frames with that hand; ``inside`` — the fraction of those with all 21 landmarks inside
+    the frame; ``length_px`` — the median wrist to middle-knuckle length in pixels (a hand
+    pointing at the camera is short); ``length_shoulder_widths`` — the same over the median
+    shoulder width."""
+    height, width = image_size
+    scale = np.array([width, height], dtype=np.float64)
+    shoulder = float(np.nanmedian(np.linalg.norm((landmarks[:, SHOULDERS[0], :2] - landmarks[:, SHOULDERS[1], :2]) * scale, axis=-1)))
+    scores = {}
+    for part in ("left_hand", "right_hand"):
+        hand = landmarks[:, PART_SLICES[part], :2] * scale                                   # (N, 21, 2)
+        present = np.isfinite(hand).all((1, 2))
+        inside = ((hand >= 0) & (hand < scale)).all((1, 2))
+        length = np.linalg.norm(hand[:, 9] - hand[:, 0], axis=-1)[present]
+        median = float(np.median(length)) if len(length) else float("nan")
+        scores[part] = {"present": float(present.mean()) if len(present) else float("nan"),
+                        "inside": float(inside[present].mean()) if present.any() else float("nan"),
+                        "length_px": median, "length_shoulder_widths": median / shoulder if shoulder > 0 else float("nan")}
+    return scores

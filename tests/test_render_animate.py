@@ -62,6 +62,24 @@ def test_animate_writes_an_mp4_with_the_speech(tmp_path, checkpoint, reference_f
     # two-step renderer draws.
     assert check["lip_sync"]["r_driving_vs_jaw_open"] > 0.9
     assert "r_rendered_vs_jaw_open" in check["lip_sync"] and "r_rendered_vs_audio_envelope" in check["lip_sync"]
+    hands = check["driving_hands"]
+    assert hands["right_hand"]["present"] == 1 and hands["right_hand"]["length_px"] > 0
+
+
+def test_the_skeleton_check_runs_mediapipe_on_the_drawn_driving_landmarks(tmp_path, reference_frame):
+    from PIL import Image
+
+    from render.animate import load_driving_landmarks, reference_landmarks, skeleton_check
+
+    weights = np.zeros((6, len(ARKIT_NAMES)))
+    weights[:, ARKIT_NAMES.index("jawOpen")] = np.linspace(0, 1, 6)
+    rgb = np.asarray(Image.open(reference_frame).convert("RGB"))
+    driving, fps, _, jaw_open = load_driving_landmarks(generation_folder(tmp_path / "gen", frames=6, weights=weights),
+                                                       reference_landmarks(rgb, "reference"), *rgb.shape[:2])
+    check = skeleton_check(driving, (128, 72), fps, jaw_open)
+    assert check["redetection"]["pose"]["frames"] == 6 and 0 <= check["redetection"]["pose"]["found"] <= 1
+    assert check["lip_sync"]["r_driving_vs_jaw_open"] > 0.9
+    assert check["driving_hands"]["left_hand"]["inside"] == 1
 
 
 def test_reference_without_a_person_writes_nothing(tmp_path, checkpoint, capsys):
@@ -107,6 +125,16 @@ def test_evaluate_scores_both_splits_against_the_baselines(checkpoint):
             assert set(scores["splits"][split][region]) == {"renderer", "reference", "previous", "retrieval"}
             assert {"psnr", "ssim", "l1"} <= set(scores["splits"][split][region]["renderer"])
         assert "flicker" in scores["splits"][split]["frame"]["retrieval"]
+
+
+def test_evaluate_scores_the_renderer_on_the_training_frames_beside_the_interpolation_targets(checkpoint):
+    ckpt, video, cache = checkpoint
+    scores = evaluate(ckpt, video, holdout_every=3, holdout_tail=0.2, cache_dir=cache)["splits"]
+    # 24 frames: targets 2, 5, ..., 17 before the 5-frame tail; frames 1, 4, ..., 16 are training frames.
+    assert set(scores["interpolation"]["frame"]) == {"renderer", "seen", "reference", "previous", "retrieval"}
+    seen = scores["interpolation"]["frame"]["seen"]
+    assert {"psnr", "ssim", "l1"} <= set(seen) and "flicker" not in seen
+    assert "seen" not in scores["contiguous"]["frame"]          # only the last training frame precedes the tail
 
 
 def test_speech_defaults_to_the_generation_folders_preview_track(tmp_path, checkpoint, reference_frame):

@@ -138,3 +138,17 @@ def test_redetect_finds_the_signer_on_a_real_frame(sample_file):
     found = redetect(rgb[None], consecutive=False)
     assert found.shape == (1, LANDMARK_COUNT, 2)
     assert np.isfinite(found[0, PART_SLICES["pose"]]).all() and np.isfinite(found[0, PART_SLICES["face"]]).all()
+
+
+def test_hand_visibility_counts_hands_inside_the_frame_and_their_length():
+    landmarks = np.full((4, LANDMARK_COUNT, 2), np.nan)
+    landmarks[:, landmark_index("pose.left_shoulder")] = (0.6, 0.3)
+    landmarks[:, landmark_index("pose.right_shoulder")] = (0.4, 0.3)            # 20 px apart on 100 x 100
+    hand = PART_SLICES["left_hand"]
+    landmarks[:, hand] = (0.5, 0.8)
+    landmarks[:, hand.start + 9] = (0.5, 0.9)                                     # wrist to middle knuckle: 10 px
+    landmarks[3, hand.start + 4] = (0.5, 1.2)                                     # a fingertip below the frame
+    scores = metrics.hand_visibility(landmarks, (100, 100))
+    assert scores["left_hand"] == {"present": 1.0, "inside": 0.75, "length_px": pytest.approx(10.0),
+                                   "length_shoulder_widths": pytest.approx(0.5)}
+    assert scores["right_hand"]["present"] == 0 and np.isnan(scores["right_hand"]["inside"])

@@ -138,3 +138,49 @@ def test_face_curves_are_resampled_to_the_bvh_rate():
 
     curve = np.arange(4, dtype=float)[:, None]
     assert np.allclose(_resample(curve, 30, 13, 120)[:, 0], np.minimum(np.arange(13) / 4, 3))
+
+
+def _with_hand(reference: np.ndarray, length: float) -> np.ndarray:
+    out = reference.copy()
+    out[landmark_index("right_hand.wrist"), :2] = (250, 640)
+    out[landmark_index("right_hand.middle_finger_mcp"), :2] = (250, 640 + length)
+    return out
+
+
+def test_hands_hang_from_the_wrist_at_the_persons_hand_size(tmp_path, reference):
+    from render.retarget.holistic import person_hand_length
+
+    motion = read_generation_folder(generation_folder(tmp_path / "gen"))
+    small, large = retarget(motion, _with_hand(reference, 40)), retarget(motion, _with_hand(reference, 80))
+    for side in ("left", "right"):
+        hand = np.arange(PART_SLICES[f"{side}_hand"].start, PART_SLICES[f"{side}_hand"].stop)
+        wrist = landmark_index(f"pose.{side}_wrist")
+        for out in (small, large):
+            assert np.allclose(out[:, hand[0]], out[:, wrist])              # the hand's wrist is the arm's
+        small_offsets, large_offsets = small[:, hand] - small[:, [wrist]], large[:, hand] - large[:, [wrist]]
+        assert np.allclose(large_offsets, 2 * small_offsets)               # the person's size, the motion's shape
+        assert np.linalg.norm(small_offsets, axis=-1).max() > 1
+    assert person_hand_length(_with_hand(reference, 40)) == 40
+    no_hand = reference.copy()
+    no_hand[landmark_index("pose.left_wrist"), :2] = (470, 620)
+    no_hand[landmark_index("pose.left_index"), :2] = (470, 650)
+    assert person_hand_length(no_hand) == 30                               # the pose's knuckle point instead
+    assert np.isnan(person_hand_length(reference))
+
+
+def test_a_hand_found_in_the_reference_starts_as_the_reference_hand(tmp_path, reference):
+    motion = read_generation_folder(generation_folder(tmp_path / "gen"))
+    base = reference.copy()
+    base[landmark_index("pose.right_wrist"), :2] = (250, 640)            # MediaPipe's pose wrist is the hand's
+    with_hand = base.copy()
+    hand = np.arange(PART_SLICES["right_hand"].start, PART_SLICES["right_hand"].stop)
+    with_hand[hand, :2] = (250, 640) + np.random.default_rng(1).uniform(-30, 30, (21, 2))
+    with_hand[hand[0], :2] = (250, 640)
+    out, shape_only = retarget(motion, with_hand), retarget(motion, _with_hand(base, 1))
+    assert np.allclose(out[0, hand], with_hand[hand, :2])                  # the first frame is the reference's hand
+    wrist = landmark_index("pose.right_wrist")
+    # Later frames: the reference's hand plus the change of the motion's hand (at the person's size) since the first frame.
+    scale = np.linalg.norm(with_hand[hand[9], :2] - with_hand[hand[0], :2])
+    change = shape_only[:, hand] - shape_only[:, [wrist]] - (shape_only[:1, hand] - shape_only[:1, [wrist]])
+    assert np.allclose(out[:, hand] - out[:, [wrist]], with_hand[hand, :2] - with_hand[hand[0], :2] + scale * change)
+    assert np.abs(change).max() > 0.01

@@ -63,17 +63,20 @@ def keypoint_bench(experiment: str, steps: int, frames: int, threads: int) -> di
     from render.config import compose
     from render.inference import Renderer
     from render.training.keypoint_module import KeypointModule
+    from render.training.run import face_network
 
     cfg = compose("train", [f"experiment={experiment}", "data.videos=unused", *EXPERIMENTS[experiment]])
     height, width = cfg.data.image_size
     face_size, batch = cfg.data.face_size, cfg.model.batch_size
     body_k, face_k = len(keypoint_indices(cfg.data.face_stride)), len(face_keypoint_indices(cfg.model.face.keypoint_stride))
+    face = cfg.model.face
+    mouth_channel = bool(face.get("mouth_channel"))
     module = KeypointModule(dict(OmegaConf.to_container(cfg.model.network), num_keypoints=body_k),
-                            face_network=dict(OmegaConf.to_container(cfg.model.face.network), num_keypoints=face_k))
+                            face_network=face_network(face, face_k), mouth_weight=face.get("mouth_weight", 0.0))
     optimiser = module.configure_optimizers()
 
-    def images(size_h, size_w):
-        return torch.rand(batch, 3, size_h, size_w)
+    def images(size_h, size_w, channels=3):
+        return torch.rand(batch, channels, size_h, size_w)
 
     def kp(k):
         return torch.rand(batch, k, 2) * 2 - 1
@@ -81,8 +84,9 @@ def keypoint_bench(experiment: str, steps: int, frames: int, threads: int) -> di
     train_batch = {"source": images(height, width), "target": images(height, width), "condition": images(height, width),
                    "source_kp": kp(body_k), "driving_kp": kp(body_k), "valid": torch.ones(batch, body_k, dtype=torch.bool),
                    "face_source": images(face_size, face_size), "face_target": images(face_size, face_size),
-                   "face_condition": images(face_size, face_size), "face_source_kp": kp(face_k), "face_driving_kp": kp(face_k),
-                   "face_valid": torch.ones(batch, face_k, dtype=torch.bool), "face_present": torch.ones(batch, dtype=torch.bool)}
+                   "face_condition": images(face_size, face_size, 4 if mouth_channel else 3), "face_source_kp": kp(face_k), "face_driving_kp": kp(face_k),
+                   "face_valid": torch.ones(batch, face_k, dtype=torch.bool), "face_present": torch.ones(batch, dtype=torch.bool),
+                   "face_mouth": images(face_size, face_size, 1).round()}
     module.log_dict = lambda *args, **kwargs: None
 
     def train_step():
@@ -94,7 +98,7 @@ def keypoint_bench(experiment: str, steps: int, frames: int, threads: int) -> di
     train_seconds = _timed(train_step, steps)
     info = {"kind": "keypoint", "image_size": [height, width], "face_stride": cfg.data.face_stride,
             "face": {"size": face_size, "box_scale": cfg.data.face_box_scale, "keypoint_stride": cfg.model.face.keypoint_stride,
-                     "output_scale": cfg.model.face.output_scale}}
+                     "output_scale": cfg.model.face.output_scale, "mouth_channel": mouth_channel}}
     renderer = Renderer(module, info)
     reference = (np.random.default_rng(1).random((1280, 720, 3)) * 255).astype(np.uint8)
     driving = synthetic_landmarks(frames + 1)

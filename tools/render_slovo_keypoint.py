@@ -13,7 +13,7 @@
 
 Every figure comes with the machine load.
 
-    python tools/render_slovo_keypoint.py --motion quickstart/generated [--minutes 15] [--steps 1500] [--threads 2]
+    python tools/render_slovo_keypoint.py --motion quickstart/generated [--minutes 15] [--steps 600] [--threads 1]
 """
 
 from __future__ import annotations
@@ -62,13 +62,14 @@ def print_evaluation(evaluation: dict) -> None:
                   f"gap range rendered {sync['rendered_gap_range']:.3f}, driving {sync['driving_gap_range']:.3f}")
 
 
-def print_ceiling(cfg) -> None:
+def print_ceiling(cfg) -> tuple[np.ndarray, np.ndarray]:
     """What MediaPipe finds on the real video at the rendered size: the real body frames up-sampled
-    by the face path's output scale (the best a renderer at this body size could give it)."""
+    by the face path's output scale (the best a renderer at this body size could give it).
+    Returns the video's landmarks and those re-detected on the up-sampled frames, ``(T, 543, 2)``."""
     import cv2
 
     from render.data.videos import find_videos, prepare_video
-    from render.metrics import redetection_scores
+    from render.metrics import hand_visibility, redetection_scores
     from render.redetect import redetect
 
     height, width = cfg.data.image_size
@@ -76,9 +77,30 @@ def print_ceiling(cfg) -> None:
                          cfg.data.face_box_scale)
     scale = cfg.model.face.output_scale if cfg.model.get("face") else 1
     frames = np.stack([cv2.resize(frame, (width * scale, height * scale), interpolation=cv2.INTER_CUBIC) for frame in clip.frames])
-    scores = redetection_scores(redetect(frames), clip.landmarks[..., :2], frames.shape[1:3])
+    detected = redetect(frames)
+    scores = redetection_scores(detected, clip.landmarks[..., :2], frames.shape[1:3])
+    for part, values in hand_visibility(clip.landmarks[..., :2], frames.shape[1:3]).items():
+        print(f"the video's {part}: found by MediaPipe on {values['present']:.2f} of its frames, wrist-knuckle length "
+              f"{values['length_px']:.1f} px ({values['length_shoulder_widths']:.2f} shoulder widths) at the rendered size")
     print(f"ceiling: MediaPipe on the real frames at {width * scale} x {height * scale}: " + ", ".join(
         f"{part} {values['found']:.2f} of {values['frames']}" for part, values in scores.items()))
+    return clip.landmarks[..., :2], detected
+
+
+def print_pose_matched_ceiling(video_landmarks: np.ndarray, detected: np.ndarray, driving: np.ndarray) -> None:
+    """Per hand: on the real frames whose wrist is as low or high as the driving wrists get (the
+    driving wrist's vertical range), how often MediaPipe found that hand (on the up-sampled real
+    frames): what a perfect renderer of this person could expect in the driving poses."""
+    from motiongen.core.holistic_layout import PART_SLICES, landmark_index
+
+    for side in ("left", "right"):
+        wrist = landmark_index(f"pose.{side}_wrist")
+        low, high = np.nanmin(driving[:, wrist, 1]), np.nanmax(driving[:, wrist, 1])
+        matched = (video_landmarks[:, wrist, 1] >= low) & (video_landmarks[:, wrist, 1] <= high)
+        found = np.isfinite(detected[:, PART_SLICES[f"{side}_hand"], 0]).all(-1)
+        share = f"{found[matched].mean():.2f}" if matched.any() else "n/a"
+        print(f"ceiling in the driving poses: {side} hand found on {share} of the {matched.sum()} real frames whose wrist "
+              f"height lies in the driving range {low:.2f}-{high:.2f} of the frame height")
 
 
 def main() -> None:
@@ -86,8 +108,8 @@ def main() -> None:
     parser.add_argument("--video", default=str(VIDEO))
     parser.add_argument("--motion", help="motiongen output folder to animate (e.g. quickstart/generated)")
     parser.add_argument("--minutes", type=float, default=15.0)
-    parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps", type=int, help="training steps (default: the experiment's trainer.max_steps)")
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="runs/slovo-keypoint")
     parser.add_argument("--overrides", nargs="*", default=[], help="extra Hydra overrides of render train")
     parser.add_argument("--skip-train", action="store_true", help="reuse <out>/summary.json and its checkpoint")
@@ -96,7 +118,7 @@ def main() -> None:
     import torch
     from PIL import Image
 
-    from render.animate import animate
+    from render.animate import animate, load_driving_landmarks, reference_landmarks, skeleton_check
     from render.config import compose
     from render.training.run import train
 
@@ -105,8 +127,8 @@ def main() -> None:
     (out / "videos").mkdir(parents=True, exist_ok=True)
     video = mirrored_copy(Path(args.video), out / "videos")
     cfg = compose("train", ["experiment=slovo_keypoint_cpu", f"data.videos={video.parent}", f"out_dir={out}",
-                            f"trainer.max_minutes={args.minutes}", f"trainer.max_steps={args.steps}",
-                            f"trainer.threads={args.threads}", *args.overrides])
+                            f"trainer.max_minutes={args.minutes}", f"trainer.threads={args.threads}",
+                            *([f"trainer.max_steps={args.steps}"] if args.steps else []), *args.overrides])
     if args.skip_train:
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     else:
@@ -117,7 +139,7 @@ def main() -> None:
           f"{summary['train_cpu_seconds']:.0f} CPU seconds ({summary['train_cpu_seconds'] / 60:.1f} CPU minutes) = "
           f"{summary['train_frames_per_second']:.2f} frames/s ({args.threads} threads), peak memory {summary['peak_memory_mb']:.0f} MB")
     print_evaluation(summary["evaluation"])
-    print_ceiling(cfg)
+    video_landmarks, detected = print_ceiling(cfg)
     if not args.motion:
         return
     from motiongen.formats.video import iter_video_frames
@@ -129,15 +151,28 @@ def main() -> None:
                      report=out / "avatar_check.json")
     print(f"animate ({time.perf_counter() - started:.0f} s with the check; {load()}): {result['frames']} frames of "
           f"{result['size'][1]} x {result['size'][0]} at {result['frames_per_second']} frames/s")
-    check = result["check"]
+    print_check("avatar", result["check"])
+    rgb = np.asarray(Image.open(reference).convert("RGB"))
+    driving, fps, _, jaw_open = load_driving_landmarks(Path(args.motion), reference_landmarks(rgb, str(reference)), *rgb.shape[:2])
+    skeleton = skeleton_check(driving, tuple(result["size"]), fps, jaw_open)
+    print_check("driving skeleton", skeleton)
+    print_pose_matched_ceiling(video_landmarks, detected, driving)
+    (out / "figures.json").write_text(json.dumps({"summary": summary, "animate": result, "skeleton": skeleton}, indent=2) + "\n",
+                                      encoding="utf-8")
+
+
+def print_check(name: str, check: dict) -> None:
+    """Parts re-detected, the driving hands' visibility and the lip sync of a :func:`check_video` report."""
     for part, values in check["redetection"].items():
-        print(f"avatar: {part} re-detected on {values['found']:.2f} of the {values['frames']} frames that have it")
+        print(f"{name}: {part} re-detected on {values['found']:.2f} of the {values['frames']} frames that have it")
+    for part, values in check["driving_hands"].items():
+        print(f"{name}: driving {part} on {values['present']:.2f} of the frames, all 21 points inside on {values['inside']:.2f} "
+              f"of those, wrist-knuckle length {values['length_px']:.1f} px ({values['length_shoulder_widths']:.2f} shoulder widths)")
     sync = check["lip_sync"]
-    print(f"avatar: lip gap vs jawOpen r = {sync.get('r_rendered_vs_jaw_open', float('nan')):.2f} (rendered), "
+    print(f"{name}: lip gap vs jawOpen r = {sync.get('r_rendered_vs_jaw_open', float('nan')):.2f} (re-detected), "
           f"{sync.get('r_driving_vs_jaw_open', float('nan')):.2f} (driving landmarks); "
-          f"vs speech envelope r = {sync.get('r_rendered_vs_audio_envelope', float('nan')):.2f} (rendered), "
+          f"vs speech envelope r = {sync.get('r_rendered_vs_audio_envelope', float('nan')):.2f} (re-detected), "
           f"{sync.get('r_driving_vs_audio_envelope', float('nan')):.2f} (driving)")
-    (out / "figures.json").write_text(json.dumps({"summary": summary, "animate": result}, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,9 @@ import torch
 from torch.utils.data import IterableDataset
 
 from render.conditioning.keypoints import face_keypoint_indices, keypoint_indices, to_grid
+from render.conditioning.mouth import face_conditions, mouth_regions
 from render.conditioning.rasterise import draw_landmarks
+from render.data.lip_augment import open_mouth
 from render.data.videos import VideoClip, split_frames
 from render.face_region import to_crop
 
@@ -38,16 +40,25 @@ class FramePairs:
         holdout_tail: hold out the last fraction of every video (the contiguous split).
         face_keypoint_stride: keypoints of the face path (:func:`face_keypoint_indices`); None
             leaves the face crops out of the batches.
+        mouth_channel: the face condition carries the inner-lip opening as a fourth channel
+            (:func:`render.conditioning.mouth.face_conditions`).
+        lip_augment: probability that a training face crop gets its mouth opened
+            (:func:`render.data.lip_augment.open_mouth`) by a ``jawOpen`` weight drawn uniformly
+            from ``[0, max_jaw_open]``.
     """
 
     def __init__(self, clips: list[VideoClip], holdout_every: int, keypoint_dropout: float = 0.0, face_stride: int = 4,
-                 holdout_tail: float = 0.0, face_keypoint_stride: int | None = None):
+                 holdout_tail: float = 0.0, face_keypoint_stride: int | None = None, mouth_channel: bool = False,
+                 lip_augment: float = 0.0, max_jaw_open: float = 0.4):
         self.clips = clips
         self.height, self.width = clips[0].frames.shape[1:3]
         self.splits = [split_frames(len(clip.frames), holdout_every, holdout_tail) for clip in clips]
         self.keypoint_dropout = keypoint_dropout
         self.indices = keypoint_indices(face_stride)
         self.face_indices = face_keypoint_indices(face_keypoint_stride) if face_keypoint_stride else None
+        self.mouth_channel = mouth_channel
+        self.lip_augment = lip_augment
+        self.max_jaw_open = max_jaw_open
 
     @property
     def num_keypoints(self) -> int:
@@ -57,10 +68,13 @@ class FramePairs:
     def num_face_keypoints(self) -> int:
         return len(self.face_indices) if self.face_indices is not None else 0
 
-    def face_pairs(self, clip_ids: np.ndarray, frame_ids: np.ndarray, drawn: np.ndarray) -> dict[str, torch.Tensor]:
+    def face_pairs(self, clip_ids: np.ndarray, frame_ids: np.ndarray, drawn: np.ndarray,
+                   rng: np.random.Generator | None = None) -> dict[str, torch.Tensor]:
         """Face-path rows for flat ``clip_ids``/``frame_ids`` ``(B,)``; ``drawn`` ``(B, 543, 2)``
-        are the (possibly dropped-out) driving landmarks to draw."""
-        faces, sources, source_kp, driving_kp, conditions, present = [], [], [], [], [], []
+        are the (possibly dropped-out) driving landmarks to draw; with ``rng`` (training) the
+        lip-gap augmentation applies. ``face_mouth`` ``(B, 1, C, C)`` is the mouth region of each
+        driving crop (:func:`render.conditioning.mouth.mouth_regions`)."""
+        faces, sources, source_kp, driving_kp, conditions, present, mouths = [], [], [], [], [], [], []
         for row, (c, f) in enumerate(zip(clip_ids, frame_ids)):
             clip = self.clips[c]
             size = clip.faces.shape[1]
@@ -68,20 +82,28 @@ class FramePairs:
             box = clip.face_boxes[f:f + 1]
             present.append(bool(np.isfinite(box).all()))
             box = box if present[-1] else clip.face_boxes[clip.reference:clip.reference + 1]
-            faces.append(clip.faces[f] if present[-1] else clip.faces[clip.reference])
+            face = clip.faces[f] if present[-1] else clip.faces[clip.reference]
             sources.append(clip.faces[clip.reference])
-            driving = to_crop(clip.landmarks[f:f + 1, :, :2], box, image_size)
+            driving = to_crop(clip.landmarks[f:f + 1, :, :2], box, image_size)[0]
+            condition = to_crop(drawn[row:row + 1], box, image_size)[0]
+            if rng is not None and self.lip_augment > 0 and rng.random() < self.lip_augment:
+                face, opened = open_mouth(face, driving, rng.uniform(0, self.max_jaw_open))
+                condition = condition + (opened - driving)      # the same motion for the drawn landmarks
+                driving = opened
+            faces.append(face)
             source_kp.append(to_grid(to_crop(clip.landmarks[clip.reference:clip.reference + 1, :, :2],
                                              clip.face_boxes[clip.reference:clip.reference + 1], image_size)[0], self.face_indices))
-            driving_kp.append(to_grid(driving[0], self.face_indices))
-            conditions.append(draw_landmarks(to_crop(drawn[row:row + 1], box, image_size), size, size)[0])
+            driving_kp.append(to_grid(driving, self.face_indices))
+            conditions.append(face_conditions(condition[None], size, self.mouth_channel)[0])
+            mouths.append(mouth_regions(driving[None], size, size)[0])
         source_kp, driving_kp = np.stack(source_kp), np.stack(driving_kp)
         valid = np.isfinite(source_kp).all(-1) & np.isfinite(driving_kp).all(-1)
         return {"face_source": to_tensor_images(np.stack(sources)), "face_target": to_tensor_images(np.stack(faces)),
                 "face_condition": to_tensor_images(np.stack(conditions)),
                 "face_source_kp": torch.from_numpy(np.nan_to_num(source_kp)),
                 "face_driving_kp": torch.from_numpy(np.nan_to_num(driving_kp)),
-                "face_valid": torch.from_numpy(valid), "face_present": torch.tensor(present)}
+                "face_valid": torch.from_numpy(valid), "face_present": torch.tensor(present),
+                "face_mouth": torch.from_numpy(np.stack(mouths))[:, None]}
 
     def pairs(self, clip_ids: np.ndarray, frame_ids: np.ndarray, rng: np.random.Generator | None = None) -> dict[str, torch.Tensor]:
         """Batch for driving frames ``frame_ids`` of clips ``clip_ids`` (any leading shape ``S``).
@@ -104,7 +126,7 @@ class FramePairs:
         valid = np.isfinite(source_kp).all(-1) & np.isfinite(driving_kp).all(-1)
         first = (slice(None),) + (0,) * (len(shape) - 1)
         sources = np.stack([self.clips[c].frames[r] for c, r in zip(clip_ids[first], references[first])])
-        batch = self.face_pairs(clip_ids.reshape(-1), frame_ids.reshape(-1), drawn) if self.face_indices is not None and len(shape) == 1 else {}
+        batch = self.face_pairs(clip_ids.reshape(-1), frame_ids.reshape(-1), drawn, rng) if self.face_indices is not None and len(shape) == 1 else {}
         return batch | {
             "source": to_tensor_images(sources),
             "target": to_tensor_images(frames.reshape(shape + frames.shape[1:])),

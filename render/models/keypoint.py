@@ -103,17 +103,19 @@ class KeypointRenderer(nn.Module):
         base_channels, num_down, num_res: generator width, number of 2x down-samplings, residual
             blocks at the bottleneck.
         motion_channels, motion_blocks, motion_scale, sigma: the :class:`DenseMotion` network.
+        condition_channels: channels of the condition image (3: drawn landmarks; the face path's
+            4th is the mouth opening, :func:`render.conditioning.mouth.face_conditions`).
     """
 
     def __init__(self, num_keypoints: int, base_channels: int = 32, num_down: int = 2, num_res: int = 2,
                  motion_channels: int = 32, motion_blocks: int = 3, motion_scale: float = 0.5, sigma: float = 0.03,
-                 max_channels: int = 256):
+                 max_channels: int = 256, condition_channels: int = 3):
         super().__init__()
         widths = [min(base_channels * 2**i, max_channels) for i in range(num_down + 1)]
         self.dense_motion = DenseMotion(num_keypoints, motion_channels, motion_blocks, motion_scale, sigma)
         self.source_stem = ConvBlock(3, widths[0])
         self.source_down = nn.ModuleList(ConvBlock(widths[i], widths[i + 1], 2) for i in range(num_down))
-        self.condition_stem = ConvBlock(3, widths[0])
+        self.condition_stem = ConvBlock(condition_channels, widths[0])
         self.condition_down = nn.ModuleList(ConvBlock(widths[i], widths[i + 1], 2) for i in range(num_down))
         self.bottleneck = nn.Sequential(nn.Conv2d(2 * widths[-1], widths[-1], 1), *[ResBlock(widths[-1]) for _ in range(num_res)])
         self.up = nn.ModuleList(UpBlock(widths[i + 1] if i == num_down - 1 else 2 * widths[i + 1], widths[i])
@@ -145,7 +147,7 @@ class KeypointRenderer(nn.Module):
             source_kp, driving_kp: ``(B, K, 2)`` keypoints, x and y in ``[-1, 1]`` (NaN allowed
                 where ``valid`` is False).
             valid: ``(B, K)`` keypoints present in both the source and the driving frame.
-            condition: ``(B, 3, H, W)`` drawn driving landmarks in ``[0, 1]``.
+            condition: ``(B, condition_channels, H, W)`` drawn driving landmarks in ``[0, 1]``.
 
         Returns:
             ``prediction`` ``(B, 3, H, W)`` in ``[0, 1]``, ``flow`` ``(B, h, w, 2)``,

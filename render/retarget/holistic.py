@@ -6,11 +6,17 @@
 2. **Camera.** A similarity (scale, rotation, translation) maps the first frame's projected body
    joints onto the reference image's detected pose landmarks (least squares over the table's
    pose landmarks MediaPipe found).
-3. **Relative motion.** Every mapped landmark is the reference's own landmark plus the camera-
-   mapped displacement of its joint since the first frame, so the reference person's
-   proportions stay. Landmarks missing in the reference (e.g. an undetected hand) use the
-   camera-mapped joint position itself.
-4. **Head.** The face (and the head's pose landmarks) is the reference face deformed by the ARKit
+3. **Relative motion.** Every mapped body landmark is the reference's own landmark plus the
+   camera-mapped displacement of its joint since the first frame, so the reference person's
+   proportions stay. Landmarks missing in the reference use the camera-mapped joint position.
+4. **Hands.** Each hand (its 21 landmarks and the pose's knuckle points) hangs from the wrist of
+   step 3. Its offsets from the wrist are the camera-mapped finger joints' offsets from the hand
+   joint scaled to the person's hand size (:func:`hand_scale`); when MediaPipe found that hand in
+   the reference, the reference's own offsets plus the change of those scaled offsets since the
+   first frame (relative, like the body: the first frame is the reference's hand). Unscaled
+   joint displacements would mix two hand sizes (the BEAT hand is a third of the person's on the
+   Slovo sample), and an undetected hand would keep the skeleton's size.
+5. **Head.** The face (and the head's pose landmarks) is the reference face deformed by the ARKit
    weights (:mod:`.face`), rotated in 3-D about its centre by the head joint's rotation since the
    first frame (in camera axes, using MediaPipe's relative depth) and moved with the head joint.
 """
@@ -25,10 +31,34 @@ from motiongen.core.holistic_layout import LANDMARK_COUNT, PART_SLICES, landmark
 from render.errors import RenderError
 from render.geometry import fit_similarity
 from render.retarget.face import deform_face
-from render.retarget.joint_table import HEAD_JOINT, SHOULDER_JOINTS, beat_to_holistic
+from render.retarget.joint_table import HAND_LENGTH_JOINT, HEAD_JOINT, SHOULDER_JOINTS, beat_to_holistic
 from render.retarget.motion import RenderMotion
 
 HEAD_POSE_LANDMARKS = np.arange(0, 11)   # nose, eyes, ears, mouth corners of the pose part
+HAND_POSE_POINTS = ("pinky", "index", "thumb")   # the pose's knuckle points move with the hand
+
+
+def person_hand_length(reference: np.ndarray) -> float:
+    """The reference person's hand length in pixels (wrist to middle-finger knuckle), the largest
+    over the hands MediaPipe found (a hand seen at a slant looks shorter); without a detected
+    hand, the pose's wrist to index knuckle; NaN when neither is there."""
+    lengths = [np.linalg.norm(reference[landmark_index(f"{side}_hand.middle_finger_mcp"), :2]
+                              - reference[landmark_index(f"{side}_hand.wrist"), :2]) for side in ("left", "right")]
+    if not np.isfinite(lengths).any():
+        lengths = [np.linalg.norm(reference[landmark_index(f"pose.{side}_index"), :2]
+                                  - reference[landmark_index(f"pose.{side}_wrist"), :2]) for side in ("left", "right")]
+    return float(np.nanmax(lengths)) if np.isfinite(lengths).any() else float("nan")
+
+
+def hand_scale(motion: RenderMotion, reference: np.ndarray, pixels_per_unit: float) -> float:
+    """Factor on the camera-mapped hand offsets giving the person's hand length: the person's
+    length (:func:`person_hand_length`) over the motion skeleton's hand length (hand joint to
+    middle knuckle in 3-D at the first frame, so a hand seen end-on does not count as short)
+    times the camera's ``pixels_per_unit``; 1 when the reference shows no hand or wrist."""
+    names = motion.joint_names
+    length = np.linalg.norm(motion.positions[0, names.index(HAND_LENGTH_JOINT[0])] - motion.positions[0, names.index(HAND_LENGTH_JOINT[1])])
+    person = person_hand_length(reference)
+    return person / (length * pixels_per_unit) if np.isfinite(person) and length > 0 else 1.0
 
 
 def camera_axes(positions: np.ndarray, joint_names: list[str]) -> np.ndarray:
@@ -81,6 +111,17 @@ def retarget(motion: RenderMotion, reference: np.ndarray, basis: np.ndarray | No
     start = np.where(np.isfinite(anchor).all(-1, keepdims=True), anchor, mapped[0])
     out = np.full((len(body), LANDMARK_COUNT, 2), np.nan)
     out[:, targets] = start + (mapped - mapped[:1])
+    scale = hand_scale(motion, reference, float(np.sqrt(abs(np.linalg.det(matrix)))))
+    rows = list(table)
+    for side in ("left", "right"):
+        wrist = rows.index(f"pose.{side}_wrist")
+        hand = [row for row, name in enumerate(rows)
+                if name.startswith(f"{side}_hand.") or name in {f"pose.{side}_{point}" for point in HAND_POSE_POINTS}]
+        offsets = scale * (mapped[:, hand] - mapped[:, [wrist]])                     # (F, H, 2) from the wrist
+        seen = reference[targets[hand], :2] - reference[landmark_index(f"{side}_hand.wrist"), :2]
+        if np.isfinite(reference[PART_SLICES[f"{side}_hand"], :2]).all():
+            offsets = np.where(np.isfinite(seen), seen + offsets - offsets[:1], offsets)
+        out[:, targets[hand]] = out[:, targets[[wrist]]] + offsets
 
     head = names.index(HEAD_JOINT)
     relative = motion.rotations[:, head] @ motion.rotations[0, head].T    # (F, 3, 3) world

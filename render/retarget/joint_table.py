@@ -23,6 +23,7 @@ _HAND = {
     "pinky_mcp": "HandPinky1", "pinky_pip": "HandPinky2", "pinky_dip": "HandPinky3", "pinky_tip": "HandPinky4",
 }
 HEAD_JOINT = "Head"
+HAND_LENGTH_JOINT = ("LeftHand", "LeftHandMiddle1")   # a hand's length: hand joint to middle knuckle
 SHOULDER_JOINTS = ("LeftArm", "RightArm")
 
 

@@ -26,11 +26,14 @@ class KeypointModule(L.LightningModule):
         face_network: keyword arguments of the face-region :class:`KeypointRenderer`, or None
             for no face path.
         face_weight: weight of the face-crop loss next to the body loss.
+        mouth_weight: weight of an extra L1 term over the mouth region of the face crop
+            (``face_mouth`` of the batch), so the few pixels that open and close count.
     """
 
     def __init__(self, network: dict[str, Any], lr: float = 1e-3, ssim_weight: float = 1.0,
                  held_out: dict[str, torch.Tensor] | None = None, eval_every: int = 100, preview_frames: int = 4,
-                 info: dict | None = None, face_network: dict[str, Any] | None = None, face_weight: float = 1.0):
+                 info: dict | None = None, face_network: dict[str, Any] | None = None, face_weight: float = 1.0,
+                 mouth_weight: float = 0.0):
         super().__init__()
         self.save_hyperparameters(ignore=["held_out"])
         self.renderer = KeypointRenderer(**network)
@@ -54,12 +57,23 @@ class KeypointModule(L.LightningModule):
         l1, structure = (l1 * weight).sum() / total, (structure * weight).sum() / total
         return l1 + self.hparams.ssim_weight * structure, l1, structure
 
+    @staticmethod
+    def mouth_loss(prediction: torch.Tensor, target: torch.Tensor, region: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        """Mean L1 inside ``region`` ``(B, 1, H, W)`` (weights in ``[0, 1]``) over the ``rows`` ``(B,)`` kept."""
+        region = region * rows.to(region.dtype)[:, None, None, None]
+        return ((prediction - target).abs() * region).sum() / (3 * region.sum()).clamp_min(1)
+
     def training_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> torch.Tensor:
         out = self(batch)
         loss, l1, structure = self.loss(out["prediction"], batch["target"])
         logs = {"train/loss": loss, "train/l1": l1, "train/1-ssim": structure}
         if self.face_renderer is not None:
-            face_loss, _, _ = self.loss(self.face_forward(batch)["prediction"], batch["face_target"], batch["face_present"])
+            face = self.face_forward(batch)["prediction"]
+            face_loss, _, _ = self.loss(face, batch["face_target"], batch["face_present"])
+            if self.hparams.mouth_weight:
+                mouth_loss = self.mouth_loss(face, batch["face_target"], batch["face_mouth"], batch["face_present"])
+                face_loss = face_loss + self.hparams.mouth_weight * mouth_loss
+                logs["train/mouth_l1"] = mouth_loss
             loss = loss + self.hparams.face_weight * face_loss
             logs["train/face_loss"] = face_loss
         self.log_dict(logs, prog_bar=True)

@@ -37,7 +37,16 @@ def load_pairs(cfg: DictConfig) -> FramePairs:
     clips = [prepare_video(path, cache_dir, height, width, cfg.data.face_size, cfg.data.face_box_scale) for path in find_videos(cfg.data.videos)]
     face = cfg.model.get("face")
     return FramePairs(clips, cfg.data.holdout_every, cfg.model.keypoint_dropout, cfg.data.face_stride, cfg.data.holdout_tail,
-                      face.keypoint_stride if face else None)
+                      face.keypoint_stride if face else None, mouth_channel=bool(face and face.get("mouth_channel")),
+                      lip_augment=face.get("lip_augment", 0.0) if face else 0.0,
+                      max_jaw_open=face.get("max_jaw_open", 0.4) if face else 0.4)
+
+
+def face_network(face: DictConfig, num_keypoints: int) -> dict:
+    """Keyword arguments of the face path's :class:`render.models.keypoint.KeypointRenderer`
+    (``model.face.network``, its keypoints, and the mouth channel when ``model.face.mouth_channel``)."""
+    return dict(OmegaConf.to_container(face.network, resolve=True), num_keypoints=num_keypoints,
+                condition_channels=4 if face.get("mouth_channel") else 3)
 
 
 def renderer_info(cfg: DictConfig, pairs: FramePairs) -> dict:
@@ -47,7 +56,8 @@ def renderer_info(cfg: DictConfig, pairs: FramePairs) -> dict:
             "model": OmegaConf.to_container(cfg.model, resolve=True)}
     if face:
         info["face"] = {"size": cfg.data.face_size, "box_scale": cfg.data.face_box_scale,
-                        "keypoint_stride": face.keypoint_stride, "output_scale": face.output_scale}
+                        "keypoint_stride": face.keypoint_stride, "output_scale": face.output_scale,
+                        "mouth_channel": bool(face.get("mouth_channel"))}
     return info
 
 
@@ -58,10 +68,9 @@ def build_module(cfg: DictConfig, pairs: FramePairs, held_out) -> L.LightningMod
 
         network = dict(OmegaConf.to_container(cfg.model.network, resolve=True), num_keypoints=pairs.num_keypoints)
         face = cfg.model.get("face")
-        face_network = (dict(OmegaConf.to_container(face.network, resolve=True), num_keypoints=pairs.num_face_keypoints)
-                        if face else None)
         return KeypointModule(network, cfg.model.lr, cfg.model.ssim_weight, held_out, cfg.trainer.eval_every, info=info,
-                              face_network=face_network, face_weight=face.weight if face else 1.0)
+                              face_network=face_network(face, pairs.num_face_keypoints) if face else None,
+                              face_weight=face.weight if face else 1.0, mouth_weight=face.get("mouth_weight", 0.0) if face else 0.0)
     if cfg.model.name == "diffusion":
         from render.training.diffusion_module import DiffusionModule
 
