@@ -135,7 +135,6 @@ def main() -> None:
         load_evaluators,
     )
     from motiongen.evaluation.scoring import arm_ratios, score_row
-    from motiongen.formats.textgrid import read_textgrid
     from motiongen.generation.checkpoint import load_assets
     from motiongen.generation.inputs import sha256_file
     from motiongen.log_setup import configure_logging

@@ -134,7 +134,7 @@ def bench_spectral(repeats: int, workdir: Path) -> None:
     words = [i.label for i in read_textgrid(files["TextGrid"])["words"] if i.label]
     started = time.perf_counter()
     prepared = prepare_word_table(cfg.data.words, {TAKE: words}, workdir / "cache", [TAKE])
-    table_path, source = prepared.path, prepared.source
+    table_path = prepared.path
     table_seconds = time.perf_counter() - started
     joint_names = load_joint_set(str(cfg.data.joints))
     take = TakeSource(TAKE, "train", {m: str(p) for m, p in files.items()}, {"speaker": "2"}, {"take_type": 0, "start": 3})

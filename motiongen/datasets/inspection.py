@@ -13,7 +13,6 @@ import logging
 from pathlib import Path
 from typing import Callable
 
-from motiongen.core.errors import InputFileError
 from motiongen.datasets.report import (
     ERROR,
     WARNING,

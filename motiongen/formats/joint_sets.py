@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from motiongen.core.errors import ConfigError, InputFileError
+from motiongen.core.errors import InputFileError
 from motiongen.core.skeleton import Skeleton, SkeletonTemplate
 from motiongen.formats.bvh import BvhMotion
 from motiongen.core.rotations import (

@@ -343,7 +343,8 @@ def _run_stages(options: QuickstartOptions):
                                                list(student.chosen_row.overrides), sentence)
     else:
         generated, request, assets = _generate(checkpoint, options, generated_dir, _generate_overrides(options), sentence)
-    metadata = read_output_folder(generated_dir).metadata
+    output = read_output_folder(generated_dir)
+    metadata = output.metadata
     trained_face, fps = arkit_curves(generated.motion_format, generated.blocks)[0], generated.fps
     untrained_face = _untrained_face(assets, history.initial_state, request)
     print(f"generated {len(trained_face)} frames in {time.perf_counter() - t:.0f} s")
