@@ -11,6 +11,7 @@ rank.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import torch
@@ -95,8 +96,10 @@ def main(argv: list[str]) -> int:
     run = train(cfg, description(), datasets(), extra_callbacks=[clipped])
     checksum = sum(float(p.double().sum()) for p in run.module.model.parameters())
     grad_norm = max(clipped.norms)
-    print(f"rank {run.trainer.global_rank} finished at step {run.trainer.global_step} checksum {checksum:.12e} "
-          f"precision {run.trainer.precision} grad_norm {grad_norm:.6e}", flush=True)
+    line = (f"rank {run.trainer.global_rank} finished at step {run.trainer.global_step} checksum {checksum:.12e} "
+            f"precision {run.trainer.precision} grad_norm {grad_norm:.6e}\n")
+    sys.stdout.flush()  # both ranks share the pipe: what is buffered goes first, then the line in one
+    os.write(sys.stdout.fileno(), line.encode())  # write (< PIPE_BUF bytes, so never interleaved mid-line)
     return 0
 
 
