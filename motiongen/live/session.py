@@ -170,10 +170,12 @@ class LiveSession:
     def _generate(self, final: bool = False) -> None:
         rows = self.features.rows
         chunk = self.generator.chunk_frames
-        words = [] if self.words is None else self.words.finish() if final else self.words.words()
+        words = None  # read from the recogniser once per call, and only when a step runs
         while self.generator.done + chunk <= len(rows) or (final and self.generator.done < len(rows)):
             start = self.generator.done
             began = time.perf_counter()
+            if words is None:
+                words = [] if self.words is None else self.words.finish() if final else self.words.words()
             new = self.generator.step(rows, min(len(rows), start + chunk), words)
             blocks = {name: values[0] for name, values in denormalise(self.assets, new[None]).items()}
             batch = self.builder.build(start, blocks)
