@@ -113,10 +113,11 @@ class CausalGenerator:
         the same intervals. Records the spoken words that reach a frame in :attr:`used_words`."""
         fps = self.assets.fps
         times = np.arange(start, stop) / fps
-        for word in words:
-            if word.label and np.any((times >= word.start) & (times < word.end)):
+        near = [word for word in words if word.label and word.end > times[0] and word.start <= times[-1]]
+        for word in near:  # the words outside the window give none of its rows
+            if np.any((times >= word.start) & (times < word.end)):
                 self.used_words.setdefault((word.label, word.start, word.end), word)
-        return extract_word_features(words, stop - start, fps, self.assets.word_vectors, first_frame=start)
+        return extract_word_features(near, stop - start, fps, self.assets.word_vectors, first_frame=start)
 
     def _condition(self, audio_rows: np.ndarray, start: int, stop: int,
                    words: list[Interval]) -> dict[str, torch.Tensor]:
