@@ -160,10 +160,10 @@ class CausalGenerator:
         return new
 
 
-def generate_causal(generator: CausalGenerator, audio_rows: np.ndarray, words: list[Interval] = ()) -> torch.Tensor:
-    """All frames of ``audio_rows`` ``(F, Da)`` chunk by chunk, every step reading ``words``:
-    ``(F, D)`` normalised (the offline reference of a live session)."""
+def generate_causal(generator: CausalGenerator, audio_rows: np.ndarray) -> torch.Tensor:
+    """All frames of ``audio_rows`` ``(F, Da)`` chunk by chunk: ``(F, D)`` normalised (the offline
+    reference of a live session)."""
     chunks = []
     while generator.done < len(audio_rows):
-        chunks.append(generator.step(audio_rows, min(len(audio_rows), generator.done + generator.chunk_frames), words))
+        chunks.append(generator.step(audio_rows, min(len(audio_rows), generator.done + generator.chunk_frames)))
     return torch.cat(chunks)
