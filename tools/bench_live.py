@@ -12,8 +12,12 @@ random weights (speed does not depend on them). It prints, per model:
 * frames sent late (more than half a frame after their slot) and dropped (never sent) at 30 fps;
 * CPU used by the process (cores = CPU seconds / wall seconds) and the generation step time.
 
+``--words recognise`` also runs pocketsphinx's streaming recogniser on every block and feeds each
+step the settled words (``motiongen live --words recognise``), to measure what recognition costs.
+
     python tools/bench_live.py                               # both models, 300 s each
     python tools/bench_live.py --models tiny --seconds 60 --steps 4 --delay 0.3
+    python tools/bench_live.py --models tiny --seconds 60 --words recognise
 
 Goal (issue 23): p95 <= 300 ms, no dropped frame, <= 1 core. Figures depend on the machine's load:
 the 1-minute load average is printed before and after.
@@ -52,6 +56,7 @@ from motiongen.live.session import LiveSession, UdpSink
 from motiongen.live.targets import UdpSender, parse_target
 from motiongen.model.denoiser import DenoiserConfig, UWPDenoiser
 from motiongen.skeletons import load_beat75_template
+from motiongen.text.asr import StreamingWords
 from motiongen.training.run import network_kwargs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,7 +114,8 @@ def run(model_name: str, wave: np.ndarray, args) -> dict:
     senders = [UdpSender([parse_target(f"127.0.0.1:{d.sock.getsockname()[1]}", "--bench")]) for d in drains]
     sinks = [UdpSink("livelink", livelink.LiveLinkFaceEncoder(fps=30), senders[0]),
              UdpSink("vmc", vmc.VmcEncoder(FrameBuilder(assets.motion_format).bones), senders[1])]
-    session = LiveSession(assets, generator, StreamingAudioFeatures(recipe), sinks, args.delay)
+    words = StreamingWords() if args.words == "recognise" else None
+    session = LiveSession(assets, generator, StreamingAudioFeatures(recipe), sinks, args.delay, words)
     frames = int(round(len(wave) / recipe.sample_rate * 30))
     load_before = os.getloadavg()[0]
     report = session.run(FileSource(wave, recipe.sample_rate), frames)
@@ -117,7 +123,7 @@ def run(model_name: str, wave: np.ndarray, args) -> dict:
         drain.stop.set()
         drain.thread.join()
     summary = report.summary()
-    summary.update(model=model_name, parameters=sum(p.numel() for p in assets.model.parameters()),
+    summary.update(model=model_name, words=args.words, words_used=len(generator.used_words), parameters=sum(p.numel() for p in assets.model.parameters()),
                    seconds=len(wave) / recipe.sample_rate, frames_expected=frames,
                    received={"livelink": drains[0].count, "vmc": drains[1].count},
                    load_1min={"before": load_before, "after": os.getloadavg()[0]})
@@ -133,7 +139,7 @@ def measure(args: argparse.Namespace) -> None:
     wave, _ = load_audio(args.audio, target_sr=16000)
     wave = np.resize(wave, int(args.seconds * 16000)).astype(np.float32)  # looped
     print(f"cores: {os.cpu_count()}, torch threads: {args.threads}, audio: {args.audio.name} looped to "
-          f"{args.seconds:g} s, DDIM {args.steps} steps, {args.chunk_frames} frames per chunk, delay {args.delay} s")
+          f"{args.seconds:g} s, DDIM {args.steps} steps, {args.chunk_frames} frames per chunk, delay {args.delay} s, words: {args.words}")
     for name in args.models:
         result = run(name, wave, args)
         lat = result["latency_ms"]
@@ -154,6 +160,8 @@ def main() -> None:
     parser.add_argument("--chunk-frames", type=int, default=5)
     parser.add_argument("--delay", type=float, default=0.3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--words", choices=("none", "recognise"), default="none",
+                        help="recognise: also run the streaming word recogniser (motiongen live --words recognise)")
     add_docs_flag(parser)
     args = parser.parse_args()
     with recorded("bench_live.py", args.docs):

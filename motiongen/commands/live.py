@@ -20,6 +20,8 @@ from motiongen.commands.hydra_command import SAMPLERS, flag_overrides
 
 log = logging.getLogger(__name__)
 
+WORD_SOURCES = ("none", "recognise")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
@@ -44,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk-frames", type=int, help="new frames per generation step, 1-10 (default 5)")
     parser.add_argument("--delay", type=float, help="seconds between an audio frame and its motion frame being sent "
                         "(buffer for generation; default 0.3)")
+    parser.add_argument("--words", choices=WORD_SOURCES, help="word stream: none = silence vectors (default), "
+                        "recognise = pocketsphinx's words as they settle (~0.3 s after each word ends)")
     parser.add_argument("--sampler", choices=SAMPLERS, help="conf/sampler file (default ddim; lcm for a distilled student)")
     parser.add_argument("--steps", type=int, help="sampler steps per chunk (default 4)")
     parser.add_argument("--seed", type=int, help="random seed (default 0)")
@@ -58,7 +62,7 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     """Command-line flags as Hydra overrides of conf/live.yaml (flags win over trailing overrides)."""
     return flag_overrides(args, {"chunk_frames": args.chunk_frames, "delay_seconds": args.delay, "sampler.steps": args.steps,
                                  "seed": args.seed, "precision": args.precision, "threads": args.threads,
-                                 "livelink_subject": args.livelink_subject, "web_host": args.web_host})
+                                 "livelink_subject": args.livelink_subject, "web_host": args.web_host, "words": args.words})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--device goes with --mic")
     if cfg.delay_seconds <= 0:
         raise ConfigError(f"--delay (delay_seconds) must be > 0 seconds, got {cfg.delay_seconds}")
+    if str(cfg.words) not in WORD_SOURCES:
+        raise ConfigError(f"conf/live.yaml: words={cfg.words} is not a word source; use one of {', '.join(WORD_SOURCES)}")
     targets = {flag: parse_target(value, f"--{flag}") for flag, value in (("livelink", args.livelink),
                                                                           ("vmc", args.vmc)) if value}
     if args.record is not None:
@@ -147,9 +153,14 @@ def run(args: argparse.Namespace) -> int:
         targets["web"] = web.url
         print(f"live: browser view at {web.url}", flush=True)
 
-    session = LiveSession(assets, generator, features, sinks, float(cfg.delay_seconds))
+    words = None
+    if cfg.words == "recognise":
+        from motiongen.text.asr import StreamingWords
+
+        words = StreamingWords()
+    session = LiveSession(assets, generator, features, sinks, float(cfg.delay_seconds), words)
     print(f"live: {', '.join(f'{s.name} -> {targets[s.name]}' for s in sinks) or 'recording only'}; "
-          f"{cfg.chunk_frames} frames per step, {generator.settings.kind} {generator.settings.steps} steps, delay {cfg.delay_seconds:g} s "
+          f"{cfg.chunk_frames} frames per step, words: {cfg.words}, {generator.settings.kind} {generator.settings.steps} steps, delay {cfg.delay_seconds:g} s "
           "(Ctrl+C stops)", flush=True)
     try:
         report = session.run(source, num_frames)
@@ -166,6 +177,10 @@ def run(args: argparse.Namespace) -> int:
     if args.record is not None and session.batches:
         meta = {"sampler": generator.settings.describe(),  # as fitted to the checkpoint (a student's LCM grid)
                 "live": {"config": OmegaConf.to_container(cfg, resolve=True),
+                         "words": {"source": str(cfg.words),  # the spoken words that reached a frame
+                                   **({"settle_seconds": words.settle_seconds} if words is not None else {}),
+                                   "used": [{"word": w.label, "start": w.start, "end": w.end}
+                                            for w in generator.used_words.values()]},
                          "targets": {k: str(v) for k, v in targets.items()}, **summary}}
         audio = (features.wave.copy(), recipe.sample_rate)
         folder = record_session(args.record, assets, session.batches, meta, inputs, audio, args.overwrite)

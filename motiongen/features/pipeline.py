@@ -85,13 +85,15 @@ def extract_audio_features(
 
 
 def extract_word_features(
-    intervals: Sequence[Interval], num_frames: int, fps: float, vectors: WordVectors
+    intervals: Sequence[Interval], num_frames: int, fps: float, vectors: WordVectors, first_frame: int = 0
 ) -> np.ndarray:
     """Word features per motion frame.
 
     Args:
         intervals: the TextGrid ``words`` tier (seconds; ``label == ""`` is silence), in time order.
         num_frames: rows wanted; frame ``k`` is at ``k / fps`` seconds.
+        first_frame: index of the first row's frame (rows ``first_frame .. first_frame + num_frames - 1``;
+            a window of a longer take gets exactly the take's rows; frames before 0 are silence).
         vectors: word vectors (:class:`~motiongen.features.words.WordTable` or
             :class:`~motiongen.features.words.FastTextModel`).
 
@@ -108,7 +110,7 @@ def extract_word_features(
     starts = np.array([interval.start for interval in spoken])
     ends = np.array([interval.end for interval in spoken])
     word_vectors, _ = vectors.lookup([interval.label for interval in spoken])
-    times = np.arange(num_frames) / fps
+    times = np.arange(first_frame, first_frame + num_frames) / fps
     which = np.searchsorted(starts, times, side="right") - 1
     inside = (which >= 0) & (times < ends[np.maximum(which, 0)])
     out[inside, : vectors.dim] = word_vectors[which[inside]]

@@ -16,8 +16,13 @@ offline cross-fade; animation engines call this inertialization). No frame waits
 body's blocks (joint rotations, positions) are blended: the face's weights follow the speech, and
 carrying the previous chunk's mouth into the next one lags the lips.
 
-There is no transcript live: a model that reads words gets the silence/unknown word vector on
-every frame, exactly what ``motiongen generate`` feeds it for speech without a transcript.
+There is no transcript live. A model that reads words gets, per step, the words recognised and
+settled so far (``words``, :class:`motiongen.text.asr.StreamingWords`; ``live.words=recognise``):
+each frame of the window gets the vector of the settled word spoken at its time, as offline
+generation builds it from a TextGrid (:func:`extract_word_features` on the same intervals), and a
+frame whose word has not settled yet gets the silence vector, as a word-dropped frame in training.
+Without recognition (``live.words=none``) every frame gets the silence vector, exactly what
+``motiongen generate`` feeds for speech without a transcript.
 
 The same code serves the live session (chunks as the audio arrives) and :func:`generate_causal`
 (the whole recording at once, the offline reference of a live run); with the same feature rows,
@@ -36,6 +41,7 @@ from motiongen.core.errors import ConfigError
 from motiongen.core.motion_format import ConditionKind, Representation
 from motiongen.diffusion.samplers import SamplerSettings, sample_network
 from motiongen.features.pipeline import extract_audio_features, extract_word_features
+from motiongen.formats.textgrid import Interval
 from motiongen.generation.conditioning import category_indices, initial_seed
 from motiongen.generation.sampling import model_sampler
 from motiongen.generation.types import GenerationAssets, GenerationRequest
@@ -71,6 +77,8 @@ class CausalGenerator:
 
     Attributes:
         done: frames generated so far.
+        used_words: the spoken word intervals (seconds) that gave a vector to at least one frame of
+            a window, in the order first used.
     """
 
     def __init__(self, assets: GenerationAssets, settings: SamplerSettings, chunk_frames: int = DEFAULT_CHUNK_FRAMES,
@@ -96,9 +104,23 @@ class CausalGenerator:
         self.silence = extract_audio_features(np.zeros(2 * recipe.frame_length, np.float32), recipe.sample_rate,
                                               1, recipe)[0]
         self.done = 0
+        self.used_words: dict[tuple[str, float, float], Interval] = {}
         assets.model.eval()
 
-    def _condition(self, audio_rows: np.ndarray, start: int, stop: int) -> dict[str, torch.Tensor]:
+    def word_rows(self, words: list[Interval], start: int, stop: int) -> np.ndarray:
+        """``(stop - start, dim + 1)`` raw word features of frames ``[start, stop)`` (frames before 0
+        are silence) from the settled ``words``: the rows offline generation gives those frames from
+        the same intervals. Records the spoken words that reach a frame in :attr:`used_words`."""
+        fps = self.assets.fps
+        times = np.arange(start, stop) / fps
+        near = [word for word in words if word.label and word.end > times[0] and word.start <= times[-1]]
+        for word in near:  # the words outside the window give none of its rows
+            if np.any((times >= word.start) & (times < word.end)):
+                self.used_words.setdefault((word.label, word.start, word.end), word)
+        return extract_word_features(near, stop - start, fps, self.assets.word_vectors, first_frame=start)
+
+    def _condition(self, audio_rows: np.ndarray, start: int, stop: int,
+                   words: list[Interval]) -> dict[str, torch.Tensor]:
         before = max(0, -start)
         rows = np.concatenate([np.repeat(self.silence[None], before, axis=0), audio_rows[max(0, start):stop]])
         cond = {}
@@ -106,23 +128,24 @@ class CausalGenerator:
             if stream.kind == ConditionKind.AUDIO:
                 values = rows
             else:
-                values = extract_word_features([], stop - start, self.assets.fps, self.assets.word_vectors)
+                values = self.word_rows(words, start, stop)
             if stream.normalisation is not None:
                 values = stream.normalisation.normalise(np.asarray(values, dtype=np.float32))
             cond[stream.name] = torch.from_numpy(np.asarray(values, dtype=np.float32)).unsqueeze(0)
         return cond
 
-    def step(self, audio_rows: np.ndarray, stop: int) -> torch.Tensor:
+    def step(self, audio_rows: np.ndarray, stop: int, words: list[Interval] = ()) -> torch.Tensor:
         """Frames ``[done, stop)`` (``stop - done <= C``), normalised ``(L, D)``.
 
         Args:
             audio_rows: ``(R, Da)`` raw audio feature rows of frames ``0 .. R-1``, ``R >= stop``.
+            words: the word intervals settled so far (seconds, time order); none: silence vectors.
         """
         length = stop - self.done
         if not 1 <= length <= self.chunk_frames or len(audio_rows) < stop:
             raise ValueError(f"step to frame {stop} from {self.done} with {len(audio_rows)} feature rows")
         seed_frames = self.assets.seed_frames
-        cond = self._condition(audio_rows, self.done - seed_frames, stop)
+        cond = self._condition(audio_rows, self.done - seed_frames, stop, list(words))
         cond.update(self.categories)
         cond["seed"] = self.seed_motion
         with torch.inference_mode():

@@ -7,6 +7,10 @@ payloads of the new frames; the :class:`FrameClock` thread sends frame ``i`` at
 ``t0 + delay + i / fps`` (``t0``: when the first audio sample was captured), or at once when it
 was not ready then (a late frame). No frame is skipped, so none is dropped; late ones are counted.
 
+With a word recogniser (``words``, :class:`motiongen.text.asr.StreamingWords`), every block is also
+fed to it and every generation step reads the words it has settled so far; when the audio ends
+the recogniser is finished and the last chunks read all its words.
+
 Latency of a block of audio: from its arrival to the sending of the first frame it affects (the
 first frame whose analysis window, or whose F0/energy derivative, contains its first sample).
 """
@@ -22,12 +26,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from motiongen.core.errors import ConfigError
 from motiongen.features import spectral
 from motiongen.generation.sampling import denormalise
 from motiongen.generation.types import GenerationAssets
 from motiongen.live.audio_features import StreamingAudioFeatures
 from motiongen.live.causal import CausalGenerator
 from motiongen.live.frames import FrameBatch, FrameBuilder
+from motiongen.text.asr import StreamingWords
 
 log = logging.getLogger(__name__)
 
@@ -146,11 +152,16 @@ class LiveReport:
 
 
 class LiveSession:
-    """One session of ``generator`` on ``features``, sending to ``sinks`` with ``delay`` seconds of buffer."""
+    """One session of ``generator`` on ``features``, sending to ``sinks`` with ``delay`` seconds of
+    buffer; ``words``: a streaming recogniser whose settled words the steps read (None: silence)."""
 
     def __init__(self, assets: GenerationAssets, generator: CausalGenerator, features: StreamingAudioFeatures,
-                 sinks: list[Sink], delay: float):
+                 sinks: list[Sink], delay: float, words: StreamingWords | None = None):
+        if words is not None and features.recipe.sample_rate != words.sample_rate:
+            raise ConfigError(f"live.words=recognise needs {words.sample_rate} Hz audio features (pocketsphinx's "
+                              f"model); this checkpoint's recipe reads {features.recipe.sample_rate} Hz")
         self.assets, self.generator, self.features, self.sinks = assets, generator, features, sinks
+        self.words = words
         self.builder = FrameBuilder(assets.motion_format)
         self.clock = FrameClock(sinks, assets.fps, delay)
         self.batches: list[FrameBatch] = []
@@ -159,10 +170,13 @@ class LiveSession:
     def _generate(self, final: bool = False) -> None:
         rows = self.features.rows
         chunk = self.generator.chunk_frames
+        words = None  # read from the recogniser once per call, and only when a step runs
         while self.generator.done + chunk <= len(rows) or (final and self.generator.done < len(rows)):
             start = self.generator.done
             began = time.perf_counter()
-            new = self.generator.step(rows, min(len(rows), start + chunk))
+            if words is None:
+                words = [] if self.words is None else self.words.finish() if final else self.words.words()
+            new = self.generator.step(rows, min(len(rows), start + chunk), words)
             blocks = {name: values[0] for name, values in denormalise(self.assets, new[None]).items()}
             batch = self.builder.build(start, blocks)
             per_sink = [sink.prepare(batch) for sink in self.sinks]
@@ -193,6 +207,8 @@ class LiveSession:
                     arrivals.append((received, arrival))
                     received += len(samples)
                     self.features.push(samples)
+                    if self.words is not None:
+                        self.words.push(samples)
                     try:
                         samples, arrival = blocks.get_nowait()
                     except queue.Empty:

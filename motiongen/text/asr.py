@@ -107,7 +107,9 @@ class StreamingWords:
         self.decoder = _decoder()
         self.decoder.start_utt()
         self.settle_seconds = settle_seconds
+        self.sample_rate = SAMPLE_RATE
         self.samples = 0
+        self.finished: list[Interval] | None = None
 
     def push(self, samples: np.ndarray) -> None:
         self.decoder.process_raw(_pcm(samples, SAMPLE_RATE), False, False)
@@ -120,8 +122,11 @@ class StreamingWords:
         return [w for w in _words(self.decoder.seg()) if w.end <= now - self.settle_seconds]
 
     def finish(self) -> list[Interval]:
-        self.decoder.end_utt()
-        return _words(self.decoder.seg())
+        """Ends the utterance: all its words, final (later calls return the same)."""
+        if self.finished is None:
+            self.decoder.end_utt()
+            self.finished = _words(self.decoder.seg())
+        return self.finished
 
 
 def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
