@@ -21,7 +21,7 @@ def test_generate_yaml_lists_every_output_and_preview():
     lines = (REPO / "conf" / "generate.yaml").read_text(encoding="utf-8").splitlines()
     outputs = next(line for line in lines if line.startswith("outputs:"))
     listed = re.search(r"allows \(([^)]*)\)", outputs).group(1).split(", ")
-    assert listed == list(EXPORTERS)
+    assert sorted(listed) == sorted(EXPORTERS)  # registration order depends on which exporter module is imported first
     preview = next(line for line in lines if line.startswith("preview:"))
     for name in PREVIEWS:
         for file in EXPORTERS[name].files:

@@ -12,6 +12,11 @@ With ``K > 1`` samples the per-sample files get a ``_<k>`` suffix (:func:`sample
     face_livelink.csv   Live Link Face CSV                                     [arkit]
     preview.mp4         stick figure + face with the speech (first sample)     [preview]
     face_curves.png     main mouth/eye blendshape curves (first sample)        [preview]
+    smplx.npz           SMPL-X motion in the EMAGE layout                      [smplx]
+    smplx_preview.mp4   SMPL-X mesh (or skeleton) with the speech (first)      [smplx_preview]
+    landmarks.npz       MediaPipe Holistic landmarks per frame                 [landmarks]
+    landmarks.json      the same landmarks, frame by frame                     [landmarks]
+    landmarks_preview.mp4  the landmarks drawn (first sample)                  [landmarks_preview]
 
 The inputs a run was made from are recorded under ``inputs`` by kind (:data:`AUDIO_INPUT`, ...),
 each a file record ``{"path": ..., "sha256": ...}`` (:func:`file_record`) or a description.
@@ -34,6 +39,11 @@ FACE_JSON_FILE = "face.json"
 LIVE_LINK_FILE = "face_livelink.csv"
 PREVIEW_FILE = "preview.mp4"
 FACE_CURVES_FILE = "face_curves.png"
+SMPLX_FILE = "smplx.npz"
+SMPLX_PREVIEW_FILE = "smplx_preview.mp4"
+LANDMARKS_FILE = "landmarks.npz"
+LANDMARKS_JSON_FILE = "landmarks.json"
+LANDMARKS_PREVIEW_FILE = "landmarks_preview.mp4"
 
 #: Keys of ``inputs``: the speech file, its transcript, an initial-motion BVH.
 AUDIO_INPUT = "audio"

@@ -30,6 +30,7 @@ import numpy as np
 
 from motiongen.core.holistic_layout import HAND_PARTS, PART_SLICES, connections, drawing_groups, landmark_index, landmark_names
 from motiongen.core.motion_format import MotionBlock, MotionFormat, Representation
+from motiongen.core.output_folder import LANDMARKS_FILE, LANDMARKS_JSON_FILE, LANDMARKS_PREVIEW_FILE, sample_name
 from motiongen.datasets.slovo.face_mesh import ANCHORS, FaceMeshModel, place_mesh
 from motiongen.datasets.slovo.face_mesh_file import face_mesh_of_extras
 from motiongen.datasets.slovo.format import hand_point_names
@@ -133,13 +134,13 @@ def landmarks_json(landmarks: np.ndarray, weights: np.ndarray, weight_names: tup
 
 def _write_landmarks(job: ExportJob) -> None:
     model = _job_face_mesh(job)
-    for k, suffix in enumerate(job.suffixes):
+    for k in range(len(job.suffixes)):
         landmarks, weights, weight_names = sample_landmarks(job, k, model)
-        np.savez(job.staging / f"landmarks{suffix}.npz", landmarks=landmarks, names=np.array(landmark_names()),
+        np.savez(job.staging / sample_name(LANDMARKS_FILE, k, len(job.suffixes)), landmarks=landmarks, names=np.array(landmark_names()),
                  present=np.isfinite(landmarks[..., :2]).all(axis=(0, 2)), face_weights=weights,
                  face_weight_names=np.array(weight_names, dtype=str), fps=np.float64(job.out_fps))
         document = landmarks_json(landmarks, weights, weight_names, job.out_fps)
-        (job.staging / f"landmarks{suffix}.json").write_text(json.dumps(document, ensure_ascii=False) + "\n", encoding="utf-8")
+        (job.staging / sample_name(LANDMARKS_JSON_FILE, k, len(job.suffixes))).write_text(json.dumps(document, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 #: Room left around the pose landmarks' box for the hands, as a share of its size (a hand reaches
@@ -239,13 +240,13 @@ def _write_preview(job: ExportJob) -> None:
     for column, name in enumerate(weight_names):
         if name in ARKIT_NAMES:
             arkit[:, ARKIT_NAMES.index(name)] = weights[:, column]
-    write_mp4(job.staging / "landmarks_preview.mp4", render_landmark_frames(landmarks, arkit), 2 * PREVIEW_SIZE,
+    write_mp4(job.staging / LANDMARKS_PREVIEW_FILE, render_landmark_frames(landmarks, arkit), 2 * PREVIEW_SIZE,
               PREVIEW_SIZE, job.out_fps, len(landmarks))
 
 
-register(Exporter("landmarks", ("landmarks.npz", "landmarks.json"),
+register(Exporter("landmarks", (LANDMARKS_FILE, LANDMARKS_JSON_FILE),
                   "pose and hand landmark blocks (MediaPipe Holistic names; the face mesh from a face-mesh model)",
                   needs_holistic_blocks, _write_landmarks))
-register(Exporter("landmarks_preview", ("landmarks_preview.mp4",),
+register(Exporter("landmarks_preview", (LANDMARKS_PREVIEW_FILE,),
                   "pose and hand landmark blocks (MediaPipe Holistic names; the face mesh from a face-mesh model)",
                   needs_holistic_blocks, _write_preview))

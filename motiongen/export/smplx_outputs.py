@@ -10,6 +10,7 @@ for motion that has no ARKit face (the stick-figure ``preview`` covers BEAT).
 from __future__ import annotations
 
 from motiongen.core.motion_format import MotionFormat
+from motiongen.core.output_folder import SMPLX_FILE, SMPLX_PREVIEW_FILE, sample_name
 from motiongen.export.registry import Exporter, ExportJob, needs_arkit, register
 from motiongen.export.smplx_export import smplx_motion, smplx_source
 
@@ -33,27 +34,27 @@ def needs_smplx_preview(fmt: MotionFormat) -> str | None:
 
 
 def _samples(job: ExportJob):
-    for k, suffix in enumerate(job.suffixes):
-        yield suffix, smplx_motion(job.motion_format, {name: values[k] for name, values in job.blocks.items()})
+    for k in range(len(job.suffixes)):
+        yield smplx_motion(job.motion_format, {name: values[k] for name, values in job.blocks.items()})
 
 
 def _write_smplx(job: ExportJob) -> None:
     from motiongen.formats.smplx_motion import write_smplx_motion
 
-    for suffix, motion in _samples(job):
-        write_smplx_motion(job.staging / f"smplx{suffix}.npz", motion)
+    for k, motion in enumerate(_samples(job)):
+        write_smplx_motion(job.staging / sample_name(SMPLX_FILE, k, len(job.suffixes)), motion)
 
 
 def _write_smplx_preview(job: ExportJob) -> None:
     from motiongen.export.mesh_preview import write_smplx_preview
 
-    _, motion = next(_samples(job))
-    result = write_smplx_preview(job.staging / "smplx_preview.mp4", motion, job.options.get("smplx_model"),
+    motion = next(_samples(job))
+    result = write_smplx_preview(job.staging / SMPLX_PREVIEW_FILE, motion, job.options.get("smplx_model"),
                                  audio=job.audio, flat_hand_mean=bool(job.options.get("flat_hand_mean", False)))
     job.warnings.extend(result.warnings)
 
 
-register(Exporter("smplx", ("smplx.npz",), "joint rotations over SMPL-X joints or a skeleton template", needs_smplx,
+register(Exporter("smplx", (SMPLX_FILE,), "joint rotations over SMPL-X joints or a skeleton template", needs_smplx,
                   _write_smplx))
-register(Exporter("smplx_preview", ("smplx_preview.mp4",), "SMPL-X motion (mesh with options.smplx_model)",
+register(Exporter("smplx_preview", (SMPLX_PREVIEW_FILE,), "SMPL-X motion (mesh with options.smplx_model)",
                   needs_smplx_preview, _write_smplx_preview))
