@@ -90,7 +90,7 @@ def write_label_vectors(cache_dir: str | Path, vectors: LabelVectors) -> Path:
     """Store ``vectors`` as ``<cache_dir>/label_vectors.npz`` (atomically)."""
     path = Path(cache_dir) / LABEL_VECTORS
     savez(path, {"stream": np.array(vectors.stream), "labels": np.array(vectors.labels, dtype=str),
-                            "vectors": vectors.vectors.astype(np.float32), "source": np.array(vectors.source)})
+                 "vectors": vectors.vectors.astype(np.float32), "source": np.array(vectors.source)})
     return path
 
 
