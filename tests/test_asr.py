@@ -59,6 +59,40 @@ def test_streaming_recognition_settles_on_words_close_to_the_offline_ones(beat_s
     assert between < 0.2
 
 
+def test_streaming_recognition_cuts_utterances_and_keeps_stream_times(beat_speech):
+    """Each stretch of speech is its own utterance (the decoder's work stays bounded on a long
+    session); words keep their time in the stream: the same 8 s of speech after a second of
+    silence gives nearly the same words (the decoder's cepstral mean adapts from one utterance to
+    the next) at the same times plus the shift. Speech without a pause is cut at the cap."""
+    wave, rate, _ = beat_speech
+    part = wave[2 * rate : 10 * rate]
+    stream = StreamingWords()
+    gap = np.zeros(rate, dtype=np.float32)
+    signal = np.concatenate([part, gap, part, gap])
+    for start in range(0, len(signal), 4096):
+        stream.push(signal[start : start + 4096])
+    words = stream.finish()
+    first = [w for w in words if w.end <= len(part) / rate + 0.5]
+    second = [w for w in words if w.start >= (len(part) + len(gap)) / rate - 0.2]
+    assert stream.utterances >= 2 and first and len(first) + len(second) == len(words)
+    assert word_error_rate([w.label for w in first], [w.label for w in second]) < 0.25
+    shift = (len(part) + len(gap)) / rate
+    once = [label for label in {w.label for w in first} if sum(w.label == label for w in first + second) == 2]
+    starts = {w.label: [] for w in first + second}
+    for w in first + second:
+        starts[w.label].append(w.start)
+    assert len(once) >= 5
+    moved = np.array([starts[label][1] - starts[label][0] for label in once])
+    assert np.median(moved) == pytest.approx(shift, abs=0.02) and np.mean(np.abs(moved - shift) < 0.05) >= 0.75
+    capped = StreamingWords(max_utterance_seconds=2.0)
+    capped.push(part)
+    capped_words = capped.finish()
+    assert capped.utterances >= 4 and capped_words
+    assert all(a.end <= b.start + 1e-9 for a, b in zip(capped_words, capped_words[1:]))
+    with pytest.raises(ConfigError, match="max_utterance_seconds"):
+        StreamingWords(max_utterance_seconds=0)
+
+
 def test_plain_text_transcript_is_aligned(beat_speech):
     wave, rate, reference = beat_speech
     part = wave[: 15 * rate]

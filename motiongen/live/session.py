@@ -190,36 +190,37 @@ class LiveSession:
         blocks: queue.Queue = queue.Queue()
         arrivals: list[tuple[int, float]] = []
         received = 0
+        from threadpoolctl import threadpool_limits
+
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        source.start(lambda samples, arrival: blocks.put((samples, arrival)))
         rate = self.features.recipe.sample_rate
-        try:
-            while True:
-                try:
-                    samples, arrival = blocks.get(timeout=0.02)
-                except queue.Empty:
-                    if source.finished.is_set() and blocks.empty():
-                        break
-                    continue
-                if self.clock.t0 is None:
-                    self.clock.start(arrival - len(samples) / rate)
+        # One BLAS thread: the feature products are small, and OpenBLAS's second thread spins between
+        # them; on a loaded machine that starved the session (tools/bench_live.py, 60 s, load ~5:
+        # latency p50 52 s with the default two threads, 225 ms with one).
+        with threadpool_limits(limits=1, user_api="blas"):
+            source.start(lambda samples, arrival: blocks.put((samples, arrival)))
+            try:
                 while True:
+                    try:
+                        samples, arrival = blocks.get(timeout=0.02)
+                    except queue.Empty:
+                        if source.finished.is_set() and blocks.empty():
+                            break
+                        continue
+                    if self.clock.t0 is None:
+                        self.clock.start(arrival - len(samples) / rate)
                     arrivals.append((received, arrival))
                     received += len(samples)
                     self.features.push(samples)
                     if self.words is not None:
                         self.words.push(samples)
-                    try:
-                        samples, arrival = blocks.get_nowait()
-                    except queue.Empty:
-                        break
-                self._generate()
-        except KeyboardInterrupt:
-            log.info("interrupted: finishing the frames of the audio heard so far")
-        finally:
-            source.stop()
-        self.features.finish(num_frames)
-        self._generate(final=True)
+                    self._generate()  # after every block: a backlog of blocks never holds a ready chunk back
+            except KeyboardInterrupt:
+                log.info("interrupted: finishing the frames of the audio heard so far")
+            finally:
+                source.stop()
+            self.features.finish(num_frames)
+            self._generate(final=True)
         self.clock.close()
         return LiveReport(len(self.clock.sent), sum(len(b) for b in self.batches), self._latencies(arrivals),
                           self._lateness(),

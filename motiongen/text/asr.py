@@ -11,7 +11,7 @@ so it runs offline. It gives:
 
 Timings are pocketsphinx frames (10 ms). Fillers (``<s>``, ``<sil>``, ``[NOISE]``, ``++...++``)
 become silence; pronunciation variants (``to(2)``) are reported as the word. Measured on the BEAT
-sample ``2_scott_0_3_3`` against its TextGrid: word error rate 28.9 % (``pytest -s
+sample ``2_scott_0_3_3`` against its TextGrid: word error rate 28.3 % (``pytest -s
 tests/test_asr.py``).
 """
 
@@ -99,33 +99,78 @@ def align_transcript(wave: np.ndarray, sample_rate: int, text: str,
 
 
 class StreamingWords:
-    """The recogniser fed block by block: :meth:`push` 16-bit-convertible blocks at ``sample_rate``
-    (= 16 kHz), :meth:`words` the words whose end lies ``settle_seconds`` before the newest audio
-    (later ones may still change)."""
+    """The recogniser fed block by block: :meth:`push` blocks at :data:`SAMPLE_RATE` (16 kHz),
+    :meth:`words` the words whose end lies ``settle_seconds`` before the newest audio (later ones
+    may still change).
 
-    def __init__(self, settle_seconds: float = 0.3):
+    The decoder hears every sample as it arrives. pocketsphinx's voice-activity
+    :class:`~pocketsphinx.Endpointer` only tells where the speech pauses: there the utterance ends
+    (its words become final) and the next one starts, so the decoder's work per block stays
+    bounded however long the session runs. Speech that never pauses is cut every
+    ``max_utterance_seconds`` (a word spoken across the cut may be lost).
+    """
+
+    def __init__(self, settle_seconds: float = 0.3, max_utterance_seconds: float = 20.0):
+        from pocketsphinx import Endpointer
+
+        if max_utterance_seconds <= 0:
+            raise ConfigError(f"max_utterance_seconds must be positive, got {max_utterance_seconds}")
         self.decoder = _decoder()
-        self.decoder.start_utt()
+        self.endpointer = Endpointer(sample_rate=SAMPLE_RATE)
         self.settle_seconds = settle_seconds
+        self.max_utterance_seconds = max_utterance_seconds
         self.sample_rate = SAMPLE_RATE
-        self.samples = 0
+        self.pending = b""  # the samples of a part endpointer frame, not decoded yet
+        self.final: list[Interval] = []  # words of the ended utterances, in stream time (s)
+        self.decoded_until = 0.0  # stream time (s) just after the last sample the decoder heard
+        self.utterances = 0
         self.finished: list[Interval] | None = None
+        self._start()
 
-    def push(self, samples: np.ndarray) -> None:
-        self.decoder.process_raw(_pcm(samples, SAMPLE_RATE), False, False)
-        self.samples += len(samples)
+    def _start(self) -> None:
+        self.decoder.start_utt()
+        self.utterance_start = self.decoded_until
+        self.utterances += 1
 
-    def words(self) -> list[Interval]:
+    def _end(self) -> None:
+        self.decoder.end_utt()
+        self.final += self._utterance_words()
+
+    def _utterance_words(self) -> list[Interval]:
         if self.decoder.hyp() is None:
             return []
-        now = self.samples / SAMPLE_RATE
-        return [w for w in _words(self.decoder.seg()) if w.end <= now - self.settle_seconds]
+        offset = self.utterance_start
+        return [Interval(w.start + offset, w.end + offset, w.label) for w in _words(self.decoder.seg())]
+
+    def push(self, samples: np.ndarray) -> None:
+        if self.finished is not None:
+            raise RuntimeError("push after finish")
+        self.pending += _pcm(samples, SAMPLE_RATE)
+        size = self.endpointer.frame_bytes
+        whole = len(self.pending) - len(self.pending) % size
+        for begin in range(0, whole, size):
+            frame = self.pending[begin : begin + size]
+            self.decoder.process_raw(frame, False, False)
+            self.decoded_until += size / 2 / SAMPLE_RATE
+            was_in_speech = self.endpointer.in_speech
+            self.endpointer.process(frame)
+            paused = was_in_speech and not self.endpointer.in_speech
+            if paused or self.decoded_until - self.utterance_start >= self.max_utterance_seconds:
+                self._end()
+                self._start()
+        self.pending = self.pending[whole:]
+
+    def words(self) -> list[Interval]:
+        settled = self.decoded_until - self.settle_seconds
+        return self.final + [w for w in self._utterance_words() if w.end <= settled]
 
     def finish(self) -> list[Interval]:
-        """Ends the utterance: all its words, final (later calls return the same)."""
+        """Ends the stream: all its words, final (later calls return the same)."""
         if self.finished is None:
-            self.decoder.end_utt()
-            self.finished = _words(self.decoder.seg())
+            if self.pending:
+                self.decoder.process_raw(self.pending, False, False)
+            self._end()
+            self.finished = self.final
         return self.finished
 
 
