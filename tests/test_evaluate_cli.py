@@ -194,3 +194,25 @@ def test_recorded_run_folders_score_as_the_checkpoint_they_came_from(trained, ev
 def test_recorded_folders_without_a_cache_and_out_dir_are_a_one_line_error(tmp_path, capsys):
     assert main(["evaluate", f"recorded=[{tmp_path}]"]) == 2
     assert "recorded=[DIR,...] with cache_dir= and out_dir=" in capsys.readouterr().err
+
+
+def test_evaluation_takes_carry_the_corpus_words_and_an_old_cache_is_refused(trained, evaluators, tmp_path, capsys):
+    """The test takes are conditioned on their transcript's words; a cache whose manifest names no
+    corpus class (made before corpora had one) is a one-line error, not a silent run on silence words."""
+    import json
+    import shutil
+
+    from motiongen.cache.info import CacheInfo
+    from motiongen.evaluation.corpus import evaluation_takes
+
+    _, cache, checkpoint, _ = trained
+    takes = evaluation_takes(CacheInfo.load(cache), "test")
+    assert takes and all([w.label for w in take.words if w.label] == ["word"] * 8 for take in takes)
+    old = tmp_path / "cache"
+    shutil.copytree(cache, old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["corpus"] = {"name": manifest["corpus"]["name"], "root": manifest["corpus"]["root"]}
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["evaluate", f"checkpoint={checkpoint}", f"cache_dir={old}", f"out_dir={tmp_path / 'out'}"]) == 2
+    error = capsys.readouterr().err
+    assert "recorded without data._target_" in error and "Traceback" not in error

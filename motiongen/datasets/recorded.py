@@ -4,7 +4,8 @@ A cache manifest records its data config under ``corpus.data`` (:func:`motiongen
 and a checkpoint records the training config (``config.data``); either is enough to rebuild the
 corpus with :func:`motiongen.datasets.corpus_from_config`. A record without ``_target_`` (a cache or
 checkpoint made before data configs named their corpus class) gives an :class:`UnnamedCorpus`: the
-interface's defaults (the speech evaluation suite, no checkpoint extras, the request's length).
+interface's defaults (the speech evaluation suite, no checkpoint extras, the request's length) and
+refuses what only the corpus can read (takes, transcripts, semantic labels).
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ class UnnamedCorpus(Corpus):
         self._unbuildable()
 
     def motion_format(self, fps: float, takes: Mapping[str, Mapping[str, Any]]) -> MotionFormat:
+        self._unbuildable()
+
+    def words(self, take: TakeSource):
+        """Refused rather than None: evaluating such a cache would silently condition every take on
+        silence words."""
+        self._unbuildable()
+
+    def semantic_segments(self, take_id: str, sources: Mapping[str, Mapping[str, Any]]):
         self._unbuildable()
 
     @property
