@@ -172,7 +172,8 @@ def run(args: argparse.Namespace) -> int:
         words = StreamingWords()
     session = LiveSession(assets, generator, features, sinks, float(cfg.delay_seconds), words)
     print(f"live: {', '.join(f'{s.name} -> {targets[s.name]}' for s in sinks) or 'recording only'}; "
-          f"{cfg.chunk_frames} frames per step, words: {cfg.words}, {generator.settings.kind} {generator.settings.steps} steps, delay {cfg.delay_seconds:g} s "
+          f"{cfg.chunk_frames} frames per step, words: {cfg.words}, {generator.settings.kind} {generator.settings.steps} steps, "
+          f"smoothing {_smoothing_note(generator.smoothing, assets.fps)}, delay {cfg.delay_seconds:g} s "
           "(Ctrl+C stops)", flush=True)
     try:
         report = session.run(source, num_frames)
