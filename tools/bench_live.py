@@ -148,7 +148,26 @@ def run(model_name: str, wave: np.ndarray, args) -> dict:
                    received={"livelink": drains[0].count, "vmc": drains[1].count},
                    load_1min={"before": load_before, "after": os.getloadavg()[0]})
     summary["dropped_frames"] = frames - report.frames  # also frames never generated
+    summary["smoothing_ms_per_step"] = smoothing_cost_ms(generator.smoothing, assets, args.chunk_frames)
     return summary
+
+
+def smoothing_cost_ms(smoothing: SmoothingSettings, assets: GenerationAssets, chunk_frames: int, calls: int = 2000) -> float:
+    """Wall milliseconds of the causal smoothing of one step's chunk (``(1, C, D)``), median of 5
+    runs of ``calls`` chunks."""
+    import time
+
+    from motiongen.generation.smoothing import CausalSmoother
+
+    chunk = torch.randn(1, chunk_frames, assets.motion_dim)
+    runs = []
+    for _ in range(5):
+        smoother = CausalSmoother(smoothing, assets.motion_format)
+        started = time.perf_counter()
+        for _ in range(calls):
+            smoother(chunk)
+        runs.append((time.perf_counter() - started) / calls * 1000)
+    return float(np.median(runs))
 
 
 def measure(args: argparse.Namespace) -> None:
@@ -167,7 +186,8 @@ def measure(args: argparse.Namespace) -> None:
               f"p95 {lat['p95']:.0f} ms, max {lat['max']:.0f} ms; frames {result['frames_sent']}/"
               f"{result['frames_expected']} sent, {result['late_frames']} late, {result['dropped_frames']} dropped; "
               f"CPU {result['cpu_cores']:.2f} cores; step p95 {result['step_ms_p95']:.0f} ms; smoothing "
-              f"{result['smoothing']['kind']} (group delay {result['smoothing_group_delay_ms']:.0f} ms); "
+              f"{result['smoothing']['kind']} (group delay {result['smoothing_group_delay_ms']:.0f} ms, "
+              f"{result['smoothing_ms_per_step']:.3f} ms per step); "
               f"load {result['load_1min']['before']:.1f} -> {result['load_1min']['after']:.1f}", flush=True)
         print(json.dumps(result), flush=True)
 
