@@ -66,7 +66,7 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 
 def _smoothing_note(smoothing, fps: float) -> str:
-    """``none`` or e.g. ``lowpass 6 Hz (causal, 1.1 frames of group delay)`` for the start-up line."""
+    """``none`` or e.g. ``lowpass 6 Hz (causal, 1.0 frames of group delay)`` for the start-up line."""
     from motiongen.generation.smoothing import group_delay_frames
 
     if not smoothing.enabled:
