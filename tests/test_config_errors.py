@@ -30,7 +30,7 @@ def one_line_error(capsys, argv: list[str]) -> str:
 def test_unknown_top_level_key_lists_the_top_level_settings(capsys, command):
     err = one_line_error(capsys, [command, "experiment=tiny_cpu", "nonexistent_key=1"])
     assert err.startswith(f"motiongen {command}: error: nonexistent_key=1: config.yaml has no setting 'nonexistent_key'")
-    assert "settings at the top level: data, model, trainer, seed" in err
+    assert "settings at the top level: data, model, trainer, smoothing, seed" in err
     assert "config groups: data, experiment," in err
 
 

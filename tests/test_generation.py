@@ -497,3 +497,39 @@ def test_models_animating_one_utterance_compute_its_audio_features_once(tiny_ass
     assert shorter.audio_features == {}
     generate(tiny_assets, GenerationRequest(speech=shorter, **settings))
     assert len(computed) == 3
+
+
+def test_smoothing_prior_filters_the_body_zero_phase_offline_and_causally_when_streamed(tiny_assets):
+    from dataclasses import replace
+
+    from motiongen.generation.sampling import generate
+    from motiongen.generation.smoothing import CausalSmoother, SmoothingSettings, smooth_take
+
+    fmt = tiny_assets.motion_format
+    lowpass = SmoothingSettings("lowpass", 6.0, 2)
+
+    def channels(generated) -> torch.Tensor:  # (K, F, D) in units, the format's channel order
+        return torch.from_numpy(np.concatenate([generated.blocks[b.name] for b in fmt.blocks], axis=-1))
+
+    raw = generate(tiny_assets, request(6.0, seed=3))  # assets without the setting: none
+    assert raw.metadata["smoothing"] == {"kind": "none", "source": "checkpoint"}
+    offline = generate(tiny_assets, request(6.0, seed=3, smoothing=lowpass))
+    assert offline.metadata["smoothing"] == {"kind": "lowpass", "cutoff_hz": 6.0, "order": 2, "filter": "zero-phase",
+                                             "source": "request"}
+    np.testing.assert_array_equal(offline.blocks["expression"], raw.blocks["expression"])  # the face: as sampled
+    # linear with unit gain at 0 Hz: filtering the normalised motion is filtering it in units
+    torch.testing.assert_close(channels(offline), smooth_take(channels(raw), lowpass, fmt), atol=1e-5, rtol=1e-5)
+    second = lambda x: np.abs(np.diff(x, n=2, axis=1)).mean()  # noqa: E731
+    assert second(offline.blocks["gesture"]) < 0.5 * second(raw.blocks["gesture"])
+
+    chunks = []
+    streamed = generate(tiny_assets, request(6.0, seed=3, smoothing=lowpass), on_chunk=chunks.append)
+    assert len(chunks) == 2 and streamed.metadata["smoothing"]["filter"] == "causal"
+    torch.testing.assert_close(channels(streamed), CausalSmoother(lowpass, fmt)(channels(raw)), atol=1e-5, rtol=1e-5)
+
+    recorded = replace(tiny_assets, config={"smoothing": {"kind": "lowpass", "cutoff_hz": 6.0, "order": 2}})
+    from_checkpoint = generate(recorded, request(6.0, seed=3))
+    assert from_checkpoint.metadata["smoothing"]["source"] == "checkpoint"
+    np.testing.assert_array_equal(from_checkpoint.blocks["gesture"], offline.blocks["gesture"])
+    with pytest.raises(ConfigError, match="Nyquist"):
+        generate(tiny_assets, request(6.0, smoothing=SmoothingSettings("lowpass", 20.0)))

@@ -271,6 +271,7 @@ def test_chunk_blend_carries_the_step_at_a_chunks_start_and_fades_it_out(tiny_ch
     window's frames as sampled."""
     from motiongen.diffusion.samplers import SamplerSettings
     from motiongen.generation.checkpoint import load_assets
+    from motiongen.generation.smoothing import SmoothingSettings
     from motiongen.live import causal
 
     assets = load_assets(tiny_checkpoint)
@@ -280,7 +281,8 @@ def test_chunk_blend_carries_the_step_at_a_chunks_start_and_fades_it_out(tiny_ch
     rows = stream_features(speech_like(1.0, seed=1)[0], assets.audio_recipe, 30)
     outputs = {}
     for blend in (False, True):
-        generator = causal.CausalGenerator(assets, SamplerSettings(kind="ddim", steps=2), 5, seed=4, blend=blend)
+        generator = causal.CausalGenerator(assets, SamplerSettings(kind="ddim", steps=2), 5, seed=4, blend=blend,
+                                           smoothing=SmoothingSettings())  # as sampled, whatever the checkpoint records
         sent = generator.seed_motion[0, -1].clone()
         outputs[blend] = (sent, generator.step(rows, 5), generator.step(rows, 8))
     seed_frames = assets.seed_frames
@@ -296,3 +298,28 @@ def test_chunk_blend_carries_the_step_at_a_chunks_start_and_fades_it_out(tiny_ch
     torch.testing.assert_close(outputs[True][1], raw + step * fade[:, None])
     assert not torch.equal(outputs[True][1][:, body], raw[:, body])
     assert outputs[True][2].shape == (3, assets.motion_dim)  # a shorter last chunk uses the fade's start
+
+
+def test_live_smoothing_is_the_causal_filter_of_the_unsmoothed_frames(tiny_checkpoint):
+    """A checkpoint that records the low-pass prior (as tiny_cpu's training runs do): live steps return
+    the frames the same generator returns without it, filtered causally with the state carried
+    across chunks (body only)."""
+    from dataclasses import replace
+
+    from motiongen.diffusion.samplers import SamplerSettings
+    from motiongen.generation.checkpoint import load_assets
+    from motiongen.generation.smoothing import CausalSmoother, SmoothingSettings, body_mask
+    from motiongen.live.causal import CausalGenerator, generate_causal
+
+    assets = load_assets(tiny_checkpoint)
+    assets = replace(assets, config={**assets.config, "smoothing": {"kind": "lowpass", "cutoff_hz": 6.0, "order": 2}})
+    rows = stream_features(speech_like(1.0, seed=2)[0], assets.audio_recipe, 30)
+    settings = SamplerSettings(kind="ddim", steps=1)
+    smoothed_generator = CausalGenerator(assets, settings, 4, seed=5)
+    assert smoothed_generator.smoothing == SmoothingSettings("lowpass", 6.0, 2)
+    smoothed = generate_causal(smoothed_generator, rows)
+    raw = generate_causal(CausalGenerator(assets, settings, 4, seed=5, smoothing=SmoothingSettings()), rows)
+    expected = CausalSmoother(smoothed_generator.smoothing, assets.motion_format)(raw[None])[0]
+    torch.testing.assert_close(smoothed, expected, atol=1e-5, rtol=1e-5)
+    face = ~torch.from_numpy(body_mask(assets.motion_format))
+    assert torch.equal(smoothed[:, face], raw[:, face]) and not torch.equal(smoothed, raw)

@@ -313,3 +313,15 @@ def test_the_same_quickstart_command_gives_the_same_numbers_bit_for_bit(tmp_path
     for name in motions[0].files:
         if name != "metadata":
             np.testing.assert_array_equal(motions[0][name], motions[1][name], err_msg=name)
+
+
+def test_report_labels_the_smoothing_prior(tmp_path):
+    smoothed = _report(smoothing={"kind": "lowpass", "cutoff_hz": 6.0, "order": 2, "filter": "zero-phase",
+                                  "source": "checkpoint"})
+    md, js = write_report(tmp_path, smoothed)
+    text = md.read_text()
+    assert "Smoothing prior (ours): **lowpass 6 Hz** (Butterworth order 2, zero-phase)" in text
+    assert "recorded in the checkpoint" in text and "`smoothing=none` turns it off" in text
+    assert json.loads(js.read_text())["smoothing"]["cutoff_hz"] == 6.0
+    md, _ = write_report(tmp_path, _report(smoothing={"kind": "none", "source": "request"}))
+    assert "Smoothing prior (ours): **none** (chosen by a generate override)" in md.read_text()

@@ -12,12 +12,17 @@ random weights (speed does not depend on them). It prints, per model:
 * frames sent late (more than half a frame after their slot) and dropped (never sent) at 30 fps;
 * CPU used by the process (cores = CPU seconds / wall seconds) and the generation step time.
 
+The generated frames pass through the smoothing prior the experiment records (``live_tiny``: the
+causal low-pass; ``live_beat``: none) unless ``--smoothing none|lowpass|lowpass@HZ`` chooses one;
+its group delay is printed (a lag of the body's motion, not a wait: no frame is held back).
+
 ``--words recognise`` also runs pocketsphinx's streaming recogniser on every block and feeds each
 step the settled words (``motiongen live --words recognise``), to measure what recognition costs.
 
     python tools/bench_live.py                               # both models, 300 s each
     python tools/bench_live.py --models tiny --seconds 60 --steps 4 --delay 0.3
     python tools/bench_live.py --models tiny --seconds 60 --words recognise
+    python tools/bench_live.py --models tiny --seconds 60 --smoothing none
 
 Goal (issue 23): p95 <= 300 ms, no dropped frame, <= 1 core. Figures depend on the machine's load:
 the 1-minute load average is printed before and after.
@@ -34,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from omegaconf import OmegaConf
 
 from docs_section import add_docs_flag, recorded
 
@@ -45,6 +51,7 @@ from motiongen.diffusion.schedule import NoiseSchedule
 from motiongen.features.recipe import recipe_from_config
 from motiongen.features.words import WordTable
 from motiongen.formats.audio import load_audio
+from motiongen.generation.smoothing import SmoothingSettings, group_delay_frames, smoothing_override
 from motiongen.generation.types import GenerationAssets
 from motiongen.skeletons import load_joint_set
 from motiongen.live import livelink, vmc
@@ -81,8 +88,19 @@ def assets_for(model_name: str) -> GenerationAssets:
     diffusion = cfg.model.diffusion
     schedule = NoiseSchedule("linear", int(diffusion.num_steps), float(diffusion.beta_start), float(diffusion.beta_end))
     words = WordTable(["<unk>"], np.zeros((1, WORD_DIM)), "bench zeros")
+    recorded_config = {"smoothing": OmegaConf.to_container(cfg.smoothing)}  # as a training run records it
     return GenerationAssets(model=network, schedule=schedule, motion_format=fmt, window_frames=150,
-                            seed_frames=network.cfg.seed_frames, audio_recipe=recipe, word_vectors=words)
+                            seed_frames=network.cfg.seed_frames, audio_recipe=recipe, word_vectors=words,
+                            config=recorded_config)
+
+
+def smoothing_choice(spec: str | None) -> SmoothingSettings | None:
+    """``--smoothing``: None (the experiment's), or ``none`` / ``lowpass`` / ``lowpass@HZ``."""
+    if spec is None:
+        return None
+    kind, _, cutoff = spec.partition("@")
+    overrides = [f"smoothing={kind}"] + ([f"smoothing.cutoff_hz={cutoff}"] if cutoff else [])
+    return smoothing_override(compose("live", overrides).smoothing)
 
 
 class Drain:
@@ -109,7 +127,8 @@ class Drain:
 def run(model_name: str, wave: np.ndarray, args) -> dict:
     assets = assets_for(model_name)
     recipe = assets.audio_recipe
-    generator = CausalGenerator(assets, SamplerSettings(kind="ddim", steps=args.steps), args.chunk_frames, seed=0)
+    generator = CausalGenerator(assets, SamplerSettings(kind="ddim", steps=args.steps), args.chunk_frames, seed=0,
+                                smoothing=smoothing_choice(args.smoothing))
     drains = [Drain(), Drain()]
     senders = [UdpSender([parse_target(f"127.0.0.1:{d.sock.getsockname()[1]}", "--bench")]) for d in drains]
     sinks = [UdpSink("livelink", livelink.LiveLinkFaceEncoder(fps=30), senders[0]),
@@ -123,12 +142,32 @@ def run(model_name: str, wave: np.ndarray, args) -> dict:
         drain.stop.set()
         drain.thread.join()
     summary = report.summary()
-    summary.update(model=model_name, words=args.words, words_used=len(generator.used_words), parameters=sum(p.numel() for p in assets.model.parameters()),
+    summary.update(model=model_name, words=args.words, smoothing=generator.smoothing.describe(),
+                   smoothing_group_delay_ms=1000 * group_delay_frames(generator.smoothing, assets.fps) / assets.fps, words_used=len(generator.used_words), parameters=sum(p.numel() for p in assets.model.parameters()),
                    seconds=len(wave) / recipe.sample_rate, frames_expected=frames,
                    received={"livelink": drains[0].count, "vmc": drains[1].count},
                    load_1min={"before": load_before, "after": os.getloadavg()[0]})
     summary["dropped_frames"] = frames - report.frames  # also frames never generated
+    summary["smoothing_ms_per_step"] = smoothing_cost_ms(generator.smoothing, assets, args.chunk_frames)
     return summary
+
+
+def smoothing_cost_ms(smoothing: SmoothingSettings, assets: GenerationAssets, chunk_frames: int, calls: int = 2000) -> float:
+    """Wall milliseconds of the causal smoothing of one step's chunk (``(1, C, D)``), median of 5
+    runs of ``calls`` chunks."""
+    import time
+
+    from motiongen.generation.smoothing import CausalSmoother
+
+    chunk = torch.randn(1, chunk_frames, assets.motion_dim)
+    runs = []
+    for _ in range(5):
+        smoother = CausalSmoother(smoothing, assets.motion_format)
+        started = time.perf_counter()
+        for _ in range(calls):
+            smoother(chunk)
+        runs.append((time.perf_counter() - started) / calls * 1000)
+    return float(np.median(runs))
 
 
 def measure(args: argparse.Namespace) -> None:
@@ -146,7 +185,9 @@ def measure(args: argparse.Namespace) -> None:
         print(f"{name:5s} ({result['parameters'] / 1e6:.2f} M params): latency p50 {lat['p50']:.0f} ms, "
               f"p95 {lat['p95']:.0f} ms, max {lat['max']:.0f} ms; frames {result['frames_sent']}/"
               f"{result['frames_expected']} sent, {result['late_frames']} late, {result['dropped_frames']} dropped; "
-              f"CPU {result['cpu_cores']:.2f} cores; step p95 {result['step_ms_p95']:.0f} ms; "
+              f"CPU {result['cpu_cores']:.2f} cores; step p95 {result['step_ms_p95']:.0f} ms; smoothing "
+              f"{result['smoothing']['kind']} (group delay {result['smoothing_group_delay_ms']:.0f} ms, "
+              f"{result['smoothing_ms_per_step']:.3f} ms per step); "
               f"load {result['load_1min']['before']:.1f} -> {result['load_1min']['after']:.1f}", flush=True)
         print(json.dumps(result), flush=True)
 
@@ -162,6 +203,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--words", choices=("none", "recognise"), default="none",
                         help="recognise: also run the streaming word recogniser (motiongen live --words recognise)")
+    parser.add_argument("--smoothing", default=None,
+                        help="none | lowpass | lowpass@HZ (default: the experiment's own, as its checkpoints record it)")
     add_docs_flag(parser)
     args = parser.parse_args()
     with recorded("bench_live.py", args.docs):

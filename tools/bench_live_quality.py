@@ -22,8 +22,11 @@ word error rate on the split's speech against the TextGrids, and the machine loa
         --checkpoint student=runs/distill_live/checkpoints/last.ckpt --work /tmp/live-quality
     python tools/bench_live_quality.py --checkpoint live=CKPT --rows live:offline:ddim:4:transcript live:live:ddim:4
 
-Rows are ``name:mode:sampler:steps[:words]`` with ``name`` a ``--checkpoint`` alias (words: offline
-rows only, default ``transcript``; live rows hear no words). ``--work`` keeps the live record
+Rows are ``name:mode:sampler:steps[:words[:smoothing]]`` with ``name`` a ``--checkpoint`` alias (words: offline
+rows only, default ``transcript`` (also when empty); live rows hear no words) and ``smoothing`` the
+generation's smoothing prior (``motiongen.generation.smoothing``; zero-phase offline, causal live):
+``none``, ``lowpass`` (``conf/smoothing/lowpass.yaml``), ``lowpass@F`` (cutoff F Hz) or, when left
+out, the checkpoint's own, e.g. ``live:live:ddim:4::lowpass``. ``--work`` keeps the live record
 folders (one per row, seed and take); ``--out`` also writes the printed Markdown to a file.
 """
 
@@ -63,15 +66,33 @@ def parse() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def parse_row(text: str, names: set[str]) -> tuple[str, str, str, int, str]:
+def parse_row(text: str, names: set[str]) -> tuple[str, str, str, int, str, str]:
     parts = text.split(":")
-    if len(parts) not in (4, 5) or parts[0] not in names or parts[1] not in MODES or not parts[3].isdigit():
-        sys.exit(f"bench_live_quality: row {text!r} is not name:mode:sampler:steps[:words] with name in "
+    if len(parts) not in (4, 5, 6) or parts[0] not in names or parts[1] not in MODES or not parts[3].isdigit():
+        sys.exit(f"bench_live_quality: row {text!r} is not name:mode:sampler:steps[:words[:smoothing]] with name in "
                  f"{sorted(names)}, mode in {MODES}")
-    words = parts[4] if len(parts) == 5 else ("transcript" if parts[1] == "offline" else "silence")
+    words = (parts[4] if len(parts) >= 5 else "") or ("transcript" if parts[1] == "offline" else "silence")
+    smoothing = parts[5] if len(parts) == 6 else ""
     if words not in WORDS or (parts[1] != "offline" and words != "silence"):
         sys.exit(f"bench_live_quality: row {text!r}: words must be one of {WORDS} (live rows: silence, no transcript live)")
-    return parts[0], parts[1], parts[2], int(parts[3]), words
+    return parts[0], parts[1], parts[2], int(parts[3]), words, smoothing
+
+
+def smoothing_overrides(spec: str) -> list[str]:
+    """Hydra overrides of a row's smoothing field (``none``, ``lowpass``, ``lowpass@F``; empty: none given)."""
+    if not spec:
+        return []
+    kind, _, cutoff = spec.partition("@")
+    return [f"smoothing={kind}"] + ([f"smoothing.cutoff_hz={cutoff}"] if cutoff else [])
+
+
+def smoothing_config(spec: str) -> dict | None:
+    """The ``conf/smoothing`` node of a row's smoothing field; None: the checkpoint's own."""
+    from omegaconf import OmegaConf
+
+    from motiongen.config import compose
+
+    return OmegaConf.to_container(compose("generate", smoothing_overrides(spec)).smoothing) if spec else None
 
 
 def word_speeches(speeches: list, words: str) -> list:
@@ -87,7 +108,7 @@ def word_speeches(speeches: list, words: str) -> list:
 
 
 def live_folders(checkpoint: str, takes: list, sampler: str, steps: int, seed: int, chunk: int, work: Path,
-                 blend: bool) -> list[Path]:
+                 blend: bool, smoothing: str = "") -> list[Path]:
     """``motiongen live --record`` of every take's speech, through the CLI at real-time pace."""
     from motiongen.cli import main
 
@@ -96,7 +117,8 @@ def live_folders(checkpoint: str, takes: list, sampler: str, steps: int, seed: i
         folder = work / f"seed{seed}" / take.take_id
         code = main(["live", "--checkpoint", checkpoint, "--audio", str(take.audio), "--record", str(folder),
                      "--overwrite", "--seed", str(seed), "--sampler", sampler, "--steps", str(steps),
-                     "--chunk-frames", str(chunk), "--threads", "1", f"blend_chunks={str(blend).lower()}"])
+                     "--chunk-frames", str(chunk), "--threads", "1", f"blend_chunks={str(blend).lower()}",
+                     *smoothing_overrides(smoothing)])
         if code != 0:
             sys.exit(f"bench_live_quality: motiongen live failed on {take.audio} (exit {code})")
         folders.append(folder)
@@ -165,21 +187,23 @@ def main() -> None:
     wer = word_error_rate(spoken, heard) if spoken else float("nan")
     load_before = os.getloadavg()
     results = []
-    for name, mode, sampler, steps, words in rows:
+    for name, mode, sampler, steps, words, smoothing in rows:
         scores = []
         for seed in range(args.seeds):
             if mode != "offline":
                 folders = live_folders(checkpoints[name], takes, sampler, steps, seed, args.chunk_frames,
-                                       args.work / f"{name}-{mode}-{sampler}{steps}", mode == "live")
+                                       args.work / f"{name}-{mode}-{sampler}{steps}-{smoothing or 'ckpt'}",
+                                       mode == "live", smoothing)
                 gestures, faces = recorded_takes(folders, takes, frames, roles)
             else:
-                settings = EvaluationSettings(split=args.split, seed=seed, sampler=sampler_config(sampler, steps))
+                settings = EvaluationSettings(split=args.split, seed=seed, sampler=sampler_config(sampler, steps),
+                                              smoothing=smoothing_config(smoothing))
                 gestures, faces, _ = generate_takes(Path(checkpoints[name]), takes, reference, roles, settings, False,
                                                     speeches=by_words[words])
             row = score_row(reference, evaluators, gestures, faces, template, roles.joint_names)
             row["arm_speed"], row["arm_accel"] = arm_ratios(gestures, truth, roles.joint_names, reference.fps)
             scores.append(row)
-        label = f"{name} {mode} {sampler}-{steps}, words: {words}"
+        label = f"{name} {mode} {sampler}-{steps}, words: {words}" + (f", smoothing: {smoothing}" if smoothing else "")
         results.append((label, scores))
         print(f"{label}: " + ", ".join(f"{key} {np.mean([s[key] for s in scores]):.4g}" for key, _, _ in COLUMNS
                                        if isinstance(scores[0].get(key), float)), flush=True)
@@ -195,7 +219,9 @@ def main() -> None:
         f"{os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} cores. Checkpoints: "
         + ", ".join(f"{name} = `{Path(path).name}` sha256 {sha256_file(path)[:12]}" for name, path in checkpoints.items())
         + f". pocketsphinx word error rate on this speech against the TextGrids: {wer:.1%} ({len(spoken)} words). "
-        "Arm ratios are over the same takes' ground truth; sync ratio = the row's sync confidence over the first row's.",
+        "Arm ratios are over the same takes' ground truth; sync ratio = the row's sync confidence over the first row's. "
+        "Rows without a smoothing use the checkpoint's own (none for checkpoints older than the setting); "
+        "`lowpass` is the Butterworth prior on the body (ours; zero-phase offline, causal live).",
         "",
         "| row | " + " | ".join(title for _, title, _ in COLUMNS) + " | sync / row 1 |",
         "|---|" + "---|" * (len(COLUMNS) + 1),

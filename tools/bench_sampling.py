@@ -14,7 +14,11 @@ noise), and printed as mean ± std over the seeds:
         --checkpoint student=runs/distill_tiny_cpu/checkpoints/last.ckpt --docs
     python tools/bench_sampling.py --checkpoint teacher=CKPT --rows teacher:ddim:25 teacher:ddim:25:bfloat16 --seeds 5
 
-Rows are ``name:sampler:steps[:precision]`` with ``name`` a ``--checkpoint`` alias; the default rows
+Rows are ``name:sampler:steps[:precision[:smoothing]]`` with ``name`` a ``--checkpoint`` alias,
+``precision`` ``float32`` (also when empty) or ``bfloat16``, and ``smoothing`` the generation's
+smoothing prior (``motiongen.generation.smoothing``): ``none``, ``lowpass`` (``conf/smoothing/lowpass.yaml``),
+``lowpass@F`` (its cutoff set to F Hz) or, when left out, the checkpoint's own, e.g.
+``teacher:dpmsolver:10::lowpass@6``; the row's label names the smoothing when the row sets it. The default rows
 are the teacher's DDIM-25, the DDIM baselines at 10, 5, 4, 2 and 1 steps, DPM-Solver++ 10 and 5,
 UniPC 5, the student's LCM 4, 2 and 1, and DDIM-25 / LCM-2 in bfloat16. ``--docs`` writes the
 printed Markdown (with the command, the machine load and the checkpoints' hashes) into this
@@ -45,7 +49,8 @@ def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", action="append", required=True, metavar="NAME=PATH",
                         help="a checkpoint and the name rows use for it (repeatable)")
-    parser.add_argument("--rows", nargs="+", default=list(DEFAULT_ROWS), help="name:sampler:steps[:precision]")
+    parser.add_argument("--rows", nargs="+", default=list(DEFAULT_ROWS),
+                        help="name:sampler:steps[:precision[:smoothing]], smoothing none | lowpass | lowpass@HZ")
     parser.add_argument("--seeds", type=int, default=5, help="sampling seeds per row (mean ± std)")
     parser.add_argument("--split", default="test")
     parser.add_argument("--cache", type=Path, default=None,
@@ -61,6 +66,27 @@ def sampler_config(name: str, steps: int) -> dict:
     from motiongen.config import compose
 
     return OmegaConf.to_container(compose("generate", [f"sampler={name}", f"sampler.steps={steps}"]).sampler)
+
+
+def smoothing_config(spec: str) -> dict | None:
+    """The ``conf/smoothing`` node of a row's smoothing field (``none``, ``lowpass``, ``lowpass@F``);
+    None for an empty field (the checkpoint's own)."""
+    from omegaconf import OmegaConf
+
+    from motiongen.config import compose
+
+    if not spec:
+        return None
+    kind, _, cutoff = spec.partition("@")
+    overrides = [f"smoothing={kind}"] + ([f"smoothing.cutoff_hz={cutoff}"] if cutoff else [])
+    return OmegaConf.to_container(compose("generate", overrides).smoothing)
+
+
+def smoothing_label(config: dict | None) -> str:
+    """`` + lowpass 6 Hz`` / `` + no smoothing`` for a row that sets it, else empty."""
+    if config is None:
+        return ""
+    return " + no smoothing" if config["kind"] == "none" else f" + {config['kind']} {config['cutoff_hz']:g} Hz"
 
 
 def main() -> None:
@@ -81,6 +107,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     checkpoints = dict(item.split("=", 1) for item in args.checkpoint)
     rows = [row.split(":") for row in args.rows]
+    if any(not 3 <= len(row) <= 5 for row in rows):
+        sys.exit("bench_sampling: rows are name:sampler:steps[:precision[:smoothing]]")
     missing = sorted({row[0] for row in rows} - set(checkpoints))
     if missing:
         sys.exit(f"bench_sampling: rows name {missing}, give them with --checkpoint NAME=PATH")
@@ -98,12 +126,13 @@ def main() -> None:
     truth = [ref.gesture for ref in reference.takes]
     load_before = os.getloadavg()
     results = []
-    for name, sampler, steps, *precision in rows:
-        precision = precision[0] if precision else "float32"
+    for name, sampler, steps, *extra in rows:
+        precision = (extra[0] if extra else "") or "float32"
+        smoothing = smoothing_config(extra[1] if len(extra) > 1 else "")
         scores = []
         for seed in range(args.seeds):
             settings = EvaluationSettings(split=args.split, seed=seed, precision=precision,
-                                          sampler=sampler_config(sampler, int(steps)))
+                                          sampler=sampler_config(sampler, int(steps)), smoothing=smoothing)
             started = time.perf_counter()
             gestures, faces, _ = generate_takes(Path(checkpoints[name]), takes, reference, roles, settings, False,
                                                 speeches=speeches)
@@ -112,7 +141,8 @@ def main() -> None:
             row["arm_speed"], row["arm_accel"] = arm_ratios(gestures, truth, roles.joint_names, reference.fps)
             row["seconds_per_second"] = wall / seconds
             scores.append(row)
-        label = f"{name} {sampler}-{steps}" + ("" if precision == "float32" else f" {precision}")
+        label = (f"{name} {sampler}-{steps}" + ("" if precision == "float32" else f" {precision}")
+                 + smoothing_label(smoothing))
         results.append((label, scores))
         print(f"{label}: " + ", ".join(f"{key} {np.mean([s[key] for s in scores]):.4g}" for key, _, _ in COLUMNS
                                        if isinstance(scores[0].get(key), float)), flush=True)
@@ -123,7 +153,9 @@ def main() -> None:
         f"per row (mean ± std), {args.threads} thread(s); load average before {load_before[0]:.2f}, after "
         f"{os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} cores. Checkpoints: "
         + ", ".join(f"{name} = `{Path(path).name}` sha256 {sha256_file(path, 12)}" for name, path in checkpoints.items())
-        + ". Arm ratios are over the same takes' ground truth.",
+        + ". Arm ratios are over the same takes' ground truth. Rows without `+ ...` use the checkpoint's own "
+        "smoothing (none for checkpoints older than the setting); `+ lowpass F Hz` is the zero-phase "
+        "Butterworth prior on the body (ours, docs/sampling.md).",
         "",
         "| row | " + " | ".join(title for _, title, _ in COLUMNS) + " |",
         "|---|" + "---|" * len(COLUMNS),

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         max_seconds=cfg["max_seconds"], wind_components=int(cfg["wind_components"]),
         wind_repeats=int(cfg["wind_repeats"]), beat_joint=str(cfg["beat_joint"]),
         precision=str(cfg["precision"]), untrained_baseline=bool(cfg["untrained_baseline"]), sampler=dict(cfg["sampler"]),
-        window_join=str(cfg["window_join"]),
+        window_join=str(cfg["window_join"]), smoothing=cfg.get("smoothing"),
         pretrained_gesture=pretrained)
     suites = {"speech": (functools.partial(evaluate, recorded=recorded), markdown_table),
               "sign": (evaluate_signs, sign_markdown_table)}

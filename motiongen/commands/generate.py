@@ -127,11 +127,13 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.core.hashing import sha256_file
     from motiongen.core.output_folder import INIT_BVH_INPUT, file_record
     from motiongen.generation.inputs import require_file, speech_from_audio, speech_from_text
+    from motiongen.generation.smoothing import smoothing_override
     from motiongen.generation.types import GenerationRequest
     from motiongen.runs.generate import export_generation
 
     cfg = compose("generate", _overrides(args))
     settings = SamplerSettings.from_config(cfg.sampler)
+    smoothing = smoothing_override(cfg.get("smoothing"))
     if cfg.num_samples < 1:
         raise ConfigError(f"--num-samples must be >= 1, got {cfg.num_samples}")
     if cfg.out_fps not in SUPPORTED_FPS:
@@ -208,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
         num_samples=int(cfg.num_samples),
         sampler=settings, initial_motion=initial_motion,
         first_window_frames=_first_window(cfg.stream_first_window, assets) if args.stream else None,
-        window_join=str(cfg.window_join),
+        window_join=str(cfg.window_join), smoothing=smoothing,
     )
     extra = {"emotion_source": emotion_source, "stream": bool(args.stream), "threads": torch.get_num_threads()}
     if text_emotion is not None:

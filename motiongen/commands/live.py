@@ -65,6 +65,16 @@ def _overrides(args: argparse.Namespace) -> list[str]:
                                  "livelink_subject": args.livelink_subject, "web_host": args.web_host, "words": args.words})
 
 
+def _smoothing_note(smoothing, fps: float) -> str:
+    """``none`` or e.g. ``lowpass 6 Hz (causal, 1.0 frames of group delay)`` for the start-up line."""
+    from motiongen.generation.smoothing import group_delay_frames
+
+    if not smoothing.enabled:
+        return "none"
+    return (f"{smoothing.kind} {smoothing.cutoff_hz:g} Hz (causal, {group_delay_frames(smoothing, fps):.1f} frames "
+            "of group delay)")
+
+
 def run(args: argparse.Namespace) -> int:
     import json
 
@@ -78,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from motiongen.core.hashing import sha256_file
     from motiongen.generation.inputs import require_file
     from motiongen.generation.runtime import inference_threads
+    from motiongen.generation.smoothing import group_delay_frames, smoothing_override
     from motiongen.live import livelink, vmc
     from motiongen.live.audio_features import StreamingAudioFeatures
     from motiongen.live.audio_io import FileSource, MicrophoneSource
@@ -102,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         check_destination(args.record, args.overwrite)
     checkpoint = require_file(args.checkpoint, "checkpoint")
     settings = SamplerSettings.from_config(cfg.sampler)
+    smoothing = smoothing_override(cfg.get("smoothing"))
 
     import torch
 
@@ -111,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     if recipe is None:
         raise ConfigError(f"{checkpoint} was trained without audio features; live generation needs a speech model")
     generator = CausalGenerator(assets, settings, int(cfg.chunk_frames), int(cfg.seed), args.speaker, args.emotion,
-                                blend=bool(cfg.blend_chunks))
+                                blend=bool(cfg.blend_chunks), smoothing=smoothing)
     features = StreamingAudioFeatures(recipe)
     FrameBuilder(assets.motion_format)  # a format without body rotations or ARKit weights fails here
     inputs: dict = {}
@@ -160,7 +172,8 @@ def run(args: argparse.Namespace) -> int:
         words = StreamingWords()
     session = LiveSession(assets, generator, features, sinks, float(cfg.delay_seconds), words)
     print(f"live: {', '.join(f'{s.name} -> {targets[s.name]}' for s in sinks) or 'recording only'}; "
-          f"{cfg.chunk_frames} frames per step, words: {cfg.words}, {generator.settings.kind} {generator.settings.steps} steps, delay {cfg.delay_seconds:g} s "
+          f"{cfg.chunk_frames} frames per step, words: {cfg.words}, {generator.settings.kind} {generator.settings.steps} steps, "
+          f"smoothing {_smoothing_note(generator.smoothing, assets.fps)}, delay {cfg.delay_seconds:g} s "
           "(Ctrl+C stops)", flush=True)
     try:
         report = session.run(source, num_frames)
@@ -176,6 +189,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"warning: {sender.errors} datagram(s) to {', '.join(map(str, sender.targets))} could not be sent")
     if args.record is not None and session.batches:
         meta = {"sampler": generator.settings.describe(),  # as fitted to the checkpoint (a student's LCM grid)
+                "smoothing": {**generator.smoothing.describe(),
+                              **({"filter": "causal", "group_delay_frames": group_delay_frames(generator.smoothing, assets.fps)}
+                                 if generator.smoothing.enabled else {}),
+                              "source": "checkpoint" if smoothing is None else "live config"},
                 "live": {"config": OmegaConf.to_container(cfg, resolve=True),
                          "words": {"source": str(cfg.words),  # the spoken words that reached a frame
                                    **({"settle_seconds": words.settle_seconds} if words is not None else {}),

@@ -65,6 +65,7 @@ class EvaluationSettings:
     pretrained_gesture: PretrainedGesture | None = None  # BEAT's FGD network instead of the cache's own
     sampler: dict = field(default_factory=lambda: {"kind": "ddim", "steps": 25, "eta": 0.0, "guidance": 1.0})
     window_join: str = "inertialize"  # GenerationRequest.window_join
+    smoothing: dict | None = None  # a conf/smoothing node; None = each checkpoint's own (GenerationRequest.smoothing)
 
 
 class StageTimer:
@@ -252,6 +253,7 @@ def generate_takes(checkpoint: Path, takes: list[EvaluationTake], reference: Ref
     from motiongen.diffusion.samplers import SamplerSettings
     from motiongen.generation.checkpoint import load_assets
     from motiongen.generation.sampling import generate
+    from motiongen.generation.smoothing import checkpoint_smoothing, smoothing_override
     from motiongen.generation.types import GenerationRequest
 
     assets = load_assets(checkpoint, precision=settings.precision)
@@ -266,6 +268,7 @@ def generate_takes(checkpoint: Path, takes: list[EvaluationTake], reference: Ref
     if untrained:
         assets = replace(assets, model=untrained_network(assets))
     sampler = SamplerSettings.from_config(settings.sampler)
+    smoothing = smoothing_override(settings.smoothing)
     gestures, faces = [], []
     for index, (take, ref) in enumerate(tqdm(list(zip(takes, reference.takes)), desc=f"sampling {checkpoint.name}",
                                              disable=not progress, leave=False)):
@@ -275,14 +278,15 @@ def generate_takes(checkpoint: Path, takes: list[EvaluationTake], reference: Ref
         emotion = take.categories.get(emotion_stream.name) if emotion_stream is not None else None
         request = GenerationRequest(speech=speeches[index], speaker=speaker, emotion=emotion,
                                     seed=settings.seed + index, num_samples=settings.num_samples, sampler=sampler,
-                                    window_join=settings.window_join)
+                                    window_join=settings.window_join, smoothing=smoothing)
         generated = generate(assets, request)
         frames = min(generated.num_frames, ref.frames)
         if frames < ref.frames:
             raise ConfigError(f"take {take.take_id}: generated {generated.num_frames} frames for {ref.frames} of ground truth")
         gestures.append(generated.blocks[roles.gesture][:, :frames] if roles.gesture in generated.blocks else None)
         faces.append(generated.blocks[roles.face][:, :frames] if roles.face in generated.blocks else None)
-    return gestures, faces, {**assets.source, "weights": "initial (untrained)" if untrained else "EMA"}
+    return gestures, faces, {**assets.source, "weights": "initial (untrained)" if untrained else "EMA",
+                             "smoothing": checkpoint_smoothing(assets.config, smoothing).describe()}
 
 
 def evaluator_entry(cache_dir: str | Path, evaluators: Evaluators, role: str) -> dict:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -21,6 +22,7 @@ import torch
 from motiongen.core.motion_format import ConditionKind, Representation
 from motiongen.diffusion.samplers import SamplerSettings, make_scheduler, sample_network
 from motiongen.generation.conditioning import Condition, build_condition, category_indices, initial_seed
+from motiongen.generation.smoothing import CausalSmoother, SmoothingSettings, checkpoint_smoothing, smooth_take
 from motiongen.generation.types import GeneratedMotion, GenerationAssets, GenerationRequest
 from motiongen.generation.windows import MotionChunk, WindowPlan, inertialized_channels, stream_windows
 
@@ -62,8 +64,6 @@ def model_sampler(assets: GenerationAssets, settings: SamplerSettings, warn: boo
     """``settings`` fitted to the model: LCM sampling of a distilled student uses the student's own
     timestep grid and boundary scaling (its ``distill`` settings win over ``conf/sampler/lcm.yaml``).
     A student sampled by a diffusion sampler, or LCM on a model that was not distilled, is logged."""
-    from dataclasses import replace
-
     lcm = settings.scheduler == "LCMScheduler"
     if assets.distilled is not None and lcm:
         grid = {"original_inference_steps": int(assets.distilled["grid_steps"]),
@@ -82,13 +82,8 @@ def _plan(assets: GenerationAssets, request: GenerationRequest) -> WindowPlan:
                       request.first_window_frames)
 
 
-def stream_motion(assets: GenerationAssets, request: GenerationRequest) -> Iterator[MotionChunk]:
-    """Yield finished stretches of normalised motion ``(K, L, D)`` window by window.
-
-    The first chunk is ready after one window's diffusion run; ``MotionChunk.seconds_since_start``
-    records when each became available (the first one is the streaming start-up latency, not
-    counting feature extraction, which happens before the first window).
-    """
+def _window_chunks(assets: GenerationAssets, request: GenerationRequest) -> Iterator[MotionChunk]:
+    """The joined windows' finished stretches of normalised motion ``(K, L, D)``, unsmoothed."""
     categories = category_indices(assets, request)
     plan = _plan(assets, request)
     condition = build_condition(assets, request.speech, plan)
@@ -99,6 +94,29 @@ def stream_motion(assets: GenerationAssets, request: GenerationRequest) -> Itera
     inertialized = (inertialized_channels(assets.motion_format) if request.window_join == "inertialize"
                     else torch.zeros(assets.motion_format.width, dtype=torch.bool))
     yield from stream_windows(sampler, plan, first_seed.repeat(request.num_samples, 1, 1), inertialized)
+
+
+def request_smoothing(assets: GenerationAssets, request: GenerationRequest) -> SmoothingSettings:
+    """The smoothing prior ``request`` generates with: its own, else the checkpoint's (checked
+    against the model's frame rate here, before any sampling)."""
+    settings = checkpoint_smoothing(assets.config, request.smoothing)
+    if settings.enabled:
+        settings.sos(assets.fps)
+    return settings
+
+
+def stream_motion(assets: GenerationAssets, request: GenerationRequest) -> Iterator[MotionChunk]:
+    """Yield finished stretches of normalised motion ``(K, L, D)`` window by window.
+
+    The first chunk is ready after one window's diffusion run; ``MotionChunk.seconds_since_start``
+    records when each became available (the first one is the streaming start-up latency, not
+    counting feature extraction, which happens before the first window). The smoothing prior
+    (:func:`request_smoothing`) runs causally, its state carried from chunk to chunk
+    (:class:`~motiongen.generation.smoothing.CausalSmoother`): a chunk is final when it is yielded.
+    """
+    smoother = CausalSmoother(request_smoothing(assets, request), assets.motion_format)
+    for chunk in _window_chunks(assets, request):
+        yield replace(chunk, motion=smoother(chunk.motion))
 
 
 def denormalise(assets: GenerationAssets, motion: torch.Tensor | np.ndarray) -> dict[str, np.ndarray]:
@@ -123,14 +141,21 @@ def generate(assets: GenerationAssets, request: GenerationRequest,
     """Generate the motion ``request`` asks for (``F = round(seconds · fps)`` frames).
 
     ``on_chunk`` is called with each :class:`MotionChunk` as soon as it is ready (streaming
-    clients that also want the finished take).
+    clients that also want the finished take): the chunks are then smoothed causally
+    (:func:`stream_motion`) and the take is the frames served. Without ``on_chunk`` the smoothing
+    prior runs zero-phase over the finished take
+    (:func:`~motiongen.generation.smoothing.smooth_take`).
     """
+    smoothing = request_smoothing(assets, request)
+    streamed = on_chunk is not None
     chunks = []
-    for chunk in stream_motion(assets, request):
+    for chunk in stream_motion(assets, request) if streamed else _window_chunks(assets, request):
         chunks.append(chunk)
-        if on_chunk is not None:
+        if streamed:
             on_chunk(chunk)
     motion = torch.cat([chunk.motion for chunk in chunks], dim=1)
+    if not streamed:
+        motion = smooth_take(motion, smoothing, assets.motion_format)
     warnings = list(assets.warnings)
     speech = request.speech
     if speech is not None:
@@ -150,6 +175,9 @@ def generate(assets: GenerationAssets, request: GenerationRequest,
         "first_window_frames": request.first_window_frames or assets.window_frames,
         "seed_frames": assets.seed_frames,
         "sampler": settings.describe(),
+        "smoothing": {**smoothing.describe(), **({"filter": "causal" if streamed else "zero-phase"}
+                                                 if smoothing.enabled else {}),
+                      "source": "request" if request.smoothing is not None else "checkpoint"},
         "seed": request.seed,
         "num_samples": request.num_samples,
         "categories": _labels(assets, category_indices(assets, request)),

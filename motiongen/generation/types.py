@@ -24,6 +24,7 @@ from motiongen.diffusion.samplers import SamplerSettings
 from motiongen.diffusion.schedule import NoiseSchedule
 from motiongen.features.recipe import AudioRecipe
 from motiongen.features.words import WordVectors
+from motiongen.generation.smoothing import SmoothingSettings
 from motiongen.formats.textgrid import Interval
 
 
@@ -151,6 +152,8 @@ class GenerationRequest:
             ``inertialize`` (ours: the skeletal channels keep the finished frames and the new window
             is offset to match their position and velocity, the offset fading out; the face is
             crossfaded) or ``crossfade`` (every channel crossfaded over the overlap).
+        smoothing: the low-pass prior on the body channels (ours; :mod:`motiongen.generation.smoothing`);
+            None = the checkpoint's (its training experiment's choice; ``none`` for older checkpoints).
     """
 
     speech: SpeechInput | None = None
@@ -164,6 +167,7 @@ class GenerationRequest:
     initial_motion: dict[str, np.ndarray] | None = None
     first_window_frames: int | None = None
     window_join: str = "inertialize"
+    smoothing: SmoothingSettings | None = None
 
     def __post_init__(self) -> None:
         if self.window_join not in WINDOW_JOINS:

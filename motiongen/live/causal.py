@@ -16,6 +16,12 @@ offline cross-fade; animation engines call this inertialization). No frame waits
 body's blocks (joint rotations, positions) are blended: the face's weights follow the speech, and
 carrying the previous chunk's mouth into the next one lags the lips.
 
+The smoothing prior (ours, ``smoothing``: the checkpoint's unless given;
+:mod:`motiongen.generation.smoothing`) runs causally on the frames a step returns, its filter state
+carried from step to step, so the frames equal one causal filter over the whole session whatever
+the chunk size; the model's seeds stay its own unfiltered frames. It adds no wait, only the
+filter's group delay to the body's motion (``docs/live.md``); the face is never filtered.
+
 There is no transcript live. A model that reads words gets, per step, the words recognised and
 settled so far (``words``, :class:`motiongen.text.asr.StreamingWords`; ``live.words=recognise``):
 each frame of the window gets the vector of the settled word spoken at its time, as offline
@@ -44,6 +50,7 @@ from motiongen.features.pipeline import extract_audio_features, extract_word_fea
 from motiongen.formats.textgrid import Interval
 from motiongen.generation.conditioning import category_indices, initial_seed
 from motiongen.generation.sampling import model_sampler
+from motiongen.generation.smoothing import CausalSmoother, SmoothingSettings, checkpoint_smoothing
 from motiongen.generation.types import GenerationAssets, GenerationRequest
 from motiongen.generation.windows import crossfade_weights
 
@@ -74,6 +81,7 @@ class CausalGenerator:
         seed: seed of the torch generator all noise comes from.
         speaker / emotion: category conditions as in :class:`GenerationRequest`.
         blend: carry the body's step at each chunk's start into the chunk and fade it out (module docstring).
+        smoothing: the causal low-pass on the body's frames; None = the checkpoint's.
 
     Attributes:
         done: frames generated so far.
@@ -83,7 +91,7 @@ class CausalGenerator:
 
     def __init__(self, assets: GenerationAssets, settings: SamplerSettings, chunk_frames: int = DEFAULT_CHUNK_FRAMES,
                  seed: int = 0, speaker: str | int | None = None, emotion: str | int | None = None,
-                 blend: bool = True):
+                 blend: bool = True, smoothing: SmoothingSettings | None = None):
         if not 1 <= chunk_frames <= MAX_CHUNK_FRAMES:
             raise ConfigError(f"chunk frames must be in 1..{MAX_CHUNK_FRAMES}, got {chunk_frames}")
         if assets.seed_frames < 1:
@@ -100,6 +108,8 @@ class CausalGenerator:
         self.seed_motion = torch.from_numpy(initial_seed(assets)).unsqueeze(0)
         self.generator = torch.Generator().manual_seed(seed)
         self.fade = chunk_fade(assets, self.chunk_frames) if blend else None
+        self.smoothing = checkpoint_smoothing(assets.config, smoothing)
+        self.smoother = CausalSmoother(self.smoothing, assets.motion_format)
         recipe = assets.audio_recipe
         self.silence = extract_audio_features(np.zeros(2 * recipe.frame_length, np.float32), recipe.sample_rate,
                                               1, recipe)[0]
@@ -135,7 +145,7 @@ class CausalGenerator:
         return cond
 
     def step(self, audio_rows: np.ndarray, stop: int, words: list[Interval] = ()) -> torch.Tensor:
-        """Frames ``[done, stop)`` (``stop - done <= C``), normalised ``(L, D)``.
+        """Frames ``[done, stop)`` (``stop - done <= C``), normalised ``(L, D)``, after the causal smoothing.
 
         Args:
             audio_rows: ``(R, Da)`` raw audio feature rows of frames ``0 .. R-1``, ``R >= stop``.
@@ -157,7 +167,7 @@ class CausalGenerator:
             new = new + (self.seed_motion[0, -1] - window[0, seed_frames - 1].float()) * self.fade[:length]
         self.seed_motion = torch.cat([self.seed_motion[0], new])[-seed_frames:].unsqueeze(0)
         self.done = stop
-        return new
+        return self.smoother(new[None])[0]
 
 
 def generate_causal(generator: CausalGenerator, audio_rows: np.ndarray) -> torch.Tensor:

@@ -139,6 +139,7 @@ def _request(options: QuickstartOptions, assets, overrides: list[str]):
     from motiongen.core.motion_format import ConditionKind
     from motiongen.diffusion.samplers import SamplerSettings
     from motiongen.generation.inputs import speech_from_text
+    from motiongen.generation.smoothing import smoothing_override
     from motiongen.generation.types import GenerationRequest
     from motiongen.text.emotion import estimate_emotion, model_emotion
 
@@ -148,7 +149,8 @@ def _request(options: QuickstartOptions, assets, overrides: list[str]):
     stream = assets.category_stream(ConditionKind.EMOTION)
     emotion = model_emotion(text_emotion.label, stream.labels) if stream is not None else None
     request = GenerationRequest(speech=speech, emotion=emotion, seed=options.seed,
-                                sampler=SamplerSettings.from_config(cfg.sampler))
+                                sampler=SamplerSettings.from_config(cfg.sampler),
+                                smoothing=smoothing_override(cfg.get("smoothing")))
     source = f"estimated from the text ({text_emotion.label})" if stream is not None else "model has no emotion condition"
     return cfg, request, source
 
@@ -156,7 +158,7 @@ def _request(options: QuickstartOptions, assets, overrides: list[str]):
 def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path, overrides: list[str], request=None):
     """Animate the sentence into ``folder`` through the library call ``motiongen generate --text``
     uses, with the ``conf/generate.yaml`` overrides ``overrides``; ``request`` (optional) is the
-    sentence's request already built (its speech is reused, its sampler replaced). Returns
+    sentence's request already built (its speech is reused, its sampler and smoothing replaced). Returns
     ``(generated motion, request, assets)``."""
     from dataclasses import replace as replaced
 
@@ -167,7 +169,7 @@ def _generate(checkpoint: Path, options: QuickstartOptions, folder: Path, overri
 
     assets = load_assets(checkpoint)
     cfg, fresh, source = _request(options, assets, overrides)
-    request = fresh if request is None else replaced(request, sampler=fresh.sampler)
+    request = fresh if request is None else replaced(request, sampler=fresh.sampler, smoothing=fresh.smoothing)
     generated, _ = export_generation(assets, request, folder, config=OmegaConf.to_container(cfg, resolve=True),
                                      metadata={"emotion_source": source}, overwrite=True)
     return generated, request, assets
@@ -371,6 +373,7 @@ def _run_stages(options: QuickstartOptions):
         energy=energy,
         l1div=l1div,
         sampler=dict(metadata.generation["sampler"]),
+        smoothing=dict(metadata.generation.get("smoothing", {"kind": "none"})),
         total_seconds=time.perf_counter() - started,
         files={
             "preview video (stick figure + face, with the speech)": str(output.path(PREVIEW_FILE)),

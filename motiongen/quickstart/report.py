@@ -155,6 +155,7 @@ class QuickstartReport:
     files: dict[str, str]
     warnings: list[str] = field(default_factory=list)
     student: StudentComparison | None = None
+    smoothing: dict[str, object] = field(default_factory=lambda: {"kind": "none"})
 
     def lipsync_row(self, name: str) -> LipSyncRow:
         return next(row for row in self.lipsync if row.name == name)
@@ -178,6 +179,19 @@ class QuickstartReport:
         bad = [k for k, v in numbers.items() if not math.isfinite(v)]
         if bad:
             raise ValueError(f"non-finite report values: {', '.join(bad)}")
+
+
+def smoothing_sentence(smoothing: dict[str, object]) -> str:
+    """The report's line on the smoothing prior (ours), a labelled choice of every generation here."""
+    source = {"checkpoint": "the training experiment's choice, recorded in the checkpoint",
+              "request": "chosen by a generate override"}.get(str(smoothing.get("source")), "")
+    where = f" ({source})" if source else ""
+    if smoothing.get("kind", "none") == "none":
+        return (f"Smoothing prior (ours): **none**{where}; the body is as sampled "
+                "(`smoothing=lowpass` turns the low-pass on; docs/sampling.md).")
+    return (f"Smoothing prior (ours): **{smoothing['kind']} {smoothing['cutoff_hz']:g} Hz** (Butterworth order "
+            f"{smoothing['order']}, {smoothing.get('filter', 'zero-phase')}) on the body's channels only, the face as "
+            f"sampled{where}; every table below is with it (`smoothing=none` turns it off; docs/sampling.md).")
 
 
 def write_report(folder: str | Path, report: QuickstartReport) -> tuple[Path, Path]:
@@ -212,7 +226,7 @@ Generated for an unseen sentence, spoken offline by eSpeak NG ({report.voice} vo
 
 > {report.sentence}
 
-Emotion condition: **{report.emotion}**. Sampler: {sampler}.
+Emotion condition: **{report.emotion}**. Sampler: {sampler}. {smoothing_sentence(report.smoothing)}
 
 ## Lip sync: does the generated jaw follow the speech?
 
