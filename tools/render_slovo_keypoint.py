@@ -74,7 +74,7 @@ def print_ceiling(cfg) -> tuple[np.ndarray, np.ndarray]:
 
     height, width = cfg.data.image_size
     clip = prepare_video(find_videos(cfg.data.videos)[0], Path(cfg.data.cache_dir), height, width, cfg.data.face_size,
-                         cfg.data.face_box_scale)
+                         cfg.data.face_box_scale, cfg.data.hand_size if cfg.model.get("hands") else 0, cfg.data.hand_box_scale)
     scale = cfg.model.face.output_scale if cfg.model.get("face") else 1
     frames = np.stack([cv2.resize(frame, (width * scale, height * scale), interpolation=cv2.INTER_CUBIC) for frame in clip.frames])
     detected = redetect(frames)
