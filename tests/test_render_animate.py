@@ -121,7 +121,7 @@ def test_evaluate_scores_both_splits_against_the_baselines(checkpoint):
     video_scores = scores["videos"]["square"]
     assert video_scores["interpolation"]["frames"] == 2 and video_scores["contiguous"]["frames"] == 5
     for split in ("interpolation", "contiguous"):
-        for region in ("frame", "face"):
+        for region in ("frame", "face", "hand"):
             assert set(scores["splits"][split][region]) == {"renderer", "reference", "previous", "retrieval"}
             assert {"psnr", "ssim", "l1"} <= set(scores["splits"][split][region]["renderer"])
         assert "flicker" in scores["splits"][split]["frame"]["retrieval"]
