@@ -46,9 +46,10 @@ class Renderer:
     Args:
         module: :class:`KeypointModule` or :class:`DiffusionModule` (eval mode is set).
         info: the renderer description stored with the checkpoint (:func:`render.training.run.renderer_info`).
+        hand_path: use the module's hand path when it has one (False: the body renderer draws the hands).
     """
 
-    def __init__(self, module, info: dict):
+    def __init__(self, module, info: dict, hand_path: bool = True):
         self.module = module.eval()
         self.info = info
         self.height, self.width = info["image_size"]
@@ -60,7 +61,7 @@ class Renderer:
         self.face_indices = face_keypoint_indices(face.get("keypoint_stride", 2)) if self.face_size else None
         self.mouth_channel = bool(face.get("mouth_channel"))
         hands = info.get("hands") or {}
-        self.hand_size = int(hands.get("size", 0)) if getattr(module, "hand_renderer", None) is not None else 0
+        self.hand_size = int(hands.get("size", 0)) if hand_path and getattr(module, "hand_renderer", None) is not None else 0
         self.hand_scale = float(hands.get("box_scale", 2.0))
 
     @property
@@ -179,9 +180,9 @@ def _to_uint8(frames: torch.Tensor) -> np.ndarray:
 
 
 class LoadedRenderer(Renderer):
-    """:class:`Renderer` of a checkpoint of ``render train``."""
+    """:class:`Renderer` of a checkpoint of ``render train`` (``hand_path`` as for :class:`Renderer`)."""
 
-    def __init__(self, checkpoint: str | Path):
+    def __init__(self, checkpoint: str | Path, hand_path: bool = True):
         path = Path(checkpoint).expanduser()
         if not path.is_file():
             raise RenderError(f"renderer checkpoint {path} does not exist")
@@ -202,4 +203,4 @@ class LoadedRenderer(Renderer):
             model = dict(hparams["model"], stage1_checkpoint=None)
             module = DiffusionModule.load_from_checkpoint(path, map_location="cpu", model=model)
             module.ema.copy_to(module.renderer.trainable_parameters())
-        super().__init__(module, info)
+        super().__init__(module, info, hand_path)

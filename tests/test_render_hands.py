@@ -79,8 +79,9 @@ def test_frames_without_a_hand_keep_the_body_and_face_output(checkpoint):
     renderer = LoadedRenderer(ckpt)
     assert renderer.hand_size == 16
     with_hands = renderer.render(image, landmarks[reference], driving)
-    renderer.hand_size = 0
-    without = renderer.render(image, landmarks[reference], driving)
+    body_hands = LoadedRenderer(ckpt, hand_path=False)
+    assert body_hands.hand_size == 0 and body_hands.module.hand_renderer is not None
+    without = body_hands.render(image, landmarks[reference], driving)
     assert np.array_equal(with_hands[2], without[2])
     assert not np.array_equal(with_hands[0], without[0])
     boxes = hand_boxes(driving, image.shape[:2])
