@@ -40,12 +40,15 @@ BASELINES = ("reference", "previous", "retrieval")
 
 def image_scores(prediction: np.ndarray, target: np.ndarray, before: np.ndarray | None, target_before: np.ndarray | None,
                  lpips=None) -> dict[str, float]:
-    """Mean PSNR, SSIM, L1 (and LPIPS) of uint8 ``(N, H, W, 3)`` frames, and the flicker error of
-    the change from ``before`` to ``prediction`` against the change from ``target_before`` to ``target``."""
+    """Mean PSNR, SSIM, L1 (and LPIPS, on images of at least :data:`render.lpips.MIN_SIZE` pixels a
+    side) of uint8 ``(N, H, W, 3)`` frames, and the flicker error of the change from ``before`` to
+    ``prediction`` against the change from ``target_before`` to ``target``."""
+    from render.lpips import MIN_SIZE
+
     p, t = to_tensor_images(prediction), to_tensor_images(target)
     scores = {"psnr": float(metrics.psnr(p, t).mean()), "ssim": float(metrics.ssim(p, t).mean()),
               "l1": float(metrics.l1(p, t).mean())}
-    if lpips is not None:
+    if lpips is not None and min(prediction.shape[1:3]) >= MIN_SIZE:
         scores["lpips"] = float(lpips(p, t).mean())
     if before is not None and len(before):
         change = p[-len(before):] - to_tensor_images(before)
