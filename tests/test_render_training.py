@@ -51,7 +51,7 @@ def test_keypoint_training_resumes_exactly(tmp_path, video):
     assert list((tmp_path / "full" / "tensorboard").glob("events.*"))
     resumed = train(_cfg(tmp_path, video, "full", KEYPOINT + steps + [f"resume={tmp_path / 'full/checkpoints/step00000002.ckpt'}",
                                                                       f"out_dir={tmp_path / 'resumed'}"]))
-    assert resumed["steps"] == 4
+    assert resumed["steps"] == 4 and resumed["first_step"] == 2
     full, again = _weights(tmp_path / "full/checkpoints/last.ckpt"), _weights(tmp_path / "resumed/checkpoints/last.ckpt")
     assert all(torch.equal(full[key], again[key]) for key in full)
 

@@ -186,7 +186,8 @@ def main() -> None:
         print(f"training: {load()}")
         summary = train(cfg)
         print(f"after training: {load()}")
-    print(f"training: {summary['steps']} steps x batch {cfg.model.batch_size} in {summary['train_seconds']:.0f} s wall, "
+    resumed = f" (steps {summary['first_step'] + 1}-{summary['steps']}, resumed)" if summary.get("first_step") else ""
+    print(f"training: {summary['steps'] - summary.get('first_step', 0)} steps{resumed} x batch {cfg.model.batch_size} in {summary['train_seconds']:.0f} s wall, "
           f"{summary['train_cpu_seconds']:.0f} CPU seconds ({summary['train_cpu_seconds'] / 60:.1f} CPU minutes) = "
           f"{summary['train_frames_per_second']:.2f} frames/s ({args.threads} threads), peak memory {summary['peak_memory_mb']:.0f} MB")
     print_evaluation(summary["evaluation"])

@@ -109,14 +109,16 @@ def train(cfg: DictConfig) -> dict:
                         num_sanity_val_steps=0, limit_val_batches=0, deterministic=False)
     num_frames = cfg.model.num_frames if cfg.model.name == "diffusion" and cfg.model.stage == 2 else 0
     batches = StepBatches(pairs, cfg.seed, cfg.model.batch_size, lambda: trainer.global_step, num_frames)
-    first_step, started, cpu_started = trainer.global_step, time.perf_counter(), time.process_time()
+    # Resuming restores the step inside fit(); the steps this run trains start at the checkpoint's.
+    first_step = torch.load(cfg.resume, map_location="cpu", weights_only=False)["global_step"] if cfg.resume else 0
+    started, cpu_started = time.perf_counter(), time.process_time()
     trainer.fit(module, DataLoader(batches, batch_size=None), ckpt_path=cfg.resume)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     if trainer.global_step % cfg.trainer.checkpoint_every:
         trainer.save_checkpoint(out_dir / "checkpoints" / "last.ckpt")
     frames = (trainer.global_step - first_step) * cfg.model.batch_size * max(num_frames, 1)
     # On a shared machine the process's CPU seconds (all threads) tell what an idle one would take.
-    summary = {"steps": trainer.global_step, "renderer": cfg.model.name, "train_seconds": round(seconds, 1),
+    summary = {"steps": trainer.global_step, "first_step": first_step, "renderer": cfg.model.name, "train_seconds": round(seconds, 1),
                "train_cpu_seconds": round(cpu_seconds, 1),
                "train_frames_per_second": round(frames / max(seconds, 1e-9), 2),
                "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
