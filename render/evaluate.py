@@ -32,8 +32,8 @@ from render import metrics
 from render.baselines import previous_frames, retrieval_frames
 from render.data.batches import to_tensor_images
 from render.data.videos import FrameSplit, VideoClip, find_videos, prepare_video, split_frames
-from render.regions import HANDS, REGIONS, crop_regions
 from render.inference import LoadedRenderer, Renderer
+from render.regions import HANDS, REGIONS, crop_regions
 
 BASELINES = ("reference", "previous", "retrieval")
 
