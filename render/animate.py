@@ -104,9 +104,11 @@ def skeleton_check(driving: np.ndarray, image_size: tuple[int, int], fps: float,
 
 
 def animate(image: str | Path, motion: str | Path, checkpoint: str | Path, out: str | Path, audio: str | Path | None = None,
-            frame: int = 0, steps: int = 20, seed: int = 0, overwrite: bool = False, report: str | Path | None = None) -> dict:
+            frame: int = 0, steps: int = 20, seed: int = 0, overwrite: bool = False, report: str | Path | None = None,
+            hand_path: bool = True) -> dict:
     """Render ``motion`` with the look of ``image``; returns frame count, fps, render speed and,
-    with ``report`` (a JSON path, also written), the re-detection check (:func:`check_video`)."""
+    with ``report`` (a JSON path, also written), the re-detection check (:func:`check_video`).
+    ``hand_path`` False leaves a checkpoint's hand path unused (the body renderer draws the hands)."""
     out = Path(out).expanduser()
     if out.suffix.lower() != ".mp4":
         raise RenderError(f"output {out} must be an .mp4 file")
@@ -122,7 +124,7 @@ def animate(image: str | Path, motion: str | Path, checkpoint: str | Path, out: 
     from render.inference import LoadedRenderer
     from render.video_io import read_reference, write_mp4
 
-    renderer = LoadedRenderer(checkpoint)
+    renderer = LoadedRenderer(checkpoint, hand_path)
     rgb = read_reference(image, frame)
     height, width = rgb.shape[:2]
     reference_px = reference_landmarks(rgb, str(image))
@@ -137,7 +139,7 @@ def animate(image: str | Path, motion: str | Path, checkpoint: str | Path, out: 
     write_mp4(out, frames, fps, wave)
     result = {"out": str(out), "frames": len(frames), "size": list(frames.shape[1:3]), "fps": fps,
               "render_seconds": round(seconds, 3), "frames_per_second": round(len(frames) / max(seconds, 1e-9), 2),
-              "renderer": renderer.kind, "audio": str(speech) if speech else None}
+              "renderer": renderer.kind, "audio": str(speech) if speech else None, "hand_path": bool(renderer.hand_size)}
     print(f"rendered {len(frames)} frames of {frames.shape[2]}x{frames.shape[1]} in {seconds:.1f} s "
           f"({result['frames_per_second']} frames/s) -> {out}")
     if report is not None:
@@ -151,4 +153,4 @@ def animate(image: str | Path, motion: str | Path, checkpoint: str | Path, out: 
 
 def animate_from_args(args: argparse.Namespace) -> dict:
     return animate(args.image, args.motion, args.checkpoint, args.out, args.audio, args.frame, args.steps, args.seed,
-                   args.overwrite, args.report)
+                   args.overwrite, args.report, not args.no_hand_path)

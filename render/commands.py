@@ -29,6 +29,8 @@ def animate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=20, help="DDIM steps (diffusion renderer)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    parser.add_argument("--no-hand-path", action="store_true",
+                        help="render the hands with the body renderer only (ignore the checkpoint's hand path)")
     parser.add_argument("--report", help="also re-detect the rendered frames (MediaPipe) and write the check "
                         "(parts found, lip gap vs jawOpen and speech) to this .json file")
 

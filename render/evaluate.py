@@ -6,7 +6,8 @@ last ``holdout_tail`` of the video, never seen in training). Every held-out fram
 from the video's reference frame and its own landmarks and compared with the real frame, beside
 three baselines (:mod:`render.baselines`): copying the reference, the previous training frame,
 and retrieval (the training frame with the closest landmarks). For the renderer and each
-baseline, on the body frame (the trained size) and on the face crop (:mod:`render.face_region`):
+baseline, on the body frame (the trained size), on the face crop and, when the clips carry hand
+crops, on the hand crops (both hands, on the frames that have them) (:mod:`render.regions`):
 PSNR, SSIM, L1, LPIPS (with local AlexNet weights, :mod:`render.lpips`) and the temporal flicker
 error of each held-out frame against the frame before it. Where a split's held-out frames
 follow training frames (the interpolation split), the renderer is also scored on those training
@@ -31,20 +32,23 @@ from render import metrics
 from render.baselines import previous_frames, retrieval_frames
 from render.data.batches import to_tensor_images
 from render.data.videos import FrameSplit, VideoClip, find_videos, prepare_video, split_frames
-from render.face_region import crop_faces
 from render.inference import LoadedRenderer, Renderer
+from render.regions import HANDS, REGIONS, crop_regions
 
 BASELINES = ("reference", "previous", "retrieval")
 
 
 def image_scores(prediction: np.ndarray, target: np.ndarray, before: np.ndarray | None, target_before: np.ndarray | None,
                  lpips=None) -> dict[str, float]:
-    """Mean PSNR, SSIM, L1 (and LPIPS) of uint8 ``(N, H, W, 3)`` frames, and the flicker error of
-    the change from ``before`` to ``prediction`` against the change from ``target_before`` to ``target``."""
+    """Mean PSNR, SSIM, L1 (and LPIPS, on images of at least :data:`render.lpips.MIN_SIZE` pixels a
+    side) of uint8 ``(N, H, W, 3)`` frames, and the flicker error of the change from ``before`` to
+    ``prediction`` against the change from ``target_before`` to ``target``."""
+    from render.lpips import MIN_SIZE
+
     p, t = to_tensor_images(prediction), to_tensor_images(target)
     scores = {"psnr": float(metrics.psnr(p, t).mean()), "ssim": float(metrics.ssim(p, t).mean()),
               "l1": float(metrics.l1(p, t).mean())}
-    if lpips is not None:
+    if lpips is not None and min(prediction.shape[1:3]) >= MIN_SIZE:
         scores["lpips"] = float(lpips(p, t).mean())
     if before is not None and len(before):
         change = p[-len(before):] - to_tensor_images(before)
@@ -85,7 +89,7 @@ def evaluate_clip(renderer: Renderer, clip: VideoClip, split: FrameSplit, steps:
         with_face = np.isfinite(clip.face_boxes[held]).all(-1)
         frame_scores = {"renderer": image_scores(body[row[held]], clip.frames[held], body[row[pairs - 1]],
                                                  clip.frames[pairs - 1], lpips)}
-        rendered_faces = crop_faces(rendered[row[held]], clip.face_boxes[held], face_size)
+        rendered_faces = crop_regions(rendered[row[held]], clip.face_boxes[held], face_size)
         face_scores = {"renderer": image_scores(rendered_faces[with_face], clip.faces[held][with_face], None, None, lpips)}
         seen = np.intersect1d(pairs - 1, split.train)
         if len(seen) >= 3:
@@ -96,6 +100,8 @@ def evaluate_clip(renderer: Renderer, clip: VideoClip, split: FrameSplit, steps:
                                                   clip.frames[pairs - 1], lpips)
             face_scores[baseline] = image_scores(clip.faces[source][with_face], clip.faces[held][with_face], None, None, lpips)
         scores = {"frames": int(len(held)), "frame": frame_scores, "face": face_scores}
+        if clip.hands is not None:
+            scores["hand"] = hand_region_scores(clip, held, rendered[row[held]], indices, lpips)
         if redetect:
             out = rendered[row[held]]
             detected = run_mediapipe(out, consecutive=name == "contiguous")
@@ -105,6 +111,26 @@ def evaluate_clip(renderer: Renderer, clip: VideoClip, split: FrameSplit, steps:
                                                  envelope=envelope[held] if envelope is not None else None)
         result[name] = scores
     return result
+
+
+def hand_region_scores(clip: VideoClip, held: np.ndarray, rendered: np.ndarray, indices: dict, lpips=None) -> dict:
+    """PSNR/SSIM/L1 (LPIPS) on the hand crops of the ``held`` frames that have the hand (both
+    hands pooled): the renderer's crop of ``rendered`` ``(N, h, w, 3)`` at the target's hand box,
+    each baseline's own frame's crop (at its pose-wrist box where MediaPipe missed the hand there)."""
+    size = clip.hands.shape[2]
+    rendered_crops, truth, sources = [], [], {baseline: [] for baseline in BASELINES}
+    for side, hand in enumerate(HANDS):
+        with_hand = np.isfinite(clip.landmarks[held][:, REGIONS[hand], :2]).all((1, 2))
+        frames = held[with_hand]
+        rendered_crops.append(crop_regions(rendered[with_hand], clip.hand_boxes[frames, side], size))
+        truth.append(clip.hands[frames, side])
+        for baseline in BASELINES:
+            sources[baseline].append(clip.hands[indices[baseline](frames), side])
+    truth = np.concatenate(truth)
+    if not len(truth):
+        return {}
+    scores = {"renderer": image_scores(np.concatenate(rendered_crops), truth, None, None, lpips)}
+    return scores | {baseline: image_scores(np.concatenate(crops), truth, None, None, lpips) for baseline, crops in sources.items()}
 
 
 def mean_scores(results: list[dict]) -> dict:
@@ -144,8 +170,9 @@ def evaluate(checkpoint: str | Path, videos: str | Path, holdout_every: int = 8,
              lpips_weights: str | Path | None = None) -> dict:
     """:func:`evaluate_clips` of a checkpoint on a video file or folder."""
     renderer = LoadedRenderer(checkpoint)
-    face = renderer.info.get("face") or {}
-    clips = [prepare_video(path, Path(cache_dir), renderer.height, renderer.width, face.get("size", 128), face.get("box_scale", 1.8))
+    face, hands = renderer.info.get("face") or {}, renderer.info.get("hands") or {}
+    clips = [prepare_video(path, Path(cache_dir), renderer.height, renderer.width, face.get("size", 128), face.get("box_scale", 1.8),
+                           hands.get("size", 0), hands.get("box_scale", 2.0))
              for path in find_videos(videos)]
     splits = [split_frames(len(clip.frames), holdout_every, holdout_tail) for clip in clips]
     envelopes = [speech_envelope(path, len(clip.frames)) for path, clip in zip(find_videos(videos), clips)]
@@ -166,8 +193,8 @@ def summary_table(result: dict) -> str:
     """The scores as text: one row per split, region and method (PSNR, SSIM, L1, LPIPS, flicker)."""
     lines = [f"{'split':13} {'region':6} {'method':10} {'PSNR':>7} {'SSIM':>7} {'L1':>7} {'LPIPS':>7} {'flicker':>8}"]
     for split, scores in result["splits"].items():
-        for region in ("frame", "face"):
-            for method, values in scores[region].items():
+        for region in ("frame", "face", "hand"):
+            for method, values in scores.get(region, {}).items():
                 lines.append(f"{split:13} {region:6} {method:10} {values['psnr']:7.2f} {values['ssim']:7.4f} {values['l1']:7.4f} "
                              f"{values.get('lpips', float('nan')):7.4f} {values.get('flicker', float('nan')):8.4f}")
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from torchmetrics.functional.image.lpips import NetLinLayer, ScalingLayer
 from render.errors import RenderError
 
 TAPS = (1, 4, 7, 9, 11)          # AlexNet features after each ReLU feeding LPIPS
+MIN_SIZE = 31                    # smallest image side the taps accept (two 3 x 3 max-pools after a stride-4 conv)
 CHANNELS = (64, 192, 384, 256, 256)
 
 

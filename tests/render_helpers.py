@@ -8,8 +8,8 @@ import av
 import numpy as np
 
 from motiongen.core.holistic_layout import LANDMARK_COUNT
-from render.data.videos import VideoClip, cache_path, resize_frames, write_clip
-from render.face_region import crop_faces, face_boxes
+from render.data.videos import VideoClip, cache_path, crop_hands, resize_frames, write_clip
+from render.regions import crop_regions, face_boxes
 
 
 def write_video(path: Path, frames: np.ndarray, fps: int = 30) -> Path:
@@ -41,15 +41,20 @@ def moving_square_video(folder: Path, frames: int = 24, size: tuple[int, int] = 
     return write_video(folder / "square.mp4", images), landmarks
 
 
-def cache_landmarks(video: Path, landmarks: np.ndarray, cache_dir: Path, height: int, width: int, face_size: int = 128) -> None:
-    """Write the renderer's cache entry for ``video`` (skips MediaPipe, which finds no person in a square)."""
+def cache_landmarks(video: Path, landmarks: np.ndarray, cache_dir: Path, height: int, width: int, face_size: int = 128,
+                    hand_size: int = 0) -> None:
+    """Write the renderer's cache entries for ``video`` (skips MediaPipe, which finds no person in a
+    square): without hand crops and, when ``hand_size`` > 0, with them."""
     with av.open(str(video)) as container:
         frames = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
     cache_dir.mkdir(parents=True, exist_ok=True)
     boxes = face_boxes(landmarks, frames.shape[1:3])
     clip = VideoClip(video.stem, resize_frames(frames, height, width), landmarks, 0, frames[0],
-                     crop_faces(frames, boxes, face_size), boxes)
+                     crop_regions(frames, boxes, face_size), boxes)
     write_clip(clip, cache_path(video, cache_dir, height, width, face_size))
+    if hand_size:
+        clip.hands, clip.hand_boxes = crop_hands(frames, landmarks, hand_size, 2.0)
+        write_clip(clip, cache_path(video, cache_dir, height, width, face_size, 1.8, hand_size, 2.0))
 
 
 def generation_folder(folder: Path, frames: int = 10, weights: np.ndarray | None = None,
@@ -88,15 +93,15 @@ def face_format(representation=None):
 
 
 def tiny_renderer_checkpoint(root: Path) -> tuple[Path, Path, Path]:
-    """A keypoint renderer (with its face path) trained for two steps on :func:`moving_square_video`
-    at 32 x 32 (face crops 32 x 32). Returns the checkpoint, the video and the cache folder."""
+    """A keypoint renderer (with its face and hand paths) trained for two steps on
+    :func:`moving_square_video` at 32 x 32 (face crops 32 x 32, hand crops 16 x 16). Returns the checkpoint, the video and the cache folder."""
     from render.config import compose
     from render.training.run import train
 
     video, landmarks = moving_square_video(root / "videos")
-    cache_landmarks(video, landmarks, root / "cache", 32, 32, face_size=32)
+    cache_landmarks(video, landmarks, root / "cache", 32, 32, face_size=32, hand_size=16)
     train(compose("train", [f"data.videos={video}", f"data.cache_dir={root / 'cache'}", "data.image_size=[32,32]",
-                            "data.face_size=32", f"out_dir={root / 'run'}", "model.network.base_channels=8",
+                            "data.face_size=32", "data.hand_size=16", f"out_dir={root / 'run'}", "model.network.base_channels=8",
                             "model.network.num_down=2", "model.network.motion_channels=8", "model.network.motion_blocks=2",
                             "model.face.network.base_channels=8", "model.face.network.num_down=2",
                             "model.face.network.motion_channels=8", "model.face.network.motion_blocks=2",

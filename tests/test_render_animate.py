@@ -121,7 +121,7 @@ def test_evaluate_scores_both_splits_against_the_baselines(checkpoint):
     video_scores = scores["videos"]["square"]
     assert video_scores["interpolation"]["frames"] == 2 and video_scores["contiguous"]["frames"] == 5
     for split in ("interpolation", "contiguous"):
-        for region in ("frame", "face"):
+        for region in ("frame", "face", "hand"):
             assert set(scores["splits"][split][region]) == {"renderer", "reference", "previous", "retrieval"}
             assert {"psnr", "ssim", "l1"} <= set(scores["splits"][split][region]["renderer"])
         assert "flicker" in scores["splits"][split]["frame"]["retrieval"]
@@ -165,6 +165,7 @@ def test_evaluate_command_writes_lpips_and_both_splits(tmp_path, checkpoint, cap
                  "--holdout-tail", "0.25", "--lpips-weights", str(weights), "--json", str(out)]) == 0
     scores = json.loads(out.read_text())["splits"]
     assert scores["contiguous"]["frames"] == 6 and "lpips" in scores["contiguous"]["frame"]["retrieval"]
+    assert "lpips" not in scores["contiguous"]["hand"]["renderer"]       # 16-pixel hand crops: too small for AlexNet
     assert "contiguous    frame  renderer" in capsys.readouterr().out
     assert main(["evaluate", "--checkpoint", str(ckpt), "--videos", str(video), "--cache-dir", str(cache),
                  "--lpips-weights", str(tmp_path / "none.pth")]) == 2
@@ -183,6 +184,6 @@ def test_evaluate_correlates_the_lip_gap_with_the_videos_speech(tmp_path, checkp
     assert envelope.shape == (24,) and envelope[:7].max() < 0.01 < envelope[-5:].min()
     assert speech_envelope(video, len(frames)) is None
     _, landmarks = moving_square_video(tmp_path / "unused")
-    cache_landmarks(talking, landmarks, tmp_path / "cache", 32, 32, face_size=32)
+    cache_landmarks(talking, landmarks, tmp_path / "cache", 32, 32, face_size=32, hand_size=16)
     scores = evaluate(ckpt, talking, cache_dir=tmp_path / "cache", redetect=True)
     assert {"r_rendered_vs_audio_envelope", "r_driving_vs_audio_envelope"} <= set(scores["splits"]["contiguous"]["lip_sync"])

@@ -11,7 +11,7 @@ from render import metrics
 from render.baselines import previous_frames, retrieval_frames
 from render.data.videos import split_frames
 from render.errors import RenderError
-from render.face_region import blend_mask, crop_faces, face_boxes, paste_faces, to_crop
+from render.regions import blend_mask, crop_regions, face_boxes, paste_regions, to_crop
 from render.lipsync import CHIN, FOREHEAD, LOWER_LIP, UPPER_LIP, audio_envelope, lip_gap, lip_sync_scores, pearson
 
 SLOVO = "slovo/f17a6060-6ced-4bd1-9886-8578cfbb864f.mp4"
@@ -116,15 +116,15 @@ def test_face_crop_and_blend_back_round_trip():
     extent_px = max(0.2 * width, 0.1 * height)
     assert boxes[0, 2] * height == pytest.approx(1.8 * extent_px, rel=0.05)
     crop_size = int(round(boxes[0, 2] * height))                        # 1:1 crop
-    crop = crop_faces(frame[None], boxes, crop_size)
+    crop = crop_regions(frame[None], boxes, crop_size)
     inside = to_crop(landmarks, boxes, (height, width))[0, face]
     assert (inside > 0.2).all() and (inside < 0.8).all()
-    pasted = paste_faces(np.zeros_like(frame)[None], crop, boxes, np.ones((crop_size, crop_size), np.float32))[0]
+    pasted = paste_regions(np.zeros_like(frame)[None], crop, boxes, np.ones((crop_size, crop_size), np.float32))[0]
     centre = (slice(int(0.25 * height) + 2, int(0.35 * height) - 2), slice(int(0.4 * width) + 2, int(0.6 * width) - 2))
     assert np.abs(pasted[centre].astype(int) - frame[centre]).mean() < 1.5
     mask = blend_mask(64)
     assert mask[32, 32] > 0.99 and mask[0, 0] < 0.01
-    no_face = paste_faces(frame[None], crop, np.full((1, 3), np.nan, np.float32), blend_mask(crop_size))
+    no_face = paste_regions(frame[None], crop, np.full((1, 3), np.nan, np.float32), blend_mask(crop_size))
     assert np.array_equal(no_face[0], frame)
 
 

@@ -94,7 +94,7 @@ def test_the_mouth_loss_counts_only_the_region_of_rows_with_a_face():
 def _pairs(lip_augment: float):
     from render.data.batches import FramePairs
     from render.data.videos import VideoClip
-    from render.face_region import face_boxes
+    from render.regions import face_boxes
 
     frames = 12
     landmarks = np.repeat(schematic_face()[None], frames, 0)

@@ -15,13 +15,14 @@ SIZE = (32, 32)
 KEYPOINT = ["model=keypoint", "model.network.base_channels=8", "model.network.num_down=2", "model.network.num_res=1",
             "model.network.motion_channels=8", "model.network.motion_blocks=2", "model.network.motion_scale=0.5",
             "model.batch_size=2", "data.face_size=32", "model.face.network.base_channels=8", "model.face.network.num_down=2",
-            "model.face.network.motion_channels=8", "model.face.network.motion_blocks=2"]
+            "model.face.network.motion_channels=8", "model.face.network.motion_blocks=2", "data.hand_size=16",
+            "model.hands.network.base_channels=8", "model.hands.network.motion_channels=8"]
 
 
 @pytest.fixture()
 def video(tmp_path):
     path, landmarks = moving_square_video(tmp_path / "videos")
-    cache_landmarks(path, landmarks, tmp_path / "cache", *SIZE, face_size=32)
+    cache_landmarks(path, landmarks, tmp_path / "cache", *SIZE, face_size=32, hand_size=16)
     return path
 
 
@@ -40,16 +41,17 @@ def test_keypoint_training_resumes_exactly(tmp_path, video):
     summary = train(_cfg(tmp_path, video, "full", KEYPOINT + steps))
     # 24 frames: the last 5 are the contiguous split, frames 7 and 15 the interpolation split.
     assert summary["steps"] == 4 and summary["held_out_frames"] == 7
-    assert {"psnr", "ssim", "baseline_psnr", "baseline_ssim", "face_psnr"} <= set(summary["held_out"])
+    assert {"psnr", "ssim", "baseline_psnr", "baseline_ssim", "face_psnr", "hand_psnr"} <= set(summary["held_out"])
     splits = summary["evaluation"]["splits"]
     assert splits["interpolation"]["frames"] == 2 and splits["contiguous"]["frames"] == 5
     assert set(splits["contiguous"]["frame"]) == {"renderer", "reference", "previous", "retrieval"}
+    assert set(splits["contiguous"]["hand"]) == {"renderer", "reference", "previous", "retrieval"}
     assert summary["train_frames_per_second"] > 0 and summary["peak_memory_mb"] > 0
     assert json.loads((tmp_path / "full" / "summary.json").read_text())["steps"] == 4
     assert list((tmp_path / "full" / "tensorboard").glob("events.*"))
     resumed = train(_cfg(tmp_path, video, "full", KEYPOINT + steps + [f"resume={tmp_path / 'full/checkpoints/step00000002.ckpt'}",
                                                                       f"out_dir={tmp_path / 'resumed'}"]))
-    assert resumed["steps"] == 4
+    assert resumed["steps"] == 4 and resumed["first_step"] == 2
     full, again = _weights(tmp_path / "full/checkpoints/last.ckpt"), _weights(tmp_path / "resumed/checkpoints/last.ckpt")
     assert all(torch.equal(full[key], again[key]) for key in full)
 
@@ -96,3 +98,13 @@ def test_body_only_renderer_without_the_face_path(tmp_path, video):
     assert "face_psnr" not in summary["held_out"]
     renderer = LoadedRenderer(tmp_path / "body/checkpoints/last.ckpt")
     assert renderer.face_size == 0 and renderer.output_size((1280, 720)) == (32, 16)
+
+
+def test_renderer_without_the_hand_path(tmp_path, video):
+    from render.inference import LoadedRenderer
+
+    no_hands = [item for item in KEYPOINT if not item.startswith("model.hands.")] + ["model.hands=null"]
+    summary = train(_cfg(tmp_path, video, "nohands", no_hands + ["trainer.max_steps=1", "trainer.checkpoint_every=1"]))
+    assert "hand_psnr" not in summary["held_out"] and "hand" not in summary["evaluation"]["splits"]["contiguous"]
+    renderer = LoadedRenderer(tmp_path / "nohands/checkpoints/last.ckpt")
+    assert renderer.module.hand_renderer is None and renderer.hand_size == 0 and renderer.face_size == 32

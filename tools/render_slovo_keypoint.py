@@ -10,6 +10,10 @@
    animate --image <first frame of the mirrored video> --motion <folder> --report``, and the
    re-detection check of the avatar video: pose/face found on its frames, each hand on the frames
    where the driving landmarks have it, the lip gap against ``jawOpen`` (rendered and driving).
+4. The same checkpoint with its hand path unused (the body renderer draws the hands): hands
+   re-detected on the held-out splits and on the avatar video, and the renderer's hand-crop scores,
+   so what the hand path adds is measured on one set of weights. And what the driving hands give
+   MediaPipe: their wrist-knuckle length against the video's hands that MediaPipe found.
 
 Every figure comes with the machine load.
 
@@ -74,7 +78,7 @@ def print_ceiling(cfg) -> tuple[np.ndarray, np.ndarray]:
 
     height, width = cfg.data.image_size
     clip = prepare_video(find_videos(cfg.data.videos)[0], Path(cfg.data.cache_dir), height, width, cfg.data.face_size,
-                         cfg.data.face_box_scale)
+                         cfg.data.face_box_scale, cfg.data.hand_size if cfg.model.get("hands") else 0, cfg.data.hand_box_scale)
     scale = cfg.model.face.output_scale if cfg.model.get("face") else 1
     frames = np.stack([cv2.resize(frame, (width * scale, height * scale), interpolation=cv2.INTER_CUBIC) for frame in clip.frames])
     detected = redetect(frames)
@@ -101,6 +105,53 @@ def print_pose_matched_ceiling(video_landmarks: np.ndarray, detected: np.ndarray
         share = f"{found[matched].mean():.2f}" if matched.any() else "n/a"
         print(f"ceiling in the driving poses: {side} hand found on {share} of the {matched.sum()} real frames whose wrist "
               f"height lies in the driving range {low:.2f}-{high:.2f} of the frame height")
+
+
+def hand_lengths(landmarks: np.ndarray, image_size: tuple[int, int]) -> dict[str, np.ndarray]:
+    """Per hand, ``(T,)`` wrist to middle-knuckle length in shoulder widths of ``(T, 543, 2)``
+    normalised landmarks on frames of ``image_size`` (NaN without the hand): short when the
+    hand points at the camera."""
+    from motiongen.core.holistic_layout import PART_SLICES, landmark_index
+
+    scale = np.array(image_size[::-1], dtype=np.float64)
+    shoulders = np.linalg.norm((landmarks[:, landmark_index("pose.left_shoulder")]
+                                - landmarks[:, landmark_index("pose.right_shoulder")]) * scale, axis=-1)
+    return {part: np.linalg.norm((landmarks[:, PART_SLICES[part]][:, 9] - landmarks[:, PART_SLICES[part]][:, 0]) * scale, axis=-1)
+            / shoulders for part in ("left_hand", "right_hand")}
+
+
+def print_hand_shape_ceiling(video_landmarks: np.ndarray, detected: np.ndarray, driving: np.ndarray,
+                             image_size: tuple[int, int]) -> None:
+    """Per hand: the driving hands' wrist-knuckle length against that of the video's hands on the
+    frames where MediaPipe found them at the rendered size; the share of driving frames whose hand
+    is at least as long as the video's 5th percentile (a hand seen shorter, end-on, is a pose the
+    renderer never saw and MediaPipe never found in this video)."""
+    from motiongen.core.holistic_layout import PART_SLICES
+
+    video, wanted = hand_lengths(video_landmarks, image_size), hand_lengths(driving, image_size)
+    for part in ("left_hand", "right_hand"):
+        found = np.isfinite(detected[:, PART_SLICES[part], 0]).all(-1) & np.isfinite(video[part])
+        lengths = video[part][found]
+        floor = np.percentile(lengths, 5)
+        print(f"hand shape: driving {part} wrist-knuckle length median {np.nanmedian(wanted[part]):.2f} shoulder widths; "
+              f"the video's, where MediaPipe found it: median {np.median(lengths):.2f}, 5th percentile {floor:.2f}, "
+              f"minimum {lengths.min():.2f}; driving frames at least that 5th percentile: {np.mean(wanted[part] >= floor):.2f}")
+
+
+def print_without_hand_path(cfg, checkpoint: Path) -> None:
+    """Held-out re-detection and the renderer's scores with the checkpoint's hand path unused."""
+    from render.evaluate import evaluate_clips
+    from render.inference import LoadedRenderer
+    from render.training.run import load_pairs
+
+    pairs = load_pairs(cfg)
+    result = evaluate_clips(LoadedRenderer(checkpoint, hand_path=False), pairs.clips, pairs.splits, redetect=True)
+    for split, scores in result["splits"].items():
+        rows = ", ".join(f"{region} PSNR {scores[region]['renderer']['psnr']:.2f} SSIM {scores[region]['renderer']['ssim']:.4f}"
+                         for region in ("frame", "face", "hand") if scores.get(region))
+        found = ", ".join(f"{part} {scores['redetection'][part]['found']:.2f} of {scores['redetection'][part]['frames']}"
+                          for part in ("left_hand", "right_hand"))
+        print(f"without the hand path, {split}: renderer {rows}; hands re-detected: {found}")
 
 
 def main() -> None:
@@ -135,10 +186,13 @@ def main() -> None:
         print(f"training: {load()}")
         summary = train(cfg)
         print(f"after training: {load()}")
-    print(f"training: {summary['steps']} steps x batch {cfg.model.batch_size} in {summary['train_seconds']:.0f} s wall, "
+    resumed = f" (steps {summary['first_step'] + 1}-{summary['steps']}, resumed)" if summary.get("first_step") else ""
+    print(f"training: {summary['steps'] - summary.get('first_step', 0)} steps{resumed} x batch {cfg.model.batch_size} in {summary['train_seconds']:.0f} s wall, "
           f"{summary['train_cpu_seconds']:.0f} CPU seconds ({summary['train_cpu_seconds'] / 60:.1f} CPU minutes) = "
           f"{summary['train_frames_per_second']:.2f} frames/s ({args.threads} threads), peak memory {summary['peak_memory_mb']:.0f} MB")
     print_evaluation(summary["evaluation"])
+    if cfg.model.get("hands"):
+        print_without_hand_path(cfg, out / "checkpoints" / "last.ckpt")
     video_landmarks, detected = print_ceiling(cfg)
     if not args.motion:
         return
@@ -157,8 +211,14 @@ def main() -> None:
     skeleton = skeleton_check(driving, tuple(result["size"]), fps, jaw_open)
     print_check("driving skeleton", skeleton)
     print_pose_matched_ceiling(video_landmarks, detected, driving)
-    (out / "figures.json").write_text(json.dumps({"summary": summary, "animate": result, "skeleton": skeleton}, indent=2) + "\n",
-                                      encoding="utf-8")
+    print_hand_shape_ceiling(video_landmarks, detected, driving, rgb.shape[:2])
+    figures = {"summary": summary, "animate": result, "skeleton": skeleton}
+    if cfg.model.get("hands"):
+        figures["animate_without_hand_path"] = animate(reference, args.motion, out / "checkpoints" / "last.ckpt",
+                                                       out / "avatar_no_hand_path.mp4", overwrite=True,
+                                                       report=out / "avatar_no_hand_path_check.json", hand_path=False)
+        print_check("avatar without the hand path", figures["animate_without_hand_path"]["check"])
+    (out / "figures.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
 
 
 def print_check(name: str, check: dict) -> None:

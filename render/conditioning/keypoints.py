@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from motiongen.core.holistic_layout import PART_SLICES, drawing_groups
+from motiongen.core.holistic_layout import PART_SLICES, drawing_groups, landmark_index
 
 FACE_GROUPS = ("face_oval", "left_eye", "right_eye", "left_eyebrow", "right_eyebrow", "lips")
 
@@ -30,6 +30,17 @@ def face_keypoint_indices(face_stride: int = 2) -> np.ndarray:
     face = [np.unique(groups[name])[::face_stride] for name in FACE_GROUPS if name != "lips"] + [np.unique(groups["lips"])]
     hands = [np.arange(PART_SLICES[part].start, PART_SLICES[part].stop) for part in ("left_hand", "right_hand")]
     return np.concatenate([np.unique(np.concatenate(face)), *hands]).astype(np.int64)
+
+
+def hand_keypoint_indices() -> np.ndarray:
+    """Keypoints of the hand-region renderer, ``(K,)`` int64 (52): both arms' pose elbow, wrist and
+    knuckle points and both hands' 21 landmarks. One network renders either hand (the drawn
+    condition's colours tell the sides apart); the other hand moves with its own keypoints when
+    it enters the crop."""
+    arms = [landmark_index(f"pose.{side}_{point}") for side in ("left", "right")
+            for point in ("elbow", "wrist", "pinky", "index", "thumb")]
+    hands = [np.arange(PART_SLICES[part].start, PART_SLICES[part].stop) for part in ("left_hand", "right_hand")]
+    return np.concatenate([np.sort(arms), *hands]).astype(np.int64)
 
 
 def to_grid(landmarks: np.ndarray, indices: np.ndarray) -> np.ndarray:

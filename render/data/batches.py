@@ -5,7 +5,9 @@ training frames; the driving landmarks are drawn as the conditioning image (opti
 fraction of landmarks dropped, BiMoDiCA's 15 % keypoint dropout) and, for the keypoint renderer,
 selected as keypoints in ``grid_sample`` coordinates. With a face path, each row also carries the
 face crops of the reference and driving frames with their landmarks in crop coordinates
-(``face_*`` keys; rows whose driving frame has no face are marked by ``face_present``).
+(``face_*`` keys; rows whose driving frame has no face are marked by ``face_present``); with a
+hand path, both hands' crops likewise (``hand_*`` keys, two rows per driving frame: left, right;
+``hand_present`` marks the rows whose driving frame has that hand).
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset
 
-from render.conditioning.keypoints import face_keypoint_indices, keypoint_indices, to_grid
+from render.conditioning.keypoints import face_keypoint_indices, hand_keypoint_indices, keypoint_indices, to_grid
 from render.conditioning.mouth import face_conditions, mouth_regions
 from render.conditioning.rasterise import draw_landmarks
 from render.data.lip_augment import open_mouth
 from render.data.videos import VideoClip, split_frames
-from render.face_region import to_crop
+from render.regions import HANDS, REGIONS, to_crop
 
 
 def to_tensor_images(frames: np.ndarray) -> torch.Tensor:
@@ -45,11 +47,12 @@ class FramePairs:
         lip_augment: probability that a training face crop gets its mouth opened
             (:func:`render.data.lip_augment.open_mouth`) by a ``jawOpen`` weight drawn uniformly
             from ``[0, max_jaw_open]``.
+        hands: add the hand path's crops (the clips must carry ``hands``) to the batches.
     """
 
     def __init__(self, clips: list[VideoClip], holdout_every: int, keypoint_dropout: float = 0.0, face_stride: int = 4,
                  holdout_tail: float = 0.0, face_keypoint_stride: int | None = None, mouth_channel: bool = False,
-                 lip_augment: float = 0.0, max_jaw_open: float = 0.4):
+                 lip_augment: float = 0.0, max_jaw_open: float = 0.4, hands: bool = False):
         self.clips = clips
         self.height, self.width = clips[0].frames.shape[1:3]
         self.splits = [split_frames(len(clip.frames), holdout_every, holdout_tail) for clip in clips]
@@ -59,6 +62,9 @@ class FramePairs:
         self.mouth_channel = mouth_channel
         self.lip_augment = lip_augment
         self.max_jaw_open = max_jaw_open
+        self.hand_indices = hand_keypoint_indices() if hands else None
+        if hands and any(clip.hands is None for clip in clips):
+            raise ValueError("the hand path needs clips prepared with hand crops (prepare_video(hand_size > 0))")
 
     @property
     def num_keypoints(self) -> int:
@@ -105,6 +111,41 @@ class FramePairs:
                 "face_valid": torch.from_numpy(valid), "face_present": torch.tensor(present),
                 "face_mouth": torch.from_numpy(np.stack(mouths))[:, None]}
 
+    @property
+    def num_hand_keypoints(self) -> int:
+        return len(self.hand_indices) if self.hand_indices is not None else 0
+
+    def hand_pairs(self, clip_ids: np.ndarray, frame_ids: np.ndarray, drawn: np.ndarray) -> dict[str, torch.Tensor]:
+        """Hand-path rows for flat ``clip_ids``/``frame_ids`` ``(B,)``: ``2 B`` rows, each driving
+        frame's left then right hand crop. ``drawn`` ``(B, 543, 2)`` are the driving landmarks to
+        draw (in crop coordinates, the whole skeleton: an arm or the other hand entering the crop
+        is drawn too). A row whose frame lacks that hand gets the reference crop as its target
+        and ``hand_present`` False (left out of the loss)."""
+        sources, targets, source_kp, driving_kp, conditions, present = [], [], [], [], [], []
+        for row, (c, f) in enumerate(zip(clip_ids, frame_ids)):
+            clip = self.clips[c]
+            size = clip.hands.shape[2]
+            image_size = clip.reference_image.shape[:2]
+            reference = clip.reference
+            for side, hand in enumerate(HANDS):
+                found = bool(np.isfinite(clip.landmarks[f, REGIONS[hand], :2]).all())
+                frame = f if found else reference
+                box = clip.hand_boxes[frame:frame + 1, side]
+                present.append(found)
+                sources.append(clip.hands[reference, side])
+                targets.append(clip.hands[frame, side])
+                source_kp.append(to_grid(to_crop(clip.landmarks[reference:reference + 1, :, :2],
+                                                 clip.hand_boxes[reference:reference + 1, side], image_size)[0], self.hand_indices))
+                driving_kp.append(to_grid(to_crop(clip.landmarks[frame:frame + 1, :, :2], box, image_size)[0], self.hand_indices))
+                conditions.append(draw_landmarks(to_crop(drawn[row:row + 1], box, image_size), size, size)[0])
+        source_kp, driving_kp = np.stack(source_kp), np.stack(driving_kp)
+        valid = np.isfinite(source_kp).all(-1) & np.isfinite(driving_kp).all(-1)
+        return {"hand_source": to_tensor_images(np.stack(sources)), "hand_target": to_tensor_images(np.stack(targets)),
+                "hand_condition": to_tensor_images(np.stack(conditions)),
+                "hand_source_kp": torch.from_numpy(np.nan_to_num(source_kp)),
+                "hand_driving_kp": torch.from_numpy(np.nan_to_num(driving_kp)),
+                "hand_valid": torch.from_numpy(valid), "hand_present": torch.tensor(present)}
+
     def pairs(self, clip_ids: np.ndarray, frame_ids: np.ndarray, rng: np.random.Generator | None = None) -> dict[str, torch.Tensor]:
         """Batch for driving frames ``frame_ids`` of clips ``clip_ids`` (any leading shape ``S``).
 
@@ -127,6 +168,8 @@ class FramePairs:
         first = (slice(None),) + (0,) * (len(shape) - 1)
         sources = np.stack([self.clips[c].frames[r] for c, r in zip(clip_ids[first], references[first])])
         batch = self.face_pairs(clip_ids.reshape(-1), frame_ids.reshape(-1), drawn, rng) if self.face_indices is not None and len(shape) == 1 else {}
+        if self.hand_indices is not None and len(shape) == 1:
+            batch |= self.hand_pairs(clip_ids, frame_ids, drawn)
         return batch | {
             "source": to_tensor_images(sources),
             "target": to_tensor_images(frames.reshape(shape + frames.shape[1:])),

@@ -5,8 +5,9 @@ resized to the training size (uint8 ``(T, H, W, 3)``), the landmarks of the full
 frames (``(T, 543, 3)``, normalised image coordinates, NaN where missing), the index of the
 video's reference frame (the first frame with a body and a face), that frame at full resolution
 (the reference image ``render animate`` would be given) and the face crops of every frame at
-``C x C`` (boxes ``face_box_scale`` times the face's size) cut from the full-resolution frames (:mod:`render.face_region`). It is written
-atomically and reused while the video's hash and the sizes match.
+``C x C`` (boxes ``face_box_scale`` times the face's size) cut from the full-resolution frames (:mod:`render.regions`),
+and with a hand path (``hand_size`` > 0) each hand's crops at ``S x S`` likewise (the entry's name then
+ends ``-h<S>s<scale>``). It is written atomically and reused while the video's hash and the sizes match.
 """
 
 from __future__ import annotations
@@ -37,9 +38,13 @@ class VideoClip:
         landmarks: ``(T, 543, 3)`` float32 normalised coordinates (NaN where missing).
         reference: index of the reference frame.
         reference_image: ``(H0, W0, 3)`` uint8, the reference frame at the video's resolution.
-        faces: ``(T, C, C, 3)`` uint8 face crops (:func:`render.face_region.crop_faces`).
+        faces: ``(T, C, C, 3)`` uint8 face crops (:func:`render.regions.crop_regions`).
         face_boxes: ``(T, 3)`` float32 crop boxes (centre x, centre y, side; see
-            :mod:`render.face_region`), NaN on frames without a face.
+            :mod:`render.regions`), NaN on frames without a face.
+        hands: ``(T, 2, S, S, 3)`` uint8 crops of the left and right hand, or None (no hand path).
+        hand_boxes: ``(T, 2, 3)`` their boxes (:func:`render.regions.hand_boxes` with the pose
+            fallback: a frame where MediaPipe missed a hand is boxed at its wrist; whether the
+            hand itself is there is in ``landmarks``).
     """
 
     name: str
@@ -49,6 +54,8 @@ class VideoClip:
     reference_image: np.ndarray | None = None
     faces: np.ndarray | None = None
     face_boxes: np.ndarray | None = None
+    hands: np.ndarray | None = None
+    hand_boxes: np.ndarray | None = None
 
 
 def find_videos(path: str | Path) -> list[Path]:
@@ -80,23 +87,27 @@ def reference_index(landmarks: np.ndarray, path: Path) -> int:
     return int(np.argmax(found))
 
 
-def cache_path(path: Path, cache_dir: Path, height: int, width: int, face_size: int = 128, face_box_scale: float = 1.8) -> Path:
-    """Cache entry of video ``path`` at ``height x width`` with ``face_size`` face crops."""
-    return cache_dir / f"{path.stem}-{sha256_file(path, 12)}-{height}x{width}-f{face_size}s{face_box_scale:g}.npz"
+def cache_path(path: Path, cache_dir: Path, height: int, width: int, face_size: int = 128, face_box_scale: float = 1.8,
+               hand_size: int = 0, hand_box_scale: float = 2.0) -> Path:
+    """Cache entry of video ``path`` at ``height x width`` with ``face_size`` face crops (and
+    ``hand_size`` hand crops when > 0)."""
+    hands = f"-h{hand_size}s{hand_box_scale:g}" if hand_size else ""
+    return cache_dir / f"{path.stem}-{sha256_file(path, 12)}-{height}x{width}-f{face_size}s{face_box_scale:g}{hands}.npz"
 
 
 def prepare_video(path: Path, cache_dir: Path, height: int, width: int, face_size: int = 128,
-                  face_box_scale: float = 1.8) -> VideoClip:
-    """Frames, landmarks and face crops of ``path`` at ``height x width``, from the cache or
-    computed once."""
-    from render.face_region import crop_faces, face_boxes
+                  face_box_scale: float = 1.8, hand_size: int = 0, hand_box_scale: float = 2.0) -> VideoClip:
+    """Frames, landmarks, face crops (and hand crops when ``hand_size`` > 0) of ``path`` at
+    ``height x width``, from the cache or computed once."""
+    from render.regions import crop_regions, face_boxes
 
     cache_dir.mkdir(parents=True, exist_ok=True)
-    cached = cache_path(path, cache_dir, height, width, face_size, face_box_scale)
+    cached = cache_path(path, cache_dir, height, width, face_size, face_box_scale, hand_size, hand_box_scale)
     if cached.is_file():
         with np.load(cached) as data:
+            hands = (data["hands"], data["hand_boxes"]) if "hands" in data else (None, None)
             return VideoClip(path.stem, data["frames"], data["landmarks"], int(data["reference"]), data["reference_image"],
-                             data["faces"], data["face_boxes"])
+                             data["faces"], data["face_boxes"], *hands)
     from motiongen.formats.holistic import extract_frames
     from motiongen.formats.video import probe_video, read_video_frames
 
@@ -108,15 +119,28 @@ def prepare_video(path: Path, cache_dir: Path, height: int, width: int, face_siz
     reference = reference_index(landmarks, path)
     boxes = face_boxes(landmarks, frames.shape[1:3], face_box_scale)
     clip = VideoClip(path.stem, resize_frames(frames, height, width), landmarks, reference, frames[reference],
-                     crop_faces(frames, boxes, face_size), boxes)
+                     crop_regions(frames, boxes, face_size), boxes, *crop_hands(frames, landmarks, hand_size, hand_box_scale))
     write_clip(clip, cached)
     return clip
 
 
+def crop_hands(frames: np.ndarray, landmarks: np.ndarray, size: int, scale: float) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Both hands' crops ``(T, 2, size, size, 3)`` of full-resolution ``frames`` and their boxes
+    ``(T, 2, 3)`` (:func:`render.regions.hand_boxes` with the pose fallback); ``(None, None)``
+    when ``size`` is 0."""
+    from render.regions import crop_regions, hand_boxes
+
+    if not size:
+        return None, None
+    boxes = hand_boxes(landmarks, frames.shape[1:3], scale, fallback=True)
+    return np.stack([crop_regions(frames, boxes[:, side], size) for side in range(2)], 1), boxes
+
+
 def write_clip(clip: VideoClip, cached: Path) -> None:
     """Write a prepared video to its cache entry atomically."""
+    hands = {"hands": clip.hands, "hand_boxes": clip.hand_boxes} if clip.hands is not None else {}
     savez(cached, {"frames": clip.frames, "landmarks": clip.landmarks, "reference": clip.reference,
-                   "reference_image": clip.reference_image, "faces": clip.faces, "face_boxes": clip.face_boxes})
+                   "reference_image": clip.reference_image, "faces": clip.faces, "face_boxes": clip.face_boxes} | hands)
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Lightning module of the keypoint renderer: L1 + (1 - SSIM) on the body frame and, with a face
-path, the same loss on the face crop (a second :class:`KeypointRenderer` at the crop size);
-held-out PSNR/SSIM vs copying the reference during training."""
+path, the same loss on the face crop (a second :class:`KeypointRenderer` at the crop size), with a
+hand path on each hand's crop (a third, shared by both hands); held-out PSNR/SSIM vs copying the
+reference during training."""
 
 from __future__ import annotations
 
@@ -28,16 +29,20 @@ class KeypointModule(L.LightningModule):
         face_weight: weight of the face-crop loss next to the body loss.
         mouth_weight: weight of an extra L1 term over the mouth region of the face crop
             (``face_mouth`` of the batch), so the few pixels that open and close count.
+        hand_network: keyword arguments of the hand-region :class:`KeypointRenderer` (one for
+            both hands), or None for no hand path (checkpoints from before the hand path load so).
+        hand_weight: weight of the hand-crop loss next to the body loss.
     """
 
     def __init__(self, network: dict[str, Any], lr: float = 1e-3, ssim_weight: float = 1.0,
                  held_out: dict[str, torch.Tensor] | None = None, eval_every: int = 100, preview_frames: int = 4,
                  info: dict | None = None, face_network: dict[str, Any] | None = None, face_weight: float = 1.0,
-                 mouth_weight: float = 0.0):
+                 mouth_weight: float = 0.0, hand_network: dict[str, Any] | None = None, hand_weight: float = 1.0):
         super().__init__()
         self.save_hyperparameters(ignore=["held_out"])
         self.renderer = KeypointRenderer(**network)
         self.face_renderer = KeypointRenderer(**face_network) if face_network else None
+        self.hand_renderer = KeypointRenderer(**hand_network) if hand_network else None
         self.held_out = held_out
         self.preview_frames = preview_frames
 
@@ -47,6 +52,10 @@ class KeypointModule(L.LightningModule):
     def face_forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return self.face_renderer(batch["face_source"], batch["face_source_kp"], batch["face_driving_kp"], batch["face_valid"],
                                   batch["face_condition"])
+
+    def hand_forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return self.hand_renderer(batch["hand_source"], batch["hand_source_kp"], batch["hand_driving_kp"], batch["hand_valid"],
+                                  batch["hand_condition"])
 
     def loss(self, prediction: torch.Tensor, target: torch.Tensor,
              rows: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -76,6 +85,10 @@ class KeypointModule(L.LightningModule):
                 logs["train/mouth_l1"] = mouth_loss
             loss = loss + self.hparams.face_weight * face_loss
             logs["train/face_loss"] = face_loss
+        if self.hand_renderer is not None:
+            hand_loss, _, _ = self.loss(self.hand_forward(batch)["prediction"], batch["hand_target"], batch["hand_present"])
+            loss = loss + self.hparams.hand_weight * hand_loss
+            logs["train/hand_loss"] = hand_loss
         self.log_dict(logs, prog_bar=True)
         return loss
 
@@ -98,6 +111,11 @@ class KeypointModule(L.LightningModule):
             face = self.face_forward(batch)["prediction"].clamp(0, 1)[rows]
             scores["face_psnr"] = float(metrics.psnr(face, batch["face_target"][rows]).mean())
             scores["face_baseline_psnr"] = float(metrics.psnr(batch["face_source"][rows], batch["face_target"][rows]).mean())
+        if self.hand_renderer is not None:
+            rows = batch["hand_present"]
+            hand = self.hand_forward(batch)["prediction"].clamp(0, 1)[rows]
+            scores["hand_psnr"] = float(metrics.psnr(hand, batch["hand_target"][rows]).mean())
+            scores["hand_baseline_psnr"] = float(metrics.psnr(batch["hand_source"][rows], batch["hand_target"][rows]).mean())
         return scores
 
     def on_train_batch_end(self, outputs, batch, batch_index) -> None:

@@ -34,12 +34,14 @@ log = logging.getLogger(__name__)
 def load_pairs(cfg: DictConfig) -> FramePairs:
     height, width = cfg.data.image_size
     cache_dir = Path(cfg.data.cache_dir)
-    clips = [prepare_video(path, cache_dir, height, width, cfg.data.face_size, cfg.data.face_box_scale) for path in find_videos(cfg.data.videos)]
+    hands = bool(cfg.model.get("hands"))
+    clips = [prepare_video(path, cache_dir, height, width, cfg.data.face_size, cfg.data.face_box_scale,
+                           cfg.data.hand_size if hands else 0, cfg.data.hand_box_scale) for path in find_videos(cfg.data.videos)]
     face = cfg.model.get("face")
     return FramePairs(clips, cfg.data.holdout_every, cfg.model.keypoint_dropout, cfg.data.face_stride, cfg.data.holdout_tail,
                       face.keypoint_stride if face else None, mouth_channel=bool(face and face.get("mouth_channel")),
                       lip_augment=face.get("lip_augment", 0.0) if face else 0.0,
-                      max_jaw_open=face.get("max_jaw_open", 0.4) if face else 0.4)
+                      max_jaw_open=face.get("max_jaw_open", 0.4) if face else 0.4, hands=hands)
 
 
 def face_network(face: DictConfig, num_keypoints: int) -> dict:
@@ -49,8 +51,13 @@ def face_network(face: DictConfig, num_keypoints: int) -> dict:
                 condition_channels=4 if face.get("mouth_channel") else 3)
 
 
+def hand_network(hands: DictConfig, num_keypoints: int) -> dict:
+    """Keyword arguments of the hand path's :class:`render.models.keypoint.KeypointRenderer` (``model.hands.network``)."""
+    return dict(OmegaConf.to_container(hands.network, resolve=True), num_keypoints=num_keypoints)
+
+
 def renderer_info(cfg: DictConfig, pairs: FramePairs) -> dict:
-    """What ``render animate`` needs besides the weights: kind, frame size, keypoint subsets, face path."""
+    """What ``render animate`` needs besides the weights: kind, frame size, keypoint subsets, face and hand paths."""
     face = cfg.model.get("face")
     info = {"kind": cfg.model.name, "image_size": [pairs.height, pairs.width], "face_stride": cfg.data.face_stride,
             "model": OmegaConf.to_container(cfg.model, resolve=True)}
@@ -58,6 +65,8 @@ def renderer_info(cfg: DictConfig, pairs: FramePairs) -> dict:
         info["face"] = {"size": cfg.data.face_size, "box_scale": cfg.data.face_box_scale,
                         "keypoint_stride": face.keypoint_stride, "output_scale": face.output_scale,
                         "mouth_channel": bool(face.get("mouth_channel"))}
+    if cfg.model.get("hands"):
+        info["hands"] = {"size": cfg.data.hand_size, "box_scale": cfg.data.hand_box_scale}
     return info
 
 
@@ -67,10 +76,12 @@ def build_module(cfg: DictConfig, pairs: FramePairs, held_out) -> L.LightningMod
         from render.training.keypoint_module import KeypointModule
 
         network = dict(OmegaConf.to_container(cfg.model.network, resolve=True), num_keypoints=pairs.num_keypoints)
-        face = cfg.model.get("face")
+        face, hands = cfg.model.get("face"), cfg.model.get("hands")
         return KeypointModule(network, cfg.model.lr, cfg.model.ssim_weight, held_out, cfg.trainer.eval_every, info=info,
                               face_network=face_network(face, pairs.num_face_keypoints) if face else None,
-                              face_weight=face.weight if face else 1.0, mouth_weight=face.get("mouth_weight", 0.0) if face else 0.0)
+                              face_weight=face.weight if face else 1.0, mouth_weight=face.get("mouth_weight", 0.0) if face else 0.0,
+                              hand_network=hand_network(hands, pairs.num_hand_keypoints) if hands else None,
+                              hand_weight=hands.weight if hands else 1.0)
     if cfg.model.name == "diffusion":
         from render.training.diffusion_module import DiffusionModule
 
@@ -98,14 +109,16 @@ def train(cfg: DictConfig) -> dict:
                         num_sanity_val_steps=0, limit_val_batches=0, deterministic=False)
     num_frames = cfg.model.num_frames if cfg.model.name == "diffusion" and cfg.model.stage == 2 else 0
     batches = StepBatches(pairs, cfg.seed, cfg.model.batch_size, lambda: trainer.global_step, num_frames)
-    first_step, started, cpu_started = trainer.global_step, time.perf_counter(), time.process_time()
+    # Resuming restores the step inside fit(); the steps this run trains start at the checkpoint's.
+    first_step = torch.load(cfg.resume, map_location="cpu", weights_only=False)["global_step"] if cfg.resume else 0
+    started, cpu_started = time.perf_counter(), time.process_time()
     trainer.fit(module, DataLoader(batches, batch_size=None), ckpt_path=cfg.resume)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     if trainer.global_step % cfg.trainer.checkpoint_every:
         trainer.save_checkpoint(out_dir / "checkpoints" / "last.ckpt")
     frames = (trainer.global_step - first_step) * cfg.model.batch_size * max(num_frames, 1)
     # On a shared machine the process's CPU seconds (all threads) tell what an idle one would take.
-    summary = {"steps": trainer.global_step, "renderer": cfg.model.name, "train_seconds": round(seconds, 1),
+    summary = {"steps": trainer.global_step, "first_step": first_step, "renderer": cfg.model.name, "train_seconds": round(seconds, 1),
                "train_cpu_seconds": round(cpu_seconds, 1),
                "train_frames_per_second": round(frames / max(seconds, 1e-9), 2),
                "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
