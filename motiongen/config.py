@@ -67,3 +67,31 @@ def compose(config_name: str = "config", overrides: list[str] | None = None):
                 return None
 
         raise ConfigError(composition_error_message(err, folder, config_name, overrides, plain)) from None
+
+
+def instantiate_settings(config, cls: type, group: str):
+    """Build a settings object of ``cls`` from the config node of ``group`` (``"sampler"``,
+    ``"smoothing"``): its ``_target_`` (default: ``cls``) called with the node's keys.
+
+    Raises:
+        ConfigError: the class's own validation failed (its one-line message), the keys do not fit
+            it, or ``_target_`` names another class.
+    """
+    from hydra.errors import InstantiationException
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    node = OmegaConf.create(dict(config) if not OmegaConf.is_config(config) else config)
+    if node.get("_target_") is None:
+        node["_target_"] = name
+    try:
+        settings = instantiate(node, _convert_="all")
+    except InstantiationException as error:
+        cause = error.__cause__
+        if isinstance(cause, ConfigError):
+            raise cause from None
+        raise ConfigError(f"{group} settings {OmegaConf.to_container(node)}: {cause or error}") from None
+    if not isinstance(settings, cls):
+        raise ConfigError(f"{group}._target_ must be {name}, got {node['_target_']}")
+    return settings

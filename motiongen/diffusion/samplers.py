@@ -75,23 +75,9 @@ class SamplerSettings:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "SamplerSettings":
         """Build the settings a ``conf/sampler`` node describes (``_target_`` this class)."""
-        from hydra.errors import InstantiationException
-        from hydra.utils import instantiate
-        from omegaconf import OmegaConf
+        from motiongen.config import instantiate_settings
 
-        node = OmegaConf.create(dict(config) if not OmegaConf.is_config(config) else config)
-        if node.get("_target_") is None:
-            node["_target_"] = f"{cls.__module__}.{cls.__qualname__}"
-        try:
-            settings = instantiate(node, _convert_="all")
-        except InstantiationException as error:
-            cause = error.__cause__
-            if isinstance(cause, ConfigError):
-                raise cause from None
-            raise ConfigError(f"sampler settings {OmegaConf.to_container(node)}: {cause or error}") from None
-        if not isinstance(settings, cls):
-            raise ConfigError(f"sampler._target_ must be {cls.__module__}.{cls.__qualname__}, got {node['_target_']}")
-        return settings
+        return instantiate_settings(config, cls, "sampler")
 
     def describe(self) -> dict[str, Any]:
         """Plain-dict record of the settings (generation metadata)."""

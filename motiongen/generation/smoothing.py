@@ -73,25 +73,11 @@ class SmoothingSettings:
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> "SmoothingSettings":
         """Build the settings a ``conf/smoothing`` node describes (``_target_`` this class); None: ``none``."""
-        from hydra.errors import InstantiationException
-        from hydra.utils import instantiate
-        from omegaconf import OmegaConf
-
         if config is None:
             return cls()
-        node = OmegaConf.create(dict(config) if not OmegaConf.is_config(config) else config)
-        if node.get("_target_") is None:
-            node["_target_"] = f"{cls.__module__}.{cls.__qualname__}"
-        try:
-            settings = instantiate(node, _convert_="all")
-        except InstantiationException as error:
-            cause = error.__cause__
-            if isinstance(cause, ConfigError):
-                raise cause from None
-            raise ConfigError(f"smoothing settings {OmegaConf.to_container(node)}: {cause or error}") from None
-        if not isinstance(settings, cls):
-            raise ConfigError(f"smoothing._target_ must be {cls.__module__}.{cls.__qualname__}, got {node['_target_']}")
-        return settings
+        from motiongen.config import instantiate_settings
+
+        return instantiate_settings(config, cls, "smoothing")
 
     def describe(self) -> dict[str, Any]:
         """Plain-dict record (generation metadata)."""
