@@ -38,10 +38,11 @@ def reference_landmarks(rgb: np.ndarray, source: str) -> np.ndarray:
     return found.pixels()[0].astype(np.float64)
 
 
-def load_driving_landmarks(motion: Path, reference_px: np.ndarray, height: int,
-                           width: int) -> tuple[np.ndarray, float, Path | None, np.ndarray | None]:
+def load_driving_landmarks(motion: Path, reference_px: np.ndarray, height: int, width: int,
+                           hands_to_camera: float = 1.0) -> tuple[np.ndarray, float, Path | None, np.ndarray | None]:
     """Normalised driving landmarks ``(F, 543, 2)``, fps, speech path and ``jawOpen`` curve
-    ``(F,)`` of a generation folder (retargeted onto the reference) or of a landmark file
+    ``(F,)`` of a generation folder (retargeted onto the reference, its hands turned towards the
+    camera by ``hands_to_camera``: :mod:`render.retarget.hands`) or of a landmark file
     (``landmarks`` ``(F, 543, 2|3)`` normalised, ``fps``; no speech, no ``jawOpen``)."""
     if motion.is_dir() or motion.name == MOTION_FILE:
         from motiongen.formats.arkit import ARKIT_NAMES
@@ -49,7 +50,7 @@ def load_driving_landmarks(motion: Path, reference_px: np.ndarray, height: int,
         from render.retarget.motion import read_generation_folder
 
         generated = read_generation_folder(motion)
-        pixels = retarget(generated, reference_px)
+        pixels = retarget(generated, reference_px, hands_to_camera=hands_to_camera)
         return pixels / [width, height], generated.fps, generated.audio, generated.weights[:, ARKIT_NAMES.index("jawOpen")]
     if motion.suffix != ".npz" or not motion.is_file():
         raise RenderError(f"motion {motion} is neither a motiongen output folder nor a landmark .npz file")
@@ -105,10 +106,14 @@ def skeleton_check(driving: np.ndarray, image_size: tuple[int, int], fps: float,
 
 def animate(image: str | Path, motion: str | Path, checkpoint: str | Path, out: str | Path, audio: str | Path | None = None,
             frame: int = 0, steps: int = 20, seed: int = 0, overwrite: bool = False, report: str | Path | None = None,
-            hand_path: bool = True) -> dict:
+            hand_path: bool = True, hands_to_camera: float = 1.0, hand_exemplars: str | Path | None = None) -> dict:
     """Render ``motion`` with the look of ``image``; returns frame count, fps, render speed and,
     with ``report`` (a JSON path, also written), the re-detection check (:func:`check_video`).
-    ``hand_path`` False leaves a checkpoint's hand path unused (the body renderer draws the hands)."""
+    ``hand_path`` False leaves a checkpoint's hand path unused (the body renderer draws the hands);
+    ``hands_to_camera`` in ``[0, 1]`` turns a motion folder's hands towards the camera
+    (:mod:`render.retarget.hands`; 0 draws them as the motion projects them); ``hand_exemplars``,
+    a video of the person, gives real hand images pasted over the rendered hands
+    (:mod:`render.hand_exemplars`)."""
     out = Path(out).expanduser()
     if out.suffix.lower() != ".mp4":
         raise RenderError(f"output {out} must be an .mp4 file")
@@ -121,6 +126,10 @@ def animate(image: str | Path, motion: str | Path, checkpoint: str | Path, out: 
         raise RenderError(f"speech file {audio} does not exist")
     if report is not None and Path(report).suffix.lower() != ".json":
         raise RenderError(f"report {report} must be a .json file")
+    if not 0.0 <= hands_to_camera <= 1.0:
+        raise RenderError(f"--hands-to-camera must be in [0, 1], got {hands_to_camera}")
+    if hand_exemplars is not None and not Path(hand_exemplars).expanduser().is_file():
+        raise RenderError(f"hand exemplar video {hand_exemplars} does not exist")
     from render.inference import LoadedRenderer
     from render.video_io import read_reference, write_mp4
 
@@ -128,18 +137,31 @@ def animate(image: str | Path, motion: str | Path, checkpoint: str | Path, out: 
     rgb = read_reference(image, frame)
     height, width = rgb.shape[:2]
     reference_px = reference_landmarks(rgb, str(image))
-    driving, fps, speech, jaw_open = load_driving_landmarks(motion, reference_px, height, width)
+    driving, fps, speech, jaw_open = load_driving_landmarks(motion, reference_px, height, width, hands_to_camera)
+    bank = None
+    if hand_exemplars is not None:
+        from render.hand_exemplars import read_hand_bank
+
+        bank = read_hand_bank(hand_exemplars)
     speech = Path(audio).expanduser() if audio is not None else speech
     wave = _load_speech(speech) if speech is not None else None
     started = time.perf_counter()
     with tqdm(total=len(driving), desc=f"rendering ({renderer.kind})", unit="frame") as bar:
         frames = renderer.render(rgb, reference_px[:, :2] / [width, height], driving, steps=steps, seed=seed,
                                  progress=lambda done: bar.update(done - bar.n))
+    pasted = None
+    if bank is not None:
+        from render.hand_exemplars import paste_hand_exemplars
+
+        frames, pasted = paste_hand_exemplars(frames, driving, bank)
     seconds = time.perf_counter() - started
     write_mp4(out, frames, fps, wave)
     result = {"out": str(out), "frames": len(frames), "size": list(frames.shape[1:3]), "fps": fps,
               "render_seconds": round(seconds, 3), "frames_per_second": round(len(frames) / max(seconds, 1e-9), 2),
-              "renderer": renderer.kind, "audio": str(speech) if speech else None, "hand_path": bool(renderer.hand_size)}
+              "renderer": renderer.kind, "audio": str(speech) if speech else None, "hand_path": bool(renderer.hand_size),
+              "hands_to_camera": hands_to_camera}
+    if bank is not None:
+        result["hand_exemplars"] = {"source": bank.source, "found": bank.counts(), "frames_pasted": pasted}
     print(f"rendered {len(frames)} frames of {frames.shape[2]}x{frames.shape[1]} in {seconds:.1f} s "
           f"({result['frames_per_second']} frames/s) -> {out}")
     if report is not None:
@@ -153,4 +175,5 @@ def animate(image: str | Path, motion: str | Path, checkpoint: str | Path, out: 
 
 def animate_from_args(args: argparse.Namespace) -> dict:
     return animate(args.image, args.motion, args.checkpoint, args.out, args.audio, args.frame, args.steps, args.seed,
-                   args.overwrite, args.report, not args.no_hand_path)
+                   args.overwrite, args.report, not args.no_hand_path, args.hands_to_camera,
+                   args.hand_exemplars)

@@ -31,6 +31,11 @@ def animate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     parser.add_argument("--no-hand-path", action="store_true",
                         help="render the hands with the body renderer only (ignore the checkpoint's hand path)")
+    parser.add_argument("--hands-to-camera", type=float, default=1.0,
+                        help="fraction (0-1) of the turn of the motion's hands towards the camera, so they are drawn "
+                        "at full length, palm or back facing the viewer (default 1; 0: as the motion projects them)")
+    parser.add_argument("--hand-exemplars", help="a video of the person (e.g. the renderer's training video): its "
+                        "hands, found by MediaPipe, are warped onto the driving hands and pasted over the rendered ones")
     parser.add_argument("--report", help="also re-detect the rendered frames (MediaPipe) and write the check "
                         "(parts found, lip gap vs jawOpen and speech) to this .json file")
 

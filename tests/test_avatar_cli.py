@@ -58,4 +58,7 @@ def test_avatar_checks_its_inputs_before_generating(tmp_path, tiny_checkpoint, r
     assert "none.ckpt does not exist" in capsys.readouterr().err
     assert main(["avatar", "--image", str(tmp_path / "none.png"), "--renderer", str(renderer_checkpoint), *common]) == 2
     assert "none.png does not exist" in capsys.readouterr().err
+    assert main(["avatar", "--image", str(reference_png), "--renderer", str(renderer_checkpoint), *common,
+                 "--hands-to-camera", "-0.1"]) == 2
+    assert "--hands-to-camera must be in [0, 1], got -0.1" in capsys.readouterr().err
     assert not out.exists()

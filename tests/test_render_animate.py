@@ -56,7 +56,9 @@ def test_animate_writes_an_mp4_with_the_speech(tmp_path, checkpoint, reference_f
     # side, the reference's aspect), up-sampled x 2 with the face path blended in.
     assert len(frames) == 12 and frames[0].shape == (64, 32, 3)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
-    check = json.loads((tmp_path / "check.json").read_text())["check"]
+    report = json.loads((tmp_path / "check.json").read_text())
+    assert report["hands_to_camera"] == 1.0
+    check = report["check"]
     assert set(check["redetection"]) == {"pose", "face", "left_hand", "right_hand"}
     # The driving landmarks open the mouth with jawOpen (the retargeting works), whatever the
     # two-step renderer draws.
@@ -113,6 +115,12 @@ def test_existing_output_and_missing_checkpoint_are_refused(tmp_path, checkpoint
     assert out.read_bytes() == b"keep me"
     assert main(args[:-1] + [str(tmp_path / "new.mp4"), "--checkpoint", str(tmp_path / "none.ckpt")]) == 2
     assert "none.ckpt does not exist" in capsys.readouterr().err
+    assert main(args[:-1] + [str(tmp_path / "new.mp4"), "--checkpoint", str(checkpoint[0]), "--hands-to-camera", "1.5"]) == 2
+    assert "--hands-to-camera must be in [0, 1], got 1.5" in capsys.readouterr().err
+    assert main(args[:-1] + [str(tmp_path / "new.mp4"), "--checkpoint", str(checkpoint[0]),
+                             "--hand-exemplars", str(tmp_path / "none.mp4")]) == 2
+    assert "none.mp4 does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "new.mp4").exists()
 
 
 def test_evaluate_scores_both_splits_against_the_baselines(checkpoint):

@@ -168,19 +168,42 @@ def test_hands_hang_from_the_wrist_at_the_persons_hand_size(tmp_path, reference)
     assert np.isnan(person_hand_length(reference))
 
 
-def test_a_hand_found_in_the_reference_starts_as_the_reference_hand(tmp_path, reference):
+def test_hands_are_the_motions_turned_to_the_camera_by_the_chosen_fraction(tmp_path, reference):
+    """Strength 0 is the motion's hand as projected; 1 lays every hand flat at full length with
+    the on-screen direction kept; in between, a fraction of that rotation (lengths kept in 3-D)."""
+    from render.retarget.hands import turn_to_camera
+
     motion = read_generation_folder(generation_folder(tmp_path / "gen"))
-    base = reference.copy()
-    base[landmark_index("pose.right_wrist"), :2] = (250, 640)            # MediaPipe's pose wrist is the hand's
-    with_hand = base.copy()
-    hand = np.arange(PART_SLICES["right_hand"].start, PART_SLICES["right_hand"].stop)
-    with_hand[hand, :2] = (250, 640) + np.random.default_rng(1).uniform(-30, 30, (21, 2))
-    with_hand[hand[0], :2] = (250, 640)
-    out, shape_only = retarget(motion, with_hand), retarget(motion, _with_hand(base, 1))
-    assert np.allclose(out[0, hand], with_hand[hand, :2])                  # the first frame is the reference's hand
-    wrist = landmark_index("pose.right_wrist")
-    # Later frames: the reference's hand plus the change of the motion's hand (at the person's size) since the first frame.
-    scale = np.linalg.norm(with_hand[hand[9], :2] - with_hand[hand[0], :2])
-    change = shape_only[:, hand] - shape_only[:, [wrist]] - (shape_only[:1, hand] - shape_only[:1, [wrist]])
-    assert np.allclose(out[:, hand] - out[:, [wrist]], with_hand[hand, :2] - with_hand[hand[0], :2] + scale * change)
-    assert np.abs(change).max() > 0.01
+    person = _with_hand(reference, 40)
+    wrist, knuckle = landmark_index("pose.right_wrist"), landmark_index("right_hand.middle_finger_mcp")
+    projected, flat, half = (retarget(motion, person, hands_to_camera=strength) for strength in (0.0, 1.0, 0.5))
+    length = {name: np.linalg.norm(out[:, knuckle] - out[:, wrist], axis=-1) for name, out in
+              (("projected", projected), ("flat", flat), ("half", half))}
+    assert np.allclose(length["flat"], 40, rtol=1e-6)                     # the person's full hand length
+    assert (length["projected"] < 40 - 1e-3).any()                         # the motion foreshortens it
+    assert np.all(length["half"] >= length["projected"] - 1e-9) and np.all(length["half"] <= 40 + 1e-9)
+    direction = lambda out: _unit(out[:, knuckle] - out[:, wrist])
+    assert np.allclose(direction(flat), direction(projected), atol=2e-3)  # on-screen direction kept
+    body = [landmark_index(name) for name in beat_to_holistic()
+            if name.startswith("pose.") and not name.endswith(("_pinky", "_index", "_thumb"))]
+    for out in (flat, half):                                               # the rest of the body does not move
+        assert np.allclose(out[:, body], projected[:, body])
+
+    rng = np.random.default_rng(0)
+    offsets = rng.normal(size=(50, 21, 3))
+    for strength in (0.0, 0.3, 1.0):
+        turned = turn_to_camera(offsets, 9, 5, 17, strength)
+        assert np.allclose(np.linalg.norm(turned, axis=-1), np.linalg.norm(offsets, axis=-1))   # rigid
+        gram = np.einsum("fhi,fki->fhk", turned, turned)
+        assert np.allclose(gram, np.einsum("fhi,fki->fhk", offsets, offsets))
+    turned = turn_to_camera(offsets, 9, 5, 17, 1.0)
+    normal, along = np.cross(turned[:, 5], turned[:, 17]), _unit(turned[:, 9])
+    palm = _unit(normal - (normal * along).sum(-1, keepdims=True) * along)   # the palm's normal across the hand
+    assert np.allclose(np.abs(turned[:, 9, 2]), 0, atol=1e-2)              # the knuckle line lies in the image
+    assert np.allclose(palm[:, 2], palm[0, 2]) and np.allclose(np.abs(palm[:, 2]), 1)   # one palm side, facing the camera
+    with pytest.raises(RenderError, match=r"hands_to_camera must be in \[0, 1\], got 1.5"):
+        turn_to_camera(offsets, 9, 5, 17, 1.5)
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.linalg.norm(vectors, axis=-1, keepdims=True)

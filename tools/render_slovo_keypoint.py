@@ -14,10 +14,15 @@
    re-detected on the held-out splits and on the avatar video, and the renderer's hand-crop scores,
    so what the hand path adds is measured on one set of weights. And what the driving hands give
    MediaPipe: their wrist-knuckle length against the video's hands that MediaPipe found.
+5. The avatar again with the hands turned less towards the camera (``--compare-hands-to-camera``,
+   default 0: the hands as the motion projects them), on the same weights; and with hand exemplars
+   from the mirrored training video pasted over the rendered hands (``render animate
+   --hand-exemplars``), at each of those settings.
 
 Every figure comes with the machine load.
 
     python tools/render_slovo_keypoint.py --motion quickstart/generated [--minutes 15] [--steps 600] [--threads 1]
+        [--hands-to-camera 1] [--compare-hands-to-camera 0 0.5]
 """
 
 from __future__ import annotations
@@ -164,6 +169,9 @@ def main() -> None:
     parser.add_argument("--out", default="runs/slovo-keypoint")
     parser.add_argument("--overrides", nargs="*", default=[], help="extra Hydra overrides of render train")
     parser.add_argument("--skip-train", action="store_true", help="reuse <out>/summary.json and its checkpoint")
+    parser.add_argument("--hands-to-camera", type=float, default=1.0, help="render animate --hands-to-camera of the avatar")
+    parser.add_argument("--compare-hands-to-camera", type=float, nargs="*", default=[0.0],
+                        help="also animate with these --hands-to-camera values")
     args = parser.parse_args()
 
     import torch
@@ -202,12 +210,13 @@ def main() -> None:
     Image.fromarray(next(iter(iter_video_frames(video)))).save(reference)
     started = time.perf_counter()
     result = animate(reference, args.motion, out / "checkpoints" / "last.ckpt", out / "avatar.mp4", overwrite=True,
-                     report=out / "avatar_check.json")
+                     report=out / "avatar_check.json", hands_to_camera=args.hands_to_camera)
     print(f"animate ({time.perf_counter() - started:.0f} s with the check; {load()}): {result['frames']} frames of "
           f"{result['size'][1]} x {result['size'][0]} at {result['frames_per_second']} frames/s")
-    print_check("avatar", result["check"])
+    print_check(f"avatar (hands to camera {args.hands_to_camera:g})", result["check"])
     rgb = np.asarray(Image.open(reference).convert("RGB"))
-    driving, fps, _, jaw_open = load_driving_landmarks(Path(args.motion), reference_landmarks(rgb, str(reference)), *rgb.shape[:2])
+    driving, fps, _, jaw_open = load_driving_landmarks(Path(args.motion), reference_landmarks(rgb, str(reference)), *rgb.shape[:2],
+                                                       args.hands_to_camera)
     skeleton = skeleton_check(driving, tuple(result["size"]), fps, jaw_open)
     print_check("driving skeleton", skeleton)
     print_pose_matched_ceiling(video_landmarks, detected, driving)
@@ -216,8 +225,22 @@ def main() -> None:
     if cfg.model.get("hands"):
         figures["animate_without_hand_path"] = animate(reference, args.motion, out / "checkpoints" / "last.ckpt",
                                                        out / "avatar_no_hand_path.mp4", overwrite=True,
-                                                       report=out / "avatar_no_hand_path_check.json", hand_path=False)
+                                                       report=out / "avatar_no_hand_path_check.json", hand_path=False,
+                                                       hands_to_camera=args.hands_to_camera)
         print_check("avatar without the hand path", figures["animate_without_hand_path"]["check"])
+    for strength in args.compare_hands_to_camera:
+        name = f"avatar_hands_to_camera_{strength:g}"
+        figures[name] = animate(reference, args.motion, out / "checkpoints" / "last.ckpt", out / f"{name}.mp4",
+                                overwrite=True, report=out / f"{name}_check.json", hands_to_camera=strength)
+        print_check(f"avatar (hands to camera {strength:g})", figures[name]["check"])
+    for strength in (args.hands_to_camera, *args.compare_hands_to_camera):
+        name = f"avatar_hand_exemplars_{strength:g}"
+        figures[name] = animate(reference, args.motion, out / "checkpoints" / "last.ckpt", out / f"{name}.mp4",
+                                overwrite=True, report=out / f"{name}_check.json", hands_to_camera=strength,
+                                hand_exemplars=video)
+        print(f"hand exemplars from {video.name}: {figures[name]['hand_exemplars']['found']} hands found, "
+              f"pasted on {figures[name]['hand_exemplars']['frames_pasted']} frames")
+        print_check(f"avatar with hand exemplars (hands to camera {strength:g})", figures[name]["check"])
     (out / "figures.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
 
 

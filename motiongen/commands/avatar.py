@@ -41,6 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="random seed of the motion (default 0)")
     parser.add_argument("--steps", type=int, help="DDIM steps of the motion model (default 25)")
     parser.add_argument("--render-steps", type=int, default=20, help="DDIM steps of a diffusion renderer (default 20)")
+    parser.add_argument("--hands-to-camera", type=float, default=1.0,
+                        help="fraction (0-1) of the turn of the hands towards the camera (default 1; see render animate)")
+    parser.add_argument("--hand-exemplars", type=Path,
+                        help="a video of the person whose hands are pasted onto the driving hands (see render animate)")
     parser.add_argument("--no-check", action="store_true", help="skip the MediaPipe re-detection check of the video")
 
 
@@ -66,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
     from render.errors import RenderError
 
     out = args.out or Path("outputs") / f"avatar-{time.strftime('%Y%m%d-%H%M%S')}"
+    if not 0.0 <= args.hands_to_camera <= 1.0:
+        raise MotiongenError(f"--hands-to-camera must be in [0, 1], got {args.hands_to_camera}")
+    if args.hand_exemplars is not None and not args.hand_exemplars.expanduser().is_file():
+        raise MotiongenError(f"hand exemplar video {args.hand_exemplars} does not exist")
     try:
         from render.animate import reference_landmarks
         from render.inference import LoadedRenderer
@@ -82,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         result = animate(args.image, out, args.renderer, out / "avatar.mp4", frame=args.frame, steps=args.render_steps,
-                         report=None if args.no_check else out / "avatar_check.json")
+                         report=None if args.no_check else out / "avatar_check.json", hands_to_camera=args.hands_to_camera,
+                         hand_exemplars=args.hand_exemplars)
     except RenderError as error:
         raise MotiongenError(str(error)) from error
     print(f"avatar: {out / 'avatar.mp4'} ({result['frames']} frames of {result['size'][1]} x {result['size'][0]}, "
