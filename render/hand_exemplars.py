@@ -9,15 +9,20 @@ person (``--hand-exemplars``, e.g. the renderer's training video):
 
 1. **Bank.** MediaPipe Holistic on every ``stride``-th frame; each hand it finds gives a square crop
    (``size`` pixels, side ``box_scale`` times the hand's bounding box, :mod:`render.regions`) and its
-   21 landmarks in crop pixels. Each hand also serves, mirrored, as the other side's hand.
+   21 landmarks in crop pixels. Of each side's hands only the sharpest ``sharp_fraction`` are kept
+   (:func:`sharpness`: a waving hand is a smear in the video itself; on the Slovo sample the hands
+   the shape chose first were in the blurrier half). Each hand also serves, mirrored, as the other
+   side's hand. Its mask is the convex hull of its landmarks, grown by a tenth of the crop and
+   feathered, times MediaPipe's selfie segmentation of its frame, so the wall behind a raised
+   hand is not pasted with it.
 2. **Choice.** Per frame and side, the exemplar whose hand shape is closest to the driving hand's
    (21 points relative to the wrist, rotated so the wrist-to-middle-knuckle line points one way and
    divided by its length: :func:`hand_shape`). The previous frame's exemplar is kept unless another
    is closer by more than ``switch_margin`` (relative), so the hand does not flicker between
    near-equal exemplars.
 3. **Paste.** The least-squares similarity from the exemplar's landmarks to the driving ones
-   (:func:`render.geometry.fit_similarity`) warps the crop and a feathered mask (the convex hull of
-   its landmarks, grown by a tenth of the crop) into the frame, blended over the rendered pixels.
+   (:func:`render.geometry.fit_similarity`) warps the crop and its mask into the frame, blended
+   over the rendered pixels.
 
 The finger pose is the exemplar's nearest one, not the driving one: the re-detected hand
 landmarks' error against the driving ones (``render animate --report``) measures the difference.
@@ -47,6 +52,7 @@ class HandBank:
     Attributes:
         crops: ``(N, S, S, 3)`` uint8 RGB crops.
         points: ``(N, 21, 2)`` the hand's landmarks in crop pixels.
+        masks: ``(N, S, S)`` float32 blend weights in ``[0, 1]`` (the hand in the crop).
         sides: ``(N,)`` 0 for a left hand, 1 for a right hand (after mirroring).
         mirrored: ``(N,)`` True where the crop is the other side's hand flipped.
         source: where the exemplars come from (for reports).
@@ -54,45 +60,72 @@ class HandBank:
 
     crops: np.ndarray
     points: np.ndarray
+    masks: np.ndarray
     sides: np.ndarray
     mirrored: np.ndarray
     source: str = ""
 
     def counts(self) -> dict[str, int]:
-        """Exemplars per side, as found (not mirrored)."""
+        """Exemplars per side, as found (not mirrored) and kept."""
         return {hand: int(((self.sides == side) & ~self.mirrored).sum()) for side, hand in enumerate(HANDS)}
 
 
-def build_hand_bank(frames: np.ndarray, landmarks: np.ndarray, size: int = 128, box_scale: float = 2.0,
-                    source: str = "") -> HandBank:
-    """Exemplars of every hand the landmarks have, each also mirrored as the other side's.
+def sharpness(crops: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``(N,)`` focus measure of each crop ``(N, S, S, 3)``: the variance of the Laplacian of its
+    grey levels inside the hand (:func:`hull_mask` of ``points`` ``(N, 21, 2)``)."""
+    size = crops.shape[1]
+    values = []
+    for crop, hand in zip(crops, points):
+        laplacian = cv2.Laplacian(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32), cv2.CV_32F)
+        values.append(laplacian[hull_mask(hand, size) > 0.5].var())
+    return np.array(values)
+
+
+def build_hand_bank(frames: np.ndarray, landmarks: np.ndarray, person: np.ndarray | None = None, size: int = 128,
+                    box_scale: float = 2.0, sharp_fraction: float = 0.5, source: str = "") -> HandBank:
+    """Exemplars of the sharpest hands the landmarks have, each also mirrored as the other side's.
 
     Args:
         frames: ``(T, H, W, 3)`` uint8 RGB.
         landmarks: ``(T, 543, 2+)`` normalised Holistic landmarks of ``frames``, NaN where missing.
+        person: ``(T, H, W)`` probability in ``[0, 1]`` that a pixel is the person (none: the hull
+            mask alone).
         size: crop side in pixels; box_scale: crop side over the hand's bounding-box side.
+        sharp_fraction: the share of each side's hands kept, the sharpest (at least one).
     """
     image_size = frames.shape[1:3]
     boxes = hand_boxes(landmarks, image_size, box_scale)                          # (T, 2, 3)
-    crops, points, sides = [], [], []
+    crops, points, masks, sides = [], [], [], []
     for side, hand in enumerate(HANDS):
         rows = np.flatnonzero(np.isfinite(landmarks[:, PART_SLICES[hand], :2]).all((1, 2)))
         if not len(rows):
             continue
-        crops.append(crop_regions(frames[rows], boxes[rows, side], size))
-        points.append(to_crop(landmarks[rows, :, :2], boxes[rows, side], image_size)[:, PART_SLICES[hand]] * size)
-        sides.append(np.full(len(rows), side))
+        side_crops = crop_regions(frames[rows], boxes[rows, side], size)
+        side_points = to_crop(landmarks[rows, :, :2], boxes[rows, side], image_size)[:, PART_SLICES[hand]] * size
+        keep = np.argsort(-sharpness(side_crops, side_points), kind="stable")[:max(1, round(sharp_fraction * len(rows)))]
+        keep = np.sort(keep)
+        side_masks = np.stack([hull_mask(hand_points, size) for hand_points in side_points[keep]])
+        if person is not None:
+            layers = np.repeat(np.round(255 * person[rows[keep]]).astype(np.uint8)[..., None], 3, -1)
+            side_masks *= crop_regions(layers, boxes[rows[keep], side], size)[..., 0] / np.float32(255)
+        crops.append(side_crops[keep])
+        points.append(side_points[keep])
+        masks.append(side_masks)
+        sides.append(np.full(len(keep), side))
     if not crops:
         raise RenderError(f"no hand found in the hand exemplars {source or 'frames'}")
-    crops, points, sides = np.concatenate(crops), np.concatenate(points), np.concatenate(sides)
+    crops, points, masks, sides = (np.concatenate(parts) for parts in (crops, points, masks, sides))
     flipped = points.copy()
     flipped[..., 0] = size - flipped[..., 0]
     return HandBank(np.concatenate([crops, crops[:, :, ::-1]]), np.concatenate([points, flipped]).astype(np.float64),
-                    np.concatenate([sides, 1 - sides]), np.repeat([False, True], len(sides)), source)
+                    np.concatenate([masks, masks[:, :, ::-1]]), np.concatenate([sides, 1 - sides]),
+                    np.repeat([False, True], len(sides)), source)
 
 
-def read_hand_bank(video: str | Path, stride: int = 1, size: int = 128, box_scale: float = 2.0) -> HandBank:
-    """:func:`build_hand_bank` of every ``stride``-th frame of ``video`` (MediaPipe Holistic)."""
+def read_hand_bank(video: str | Path, stride: int = 1, size: int = 128, box_scale: float = 2.0,
+                   sharp_fraction: float = 0.5) -> HandBank:
+    """:func:`build_hand_bank` of every ``stride``-th frame of ``video`` (MediaPipe Holistic, and
+    MediaPipe's selfie segmentation for the person's pixels)."""
     from motiongen.core.errors import InputFileError
     from motiongen.formats.video import read_video_frames
     from render.redetect import redetect
@@ -104,7 +137,12 @@ def read_hand_bank(video: str | Path, stride: int = 1, size: int = 128, box_scal
         frames = read_video_frames(path)[::stride]
     except InputFileError as error:
         raise RenderError(str(error)) from None
-    return build_hand_bank(frames, redetect(frames, consecutive=stride == 1), size, box_scale, str(path))
+    from mediapipe.python.solutions.selfie_segmentation import SelfieSegmentation
+
+    with SelfieSegmentation(model_selection=0) as segmenter:
+        person = np.stack([segmenter.process(frame).segmentation_mask for frame in frames])
+    return build_hand_bank(frames, redetect(frames, consecutive=stride == 1), person, size, box_scale, sharp_fraction,
+                           str(path))
 
 
 def hand_shape(points: np.ndarray) -> np.ndarray:
@@ -157,7 +195,6 @@ def paste_hand_exemplars(frames: np.ndarray, landmarks: np.ndarray, bank: HandBa
     height, width = frames.shape[1:3]
     out = frames.copy()
     pasted = {}
-    size = bank.crops.shape[1]
     for side, hand in enumerate(HANDS):
         target = landmarks[:, PART_SLICES[hand], :2] * [width, height]            # (F, 21, 2) pixels
         rows = np.flatnonzero(np.isfinite(target).all((1, 2)))
@@ -169,11 +206,10 @@ def paste_hand_exemplars(frames: np.ndarray, landmarks: np.ndarray, bank: HandBa
         chosen = candidates[choose_exemplars(distance, switch_margin)]
         matrix, shift = (t.numpy() for t in fit_similarity(torch.from_numpy(bank.points[chosen]), torch.from_numpy(target[rows]),
                                                             torch.ones(len(rows), 21, dtype=torch.float64)))
-        masks = {index: hull_mask(bank.points[index], size) for index in np.unique(chosen)}
         for row, index, scale_rotation, offset in zip(rows, chosen, matrix, shift):
             affine = np.concatenate([scale_rotation, offset[:, None]], 1)
             warped = cv2.warpAffine(bank.crops[index], affine, (width, height), flags=cv2.INTER_LINEAR,
                                     borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
-            alpha = cv2.warpAffine(masks[index], affine, (width, height), flags=cv2.INTER_LINEAR)[..., None]
+            alpha = cv2.warpAffine(bank.masks[index], affine, (width, height), flags=cv2.INTER_LINEAR)[..., None]
             out[row] = np.round(alpha * warped + (1 - alpha) * out[row]).astype(np.uint8)
     return out, pasted

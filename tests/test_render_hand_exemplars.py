@@ -3,12 +3,14 @@ choice, and the warp that pastes it onto the driving hand."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from motiongen.core.holistic_layout import LANDMARK_COUNT, PART_SLICES
 from render.errors import RenderError
-from render.hand_exemplars import HandBank, build_hand_bank, choose_exemplars, hand_shape, paste_hand_exemplars, read_hand_bank
+from render.hand_exemplars import (HandBank, build_hand_bank, choose_exemplars, hand_shape, hull_mask, paste_hand_exemplars,
+                                   read_hand_bank)
 from video_samples import SLOVO_SAMPLE
 
 RIGHT = PART_SLICES["right_hand"]
@@ -36,11 +38,23 @@ def test_the_bank_holds_every_found_hand_and_its_mirror_image():
     bank = build_hand_bank(frames, landmarks, size=32, source="video.mp4")
     assert bank.counts() == {"left_hand": 0, "right_hand": 1}
     assert bank.sides.tolist() == [1, 0] and bank.mirrored.tolist() == [False, True]
-    assert np.array_equal(bank.crops[1], bank.crops[0][:, ::-1])
+    assert np.array_equal(bank.crops[1], bank.crops[0][:, ::-1]) and np.array_equal(bank.masks[1], bank.masks[0][:, ::-1])
+    assert bank.masks[0][16, 16] > 0.9 and bank.masks[0][0, 0] < 0.01      # the hand, not the crop's corner
+    person = np.zeros((2, 64, 64))
+    person[:, :, 32:] = 1                                                # the person is the frame's right half
+    cut = build_hand_bank(frames, landmarks, person, size=32).masks[0]
+    assert np.allclose(cut[:, :14], 0) and np.allclose(cut[:, 18:], bank.masks[0][:, 18:], atol=0.01)
     assert np.allclose(bank.points[1, :, 0], 32 - bank.points[0, :, 0]) and np.allclose(bank.points[1, :, 1], bank.points[0, :, 1])
     # The crop is centred on the hand, its side twice the hand's bounding box.
     assert np.allclose((bank.points[0].min(0) + bank.points[0].max(0)) / 2, 16)
     assert np.isclose(np.ptp(bank.points[0], 0).max(), 16)
+    # Of the same hand in a blurred and a sharp frame, the sharp one is kept when half are kept.
+    pair = np.stack([cv2.GaussianBlur(frames[0], (0, 0), 3), frames[0]])
+    both = _landmarks(2, 0.5 + 0.1 * _hand(rng))
+    kept = build_hand_bank(pair, both, size=32, sharp_fraction=0.5)
+    assert kept.counts() == {"left_hand": 0, "right_hand": 1}
+    assert np.array_equal(kept.crops[0], build_hand_bank(pair[1:], both[1:], size=32).crops[0])
+    assert build_hand_bank(pair, both, size=32, sharp_fraction=1.0).counts()["right_hand"] == 2
     with pytest.raises(RenderError, match="^no hand found in the hand exemplars video.mp4$"):
         build_hand_bank(frames, _landmarks(2, None), source="video.mp4")
 
@@ -70,7 +84,7 @@ def test_the_exemplar_is_warped_onto_the_driving_hand():
     points = 16 + 16 * hand + [16, 0]                                    # crop pixels
     crop = np.zeros((1, size, size, 3), np.uint8)
     crop[0, 10:54, 10:54] = 255
-    bank = HandBank(crop, points[None], np.array([1]), np.array([False]))
+    bank = HandBank(crop, points[None], hull_mask(points, size)[None], np.array([1]), np.array([False]))
     angle = np.deg2rad(30)
     turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     target = (2.0 * points @ turn.T + [60, 50]) / 200                   # normalised in a 200 x 200 frame
