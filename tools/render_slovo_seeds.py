@@ -52,12 +52,16 @@ def load(folder: Path) -> dict:
 
 
 def training_table(runs: list[dict]) -> str:
+    """Steps, wall and CPU seconds and peak memory; the times only of runs trained in one go (a
+    resumed run's summary times its last part)."""
     summaries = [run["summary"] for run in runs]
+    whole = [s for s in summaries if not s.get("first_step")]
+    note = f" ({len(whole)} of {len(summaries)} runs: the others were resumed)" if len(whole) < len(summaries) else ""
     rows = ["| figure | mean ± std |", "|---|---|",
-            f"| steps (resumed runs count every step) | {spread([s['steps'] for s in summaries], 0)} |",
-            f"| wall seconds of this run's training | {spread([s['train_seconds'] for s in summaries], 0)} |",
-            f"| CPU seconds | {spread([s['train_cpu_seconds'] for s in summaries], 0)} |",
-            f"| peak memory MB | {spread([s['peak_memory_mb'] for s in summaries], 0)} |"]
+            f"| steps | {spread([s['steps'] for s in summaries], 0)} |",
+            f"| wall seconds{note} | {spread([s['train_seconds'] for s in whole], 0)} |",
+            f"| CPU seconds{note} | {spread([s['train_cpu_seconds'] for s in whole], 0)} |",
+            f"| peak memory MB{note} | {spread([s['peak_memory_mb'] for s in whole], 0)} |"]
     return "\n".join(rows)
 
 
