@@ -195,3 +195,24 @@ def test_evaluate_correlates_the_lip_gap_with_the_videos_speech(tmp_path, checkp
     cache_landmarks(talking, landmarks, tmp_path / "cache", 32, 32, face_size=32, hand_size=16)
     scores = evaluate(ckpt, talking, cache_dir=tmp_path / "cache", redetect=True)
     assert {"r_rendered_vs_audio_envelope", "r_driving_vs_audio_envelope"} <= set(scores["splits"]["contiguous"]["lip_sync"])
+
+
+def test_hand_exemplars_from_a_video_of_the_person_are_pasted_on_every_driving_hand(tmp_path, checkpoint, reference_frame,
+                                                                                     sample_file):
+    from motiongen.formats.video import read_video_frames
+    from render.video_io import write_mp4
+
+    clip = tmp_path / "person.mp4"
+    write_mp4(clip, read_video_frames(sample_file(SLOVO), max_frames=48)[::4], 7.5)   # both hands in view by frame 40
+    motion = generation_folder(tmp_path / "gen", frames=12)
+    plain, pasted = tmp_path / "plain.mp4", tmp_path / "pasted.mp4"
+    common = ["animate", "--image", str(reference_frame), "--motion", str(motion), "--checkpoint", str(checkpoint[0]),
+              "--audio", str(_speech(tmp_path / "speech.wav"))]
+    assert main(common + ["--out", str(plain)]) == 0
+    assert main(common + ["--out", str(pasted), "--hand-exemplars", str(clip), "--report", str(tmp_path / "check.json")]) == 0
+    report = json.loads((tmp_path / "check.json").read_text())["hand_exemplars"]
+    assert report["source"] == str(clip) and min(report["found"].values()) >= 1
+    assert report["frames_pasted"] == {"left_hand": 12, "right_hand": 12}
+    with av.open(str(plain)) as a, av.open(str(pasted)) as b:
+        first = [next(container.decode(video=0)).to_ndarray(format="rgb24").astype(int) for container in (a, b)]
+    assert np.abs(first[0] - first[1]).max() > 50                        # real hand pixels replaced the rendered ones
