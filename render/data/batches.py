@@ -31,6 +31,20 @@ def to_tensor_images(frames: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(frames)).movedim(-1, -3).float().div(255)
 
 
+def region_tensors(prefix: str, sources: list, targets: list, conditions: list, source_kp: list, driving_kp: list,
+                   present: list) -> dict[str, torch.Tensor]:
+    """A region path's batch entries ``<prefix>_source``/``_target``/``_condition`` (images),
+    ``_source_kp``/``_driving_kp`` (NaN → 0), ``_valid`` (both keypoints known) and ``_present``,
+    from per-row lists of crops ``(C, C, 3)``, keypoints ``(K, 2)`` and presence flags."""
+    source_kp, driving_kp = np.stack(source_kp), np.stack(driving_kp)
+    valid = np.isfinite(source_kp).all(-1) & np.isfinite(driving_kp).all(-1)
+    return {f"{prefix}_source": to_tensor_images(np.stack(sources)), f"{prefix}_target": to_tensor_images(np.stack(targets)),
+            f"{prefix}_condition": to_tensor_images(np.stack(conditions)),
+            f"{prefix}_source_kp": torch.from_numpy(np.nan_to_num(source_kp)),
+            f"{prefix}_driving_kp": torch.from_numpy(np.nan_to_num(driving_kp)),
+            f"{prefix}_valid": torch.from_numpy(valid), f"{prefix}_present": torch.tensor(present)}
+
+
 class FramePairs:
     """Source/driving pairs of prepared videos.
 
@@ -102,14 +116,8 @@ class FramePairs:
             driving_kp.append(to_grid(driving, self.face_indices))
             conditions.append(face_conditions(condition[None], size, self.mouth_channel)[0])
             mouths.append(mouth_regions(driving[None], size, size)[0])
-        source_kp, driving_kp = np.stack(source_kp), np.stack(driving_kp)
-        valid = np.isfinite(source_kp).all(-1) & np.isfinite(driving_kp).all(-1)
-        return {"face_source": to_tensor_images(np.stack(sources)), "face_target": to_tensor_images(np.stack(faces)),
-                "face_condition": to_tensor_images(np.stack(conditions)),
-                "face_source_kp": torch.from_numpy(np.nan_to_num(source_kp)),
-                "face_driving_kp": torch.from_numpy(np.nan_to_num(driving_kp)),
-                "face_valid": torch.from_numpy(valid), "face_present": torch.tensor(present),
-                "face_mouth": torch.from_numpy(np.stack(mouths))[:, None]}
+        return region_tensors("face", sources, faces, conditions, source_kp, driving_kp, present) | {
+            "face_mouth": torch.from_numpy(np.stack(mouths))[:, None]}
 
     @property
     def num_hand_keypoints(self) -> int:
@@ -138,13 +146,7 @@ class FramePairs:
                                                  clip.hand_boxes[reference:reference + 1, side], image_size)[0], self.hand_indices))
                 driving_kp.append(to_grid(to_crop(clip.landmarks[frame:frame + 1, :, :2], box, image_size)[0], self.hand_indices))
                 conditions.append(draw_landmarks(to_crop(drawn[row:row + 1], box, image_size), size, size)[0])
-        source_kp, driving_kp = np.stack(source_kp), np.stack(driving_kp)
-        valid = np.isfinite(source_kp).all(-1) & np.isfinite(driving_kp).all(-1)
-        return {"hand_source": to_tensor_images(np.stack(sources)), "hand_target": to_tensor_images(np.stack(targets)),
-                "hand_condition": to_tensor_images(np.stack(conditions)),
-                "hand_source_kp": torch.from_numpy(np.nan_to_num(source_kp)),
-                "hand_driving_kp": torch.from_numpy(np.nan_to_num(driving_kp)),
-                "hand_valid": torch.from_numpy(valid), "hand_present": torch.tensor(present)}
+        return region_tensors("hand", sources, targets, conditions, source_kp, driving_kp, present)
 
     def pairs(self, clip_ids: np.ndarray, frame_ids: np.ndarray, rng: np.random.Generator | None = None) -> dict[str, torch.Tensor]:
         """Batch for driving frames ``frame_ids`` of clips ``clip_ids`` (any leading shape ``S``).
