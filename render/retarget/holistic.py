@@ -16,7 +16,7 @@
    (the BEAT hand is a third of the person's on the Slovo sample). The hand is the motion's from
    the first frame on, not the reference's: adding the motion's change of 2-D offsets to the
    reference's hand is not a rotation and shrank the sample's right hand to a median 0.08
-   shoulder widths from wrist to knuckle, against 0.18 with the motion's own hand.
+   shoulder widths from wrist to knuckle, against 0.16 with the motion's own hand.
 5. **Head.** The face (and the head's pose landmarks) is the reference face deformed by the ARKit
    weights (:mod:`.face`), rotated in 3-D about its centre by the head joint's rotation since the
    first frame (in camera axes, using MediaPipe's relative depth) and moved with the head joint.
@@ -126,6 +126,7 @@ def retarget(motion: RenderMotion, reference: np.ndarray, basis: np.ndarray | No
         offsets = projected[:, joints[hand]] - projected[:, joints[[wrist]]]        # (F, H, 3) camera axes
         offsets = turn_to_camera(offsets, *knuckles, hands_to_camera)[..., :2] @ matrix.T
         out[:, targets[hand]] = out[:, targets[[wrist]]] + scale * offsets
+
     head = names.index(HEAD_JOINT)
     relative = motion.rotations[:, head] @ motion.rotations[0, head].T    # (F, 3, 3) world
     in_camera = axes @ relative @ axes.T
