@@ -66,7 +66,7 @@ class FramePairs:
 
     def __init__(self, clips: list[VideoClip], holdout_every: int, keypoint_dropout: float = 0.0, face_stride: int = 4,
                  holdout_tail: float = 0.0, face_keypoint_stride: int | None = None, mouth_channel: bool = False,
-                 lip_augment: float = 0.0, max_jaw_open: float = 0.4, hands: bool = False):
+                 lip_augment: float = 0.0, max_jaw_open: float = 0.65, hands: bool = False):
         self.clips = clips
         self.height, self.width = clips[0].frames.shape[1:3]
         self.splits = [split_frames(len(clip.frames), holdout_every, holdout_tail) for clip in clips]

@@ -41,7 +41,7 @@ def load_pairs(cfg: DictConfig) -> FramePairs:
     return FramePairs(clips, cfg.data.holdout_every, cfg.model.keypoint_dropout, cfg.data.face_stride, cfg.data.holdout_tail,
                       face.keypoint_stride if face else None, mouth_channel=bool(face and face.get("mouth_channel")),
                       lip_augment=face.get("lip_augment", 0.0) if face else 0.0,
-                      max_jaw_open=face.get("max_jaw_open", 0.4) if face else 0.4, hands=hands)
+                      max_jaw_open=face.get("max_jaw_open", 0.65) if face else 0.65, hands=hands)
 
 
 def face_network(face: DictConfig, num_keypoints: int) -> dict:
