@@ -70,14 +70,13 @@ class HandBank:
         return {hand: int(((self.sides == side) & ~self.mirrored).sum()) for side, hand in enumerate(HANDS)}
 
 
-def sharpness(crops: np.ndarray, points: np.ndarray) -> np.ndarray:
+def sharpness(crops: np.ndarray, hulls: np.ndarray) -> np.ndarray:
     """``(N,)`` focus measure of each crop ``(N, S, S, 3)``: the variance of the Laplacian of its
-    grey levels inside the hand (:func:`hull_mask` of ``points`` ``(N, 21, 2)``)."""
-    size = crops.shape[1]
+    grey levels inside the hand (``hulls`` ``(N, S, S)``, :func:`hull_mask`, above 0.5)."""
     values = []
-    for crop, hand in zip(crops, points):
+    for crop, hull in zip(crops, hulls):
         laplacian = cv2.Laplacian(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32), cv2.CV_32F)
-        values.append(laplacian[hull_mask(hand, size) > 0.5].var())
+        values.append(laplacian[hull > 0.5].var())
     return np.array(values)
 
 
@@ -102,9 +101,10 @@ def build_hand_bank(frames: np.ndarray, landmarks: np.ndarray, person: np.ndarra
             continue
         side_crops = crop_regions(frames[rows], boxes[rows, side], size)
         side_points = to_crop(landmarks[rows, :, :2], boxes[rows, side], image_size)[:, PART_SLICES[hand]] * size
-        keep = np.argsort(-sharpness(side_crops, side_points), kind="stable")[:max(1, round(sharp_fraction * len(rows)))]
+        hulls = np.stack([hull_mask(hand_points, size) for hand_points in side_points])
+        keep = np.argsort(-sharpness(side_crops, hulls), kind="stable")[:max(1, round(sharp_fraction * len(rows)))]
         keep = np.sort(keep)
-        side_masks = np.stack([hull_mask(hand_points, size) for hand_points in side_points[keep]])
+        side_masks = hulls[keep]
         if person is not None:
             layers = np.repeat(np.round(255 * person[rows[keep]]).astype(np.uint8)[..., None], 3, -1)
             side_masks *= crop_regions(layers, boxes[rows[keep], side], size)[..., 0] / np.float32(255)
@@ -127,16 +127,19 @@ def read_hand_bank(video: str | Path, stride: int = 1, size: int = 128, box_scal
     """:func:`build_hand_bank` of every ``stride``-th frame of ``video`` (MediaPipe Holistic, and
     MediaPipe's selfie segmentation for the person's pixels)."""
     from motiongen.core.errors import InputFileError
-    from motiongen.formats.video import read_video_frames
+    from motiongen.formats.video import iter_video_frames
     from render.redetect import redetect
 
     path = Path(video).expanduser()
     if not path.is_file():
         raise RenderError(f"hand exemplar video {path} does not exist")
-    try:
-        frames = read_video_frames(path)[::stride]
+    try:   # only the frames used are kept: a long video at full resolution would not fit in memory
+        frames = [frame for index, frame in enumerate(iter_video_frames(path)) if index % stride == 0]
     except InputFileError as error:
         raise RenderError(str(error)) from None
+    if not frames:
+        raise RenderError(f"hand exemplar video {path} has no frames")
+    frames = np.stack(frames)
     from mediapipe.python.solutions.selfie_segmentation import SelfieSegmentation
 
     with SelfieSegmentation(model_selection=0) as segmenter:
