@@ -153,7 +153,7 @@ def animate(image: str | Path, motion: str | Path, checkpoint: str | Path, out: 
     if bank is not None:
         from render.hand_exemplars import paste_hand_exemplars
 
-        frames, pasted = paste_hand_exemplars(frames, driving, bank)
+        frames, pasted, used = paste_hand_exemplars(frames, driving, bank)
     seconds = time.perf_counter() - started
     write_mp4(out, frames, fps, wave)
     result = {"out": str(out), "frames": len(frames), "size": list(frames.shape[1:3]), "fps": fps,
@@ -161,7 +161,11 @@ def animate(image: str | Path, motion: str | Path, checkpoint: str | Path, out: 
               "renderer": renderer.kind, "audio": str(speech) if speech else None, "hand_path": bool(renderer.hand_size),
               "hands_to_camera": hands_to_camera}
     if bank is not None:
-        result["hand_exemplars"] = {"source": bank.source, "found": bank.counts(), "frames_pasted": pasted}
+        result["hand_exemplars"] = {"source": bank.source, "video_frames": bank.frames, "found_in_video": bank.detected,
+                                    "kept": bank.counts(), "frames_pasted": pasted, "exemplars_used": used}
+        print(f"hand exemplars from {bank.source}: " + "; ".join(
+            f"{hand.replace('_', ' ')} found by MediaPipe on {bank.detected[hand]} of its {bank.frames} frames, "
+            f"{bank.counts()[hand]} kept, {used[hand]} distinct pasted on {pasted[hand]} frames" for hand in pasted))
     print(f"rendered {len(frames)} frames of {frames.shape[2]}x{frames.shape[1]} in {seconds:.1f} s "
           f"({result['frames_per_second']} frames/s) -> {out}")
     if report is not None:

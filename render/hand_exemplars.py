@@ -30,7 +30,7 @@ landmarks' error against the driving ones (``render animate --report``) measures
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -56,6 +56,10 @@ class HandBank:
         sides: ``(N,)`` 0 for a left hand, 1 for a right hand (after mirroring).
         mirrored: ``(N,)`` True where the crop is the other side's hand flipped.
         source: where the exemplars come from (for reports).
+        frames: how many frames were searched for hands.
+        detected: per side (``left_hand``, ``right_hand``), the frames MediaPipe found that hand
+            on, before the sharpness cut: the share a real video of the person reaches, beside
+            which the hands re-detected on a rendering can be read.
     """
 
     crops: np.ndarray
@@ -64,6 +68,8 @@ class HandBank:
     sides: np.ndarray
     mirrored: np.ndarray
     source: str = ""
+    frames: int = 0
+    detected: dict[str, int] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Exemplars per side, as found (not mirrored) and kept."""
@@ -94,9 +100,10 @@ def build_hand_bank(frames: np.ndarray, landmarks: np.ndarray, person: np.ndarra
     """
     image_size = frames.shape[1:3]
     boxes = hand_boxes(landmarks, image_size, box_scale)                          # (T, 2, 3)
-    crops, points, masks, sides = [], [], [], []
+    crops, points, masks, sides, detected = [], [], [], [], {}
     for side, hand in enumerate(HANDS):
         rows = np.flatnonzero(np.isfinite(landmarks[:, PART_SLICES[hand], :2]).all((1, 2)))
+        detected[hand] = int(len(rows))
         if not len(rows):
             continue
         side_crops = crop_regions(frames[rows], boxes[rows, side], size)
@@ -119,7 +126,7 @@ def build_hand_bank(frames: np.ndarray, landmarks: np.ndarray, person: np.ndarra
     flipped[..., 0] = size - flipped[..., 0]
     return HandBank(np.concatenate([crops, crops[:, :, ::-1]]), np.concatenate([points, flipped]).astype(np.float64),
                     np.concatenate([masks, masks[:, :, ::-1]]), np.concatenate([sides, 1 - sides]),
-                    np.repeat([False, True], len(sides)), source)
+                    np.repeat([False, True], len(sides)), source, len(frames), detected)
 
 
 def read_hand_bank(video: str | Path, stride: int = 1, size: int = 128, box_scale: float = 2.0,
@@ -184,7 +191,7 @@ def hull_mask(points: np.ndarray, size: int) -> np.ndarray:
 
 
 def paste_hand_exemplars(frames: np.ndarray, landmarks: np.ndarray, bank: HandBank,
-                         switch_margin: float = 0.2) -> tuple[np.ndarray, dict[str, int]]:
+                         switch_margin: float = 0.2) -> tuple[np.ndarray, dict[str, int], dict[str, int]]:
     """Blend the chosen exemplar over each hand the driving ``landmarks`` have.
 
     Args:
@@ -192,21 +199,24 @@ def paste_hand_exemplars(frames: np.ndarray, landmarks: np.ndarray, bank: HandBa
         landmarks: ``(F, 543, 2)`` normalised driving landmarks.
 
     Returns:
-        The frames with the hands pasted, and per side the number of frames pasted (a side with no
-        exemplar, found or mirrored, is left as rendered and counts 0).
+        The frames with the hands pasted; per side the number of frames pasted (a side with no
+        exemplar, found or mirrored, is left as rendered and counts 0); per side the number of
+        distinct exemplars pasted (1 is a hand held in one pose for the whole video).
     """
     height, width = frames.shape[1:3]
     out = frames.copy()
-    pasted = {}
+    pasted, used = {}, {}
     for side, hand in enumerate(HANDS):
         target = landmarks[:, PART_SLICES[hand], :2] * [width, height]            # (F, 21, 2) pixels
         rows = np.flatnonzero(np.isfinite(target).all((1, 2)))
         candidates = np.flatnonzero(bank.sides == side)
         pasted[hand] = int(len(rows)) if len(candidates) else 0
+        used[hand] = 0
         if not len(rows) or not len(candidates):
             continue
         distance = np.square(hand_shape(target[rows])[:, None] - hand_shape(bank.points[candidates])[None]).sum(-1)
         chosen = candidates[choose_exemplars(distance, switch_margin)]
+        used[hand] = int(len(np.unique(chosen)))
         matrix, shift = (t.numpy() for t in fit_similarity(torch.from_numpy(bank.points[chosen]), torch.from_numpy(target[rows]),
                                                             torch.ones(len(rows), 21, dtype=torch.float64)))
         for row, index, scale_rotation, offset in zip(rows, chosen, matrix, shift):
@@ -215,4 +225,4 @@ def paste_hand_exemplars(frames: np.ndarray, landmarks: np.ndarray, bank: HandBa
                                     borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
             alpha = cv2.warpAffine(bank.masks[index], affine, (width, height), flags=cv2.INTER_LINEAR)[..., None]
             out[row] = np.round(alpha * warped + (1 - alpha) * out[row]).astype(np.uint8)
-    return out, pasted
+    return out, pasted, used

@@ -211,8 +211,10 @@ def test_hand_exemplars_from_a_video_of_the_person_are_pasted_on_every_driving_h
     assert main(common + ["--out", str(plain)]) == 0
     assert main(common + ["--out", str(pasted), "--hand-exemplars", str(clip), "--report", str(tmp_path / "check.json")]) == 0
     report = json.loads((tmp_path / "check.json").read_text())["hand_exemplars"]
-    assert report["source"] == str(clip) and min(report["found"].values()) >= 1
+    assert report["source"] == str(clip) and report["video_frames"] == 12 and min(report["kept"].values()) >= 1
+    assert all(report["kept"][hand] <= report["found_in_video"][hand] <= 12 for hand in report["kept"])
     assert report["frames_pasted"] == {"left_hand": 12, "right_hand": 12}
+    assert all(1 <= used <= 12 for used in report["exemplars_used"].values())
     with av.open(str(plain)) as a, av.open(str(pasted)) as b:
         first = [next(container.decode(video=0)).to_ndarray(format="rgb24").astype(int) for container in (a, b)]
     assert np.abs(first[0] - first[1]).max() > 50                        # real hand pixels replaced the rendered ones

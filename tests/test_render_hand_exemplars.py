@@ -37,6 +37,7 @@ def test_the_bank_holds_every_found_hand_and_its_mirror_image():
     landmarks[1, RIGHT] = np.nan                                         # the second frame has no hand
     bank = build_hand_bank(frames, landmarks, size=32, source="video.mp4")
     assert bank.counts() == {"left_hand": 0, "right_hand": 1}
+    assert bank.frames == 2 and bank.detected == {"left_hand": 0, "right_hand": 1}
     assert bank.sides.tolist() == [1, 0] and bank.mirrored.tolist() == [False, True]
     assert np.array_equal(bank.crops[1], bank.crops[0][:, ::-1]) and np.array_equal(bank.masks[1], bank.masks[0][:, ::-1])
     assert bank.masks[0][16, 16] > 0.9 and bank.masks[0][0, 0] < 0.01      # the hand, not the crop's corner
@@ -52,7 +53,7 @@ def test_the_bank_holds_every_found_hand_and_its_mirror_image():
     pair = np.stack([cv2.GaussianBlur(frames[0], (0, 0), 3), frames[0]])
     both = _landmarks(2, 0.5 + 0.1 * _hand(rng))
     kept = build_hand_bank(pair, both, size=32, sharp_fraction=0.5)
-    assert kept.counts() == {"left_hand": 0, "right_hand": 1}
+    assert kept.counts() == {"left_hand": 0, "right_hand": 1} and kept.detected == {"left_hand": 0, "right_hand": 2}
     assert np.array_equal(kept.crops[0], build_hand_bank(pair[1:], both[1:], size=32).crops[0])
     assert build_hand_bank(pair, both, size=32, sharp_fraction=1.0).counts()["right_hand"] == 2
     with pytest.raises(RenderError, match="^no hand found in the hand exemplars video.mp4$"):
@@ -91,8 +92,8 @@ def test_the_exemplar_is_warped_onto_the_driving_hand():
     landmarks = _landmarks(3, target)
     landmarks[2, RIGHT] = np.nan                                         # no right hand on the last frame
     frames = np.full((3, 200, 200, 3), 100, np.uint8)
-    out, pasted = paste_hand_exemplars(frames, landmarks, bank)
-    assert pasted == {"left_hand": 0, "right_hand": 2}
+    out, pasted, used = paste_hand_exemplars(frames, landmarks, bank)
+    assert pasted == {"left_hand": 0, "right_hand": 2} and used == {"left_hand": 0, "right_hand": 1}
     centre = np.round(target.mean(0) * 200).astype(int)
     assert (out[:2, centre[1], centre[0]] > 200).all()                   # the crop's white lands on the hand
     assert (out[:2, 195, 5] == 100).all()                                # far from the hand: rendered pixels
@@ -100,10 +101,26 @@ def test_the_exemplar_is_warped_onto_the_driving_hand():
     assert not np.shares_memory(out, frames) and (frames == 100).all()
 
 
+def test_the_report_counts_the_distinct_exemplars_pasted():
+    rng = np.random.default_rng(4)
+    shapes = np.stack([_hand(rng), _hand(rng)]) * 10 + 20                # two hand poses, 40-pixel crops
+    crops = np.zeros((2, 40, 40, 3), np.uint8)
+    masks = np.stack([hull_mask(points, 40) for points in shapes])
+    bank = HandBank(crops, shapes, masks, np.array([1, 1]), np.array([False, False]))
+    driving = np.concatenate([np.repeat(shapes[:1], 3, 0), np.repeat(shapes[1:], 3, 0)]) / 100   # pose 0, then pose 1
+    landmarks = _landmarks(6, None)
+    landmarks[:, RIGHT] = driving
+    _, pasted, used = paste_hand_exemplars(np.zeros((6, 100, 100, 3), np.uint8), landmarks, bank)
+    assert pasted == {"left_hand": 0, "right_hand": 6} and used == {"left_hand": 0, "right_hand": 2}
+    landmarks[3:, RIGHT] = driving[:3]                                   # one pose held throughout: one exemplar
+    assert paste_hand_exemplars(np.zeros((6, 100, 100, 3), np.uint8), landmarks, bank)[2]["right_hand"] == 1
+
+
 def test_a_bank_from_the_slovo_sample_has_both_hands(sample_file):
     bank = read_hand_bank(sample_file(SLOVO_SAMPLE), stride=8)
     counts = bank.counts()
     assert counts["left_hand"] >= 3 and counts["right_hand"] >= 3
+    assert bank.frames == 14 and all(counts[hand] <= bank.detected[hand] <= bank.frames for hand in counts)
     assert bank.crops.shape[1:] == (128, 128, 3) and len(bank.crops) == 2 * sum(counts.values())
     inside = (bank.points >= 0) & (bank.points <= 128)
     assert inside.all()

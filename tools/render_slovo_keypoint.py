@@ -96,20 +96,33 @@ def print_ceiling(cfg) -> tuple[np.ndarray, np.ndarray]:
     return clip.landmarks[..., :2], detected
 
 
-def print_pose_matched_ceiling(video_landmarks: np.ndarray, detected: np.ndarray, driving: np.ndarray) -> None:
+def real_video_hands(video_landmarks: np.ndarray) -> dict[str, float]:
+    """Per hand, the share of the real video's frames (every one shows both hands) on which
+    MediaPipe found it at the video's own size: the reference for the avatar's re-detected hands."""
+    from motiongen.core.holistic_layout import PART_SLICES
+
+    return {part: float(np.isfinite(video_landmarks[:, PART_SLICES[part], 0]).all(-1).mean()) for part in ("left_hand", "right_hand")}
+
+
+def print_pose_matched_ceiling(video_landmarks: np.ndarray, detected: np.ndarray, driving: np.ndarray) -> dict[str, dict]:
     """Per hand: on the real frames whose wrist is as low or high as the driving wrists get (the
     driving wrist's vertical range), how often MediaPipe found that hand (on the up-sampled real
-    frames): what a perfect renderer of this person could expect in the driving poses."""
+    frames): what a perfect renderer of this person could expect in the driving poses. Returns
+    per hand ``{"found": share or NaN, "frames": how many such frames}``."""
     from motiongen.core.holistic_layout import PART_SLICES, landmark_index
 
+    result = {}
     for side in ("left", "right"):
         wrist = landmark_index(f"pose.{side}_wrist")
         low, high = np.nanmin(driving[:, wrist, 1]), np.nanmax(driving[:, wrist, 1])
         matched = (video_landmarks[:, wrist, 1] >= low) & (video_landmarks[:, wrist, 1] <= high)
         found = np.isfinite(detected[:, PART_SLICES[f"{side}_hand"], 0]).all(-1)
         share = f"{found[matched].mean():.2f}" if matched.any() else "n/a"
+        result[f"{side}_hand"] = {"found": float(found[matched].mean()) if matched.any() else float("nan"),
+                                  "frames": int(matched.sum())}
         print(f"ceiling in the driving poses: {side} hand found on {share} of the {matched.sum()} real frames whose wrist "
               f"height lies in the driving range {low:.2f}-{high:.2f} of the frame height")
+    return result
 
 
 def hand_lengths(landmarks: np.ndarray, image_size: tuple[int, int]) -> dict[str, np.ndarray]:
@@ -219,9 +232,11 @@ def main() -> None:
                                                        args.hands_to_camera)
     skeleton = skeleton_check(driving, tuple(result["size"]), fps, jaw_open)
     print_check("driving skeleton", skeleton)
-    print_pose_matched_ceiling(video_landmarks, detected, driving)
+    in_driving_poses = print_pose_matched_ceiling(video_landmarks, detected, driving)
     print_hand_shape_ceiling(video_landmarks, detected, driving, rgb.shape[:2])
-    figures = {"summary": summary, "animate": result, "skeleton": skeleton}
+    figures = {"summary": summary, "animate": result, "skeleton": skeleton,
+               "real_video": {"frames": len(video_landmarks), "found": real_video_hands(video_landmarks),
+                              "in_driving_poses": in_driving_poses}}
     if cfg.model.get("hands"):
         figures["animate_without_hand_path"] = animate(reference, args.motion, out / "checkpoints" / "last.ckpt",
                                                        out / "avatar_no_hand_path.mp4", overwrite=True,
@@ -238,8 +253,6 @@ def main() -> None:
         figures[name] = animate(reference, args.motion, out / "checkpoints" / "last.ckpt", out / f"{name}.mp4",
                                 overwrite=True, report=out / f"{name}_check.json", hands_to_camera=strength,
                                 hand_exemplars=video)
-        print(f"hand exemplars from {video.name}: {figures[name]['hand_exemplars']['found']} hands found, "
-              f"pasted on {figures[name]['hand_exemplars']['frames_pasted']} frames")
         print_check(f"avatar with hand exemplars (hands to camera {strength:g})", figures[name]["check"])
     (out / "figures.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
 

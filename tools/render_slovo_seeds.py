@@ -110,6 +110,16 @@ def avatar_table(runs: list[dict]) -> str:
         lip = spread([run[key]["check"]["lip_sync"]["r_rendered_vs_jaw_open"] for run in runs])
         speed = spread([run[key]["frames_per_second"] for run in runs], 1)
         rows.append(f"| {label} | " + " | ".join(found) + f" | {error} | {lip} | {speed} |")
+    if all("real_video" in run for run in runs):
+        real = [run["real_video"] for run in runs]
+        frames = real[0]["frames"]
+        rows.append(f"| *reference:* the training video itself, MediaPipe on its {frames} real frames (both hands in view "
+                    "on every one) | — | — | " + " | ".join(spread([video["found"][part] for video in real])
+                                                              for part in ("left_hand", "right_hand")) + " | — | — | — |")
+        rows.append("| *reference:* the same, on its frames whose wrist is at the driving wrist's heights | — | — | "
+                    + " | ".join(f"{spread([video['in_driving_poses'][part]['found'] for video in real])} of "
+                                 f"{real[0]['in_driving_poses'][part]['frames']}" for part in ("left_hand", "right_hand"))
+                    + " | — | — | — |")
     driving = [run["animate"]["check"]["lip_sync"]["r_driving_vs_jaw_open"] for run in runs]
     lengths = {part: spread([run["animate"]["check"]["driving_hands"][part]["length_shoulder_widths"] for run in runs])
                for part in ("left_hand", "right_hand")}
@@ -117,6 +127,11 @@ def avatar_table(runs: list[dict]) -> str:
     rows.append(f"Driving landmarks: lip gap vs `jawOpen` r {spread(driving)}; wrist-to-knuckle length "
                 f"{lengths['left_hand']} / {lengths['right_hand']} shoulder widths (left / right) with the hands "
                 "turned to the camera.")
+    exemplars = [run["avatar_hand_exemplars_1"]["hand_exemplars"] for run in runs if "avatar_hand_exemplars_1" in run]
+    if exemplars and all("exemplars_used" in used for used in exemplars):
+        rows.append(f"Hand exemplars: distinct exemplars pasted over the {exemplars[0]['frames_pasted']['left_hand']} "
+                    "frames " + " / ".join(spread([used["exemplars_used"][part] for used in exemplars], 1)
+                                            for part in ("left_hand", "right_hand")) + " (left / right).")
     return "\n".join(rows)
 
 
