@@ -81,15 +81,18 @@ def _load_speech(path: Path) -> tuple[np.ndarray, int] | None:
 def check_video(frames: np.ndarray, driving: np.ndarray, fps: float, jaw_open: np.ndarray | None,
                 wave: tuple[np.ndarray, int] | None) -> dict:
     """Re-detection report of rendered ``frames`` ``(F, H, W, 3)`` driven by ``driving``
-    ``(F, 543, 2)``: parts found (hands counted on the frames where the driving landmarks have
-    them), landmark errors and the lip sync against ``jaw_open`` and the speech envelope."""
+    ``(F, 543, 2)``: parts MediaPipe Holistic finds (hands counted on the frames where the driving
+    landmarks have them), the hands its Hands solution finds at the driving wrists
+    (``hands_solution``: :func:`render.metrics.hand_redetection_scores`), landmark errors and the
+    lip sync against ``jaw_open`` and the speech envelope."""
     from render.lipsync import audio_envelope, lip_sync_scores
-    from render.metrics import hand_visibility, redetection_scores
-    from render.redetect import redetect
+    from render.metrics import hand_redetection_scores, hand_visibility, redetection_scores
+    from render.redetect import redetect, redetect_hands
 
     detected = redetect(frames, consecutive=True)
     envelope = audio_envelope(wave[0], wave[1], fps, len(frames)) if wave is not None else None
     return {"redetection": redetection_scores(detected, driving, frames.shape[1:3]),
+            "hands_solution": hand_redetection_scores(redetect_hands(frames, consecutive=True), driving, frames.shape[1:3]),
             "lip_sync": lip_sync_scores(detected, driving, frames.shape[1:3], jaw_open, envelope),
             "driving_hands": hand_visibility(driving, frames.shape[1:3])}
 

@@ -14,7 +14,9 @@ follow training frames (the interpolation split), the renderer is also scored on
 frames (``seen``: frames it was trained on, one frame from the targets), which tells a renderer
 that cannot reproduce even what it saw from one that fails to generalise. With ``redetect``, MediaPipe runs on the
 rendered frames (at the renderer's output size): per part the fraction of frames where it finds
-what the driving landmarks have, the mean error in pixels and in shoulder widths, and the lip
+what the driving landmarks have, the mean error in pixels and in shoulder widths; the same for
+the hands its Hands solution finds at the driving wrists (``hands_solution``, a palm detector
+over the whole frame: Holistic looks for a hand only where its pose puts the wrist); and the lip
 sync (:mod:`render.lipsync`; against the video's speech too when it has a sound track). FID, FVD and SyncNet need weights that are not available offline.
 """
 
@@ -69,6 +71,7 @@ def evaluate_clip(renderer: Renderer, clip: VideoClip, split: FrameSplit, steps:
     is the loudness of the video's speech per frame, when it has a sound track."""
     from render.lipsync import lip_sync_scores
     from render.redetect import redetect as run_mediapipe
+    from render.redetect import redetect_hands
 
     targets = split.all_held
     needed = np.unique(np.concatenate([targets, targets[targets > 0] - 1]))
@@ -107,6 +110,8 @@ def evaluate_clip(renderer: Renderer, clip: VideoClip, split: FrameSplit, steps:
             detected = run_mediapipe(out, consecutive=name == "contiguous")
             driving = clip.landmarks[held, :, :2]
             scores["redetection"] = metrics.redetection_scores(detected, driving, out.shape[1:3])
+            scores["hands_solution"] = metrics.hand_redetection_scores(
+                redetect_hands(out, consecutive=name == "contiguous"), driving, out.shape[1:3])
             scores["lip_sync"] = lip_sync_scores(detected, driving, image_size,
                                                  envelope=envelope[held] if envelope is not None else None)
         result[name] = scores

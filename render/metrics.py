@@ -4,18 +4,24 @@ PSNR and SSIM come from torchmetrics (Gaussian 11 x 11 window, sigma 1.5 — the
 definition); L1 is the mean absolute error; the flicker error compares the frame-to-frame change
 of the rendered video with that of the reference video. All take ``(N, 3, H, W)`` float tensors.
 :func:`redetection_scores` compares landmarks MediaPipe finds on rendered frames with the driving
-ones; LPIPS is in :mod:`render.lpips`.
+ones, :func:`hand_redetection_scores` the hands MediaPipe's Hands solution finds; LPIPS is in
+:mod:`render.lpips`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy.optimize import linear_sum_assignment
 
-from motiongen.core.holistic_layout import PART_SLICES, PARTS, landmark_index
+from motiongen.core.holistic_layout import HAND_PARTS, PART_SLICES, PARTS, landmark_index
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
 SHOULDERS = (landmark_index("pose.left_shoulder"), landmark_index("pose.right_shoulder"))
+POSE_WRISTS = (landmark_index("pose.left_wrist"), landmark_index("pose.right_wrist"))   # in HAND_PARTS order
+#: A hand found counts for a driving hand when its wrist is within this many shoulder widths of
+#: the driving pose wrist (a hand is about 0.25 long from wrist to middle knuckle).
+HAND_MATCH_RADIUS = 0.5
 
 
 def _check_pair(prediction: torch.Tensor, target: torch.Tensor) -> None:
@@ -116,3 +122,43 @@ def hand_visibility(landmarks: np.ndarray, image_size: tuple[int, int]) -> dict[
                         "inside": float(inside[present].mean()) if present.any() else float("nan"),
                         "length_px": median, "length_shoulder_widths": median / shoulder if shoulder > 0 else float("nan")}
     return scores
+
+
+def assign_hands(hands: np.ndarray, driving: np.ndarray, image_size: tuple[int, int],
+                 radius: float = HAND_MATCH_RADIUS) -> np.ndarray:
+    """Hands found without a body (:func:`render.redetect.redetect_hands`) given to the driving
+    hands, in the Holistic layout.
+
+    Args:
+        hands: ``(N, K, 21, 2)`` normalised landmarks of up to ``K`` hands per frame, NaN in empty slots.
+        driving: ``(N, 543, 2)`` normalised driving landmarks (their pose wrists and shoulders are used).
+        image_size: ``(height, width)`` of the frames in pixels.
+        radius: the largest wrist-to-wrist distance, in driving shoulder widths, of a match.
+
+    Returns:
+        ``(N, 543, 2)``, NaN except the ``left_hand`` / ``right_hand`` blocks of the driving hands
+        matched: one-to-one, the pairing with the least total wrist distance
+        (``scipy.optimize.linear_sum_assignment``), pairs farther than ``radius`` dropped.
+    """
+    height, width = image_size
+    scale = np.array([width, height], dtype=np.float64)
+    wrists = driving[:, list(POSE_WRISTS), :2] * scale                                          # (N, 2, 2)
+    shoulder = np.linalg.norm((driving[:, SHOULDERS[0], :2] - driving[:, SHOULDERS[1], :2]) * scale, axis=-1)
+    distance = np.linalg.norm(hands[:, None, :, 0] * scale - wrists[:, :, None], axis=-1) / shoulder[:, None, None]
+    out = np.full((len(driving), driving.shape[1], 2), np.nan)
+    for frame in np.flatnonzero(np.isfinite(distance).any((1, 2))):      # at most 2 x K per frame
+        cost = np.where(np.isfinite(distance[frame]), distance[frame], np.inf)
+        cost = np.minimum(cost, 1e9)                                         # the solver needs finite costs
+        for side, slot in zip(*linear_sum_assignment(cost)):
+            if cost[side, slot] <= radius:
+                out[frame, PART_SLICES[HAND_PARTS[side]]] = hands[frame, slot]
+    return out
+
+
+def hand_redetection_scores(hands: np.ndarray, driving: np.ndarray, image_size: tuple[int, int],
+                            radius: float = HAND_MATCH_RADIUS) -> dict[str, dict[str, float]]:
+    """:func:`redetection_scores` of the ``left_hand`` and ``right_hand`` parts for hands found
+    without a body (``hands`` ``(N, K, 21, 2)``), each matched to a driving hand by
+    :func:`assign_hands`: ``found`` counts a driving hand only where a hand was found at its wrist."""
+    scores = redetection_scores(assign_hands(hands, driving, image_size, radius), driving, image_size)
+    return {part: scores[part] for part in HAND_PARTS}

@@ -1,4 +1,10 @@
-"""MediaPipe Holistic on rendered frames: the landmarks a viewer's eye (and a tracker) finds in them."""
+"""MediaPipe on rendered frames: the landmarks a viewer's eye (and a tracker) finds in them.
+
+Holistic (:func:`redetect`) gives every part, but looks for each hand where its pose puts the
+wrist, so a badly drawn forearm hides a well drawn hand; the Hands solution
+(:func:`redetect_hands`) searches the whole frame with its palm detector, so it tells whether a
+hand is drawn, whatever the arm looks like.
+"""
 
 from __future__ import annotations
 
@@ -18,3 +24,17 @@ def redetect(frames: np.ndarray, consecutive: bool = True) -> np.ndarray:
     with HolisticExtractor(static_image_mode=not consecutive) as graph:
         found = extract_frames(list(frames), fps=30.0, expected_count=len(frames), extractor=graph)
     return found.landmarks[..., :2].astype(np.float32)
+
+
+def redetect_hands(frames: np.ndarray, consecutive: bool = True, max_hands: int = 2) -> np.ndarray:
+    """``(N, max_hands, 21, 2)`` normalised landmarks of the hands MediaPipe's Hands solution finds
+    on ``(N, H, W, 3)`` uint8 frames (NaN in the slots of hands not found), in its tracking mode
+    for ``consecutive`` frames of one video."""
+    from mediapipe.python.solutions.hands import Hands
+
+    found = np.full((len(frames), max_hands, 21, 2), np.nan, np.float32)
+    with Hands(static_image_mode=not consecutive, max_num_hands=max_hands) as graph:
+        for index, frame in enumerate(frames):
+            for slot, hand in enumerate(graph.process(np.ascontiguousarray(frame)).multi_hand_landmarks or []):
+                found[index, slot] = [(point.x, point.y) for point in hand.landmark]
+    return found

@@ -85,6 +85,31 @@ def test_redetection_scores_count_parts_found_and_errors_in_shoulder_widths():
     assert np.isnan(scores["right_hand"]["found"]) and scores["face"]["frames"] == 0
 
 
+def test_hands_found_without_a_body_are_matched_to_the_driving_wrists():
+    driving = np.full((3, LANDMARK_COUNT, 2), np.nan)
+    driving[:, landmark_index("pose.left_shoulder")] = [0.6, 0.3]
+    driving[:, landmark_index("pose.right_shoulder")] = [0.4, 0.3]      # 20 px apart on a 100 x 100 frame
+    driving[:, landmark_index("pose.left_wrist")] = [0.7, 0.8]
+    driving[:, landmark_index("pose.right_wrist")] = [0.3, 0.8]
+    driving[:, PART_SLICES["left_hand"]] = [0.7, 0.75]
+    driving[:, PART_SLICES["right_hand"]] = [0.3, 0.75]
+    hands = np.full((3, 2, 21, 2), np.nan)
+    hands[0, 0], hands[0, 1] = [0.31, 0.75], [0.7, 0.76]                # both, in the other slot order
+    hands[1, 0] = [0.7, 0.75]                                            # the left hand only
+    hands[1, 1] = [0.5, 0.2]                                             # and one far from both wrists
+    hands[2, 0] = [0.3, 0.8 + 0.11]                                      # 11 px = 0.55 shoulder widths: too far
+    hands[2, 0, 0] = [0.3, 0.8 + 0.11]
+    assigned = metrics.assign_hands(hands, driving, (100, 100))
+    assert np.allclose(assigned[0, PART_SLICES["right_hand"]], [0.31, 0.75])
+    assert np.allclose(assigned[0, PART_SLICES["left_hand"]], [0.7, 0.76])
+    assert np.allclose(assigned[1, PART_SLICES["left_hand"]], [0.7, 0.75]) and np.isnan(assigned[1, PART_SLICES["right_hand"]]).all()
+    assert np.isnan(assigned[2]).all() and np.isnan(assigned[:, PART_SLICES["pose"]]).all()
+    scores = metrics.hand_redetection_scores(hands, driving, (100, 100))
+    assert set(scores) == {"left_hand", "right_hand"}
+    assert scores["left_hand"]["found"] == pytest.approx(2 / 3) and scores["right_hand"]["found"] == pytest.approx(1 / 3)
+    assert scores["right_hand"]["pixels"] == pytest.approx(1.0) and scores["left_hand"]["shoulder_widths"] == pytest.approx(0.025)
+
+
 def test_lpips_from_local_alexnet_weights(tmp_path):
     from render.lpips import LPIPS, alexnet_features
 
@@ -152,3 +177,18 @@ def test_hand_visibility_counts_hands_inside_the_frame_and_their_length():
     assert scores["left_hand"] == {"present": 1.0, "inside": 0.75, "length_px": pytest.approx(10.0),
                                    "length_shoulder_widths": pytest.approx(0.5)}
     assert scores["right_hand"]["present"] == 0 and np.isnan(scores["right_hand"]["inside"])
+
+
+def test_the_hands_solution_finds_the_signers_hands_on_real_frames(sample_file):
+    from motiongen.formats.video import read_video_frames
+    from render.redetect import redetect, redetect_hands
+
+    frames = read_video_frames(sample_file(SLOVO), max_frames=48)[[40, 44]]         # both hands in view
+    hands = redetect_hands(np.concatenate([frames, np.full_like(frames[:1], 128)]), consecutive=False)
+    assert hands.shape == (3, 2, 21, 2) and np.isnan(hands[2]).all()            # a grey frame has no hand
+    found = np.isfinite(hands[:2]).all((2, 3))
+    assert found.sum() >= 3
+    holistic = redetect(frames, consecutive=False)
+    scores = metrics.hand_redetection_scores(hands[:2], holistic, frames.shape[1:3])
+    assert min(scores[part]["found"] for part in scores) == 1.0                 # each at a Holistic wrist
+    assert max(scores[part]["shoulder_widths"] for part in scores) < 0.1         # and on Holistic's hand

@@ -67,19 +67,25 @@ def print_evaluation(evaluation: dict) -> None:
                               for part, values in scores["redetection"].items())
             sync = scores["lip_sync"]
             print(f"{split}: re-detected on the rendered frames: {found}")
+            if "hands_solution" in scores:   # summaries written before it was measured lack it
+                print(f"{split}: hands found by the Hands solution at the driving wrists: " + ", ".join(
+                    f"{part} {values['found']:.2f} of {values['frames']}" for part, values in scores["hands_solution"].items()))
             print(f"{split}: lip gap r(rendered, driving) = {sync['r_rendered_vs_driving_gap']:.2f}; "
                   f"gap range rendered {sync['rendered_gap_range']:.3f}, driving {sync['driving_gap_range']:.3f}")
 
 
-def print_ceiling(cfg) -> tuple[np.ndarray, np.ndarray]:
+def print_ceiling(cfg) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     """What MediaPipe finds on the real video at the rendered size: the real body frames up-sampled
     by the face path's output scale (the best a renderer at this body size could give it).
-    Returns the video's landmarks and those re-detected on the up-sampled frames, ``(T, 543, 2)``."""
+    Returns the video's landmarks and those re-detected on the up-sampled frames, ``(T, 543, 2)``,
+    and per hand the share of those frames on which the Hands solution finds a hand at the
+    video's pose wrist (every frame shows both hands)."""
     import cv2
 
     from render.data.videos import find_videos, prepare_video
-    from render.metrics import hand_visibility, redetection_scores
-    from render.redetect import redetect
+    from motiongen.core.holistic_layout import PART_SLICES
+    from render.metrics import assign_hands, hand_visibility, redetection_scores
+    from render.redetect import redetect, redetect_hands
 
     height, width = cfg.data.image_size
     clip = prepare_video(find_videos(cfg.data.videos)[0], Path(cfg.data.cache_dir), height, width, cfg.data.face_size,
@@ -93,7 +99,11 @@ def print_ceiling(cfg) -> tuple[np.ndarray, np.ndarray]:
               f"{values['length_px']:.1f} px ({values['length_shoulder_widths']:.2f} shoulder widths) at the rendered size")
     print(f"ceiling: MediaPipe on the real frames at {width * scale} x {height * scale}: " + ", ".join(
         f"{part} {values['found']:.2f} of {values['frames']}" for part, values in scores.items()))
-    return clip.landmarks[..., :2], detected
+    assigned = assign_hands(redetect_hands(frames), clip.landmarks[..., :2], frames.shape[1:3])
+    hands = {part: float(np.isfinite(assigned[:, PART_SLICES[part]]).all((1, 2)).mean()) for part in ("left_hand", "right_hand")}
+    print(f"ceiling: MediaPipe's Hands solution on the real frames at {width * scale} x {height * scale}, a hand at the "
+          "pose wrist on " + ", ".join(f"{part} {share:.2f}" for part, share in hands.items()) + f" of the {len(frames)} frames")
+    return clip.landmarks[..., :2], detected, hands
 
 
 def real_video_hands(video_landmarks: np.ndarray) -> dict[str, float]:
@@ -214,7 +224,7 @@ def main() -> None:
     print_evaluation(summary["evaluation"])
     if cfg.model.get("hands"):
         print_without_hand_path(cfg, out / "checkpoints" / "last.ckpt")
-    video_landmarks, detected = print_ceiling(cfg)
+    video_landmarks, detected, hands_solution = print_ceiling(cfg)
     if not args.motion:
         return
     from motiongen.formats.video import iter_video_frames
@@ -236,7 +246,7 @@ def main() -> None:
     print_hand_shape_ceiling(video_landmarks, detected, driving, rgb.shape[:2])
     figures = {"summary": summary, "animate": result, "skeleton": skeleton,
                "real_video": {"frames": len(video_landmarks), "found": real_video_hands(video_landmarks),
-                              "in_driving_poses": in_driving_poses}}
+                              "in_driving_poses": in_driving_poses, "hands_solution": hands_solution}}
     if cfg.model.get("hands"):
         figures["animate_without_hand_path"] = animate(reference, args.motion, out / "checkpoints" / "last.ckpt",
                                                        out / "avatar_no_hand_path.mp4", overwrite=True,
@@ -261,6 +271,9 @@ def print_check(name: str, check: dict) -> None:
     """Parts re-detected, the driving hands' visibility and the lip sync of a :func:`check_video` report."""
     for part, values in check["redetection"].items():
         print(f"{name}: {part} re-detected on {values['found']:.2f} of the {values['frames']} frames that have it")
+    for part, values in check["hands_solution"].items():
+        print(f"{name}: {part} found by the Hands solution at the driving wrist on {values['found']:.2f} of the "
+              f"{values['frames']} frames that have it ({values['shoulder_widths']:.3f} shoulder widths from the driving hand)")
     for part, values in check["driving_hands"].items():
         print(f"{name}: driving {part} on {values['present']:.2f} of the frames, all 21 points inside on {values['inside']:.2f} "
               f"of those, wrist-knuckle length {values['length_px']:.1f} px ({values['length_shoulder_widths']:.2f} shoulder widths)")

@@ -100,26 +100,36 @@ def hand_error(check: dict) -> float:
 
 def avatar_table(runs: list[dict]) -> str:
     rows = ["| avatar rendered with | pose | face | left hand | right hand | hand error (shoulder widths) | "
-            "lip gap vs `jawOpen` r | frames/s |", "|---|---|---|---|---|---|---|---|"]
+            "left hand, Hands solution | right hand, Hands solution | hand error, Hands solution | "
+            "lip gap vs `jawOpen` r | frames/s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for key, label in VARIANTS.items():
         if not all(key in run for run in runs):
             continue
         checks = [run[key]["check"]["redetection"] for run in runs]
         found = [spread([check[part]["found"] for check in checks]) for part in ("pose", "face", "left_hand", "right_hand")]
         error = spread([hand_error(check) for check in checks], 3)
+        hands = [run[key]["check"].get("hands_solution") for run in runs]
+        if all(hands):
+            solution = [spread([check[part]["found"] for check in hands]) for part in ("left_hand", "right_hand")]
+            solution.append(spread([hand_error(check) for check in hands], 3))
+        else:   # reports written before the Hands solution was measured
+            solution = ["n/a"] * 3
         lip = spread([run[key]["check"]["lip_sync"]["r_rendered_vs_jaw_open"] for run in runs])
         speed = spread([run[key]["frames_per_second"] for run in runs], 1)
-        rows.append(f"| {label} | " + " | ".join(found) + f" | {error} | {lip} | {speed} |")
+        rows.append(f"| {label} | " + " | ".join(found) + f" | {error} | " + " | ".join(solution) + f" | {lip} | {speed} |")
     if all("real_video" in run for run in runs):
         real = [run["real_video"] for run in runs]
         frames = real[0]["frames"]
+        solution = " | ".join(spread([video["hands_solution"][part] for video in real]) if all("hands_solution" in video for video in real)
+                              else "n/a" for part in ("left_hand", "right_hand"))
         rows.append(f"| *reference:* the training video itself, MediaPipe on its {frames} real frames (both hands in view "
-                    "on every one) | — | — | " + " | ".join(spread([video["found"][part] for video in real])
-                                                              for part in ("left_hand", "right_hand")) + " | — | — | — |")
+                    "on every one; the Hands solution at the rendered size) | — | — | "
+                    + " | ".join(spread([video["found"][part] for video in real]) for part in ("left_hand", "right_hand"))
+                    + f" | — | {solution} | — | — | — |")
         rows.append("| *reference:* the same, on its frames whose wrist is at the driving wrist's heights | — | — | "
                     + " | ".join(f"{spread([video['in_driving_poses'][part]['found'] for video in real])} of "
                                  f"{real[0]['in_driving_poses'][part]['frames']}" for part in ("left_hand", "right_hand"))
-                    + " | — | — | — |")
+                    + " | — | — | — | — | — | — |")
     driving = [run["animate"]["check"]["lip_sync"]["r_driving_vs_jaw_open"] for run in runs]
     lengths = {part: spread([run["animate"]["check"]["driving_hands"][part]["length_shoulder_widths"] for run in runs])
                for part in ("left_hand", "right_hand")}
