@@ -174,7 +174,11 @@ def animate(image: str | Path, motion: str | Path, checkpoint: str | Path, out: 
     if report is not None:
         result["check"] = check_video(frames, driving, fps, jaw_open, wave)
         Path(report).expanduser().write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        sync = result["check"]["lip_sync"]
+        check = result["check"]
+        print("hands re-detected (share of the frames with the driving hand): " + "; ".join(
+            f"{hand.replace('_', ' ')} {check['redetection'][hand]['found']:.2f} by Holistic, "
+            f"{check['hands_solution'][hand]['found']:.2f} by the Hands solution" for hand in check["hands_solution"]))
+        sync = check["lip_sync"]
         print(f"lip gap vs jawOpen: rendered r = {sync.get('r_rendered_vs_jaw_open', float('nan')):.2f}, "
               f"driving landmarks r = {sync.get('r_driving_vs_jaw_open', float('nan')):.2f} -> {report}")
     return result

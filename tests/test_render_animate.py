@@ -198,7 +198,7 @@ def test_evaluate_correlates_the_lip_gap_with_the_videos_speech(tmp_path, checkp
 
 
 def test_hand_exemplars_from_a_video_of_the_person_are_pasted_on_every_driving_hand(tmp_path, checkpoint, reference_frame,
-                                                                                     sample_file):
+                                                                                     sample_file, capsys):
     from motiongen.formats.video import read_video_frames
     from render.video_io import write_mp4
 
@@ -210,7 +210,12 @@ def test_hand_exemplars_from_a_video_of_the_person_are_pasted_on_every_driving_h
               "--audio", str(_speech(tmp_path / "speech.wav"))]
     assert main(common + ["--out", str(plain)]) == 0
     assert main(common + ["--out", str(pasted), "--hand-exemplars", str(clip), "--report", str(tmp_path / "check.json")]) == 0
-    report = json.loads((tmp_path / "check.json").read_text())["hand_exemplars"]
+    written = json.loads((tmp_path / "check.json").read_text())
+    hands = written["check"]["hands_solution"]
+    assert set(hands) == {"left_hand", "right_hand"} and all(hands[hand]["frames"] == 12 for hand in hands)
+    printed = capsys.readouterr().out
+    assert "by the Hands solution" in printed and "found by MediaPipe on" in printed
+    report = written["hand_exemplars"]
     assert report["source"] == str(clip) and report["video_frames"] == 12 and min(report["kept"].values()) >= 1
     assert all(report["kept"][hand] <= report["found_in_video"][hand] <= 12 for hand in report["kept"])
     assert report["frames_pasted"] == {"left_hand": 12, "right_hand": 12}
