@@ -35,6 +35,17 @@ def redetect_hands(frames: np.ndarray, consecutive: bool = True, max_hands: int 
     found = np.full((len(frames), max_hands, 21, 2), np.nan, np.float32)
     with Hands(static_image_mode=not consecutive, max_num_hands=max_hands) as graph:
         for index, frame in enumerate(frames):
-            for slot, hand in enumerate(graph.process(np.ascontiguousarray(frame)).multi_hand_landmarks or []):
-                found[index, slot] = [(point.x, point.y) for point in hand.landmark]
+            hands = strongest_hands(graph.process(np.ascontiguousarray(frame)), max_hands)
+            found[index, :len(hands)] = hands
     return found
+
+
+def strongest_hands(result, max_hands: int) -> np.ndarray:
+    """``(K, 21, 2)`` landmarks of at most ``max_hands`` hands of one MediaPipe Hands ``result``,
+    the most confident first: in tracking mode it can return a tracked hand beside newly detected
+    ones, more than ``max_num_hands``."""
+    hands = result.multi_hand_landmarks or []
+    scores = [entry.classification[0].score for entry in (result.multi_handedness or [])]
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")[:max_hands] if len(scores) == len(hands) \
+        else np.arange(min(len(hands), max_hands))
+    return np.array([[(point.x, point.y) for point in hands[slot].landmark] for slot in order], np.float32).reshape(-1, 21, 2)

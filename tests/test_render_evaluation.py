@@ -192,3 +192,20 @@ def test_the_hands_solution_finds_the_signers_hands_on_real_frames(sample_file):
     scores = metrics.hand_redetection_scores(hands[:2], holistic, frames.shape[1:3])
     assert min(scores[part]["found"] for part in scores) == 1.0                 # each at a Holistic wrist
     assert max(scores[part]["shoulder_widths"] for part in scores) < 0.1         # and on Holistic's hand
+
+
+def test_at_most_the_most_confident_hands_are_kept():
+    from types import SimpleNamespace
+
+    from render.redetect import strongest_hands
+
+    def hand(x: float, score: float):
+        return (SimpleNamespace(landmark=[SimpleNamespace(x=x, y=0.5)] * 21),
+                SimpleNamespace(classification=[SimpleNamespace(score=score)]))
+
+    # Tracking mode can return a tracked hand beside new detections: three for max_num_hands=2.
+    hands, handedness = zip(hand(0.1, 0.6), hand(0.2, 0.9), hand(0.3, 0.8))
+    kept = strongest_hands(SimpleNamespace(multi_hand_landmarks=list(hands), multi_handedness=list(handedness)), 2)
+    assert kept.shape == (2, 21, 2) and kept[:, 0, 0].tolist() == pytest.approx([0.2, 0.3])
+    none = strongest_hands(SimpleNamespace(multi_hand_landmarks=None, multi_handedness=None), 2)
+    assert none.shape == (0, 21, 2)
