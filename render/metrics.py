@@ -147,8 +147,7 @@ def assign_hands(hands: np.ndarray, driving: np.ndarray, image_size: tuple[int, 
     distance = np.linalg.norm(hands[:, None, :, 0] * scale - wrists[:, :, None], axis=-1) / shoulder[:, None, None]
     out = np.full((len(driving), driving.shape[1], 2), np.nan)
     for frame in np.flatnonzero(np.isfinite(distance).any((1, 2))):      # at most 2 x K per frame
-        cost = np.where(np.isfinite(distance[frame]), distance[frame], np.inf)
-        cost = np.minimum(cost, 1e9)                                         # the solver needs finite costs
+        cost = np.nan_to_num(distance[frame], nan=1e9)                      # the solver needs finite costs
         for side, slot in zip(*linear_sum_assignment(cost)):
             if cost[side, slot] <= radius:
                 out[frame, PART_SLICES[HAND_PARTS[side]]] = hands[frame, slot]
