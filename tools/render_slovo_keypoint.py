@@ -74,12 +74,14 @@ def print_evaluation(evaluation: dict) -> None:
                   f"gap range rendered {sync['rendered_gap_range']:.3f}, driving {sync['driving_gap_range']:.3f}")
 
 
-def print_ceiling(cfg) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+def print_ceiling(cfg) -> tuple[np.ndarray, np.ndarray, dict]:
     """What MediaPipe finds on the real video at the rendered size: the real body frames up-sampled
     by the face path's output scale (the best a renderer at this body size could give it).
     Returns the video's landmarks and those re-detected on the up-sampled frames, ``(T, 543, 2)``,
-    and per hand the share of those frames on which the Hands solution finds a hand at the
-    video's pose wrist (every frame shows both hands)."""
+    and the reference for the avatar's hands (every frame shows both hands): per hand the share
+    of frames MediaPipe Holistic found it on at the video's own size (``found``), and the share on
+    which the Hands solution finds a hand at the video's pose wrist on the up-sampled frames
+    (``hands_solution``)."""
     import cv2
 
     from render.data.videos import find_videos, prepare_video
@@ -94,7 +96,8 @@ def print_ceiling(cfg) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     frames = np.stack([cv2.resize(frame, (width * scale, height * scale), interpolation=cv2.INTER_CUBIC) for frame in clip.frames])
     detected = redetect(frames)
     scores = redetection_scores(detected, clip.landmarks[..., :2], frames.shape[1:3])
-    for part, values in hand_visibility(clip.landmarks[..., :2], frames.shape[1:3]).items():
+    visibility = hand_visibility(clip.landmarks[..., :2], frames.shape[1:3])
+    for part, values in visibility.items():
         print(f"the video's {part}: found by MediaPipe on {values['present']:.2f} of its frames, wrist-knuckle length "
               f"{values['length_px']:.1f} px ({values['length_shoulder_widths']:.2f} shoulder widths) at the rendered size")
     print(f"ceiling: MediaPipe on the real frames at {width * scale} x {height * scale}: " + ", ".join(
@@ -103,15 +106,8 @@ def print_ceiling(cfg) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     hands = {part: float(np.isfinite(assigned[:, PART_SLICES[part]]).all((1, 2)).mean()) for part in ("left_hand", "right_hand")}
     print(f"ceiling: MediaPipe's Hands solution on the real frames at {width * scale} x {height * scale}, a hand at the "
           "pose wrist on " + ", ".join(f"{part} {share:.2f}" for part, share in hands.items()) + f" of the {len(frames)} frames")
-    return clip.landmarks[..., :2], detected, hands
-
-
-def real_video_hands(video_landmarks: np.ndarray) -> dict[str, float]:
-    """Per hand, the share of the real video's frames (every one shows both hands) on which
-    MediaPipe found it at the video's own size: the reference for the avatar's re-detected hands."""
-    from motiongen.core.holistic_layout import PART_SLICES
-
-    return {part: float(np.isfinite(video_landmarks[:, PART_SLICES[part], 0]).all(-1).mean()) for part in ("left_hand", "right_hand")}
+    return clip.landmarks[..., :2], detected, {"found": {part: values["present"] for part, values in visibility.items()},
+                                               "hands_solution": hands}
 
 
 def print_pose_matched_ceiling(video_landmarks: np.ndarray, detected: np.ndarray, driving: np.ndarray) -> dict[str, dict]:
@@ -224,7 +220,7 @@ def main() -> None:
     print_evaluation(summary["evaluation"])
     if cfg.model.get("hands"):
         print_without_hand_path(cfg, out / "checkpoints" / "last.ckpt")
-    video_landmarks, detected, hands_solution = print_ceiling(cfg)
+    video_landmarks, detected, real_hands = print_ceiling(cfg)
     if not args.motion:
         return
     from motiongen.formats.video import iter_video_frames
@@ -245,8 +241,7 @@ def main() -> None:
     in_driving_poses = print_pose_matched_ceiling(video_landmarks, detected, driving)
     print_hand_shape_ceiling(video_landmarks, detected, driving, rgb.shape[:2])
     figures = {"summary": summary, "animate": result, "skeleton": skeleton,
-               "real_video": {"frames": len(video_landmarks), "found": real_video_hands(video_landmarks),
-                              "in_driving_poses": in_driving_poses, "hands_solution": hands_solution}}
+               "real_video": {"frames": len(video_landmarks), **real_hands, "in_driving_poses": in_driving_poses}}
     if cfg.model.get("hands"):
         figures["animate_without_hand_path"] = animate(reference, args.motion, out / "checkpoints" / "last.ckpt",
                                                        out / "avatar_no_hand_path.mp4", overwrite=True,
